@@ -1,0 +1,556 @@
+"""The ledger's operations. All ledger writes go through ``post()``, ``reverse()`` or
+``post_many()``; nothing else changes ledger tables.
+
+Conventions:
+- A posting's ``amount_cents`` is positive for a debit and negative for a credit; every
+  transaction's postings sum to zero.
+- An account's balance is kept in its natural sign: debits increase asset and expense accounts,
+  credits increase liability, income and equity accounts. A client's liability account therefore
+  shows the money held for the client as a positive balance, and *no-negative* means exactly
+  "this balance never goes below zero".
+- Idempotency: a key posts at most once. Posting the same key with the same content (dates,
+  reversed transaction, postings) returns the stored transaction with ``created=False``; the same
+  key with other content raises ``KeyConflict``. Descriptions and actors are not content.
+- Atomicity: the affected accounts are locked first, in account-id order (row locks on
+  PostgreSQL; the engine's ``BEGIN IMMEDIATE`` serialises writers on SQLite), then the key is
+  checked, balances are checked, and postings and new balances are written in the caller's
+  database transaction. The caller commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from .errors import (
+    AlreadyReversed,
+    InsufficientFunds,
+    KeyConflict,
+    NotFound,
+    Unbalanced,
+    UnknownAccount,
+)
+from .models import ACCOUNT_KINDS, accounts, postings, transactions
+
+SIGN = {"asset": 1, "expense": 1, "liability": -1, "income": -1, "equity": -1}
+MAX_KEY_LENGTH = 200
+# Chunk size for IN (...) lists: well under SQLite's and PostgreSQL's parameter limits.
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One transaction to post: legs are (account code, signed cents), debit positive."""
+
+    key: str
+    legs: tuple[tuple[str, int], ...]
+    booked_on: date
+    value_on: date | None = None
+    description: str = ""
+    actor: str = ""
+    reverses_key: str | None = None
+
+    @property
+    def value_date(self) -> date:
+        return self.value_on or self.booked_on
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What ``post()`` did: the transaction's id and whether this call created it."""
+
+    transaction_id: int
+    key: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    created: int
+    existing: int
+    transaction_ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A verification finding: what is wrong and where."""
+
+    check: str
+    subject: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    code: str
+    kind: str
+    balance_cents: int
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+def open_account(
+    session: Session, code: str, kind: str, *, name: str = "", no_negative: bool = False
+) -> int:
+    """Create an account (or return the id of the identical existing one)."""
+    if kind not in ACCOUNT_KINDS:
+        raise Unbalanced(f"unknown account kind {kind!r}")
+    row = session.execute(
+        select(accounts.c.id, accounts.c.kind, accounts.c.no_negative).where(accounts.c.code == code)
+    ).first()
+    if row is not None:
+        if row.kind != kind or row.no_negative != no_negative:
+            raise KeyConflict(f"account {code} exists with other settings")
+        return row.id
+    return session.execute(
+        insert(accounts)
+        .values(code=code, name=name, kind=kind, currency="EUR", no_negative=no_negative,
+                balance_cents=0)
+        .returning(accounts.c.id)
+    ).scalar_one()
+
+
+def account_exists(session: Session, code: str) -> bool:
+    return session.execute(select(accounts.c.id).where(accounts.c.code == code)).first() is not None
+
+
+# --- posting -----------------------------------------------------------------------------
+
+
+def post(
+    session: Session,
+    key: str,
+    legs: Sequence[tuple[str, int]],
+    booked_on: date,
+    *,
+    value_on: date | None = None,
+    description: str = "",
+    actor: str = "",
+    reverses_key: str | None = None,
+) -> Posted:
+    """Post one balanced transaction atomically and idempotently (see the module rules)."""
+    entry = Entry(key, tuple(legs), booked_on, value_on, description, actor, reverses_key)
+    _check_entry(entry)
+    locked = _lock_accounts(session, {code for code, _ in entry.legs})
+    existing = _existing(session, [entry.key])
+    if entry.key in existing:
+        _same_content_or_conflict(session, entry, existing[entry.key], locked)
+        return Posted(existing[entry.key], entry.key, created=False)
+    reverses_id = _reversal_target(session, entry.reverses_key) if entry.reverses_key else None
+    deltas = _deltas([entry], locked)
+    _check_no_negative(locked, [entry])
+    tx_id = session.execute(
+        insert(transactions)
+        .values(
+            key=entry.key,
+            booked_on=entry.booked_on,
+            value_on=entry.value_date,
+            description=entry.description,
+            actor=entry.actor,
+            reverses_id=reverses_id,
+        )
+        .returning(transactions.c.id)
+    ).scalar_one()
+    session.execute(
+        insert(postings),
+        [
+            {"transaction_id": tx_id, "account_id": locked[code]["id"], "amount_cents": amount,
+             "booked_on": entry.booked_on}
+            for code, amount in entry.legs
+        ],
+    )
+    _apply_deltas(session, deltas)
+    return Posted(tx_id, entry.key, created=True)
+
+
+def reverse(
+    session: Session,
+    key: str,
+    reverses_key: str,
+    booked_on: date,
+    *,
+    description: str = "",
+    actor: str = "",
+) -> Posted:
+    """Post the exact opposite of the transaction ``reverses_key``, at most once."""
+    original = session.execute(
+        select(transactions.c.id).where(transactions.c.key == reverses_key)
+    ).first()
+    if original is None:
+        raise NotFound(f"no transaction with key {reverses_key}")
+    legs = [(code, -amount) for code, amount in _legs_of(session, original.id)]
+    return post(
+        session,
+        key,
+        legs,
+        booked_on,
+        description=description or f"reversal of {reverses_key}",
+        actor=actor,
+        reverses_key=reverses_key,
+    )
+
+
+def post_many(session: Session, entries: Iterable[Entry]) -> BulkResult:
+    """Post many transactions with the guarantees of ``post()``, using bulk inserts.
+
+    The whole list is one unit in the caller's database transaction: a key conflict or an
+    overdraft anywhere refuses all of it. Entries are applied in the given order, and a
+    no-negative account must stay at or above zero after every entry, not only at the end.
+    """
+    batch = list(entries)
+    if not batch:
+        return BulkResult(0, 0)
+    for entry in batch:
+        _check_entry(entry)
+    locked = _lock_accounts(session, {code for entry in batch for code, _ in entry.legs})
+
+    existing = _existing(session, [entry.key for entry in batch])
+    new: list[Entry] = []
+    seen: dict[str, Entry] = {}
+    ids: dict[str, int] = {}
+    n_existing = 0
+    for entry in batch:
+        if entry.key in existing:
+            _same_content_or_conflict(session, entry, existing[entry.key], locked)
+            ids[entry.key] = existing[entry.key]
+            n_existing += 1
+        elif entry.key in seen:
+            if _content(seen[entry.key]) != _content(entry):
+                raise KeyConflict(f"key {entry.key} appears twice with different content")
+            n_existing += 1
+        else:
+            seen[entry.key] = entry
+            new.append(entry)
+    if not new:
+        return BulkResult(0, n_existing, ids)
+
+    reversal_ids = _reversal_targets(session, new, seen)
+    _check_no_negative(locked, new)
+    deltas = _deltas(new, locked)
+
+    new_ids = _allocate_transaction_ids(session, len(new))
+    tx_rows = []
+    posting_rows = []
+    for tx_id, entry in zip(new_ids, new):
+        ids[entry.key] = tx_id
+        reverses = entry.reverses_key
+        tx_rows.append(
+            {
+                "id": tx_id,
+                "key": entry.key,
+                "booked_on": entry.booked_on,
+                "value_on": entry.value_date,
+                "description": entry.description,
+                "actor": entry.actor,
+                "reverses_id": (reversal_ids.get(reverses) or ids.get(reverses)) if reverses else None,
+            }
+        )
+        for code, amount in entry.legs:
+            posting_rows.append(
+                {"transaction_id": tx_id, "account_id": locked[code]["id"],
+                 "amount_cents": amount, "booked_on": entry.booked_on}
+            )
+    session.execute(insert(transactions), tx_rows)
+    session.execute(insert(postings), posting_rows)
+    _apply_deltas(session, deltas)
+    return BulkResult(len(new), n_existing, ids)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def balance(session: Session, code: str, as_of: date | None = None) -> int:
+    """Natural-sign balance of one account, today (stored) or as of the end of a date."""
+    row = session.execute(
+        select(accounts.c.id, accounts.c.kind, accounts.c.balance_cents).where(accounts.c.code == code)
+    ).first()
+    if row is None:
+        raise UnknownAccount(f"unknown account {code}")
+    if as_of is None:
+        return row.balance_cents
+    total = session.execute(
+        select(func.coalesce(func.sum(postings.c.amount_cents), 0)).where(
+            postings.c.account_id == row.id, postings.c.booked_on <= as_of
+        )
+    ).scalar_one()
+    return SIGN[row.kind] * int(total)
+
+
+def balances(
+    session: Session, as_of: date | None = None, prefix: str | None = None
+) -> list[AccountBalance]:
+    """Natural-sign balances of all accounts (or those whose code starts with ``prefix``).
+
+    Without ``as_of`` this reads the stored running balances: one row per account, no history.
+    """
+    query = select(accounts.c.id, accounts.c.code, accounts.c.kind, accounts.c.balance_cents)
+    if prefix:
+        query = query.where(accounts.c.code.startswith(prefix, autoescape=True))
+    rows = session.execute(query.order_by(accounts.c.code)).all()
+    if as_of is None:
+        return [AccountBalance(r.code, r.kind, r.balance_cents) for r in rows]
+    sums = dict(
+        session.execute(
+            select(postings.c.account_id, func.sum(postings.c.amount_cents))
+            .where(postings.c.booked_on <= as_of)
+            .group_by(postings.c.account_id)
+        ).all()
+    )
+    return [AccountBalance(r.code, r.kind, SIGN[r.kind] * int(sums.get(r.id, 0))) for r in rows]
+
+
+def transaction_legs(session: Session, key: str) -> list[tuple[str, int]]:
+    row = session.execute(select(transactions.c.id).where(transactions.c.key == key)).first()
+    if row is None:
+        raise NotFound(f"no transaction with key {key}")
+    return _legs_of(session, row.id)
+
+
+def is_reversed(session: Session, key: str) -> bool:
+    original = transactions.alias("original")
+    return (
+        session.execute(
+            select(transactions.c.id)
+            .join(original, transactions.c.reverses_id == original.c.id)
+            .where(original.c.key == key)
+        ).first()
+        is not None
+    )
+
+
+def verify(session: Session) -> list[Finding]:
+    """Check the ledger's invariants; return findings (empty when all holds)."""
+    findings: list[Finding] = []
+    unbalanced = session.execute(
+        select(transactions.c.key, func.sum(postings.c.amount_cents))
+        .join(postings, postings.c.transaction_id == transactions.c.id)
+        .group_by(transactions.c.id, transactions.c.key)
+        .having(func.sum(postings.c.amount_cents) != 0)
+    ).all()
+    for key, total in unbalanced:
+        findings.append(Finding("balanced", key, f"postings sum to {int(total)} cents, not 0"))
+    empty = session.execute(
+        select(transactions.c.key).where(
+            ~select(postings.c.id).where(postings.c.transaction_id == transactions.c.id).exists()
+        )
+    ).all()
+    for (key,) in empty:
+        findings.append(Finding("balanced", key, "transaction has no postings"))
+
+    sums = dict(
+        session.execute(
+            select(postings.c.account_id, func.sum(postings.c.amount_cents)).group_by(
+                postings.c.account_id
+            )
+        ).all()
+    )
+    for row in session.execute(select(accounts)).all():
+        expected = SIGN[row.kind] * int(sums.get(row.id, 0))
+        if row.balance_cents != expected:
+            findings.append(
+                Finding("stored_balance", row.code,
+                        f"stored {row.balance_cents} cents, postings give {expected}")
+            )
+        if row.no_negative and row.balance_cents < 0:
+            findings.append(Finding("no_negative", row.code, f"balance {row.balance_cents} cents"))
+        if row.no_negative and expected < 0:
+            findings.append(Finding("no_negative", row.code, f"postings give {expected} cents"))
+
+    mismatched = session.execute(
+        select(transactions.c.key)
+        .join(postings, postings.c.transaction_id == transactions.c.id)
+        .where(postings.c.booked_on != transactions.c.booked_on)
+        .distinct()
+    ).all()
+    for (key,) in mismatched:
+        findings.append(Finding("posting_date", key, "a posting's date differs from its transaction"))
+    return findings
+
+
+# --- internals ---------------------------------------------------------------------------
+
+
+def _check_entry(entry: Entry) -> None:
+    if not entry.key or len(entry.key) > MAX_KEY_LENGTH:
+        raise Unbalanced(f"idempotency key must be 1-{MAX_KEY_LENGTH} characters")
+    if len(entry.legs) < 2:
+        raise Unbalanced(f"transaction {entry.key} needs at least two postings")
+    total = 0
+    for code, amount in entry.legs:
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise Unbalanced(f"transaction {entry.key}: amount {amount!r} is not integer cents")
+        if amount == 0:
+            raise Unbalanced(f"transaction {entry.key}: a posting of zero to {code}")
+        total += amount
+    if total != 0:
+        raise Unbalanced(f"transaction {entry.key}: postings sum to {total} cents, not 0")
+
+
+def _lock_accounts(session: Session, codes: set[str]) -> dict[str, dict]:
+    """Lock the named accounts in id order and return their current state by code."""
+    wanted = sorted(codes)
+    found: dict[str, dict] = {}
+    rows = []
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start:start + CHUNK]
+        rows.extend(
+            session.execute(
+                select(accounts.c.id, accounts.c.code, accounts.c.kind, accounts.c.no_negative,
+                       accounts.c.balance_cents)
+                .where(accounts.c.code.in_(chunk))
+                .order_by(accounts.c.id)
+                .with_for_update()
+            ).all()
+        )
+    for row in rows:
+        found[row.code] = {"id": row.id, "kind": row.kind, "no_negative": row.no_negative,
+                           "balance": row.balance_cents}
+    missing = [code for code in wanted if code not in found]
+    if missing:
+        raise UnknownAccount(f"unknown account {missing[0]}")
+    return found
+
+
+def _existing(session: Session, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), CHUNK):
+        chunk = unique[start:start + CHUNK]
+        found.update(
+            session.execute(
+                select(transactions.c.key, transactions.c.id).where(transactions.c.key.in_(chunk))
+            ).all()
+        )
+    return found
+
+
+def _legs_of(session: Session, tx_id: int) -> list[tuple[str, int]]:
+    return [
+        (code, int(amount))
+        for code, amount in session.execute(
+            select(accounts.c.code, postings.c.amount_cents)
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .where(postings.c.transaction_id == tx_id)
+            .order_by(postings.c.id)
+        ).all()
+    ]
+
+
+def _content(entry: Entry) -> tuple:
+    return (entry.booked_on, entry.value_date, entry.reverses_key, tuple(sorted(_merged(entry.legs))))
+
+
+def _merged(legs: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    totals: dict[str, int] = defaultdict(int)
+    for code, amount in legs:
+        totals[code] += amount
+    return [(code, amount) for code, amount in totals.items() if amount]
+
+
+def _same_content_or_conflict(session: Session, entry: Entry, tx_id: int, locked) -> None:
+    row = session.execute(
+        select(transactions.c.booked_on, transactions.c.value_on, transactions.c.reverses_id)
+        .where(transactions.c.id == tx_id)
+    ).one()
+    reverses_key = None
+    if row.reverses_id is not None:
+        reverses_key = session.execute(
+            select(transactions.c.key).where(transactions.c.id == row.reverses_id)
+        ).scalar_one()
+    stored = (row.booked_on, row.value_on, reverses_key,
+              tuple(sorted(_merged(_legs_of(session, tx_id)))))
+    if stored != _content(entry):
+        raise KeyConflict(f"key {entry.key} was already posted with different content")
+
+
+def _reversal_target(session: Session, reverses_key: str) -> int:
+    row = session.execute(
+        select(transactions.c.id).where(transactions.c.key == reverses_key)
+    ).first()
+    if row is None:
+        raise NotFound(f"no transaction with key {reverses_key}")
+    done = session.execute(
+        select(transactions.c.key).where(transactions.c.reverses_id == row.id)
+    ).first()
+    if done is not None:
+        raise AlreadyReversed(f"transaction {reverses_key} is already reversed by {done.key}")
+    return row.id
+
+
+def _reversal_targets(session: Session, new: list[Entry], in_batch: dict[str, Entry]) -> dict[str, int]:
+    targets: dict[str, int] = {}
+    claimed: set[str] = set()
+    for entry in new:
+        target = entry.reverses_key
+        if target is None:
+            continue
+        if target in claimed:
+            raise AlreadyReversed(f"transaction {target} is reversed twice in one load")
+        claimed.add(target)
+        if target in in_batch:
+            continue  # reversed within this load; its id is assigned before it is needed
+        targets[target] = _reversal_target(session, target)
+    return targets
+
+
+def _deltas(entries: Iterable[Entry], locked: dict[str, dict]) -> dict[int, int]:
+    deltas: dict[int, int] = defaultdict(int)
+    for entry in entries:
+        for code, amount in entry.legs:
+            account = locked[code]
+            deltas[account["id"]] += SIGN[account["kind"]] * amount
+    return deltas
+
+
+def _check_no_negative(locked: dict[str, dict], entries: Iterable[Entry]) -> None:
+    running = {code: state["balance"] for code, state in locked.items() if state["no_negative"]}
+    if not running:
+        return
+    for entry in entries:
+        for code, amount in _merged(entry.legs):
+            if code not in running:
+                continue
+            change = SIGN[locked[code]["kind"]] * amount
+            if running[code] + change < 0:
+                raise InsufficientFunds(code, running[code], change)
+            running[code] += change
+
+
+def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
+    changes = [{"account": account, "delta": delta} for account, delta in deltas.items() if delta]
+    if not changes:
+        return
+    session.execute(
+        update(accounts)
+        .where(accounts.c.id == bindparam("account"))
+        .values(balance_cents=accounts.c.balance_cents + bindparam("delta")),
+        changes,
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _allocate_transaction_ids(session: Session, count: int) -> list[int]:
+    """Reserve ``count`` transaction ids for a bulk insert.
+
+    SQLite: the IMMEDIATE transaction already excludes other writers, so max(id) + 1 onwards is
+    ours. PostgreSQL: draw the ids from the table's own sequence, which is safe with concurrent
+    writers (the ids need not be consecutive).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        seq = session.execute(
+            text("SELECT pg_get_serial_sequence('ledger_transactions', 'id')")
+        ).scalar_one()
+        return list(
+            session.execute(
+                text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
+                {"seq": seq, "n": count},
+            ).scalars()
+        )
+    current = session.execute(select(func.coalesce(func.max(transactions.c.id), 0))).scalar_one()
+    return list(range(int(current) + 1, int(current) + 1 + count))

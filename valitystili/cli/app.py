@@ -1,0 +1,83 @@
+"""The CLI's context object: options, the database, the acting user, and printing.
+
+Commands get an ``App`` with ``@pass_app``, open one unit of work with ``app.unit()`` (which
+yields the session and the acting user), call one service function and ``app.emit`` the result.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from functools import cached_property
+
+import click
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import db
+from ..auth import Actor, current_actor, login_name
+from ..output import render
+from ..users import bootstrap_admin
+
+
+class App:
+    def __init__(self, db_option: str | None, fmt: str, quiet: bool):
+        self.db_option = db_option
+        self.format = fmt
+        self.quiet = quiet
+
+    @cached_property
+    def url(self) -> str:
+        return db.resolve_url(self.db_option)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return db.make_engine(self.url)
+
+    @cached_property
+    def factory(self) -> sessionmaker[Session]:
+        return db.session_factory(self.engine)
+
+    def ready(self) -> None:
+        """Make sure the schema exists and is current; a fresh SQLite file is set up here."""
+        if db.ensure_schema(self.engine):
+            with db.transaction(self.factory) as session:
+                name = login_name(session)
+                if bootstrap_admin(session, name):
+                    self.info(f"created a new ledger at {self.engine.url.database}; {name} is its admin")
+
+    @contextmanager
+    def unit(self, *, read_only: bool = False):
+        """One atomic unit of work as the acting user: all of it is written, or none."""
+        self.ready()
+        if read_only:
+            # Readers need no write lock on SQLite; PostgreSQL ignores the option.
+            session = Session(self.engine.execution_options(sqlite_begin="DEFERRED"),
+                              expire_on_commit=False)
+        else:
+            session = self.factory()
+        try:
+            with session.begin():
+                actor: Actor = current_actor(session)
+                yield session, actor
+        finally:
+            session.close()
+
+    def emit(self, data) -> None:
+        if self.quiet:
+            return
+        text = render(data, self.format)
+        if text:
+            click.echo(text)
+
+    def info(self, message: str) -> None:
+        """A human note on stderr (stdout stays parseable)."""
+        if not self.quiet:
+            click.echo(message, err=True)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,46 @@
+"""Registered users and their roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .auth import Actor
+from .errors import Conflict, ValidationError
+from .models import ROLES, User
+
+
+def _check(name: str, role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if not name or len(name) > 64 or any(ch.isspace() for ch in name):
+        raise ValidationError(f"user name {name!r} must be 1-64 characters without spaces")
+
+
+def bootstrap_admin(session: Session, name: str) -> bool:
+    """Register ``name`` as the first admin of an empty user table; True when it did."""
+    if session.execute(select(User.id).limit(1)).first() is not None:
+        return False
+    _check(name, "admin")
+    session.add(User(name=name, role="admin", created_by=name))
+    session.flush()
+    return True
+
+
+def add_user(session: Session, actor: Actor, name: str, role: str, full_name: str = "") -> dict:
+    actor.require("user.add")
+    _check(name, role)
+    if session.execute(select(User.id).where(User.name == name)).first() is not None:
+        raise Conflict(f"user {name} already exists")
+    user = User(name=name, role=role, full_name=full_name, created_by=actor.name)
+    session.add(user)
+    session.flush()
+    return {"name": name, "role": role, "full_name": full_name, "created_by": actor.name}
+
+
+def list_users(session: Session, actor: Actor) -> list[dict]:
+    actor.require("user.list")
+    return [
+        {"name": u.name, "role": u.role, "full_name": u.full_name, "created_by": u.created_by}
+        for u in session.execute(select(User).order_by(User.name)).scalars()
+    ]
