@@ -1,0 +1,165 @@
+"""Shared fixtures: every storage test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: each test gets a fresh schema in the server's ``test`` database (URL from
+``VALITYSTILI_TEST_PG``), dropped afterwards. When the server cannot be reached the PostgreSQL
+half is skipped with the reason — except when ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from valitystili import db
+
+PG_URL = os.environ.get("VALITYSTILI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgresql")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_engine():
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "no server"
+        engine.dispose()
+        reason = f"PostgreSQL at {PG_URL} is unreachable: {str(error).splitlines()[0]}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: PostgreSQL tests must not be skipped)", pytrace=False)
+        pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+def pg_schema_url(schema: str, user: str | None = None) -> str:
+    base = PG_URL
+    if user is not None:
+        scheme, rest = base.split("://", 1)
+        rest = rest.split("@", 1)[1] if "@" in rest else rest
+        base = f"{scheme}://{user}@{rest}"
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    schema: str | None = None
+    admin_engine: object | None = None
+
+    def url_for(self, user: str) -> str:
+        """URL acting as ``user``: on PostgreSQL a database login of that name is created."""
+        if self.name == "sqlite":
+            return self.url
+        with self.admin_engine.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :name"), {"name": user}
+            ).first()
+            if not exists:
+                connection.execute(text(f'CREATE ROLE "{user}" LOGIN'))
+            for grant in (
+                f'GRANT USAGE, CREATE ON SCHEMA "{self.schema}" TO "{user}"',
+                f'GRANT ALL ON ALL TABLES IN SCHEMA "{self.schema}" TO "{user}"',
+                f'GRANT ALL ON ALL SEQUENCES IN SCHEMA "{self.schema}" TO "{user}"',
+            ):
+                connection.execute(text(grant))
+        return pg_schema_url(self.schema, user)
+
+    @property
+    def admin_name(self) -> str:
+        return "postgres" if self.name == "postgresql" else "root"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path):
+    if request.param == "sqlite":
+        yield Backend("sqlite", f"sqlite:///{tmp_path / 'ledger.db'}")
+        return
+    admin = request.getfixturevalue("pg_admin_engine")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield Backend("postgresql", pg_schema_url(schema), schema, admin)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def db_url(backend) -> str:
+    return backend.url
+
+
+@pytest.fixture
+def engine(backend):
+    engine = db.make_engine(backend.url)
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine) -> sessionmaker[Session]:
+    return db.session_factory(engine)
+
+
+@pytest.fixture
+def session(session_factory):
+    with session_factory() as session:
+        yield session
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """Runs ``valitystili`` commands against the test database as a given user."""
+
+    def __init__(self, backend: Backend, monkeypatch):
+        self.backend = backend
+        self.monkeypatch = monkeypatch
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, user: str | None = None, input: str | None = None,
+                 env: dict | None = None) -> CliResult:
+        from valitystili.cli import cli
+
+        user = user or self.backend.admin_name
+        url = self.backend.url_for(user)
+        environment = {"VALITYSTILI_DB": url, **(env or {})}
+        environment["VALITYSTILI_USER"] = user if self.backend.name == "sqlite" else ""
+        result = self.runner.invoke(cli, list(args), env=environment, input=input,
+                                    catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    def ok(self, *args: str, **kwargs) -> str:
+        result = self(*args, **kwargs)
+        assert result.exit_code == 0, (result.exit_code, result.stderr, result.stdout)
+        return result.stdout
+
+    def json(self, *args: str, **kwargs):
+        import json
+
+        return json.loads(self.ok("--format", "json", *args, **kwargs))
+
+
+@pytest.fixture
+def cli(backend, monkeypatch) -> Cli:
+    runner = Cli(backend, monkeypatch)
+    runner.ok("db", "init")
+    return runner
