@@ -143,8 +143,7 @@ def post(
         _same_content_or_conflict(session, entry, existing[entry.key], locked)
         return Posted(existing[entry.key], entry.key, created=False)
     reverses_id = _reversal_target(session, entry.reverses_key) if entry.reverses_key else None
-    deltas = _deltas([entry], locked)
-    _check_no_negative(locked, [entry])
+    deltas = _check_and_sum(locked, [entry])
     tx_id = session.execute(
         insert(transactions)
         .values(
@@ -202,14 +201,72 @@ def post_many(session: Session, entries: Iterable[Entry]) -> BulkResult:
     The whole list is one unit in the caller's database transaction: a key conflict or an
     overdraft anywhere refuses all of it. Entries are applied in the given order, and a
     no-negative account must stay at or above zero after every entry, not only at the end.
+
+    Fresh loads take a fast path: the transactions are inserted with ``ON CONFLICT DO NOTHING``
+    inside a savepoint, and only if some key turned out to exist already is the savepoint
+    rolled back and the load redone with a key-by-key comparison.
     """
     batch = list(entries)
     if not batch:
         return BulkResult(0, 0)
+    codes: set[str] = set()
+    add_code = codes.add
+    reversals = False
     for entry in batch:
-        _check_entry(entry)
-    locked = _lock_accounts(session, {code for entry in batch for code, _ in entry.legs})
+        # The same rules as _check_entry, inlined: this loop runs once per entry of a load.
+        legs = entry.legs
+        if not entry.key or len(entry.key) > MAX_KEY_LENGTH or len(legs) < 2:
+            _check_entry(entry)
+        total = 0
+        for code, amount in legs:
+            if type(amount) is not int or not amount:
+                _check_entry(entry)
+            total += amount
+            add_code(code)
+        if total:
+            _check_entry(entry)
+        if entry.reverses_key is not None:
+            reversals = True
+    locked = _lock_accounts(session, codes)
+    if not reversals and len({entry.key for entry in batch}) == len(batch):
+        result = _post_fresh(session, batch, locked)
+        if result is not None:
+            return result
+    return _post_checked(session, batch, locked)
 
+
+def _post_fresh(session: Session, batch: list[Entry], locked: dict[str, dict]) -> BulkResult | None:
+    """Insert assuming no key exists yet; None (and nothing written) when one did."""
+    savepoint = session.begin_nested()
+    try:
+        new_ids = _allocate_transaction_ids(session, len(batch))
+        day = _date_param(session)
+        tx_rows = [
+            (tx_id, e.key, day(e.booked_on), day(e.value_date), e.description, e.actor, None)
+            for tx_id, e in zip(new_ids, batch)
+        ]
+        _executemany(session, "ledger_transactions", TX_COLUMNS, tx_rows, on_conflict_key=True)
+        if _count_ids(session, new_ids) != len(batch):
+            savepoint.rollback()
+            return None
+        deltas = _check_and_sum(locked, batch)
+        posting_rows = [
+            (tx_id, locked[code]["id"], amount, row[2])
+            for tx_id, e, row in zip(new_ids, batch, tx_rows)
+            for code, amount in e.legs
+        ]
+        _executemany(session, "ledger_postings", POSTING_COLUMNS, posting_rows)
+        _apply_deltas(session, deltas)
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    savepoint.commit()
+    return BulkResult(len(batch), 0, {e.key: tx_id for tx_id, e in zip(new_ids, batch)})
+
+
+def _post_checked(session: Session, batch: list[Entry], locked: dict[str, dict]) -> BulkResult:
+    """The general path: compare every key with what is stored, then insert the new ones."""
     existing = _existing(session, [entry.key for entry in batch])
     new: list[Entry] = []
     seen: dict[str, Entry] = {}
@@ -231,33 +288,23 @@ def post_many(session: Session, entries: Iterable[Entry]) -> BulkResult:
         return BulkResult(0, n_existing, ids)
 
     reversal_ids = _reversal_targets(session, new, seen)
-    _check_no_negative(locked, new)
-    deltas = _deltas(new, locked)
-
+    deltas = _check_and_sum(locked, new)
     new_ids = _allocate_transaction_ids(session, len(new))
+    day = _date_param(session)
     tx_rows = []
     posting_rows = []
     for tx_id, entry in zip(new_ids, new):
         ids[entry.key] = tx_id
         reverses = entry.reverses_key
-        tx_rows.append(
-            {
-                "id": tx_id,
-                "key": entry.key,
-                "booked_on": entry.booked_on,
-                "value_on": entry.value_date,
-                "description": entry.description,
-                "actor": entry.actor,
-                "reverses_id": (reversal_ids.get(reverses) or ids.get(reverses)) if reverses else None,
-            }
-        )
+        booked = day(entry.booked_on)
+        tx_rows.append((
+            tx_id, entry.key, booked, day(entry.value_date), entry.description, entry.actor,
+            (reversal_ids.get(reverses) or ids.get(reverses)) if reverses else None,
+        ))
         for code, amount in entry.legs:
-            posting_rows.append(
-                {"transaction_id": tx_id, "account_id": locked[code]["id"],
-                 "amount_cents": amount, "booked_on": entry.booked_on}
-            )
-    session.execute(insert(transactions), tx_rows)
-    session.execute(insert(postings), posting_rows)
+            posting_rows.append((tx_id, locked[code]["id"], amount, booked))
+    _executemany(session, "ledger_transactions", TX_COLUMNS, tx_rows)
+    _executemany(session, "ledger_postings", POSTING_COLUMNS, posting_rows)
     _apply_deltas(session, deltas)
     return BulkResult(len(new), n_existing, ids)
 
@@ -499,27 +546,23 @@ def _reversal_targets(session: Session, new: list[Entry], in_batch: dict[str, En
     return targets
 
 
-def _deltas(entries: Iterable[Entry], locked: dict[str, dict]) -> dict[int, int]:
-    deltas: dict[int, int] = defaultdict(int)
+def _check_and_sum(locked: dict[str, dict], entries: Iterable[Entry]) -> dict[int, int]:
+    """Walk the entries in order: refuse the first that takes a no-negative account below
+    zero, and return the total change per account id (natural sign)."""
+    state = {code: [acc["id"], SIGN[acc["kind"]], acc["no_negative"], acc["balance"], 0]
+             for code, acc in locked.items()}
     for entry in entries:
+        # Apply all legs of the entry first, then check: an entry that debits and credits the
+        # same account is judged by its net effect.
         for code, amount in entry.legs:
-            account = locked[code]
-            deltas[account["id"]] += SIGN[account["kind"]] * amount
-    return deltas
-
-
-def _check_no_negative(locked: dict[str, dict], entries: Iterable[Entry]) -> None:
-    running = {code: state["balance"] for code, state in locked.items() if state["no_negative"]}
-    if not running:
-        return
-    for entry in entries:
-        for code, amount in _merged(entry.legs):
-            if code not in running:
-                continue
-            change = SIGN[locked[code]["kind"]] * amount
-            if running[code] + change < 0:
-                raise InsufficientFunds(code, running[code], change)
-            running[code] += change
+            account = state[code]
+            account[4] += account[1] * amount
+        for code, amount in entry.legs:
+            account = state[code]
+            if account[2] and account[3] + account[4] < 0:
+                change = sum(account[1] * a for c, a in entry.legs if c == code)
+                raise InsufficientFunds(code, account[3] + account[4] - change, change)
+    return {account[0]: account[4] for account in state.values() if account[4]}
 
 
 def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
@@ -533,6 +576,42 @@ def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
         changes,
         execution_options={"synchronize_session": False},
     )
+
+
+def _date_param(session: Session):
+    """How a date is passed to the driver: SQLAlchemy stores SQLite dates as ISO text."""
+    if session.get_bind().dialect.name == "sqlite":
+        return date.isoformat
+    return lambda value: value
+
+
+TX_COLUMNS = ("id", "key", "booked_on", "value_on", "description", "actor", "reverses_id")
+POSTING_COLUMNS = ("transaction_id", "account_id", "amount_cents", "booked_on")
+
+
+def _executemany(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple],
+                 *, on_conflict_key: bool = False) -> None:
+    if not rows:
+        return
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    if on_conflict_key:
+        sql += " ON CONFLICT (key) DO NOTHING"
+    connection.exec_driver_sql(sql, rows)
+
+
+def _count_ids(session: Session, ids: list[int]) -> int:
+    """How many of the given transaction ids exist (SQLite's are one consecutive range)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return session.execute(
+            select(func.count()).select_from(transactions)
+            .where(transactions.c.id.between(ids[0], ids[-1]))
+        ).scalar_one()
+    return session.execute(
+        text("SELECT count(*) FROM ledger_transactions WHERE id = ANY(:ids)"), {"ids": ids}
+    ).scalar_one()
 
 
 def _allocate_transaction_ids(session: Session, count: int) -> list[int]:
