@@ -104,11 +104,11 @@ postings = Posting.__table__
 APPEND_ONLY_TABLES = ("ledger_transactions", "ledger_postings")
 
 
-def append_only_ddl(dialect: str) -> list[str]:
-    """DDL that makes the append-only tables refuse UPDATE and DELETE in the database itself."""
+def append_only_ddl(dialect: str, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> list[str]:
+    """DDL that makes the given tables refuse UPDATE and DELETE in the database itself."""
     statements: list[str] = []
     if dialect == "sqlite":
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             for op in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -119,7 +119,7 @@ def append_only_ddl(dialect: str) -> list[str]:
             "CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$ "
             "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
         )
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             statements.append(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"

@@ -20,6 +20,8 @@ def upgrade() -> None:
     ledger.metadata.create_all(bind)
     for statement in ledger.append_only_ddl(bind.dialect.name):
         op.execute(statement)
+    for statement in ledger.append_only_ddl(bind.dialect.name, ("audit_log",)):
+        op.execute(statement)
 
 
 def downgrade() -> None:
