@@ -271,6 +271,7 @@ class PaymentOrder(Base):
             name="status"),
         Index("ix_payment_orders_batch", "batch_id"),
         Index("ix_payment_orders_status", "status"),
+        Index("ix_payment_orders_client_instalment", "client_id", "instalment_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -289,6 +290,7 @@ class PaymentOrder(Base):
     reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)
     message: Mapped[str | None] = mapped_column(String(140), nullable=True)
     execution_on: Mapped[_date] = mapped_column(Date)
+    instalment_on: Mapped[_date | None] = mapped_column(Date, nullable=True)  # the rule's date
     status: Mapped[str] = mapped_column(String(10), default="draft")
     cleared_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
     returned_on: Mapped[_date | None] = mapped_column(Date, nullable=True)

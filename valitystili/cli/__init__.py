@@ -92,4 +92,4 @@ def main() -> None:
     cli.main()
 
 
-from . import commands_core  # noqa: E402,F401  (registers the commands)
+from . import commands_batch, commands_core  # noqa: E402,F401  (registers the commands)

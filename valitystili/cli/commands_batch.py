@@ -1,0 +1,157 @@
+"""Commands for the daily payment batch and flags."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .. import batches, flags
+from ..dates import parse_date
+from . import cli
+from .app import App, pass_app
+
+
+@cli.group("batch")
+def batch_group() -> None:
+    """Run, review, approve and export the daily payment batch."""
+
+
+@batch_group.command("run")
+@click.option("--date", "run_on", default=None, help="Batch date (default today); payments "
+              "execute on the first banking day on or after it.")
+@click.option("--dry-run", is_flag=True, help="Print what would be ordered; write nothing.")
+@click.option("--iban", default=None, help="The city's account to pay from (default: the first).")
+@pass_app
+def batch_run(app: App, run_on: str | None, dry_run: bool, iban: str | None) -> None:
+    """Plan today's payments: obligations due, reserves, instalments.
+
+    \b
+    Example:
+      valitystili batch run --date 2.11.2026 --dry-run
+      valitystili batch run --date 2.11.2026
+    """
+    day = parse_date(run_on) if run_on else date.today()
+    with app.unit() as (session, actor):
+        result = batches.run_batch(session, actor, day, dry_run=dry_run, iban=iban)
+    rows = result.pop("order_rows")
+    notices = result.pop("notices")
+    if app.format == "json":
+        app.emit({**result, "orders_planned": rows, "flags_raised": notices})
+        return
+    app.emit(rows)
+    for notice in notices:
+        app.info(f"flag {notice['kind']}: client {notice['client_id']}: {notice['detail']}")
+    what = "would order" if dry_run else f"batch {result['batch']}:"
+    app.info(f"{what} {result['orders']} payments, {result['total_cents'] / 100:.2f} EUR, "
+             f"executing {result['execution_on'].isoformat()}")
+
+
+@batch_group.command("show")
+@click.argument("batch")
+@pass_app
+def batch_show(app: App, batch: str) -> None:
+    """List a batch's orders: client, payee, amount, reference, execution date.
+
+    \b
+    Example:
+      valitystili batch show 12
+    """
+    with app.unit(read_only=True) as (session, actor):
+        result = batches.show_batch(session, actor, batch)
+    if app.format == "json":
+        app.emit(result)
+        return
+    app.info(" ".join(f"{k}={v}" for k, v in result["batch"].items()))
+    app.emit(result["orders"])
+
+
+@batch_group.command("list")
+@click.option("--since", default=None, help="Only batches executing on or after this date.")
+@pass_app
+def batch_list(app: App, since: str | None) -> None:
+    """List batches with their totals.
+
+    \b
+    Example:
+      valitystili batch list --since 1.11.2026
+    """
+    with app.unit(read_only=True) as (session, actor):
+        app.emit(batches.list_batches(session, actor, since=parse_date(since) if since else None))
+
+
+@batch_group.command("approve")
+@click.argument("batch")
+@pass_app
+def batch_approve(app: App, batch: str) -> None:
+    """Approve a draft batch: its orders debit the clients' accounts.
+
+    With four-eyes on (the default) the approver must be another handler than the one who ran
+    it.
+
+    \b
+    Example:
+      VALITYSTILI_USER=hilla valitystili batch approve 12
+    """
+    with app.unit() as (session, actor):
+        app.emit(batches.approve_batch(session, actor, batch))
+
+
+@batch_group.command("export")
+@click.argument("batch")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the pain.001 file.")
+@click.option("--pain-version", type=click.Choice(["09", "03"]), default=None,
+              help="pain.001.001.09 (default) or .03 for banks that still need it.")
+@pass_app
+def batch_export(app: App, batch: str, out: Path, pain_version: str | None) -> None:
+    """Write an approved batch as an ISO 20022 pain.001 payment file for the bank.
+
+    \b
+    Example:
+      valitystili batch export 12 --out maksut-2026-11-02.xml
+    """
+    with app.unit() as (session, actor):
+        app.emit(batches.export_batch(session, actor, batch, out, version=pain_version))
+
+
+@cli.group("flags", invoke_without_command=True)
+@click.option("--kind", default=None, help="Only flags of this kind.")
+@click.option("--client", default=None, help="Only this client's flags.")
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved flags.")
+@click.pass_context
+def flags_group(ctx: click.Context, kind: str | None, client: str | None, include_resolved: bool) -> None:
+    """List open flags (arrears, insufficient funds, unmatched income, …).
+
+    \b
+    Example:
+      valitystili flags --kind arrears
+      valitystili flags ack 7 --comment "Agreed a payment plan with the landlord"
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    app: App = ctx.obj
+    with app.unit(read_only=True) as (session, actor):
+        client_id = None
+        if client is not None:
+            from ..clients import resolve_client
+
+            client_id = resolve_client(session, client).id
+        app.emit(flags.list_flags(session, actor, kind=kind, client_id=client_id,
+                                  include_resolved=include_resolved))
+
+
+@flags_group.command("ack")
+@click.argument("flag", type=int)
+@click.option("--comment", required=True, help="What was done or decided.")
+@pass_app
+def flags_ack(app: App, flag: int, comment: str) -> None:
+    """Acknowledge a flag with a comment (it stays until its condition clears).
+
+    \b
+    Example:
+      valitystili flags ack 7 --comment "Landlord informed"
+    """
+    with app.unit() as (session, actor):
+        app.emit(flags.acknowledge(session, actor, flag, comment))

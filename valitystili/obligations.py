@@ -1,0 +1,156 @@
+"""The rent ledger: obligations generated from approved plans and bills.
+
+Rules:
+- One obligation per plan item and period, with a stable key: ``rent:<client>:2026-11`` for an
+  item that falls at most once a month, ``<kind>:<client>:2026-11-02`` otherwise; a second item
+  of the same kind in one plan adds its position (``other-3:<client>:2026-11``). A bill is
+  ``bill:<id>``. The key is the same whichever plan version generates it, so a new version never
+  makes a second obligation for the same period.
+- Only items paid by this account become obligations (``kela_direct`` and ``client`` items are
+  recorded in the plan, never paid here); ``bills = true`` items are paid per bill.
+- ``due_on`` is the legal due date: a rule date on a weekend or holiday moves to the next
+  weekday (AHVL 34 §). ``pay_by_on`` is the last banking day on or before the rule's date, so
+  the money is there no later than the original due date.
+- Generation looks at a window around the batch day (from ``LOOKBACK_DAYS`` before to the
+  horizon after), so its cost follows the clients and the window, never the years of history.
+  An open, still unpaid obligation whose amount or payee changed in a newer plan version is
+  updated to it; a paid one is never touched.
+- Leases do not create obligations: the plan's rent item does, and the lease is checked
+  against it — so rent can never be paid twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .calendar import CALENDAR, BankingCalendar
+from .models import Bill, Client, Obligation, Plan, PlanItem
+from .schedules import occurrences
+
+LOOKBACK_DAYS = 62
+
+
+@lru_cache(maxsize=512)
+def _monthly(rule: str) -> bool:
+    """True when the rule falls at most once in any month (so a month names the period)."""
+    days = occurrences(rule, date(2025, 1, 1), date(2026, 12, 31))
+    months = [(d.year, d.month) for d in days]
+    return len(months) == len(set(months))
+
+
+def obligation_key(kind: str, client_id: int, due: date, rule: str, position_tag: str = "") -> str:
+    period = due.strftime("%Y-%m") if _monthly(rule) else due.isoformat()
+    return f"{kind}{position_tag}:{client_id}:{period}"
+
+
+def approved_plans(session: Session, client_ids: list[int] | None = None) -> dict[int, list[Plan]]:
+    """Approved plan versions per client, oldest effective date first."""
+    query = select(Plan).where(Plan.approved_at.is_not(None)).order_by(
+        Plan.client_id, Plan.effective_on, Plan.version)
+    if client_ids is not None:
+        query = query.where(Plan.client_id.in_(client_ids))
+    plans: dict[int, list[Plan]] = defaultdict(list)
+    for plan in session.execute(query).scalars():
+        plans[plan.client_id].append(plan)
+    return plans
+
+
+def in_force(versions: list[Plan], on: date) -> Plan | None:
+    """The version in force on a date: the latest approved one effective on or before it.
+    Of two versions effective the same day, the higher version number wins."""
+    current = None
+    for plan in versions:
+        if plan.effective_on <= on and (current is None or
+                                        (plan.effective_on, plan.version) >= (current.effective_on, current.version)):
+            current = plan
+    return current
+
+
+def ensure_obligations(session: Session, start: date, end: date, *,
+                       calendar: BankingCalendar = CALENDAR) -> dict[str, int]:
+    """Create (or update, while unpaid) the obligations with rule dates in [start, end]."""
+    clients = dict(session.execute(
+        select(Client.id, Client.start_on).where(Client.status == "open")).all())
+    plans = approved_plans(session, list(clients)) if clients else {}
+    items: dict[int, list[PlanItem]] = defaultdict(list)
+    plan_ids = [p.id for versions in plans.values() for p in versions]
+    for chunk_start in range(0, len(plan_ids), 5000):
+        for item in session.execute(select(PlanItem).where(
+                PlanItem.plan_id.in_(plan_ids[chunk_start:chunk_start + 5000]))).scalars():
+            items[item.plan_id].append(item)
+
+    wanted: dict[str, dict] = {}
+    for client_id, versions in plans.items():
+        client_start = clients[client_id]
+        for index, plan in enumerate(versions):
+            window_start = max(start, plan.effective_on, client_start)
+            window_end = end
+            for later in versions[index + 1:]:
+                if later.effective_on > plan.effective_on:
+                    window_end = min(window_end, later.effective_on - timedelta(days=1))
+                    break
+            if window_start > window_end:
+                continue
+            plan_items = items.get(plan.id, [])
+            kinds = defaultdict(int)
+            for item in plan_items:
+                if item.paid_by == "account" and not item.bills:
+                    kinds[item.kind] += 1
+            for item in plan_items:
+                if item.paid_by != "account" or item.bills or not item.schedule:
+                    continue
+                tag = f"-{item.position}" if kinds[item.kind] > 1 else ""
+                for rule_day in occurrences(item.schedule, window_start, window_end):
+                    if in_force(versions, rule_day) is not plan:
+                        continue
+                    key = obligation_key(item.kind, client_id, rule_day, item.schedule, tag)
+                    wanted[key] = dict(
+                        key=key, client_id=client_id, kind=item.kind, payee_id=item.payee_id,
+                        amount_cents=item.amount_cents, due_on=calendar.rent_due_day(rule_day),
+                        pay_by_on=calendar.pay_by(rule_day), reference=item.reference,
+                        reference_kind=item.reference_kind, message=item.message,
+                        allow_partial=item.allow_partial, source="plan_item", source_id=item.id)
+
+    for bill in session.execute(select(Bill).where(Bill.due_on.between(start, end))).scalars():
+        if bill.client_id not in clients:
+            continue
+        key = f"bill:{bill.id}"
+        wanted[key] = dict(
+            key=key, client_id=bill.client_id, kind=bill.kind, payee_id=bill.payee_id,
+            amount_cents=bill.amount_cents, due_on=calendar.rent_due_day(bill.due_on),
+            pay_by_on=calendar.pay_by(bill.due_on), reference=bill.reference,
+            reference_kind=bill.reference_kind, message=bill.message, allow_partial=False,
+            source="bill", source_id=bill.id)
+
+    created = updated = 0
+    keys = list(wanted)
+    existing: dict[str, Obligation] = {}
+    for chunk_start in range(0, len(keys), 5000):
+        for obligation in session.execute(select(Obligation).where(
+                Obligation.key.in_(keys[chunk_start:chunk_start + 5000]))).scalars():
+            existing[obligation.key] = obligation
+    new_rows = []
+    for key, row in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            new_rows.append(row)
+            continue
+        if current.status == "open" and current.paid_cents == 0 and (
+                current.amount_cents, current.payee_id, current.reference, current.message,
+                current.source_id) != (row["amount_cents"], row["payee_id"], row["reference"],
+                                       row["message"], row["source_id"]):
+            for field in ("amount_cents", "payee_id", "reference", "reference_kind", "message",
+                          "allow_partial", "source_id"):
+                setattr(current, field, row[field])
+            updated += 1
+    if new_rows:
+        session.execute(Obligation.__table__.insert(),
+                        [{**row, "paid_cents": 0, "status": "open"} for row in new_rows])
+        created = len(new_rows)
+    session.flush()
+    return {"created": created, "updated": updated}
