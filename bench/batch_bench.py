@@ -1,0 +1,183 @@
+"""Batch benchmark (issue: money out): one banking day's batch for N active clients.
+
+Seeds N clients with approved plans (rent on the 2nd, electricity on the 15th, two Kela incomes
+on the 1st, weekly even-split instalments) and M months of settled history — obligations,
+payment orders and ledger transactions as the batch and clearing would have left them — then
+times ``batch run`` for Monday 2.11.2026, after that day's incomes are booked.
+
+    python -m bench.batch_bench --clients 10000 --months 1
+    python -m bench.batch_bench --clients 10000 --months 36
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import insert
+
+import ledger
+from ledger.models import accounts
+from valitystili import db
+from valitystili.auth import Actor
+from valitystili.batches import run_batch
+from valitystili.calendar import CALENDAR
+from valitystili.identifiers import client_reference, rf_from_finnish
+from valitystili.models import (
+    BankAccount, Client, Obligation, Payee, PaymentBatch, PaymentOrder, Plan, PlanIncome, PlanItem,
+    User,
+)
+from valitystili.pain001 import make_id
+
+BANK_IBAN = "FI7433010001222090"
+BANK = f"bank:{BANK_IBAN}"
+DAY = date(2026, 11, 2)
+HETU_BASE = 100
+
+
+def _hetu(n: int) -> str:
+    # Valid fictional identity codes: born 1.1.1970 + n days, individual number 100-899.
+    from stdnum.fi import hetu as stdnum_hetu
+    born = date(1970, 1, 1) + relativedelta(days=n // 700)
+    individual = 100 + n % 700
+    body = f"{born:%d%m%y}-{individual:03d}"
+    check = "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(f"{born:%d%m%y}{individual:03d}") % 31]
+    return stdnum_hetu.compact(body + check)
+
+
+def seed(url: str, clients: int, months: int) -> None:
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    factory = db.session_factory(engine)
+    start = DAY.replace(day=1) - relativedelta(months=months)
+    with factory() as s, s.begin():
+        s.add_all([User(name="hannu", role="handler"), User(name="hilla", role="handler")])
+        s.add(BankAccount(iban=BANK_IBAN, name="Kaupunki", bic="ESSEFIHX", ledger_code=BANK))
+        s.add_all([Payee(id=1, name="Vaasan Asunnot Oy", iban="FI2112345600000785", kind="landlord"),
+                   Payee(id=2, name="Vaasan Sähkö Oy", iban="FI2112345600000785", kind="utility")])
+        rows = [{"code": BANK, "kind": "asset", "no_negative": False},
+                {"code": "outgoing", "kind": "liability", "no_negative": False},
+                {"code": "suspense", "kind": "liability", "no_negative": False}]
+        rows += [{"code": f"client:{c}", "kind": "liability", "no_negative": True}
+                 for c in range(1, clients + 1)]
+        s.execute(insert(accounts), [{**r, "name": "", "currency": "EUR", "balance_cents": 0}
+                                     for r in rows])
+        s.execute(insert(Client), [dict(
+            id=c, hetu=_hetu(c), name=f"Asiakas {c}", iban="FI2112345600000785", language="fi",
+            criterion="evictions", worker="sanna", start_on=start, reference=client_reference(c),
+            rf_reference=rf_from_finnish(client_reference(c)), ledger_code=f"client:{c}",
+            exclusions={}, status="open", final_payout=False) for c in range(1, clients + 1)])
+        s.execute(insert(Plan), [dict(
+            id=c, client_id=c, version=1, effective_on=start, source="", author="sanna",
+            instalment_schedule="FREQ=WEEKLY;BYDAY=MO", instalment_mode="even", keep_cents=0,
+            approved_by="hannu", approved_at=start) for c in range(1, clients + 1)])
+        s.execute(insert(PlanItem), [dict(
+            plan_id=c, position=p, kind=kind, payee_id=payee, amount_cents=amount, bills=False,
+            schedule=f"FREQ=MONTHLY;BYMONTHDAY={day}", reference="12345672", reference_kind="SCOR",
+            paid_by="account", allow_partial=False)
+            for c in range(1, clients + 1)
+            for p, kind, payee, amount, day in ((1, "rent", 1, 52000, 2), (2, "electricity", 2, 4500, 15))])
+        s.execute(insert(PlanIncome), [dict(
+            plan_id=c, position=p, source="Kela", kind=kind, amount_cents=amount,
+            schedule="FREQ=MONTHLY;BYMONTHDAY=1", route="client_declared_account")
+            for c in range(1, clients + 1)
+            for p, kind, amount in ((1, "basic_social_assistance", 56000), (2, "housing_allowance", 38000))])
+
+    order_id = 0
+    for m in range(months + 1):
+        month = start + relativedelta(months=m)
+        arrival = CALENDAR.on_or_after(month)
+        current = month.year == DAY.year and month.month == DAY.month
+        entries = []
+        for c in range(1, clients + 1):
+            entries.append(ledger.Entry(f"arch:{month:%Y%m}:{c}", ((BANK, 94000), (f"client:{c}", -94000)), arrival))
+        if current:
+            with factory() as s, s.begin():
+                ledger.post_many(s, entries)
+            break
+        with factory() as s, s.begin():
+            batch = PaymentBatch(key=f"hist-{month:%Y-%m}", run_on=arrival, execution_on=arrival,
+                                 bank_account_id=1, status="exported", created_by="hannu",
+                                 approved_by="hilla")
+            s.add(batch)
+            s.flush()
+            obligations, orders = [], []
+            for c in range(1, clients + 1):
+                for kind, payee, amount, day in (("rent", 1, 52000, 2), ("electricity", 2, 4500, 15)):
+                    due = month.replace(day=day)
+                    key = f"{kind}:{c}:{month:%Y-%m}"
+                    obligations.append(dict(key=key, client_id=c, kind=kind, payee_id=payee,
+                                            amount_cents=amount, paid_cents=amount,
+                                            due_on=CALENDAR.rent_due_day(due), pay_by_on=CALENDAR.pay_by(due),
+                                            reference="12345672", reference_kind="SCOR",
+                                            allow_partial=False, source="plan_item", source_id=0,
+                                            status="settled"))
+                    orders.append((f"order:{key}", c, kind, payee, amount, CALENDAR.pay_by(due), None))
+                rest = 94000 - 56500
+                mondays = [d for d in (month + relativedelta(days=i) for i in range(31))
+                           if d.month == month.month and d.weekday() == 0]
+                for i, monday in enumerate(mondays):
+                    share = rest // len(mondays) if i < len(mondays) - 1 else rest - rest // len(mondays) * (len(mondays) - 1)
+                    orders.append((f"order:inst:{c}:{monday}", c, "instalment", None, share,
+                                   CALENDAR.on_or_after(monday), monday))
+            s.execute(insert(Obligation), obligations)
+            order_rows = []
+            for key, c, kind, payee, amount, on, inst in orders:
+                order_id += 1
+                order_rows.append(dict(key=key, end_to_end_id=make_id(key), batch_id=batch.id,
+                                       client_id=c, kind=kind, payee_id=payee,
+                                       creditor_name="x", creditor_iban="FI2112345600000785",
+                                       amount_cents=amount, reference=None, message="m",
+                                       execution_on=on, instalment_on=inst, status="cleared",
+                                       cleared_on=on))
+                entries.append(ledger.Entry(key, ((f"client:{c}", amount), ("outgoing", -amount)), on))
+                entries.append(ledger.Entry(f"clear:{key}", (("outgoing", amount), (BANK, -amount)), on))
+            s.execute(insert(PaymentOrder), order_rows)
+            ledger.post_many(s, entries)
+    engine.dispose()
+
+
+def measure(url: str) -> dict:
+    engine = db.make_engine(url)
+    factory = db.session_factory(engine)
+    started = time.perf_counter()
+    with factory() as s, s.begin():
+        result = run_batch(s, Actor("hannu", "handler"), DAY)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": elapsed, "orders": result["orders"], "total_cents": result["total_cents"],
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=10000)
+    parser.add_argument("--months", type=int, default=1)
+    parser.add_argument("--measure")
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'batch.db'}"
+        began = time.perf_counter()
+        seed(url, args.clients, args.months)
+        seeded = time.perf_counter() - began
+        out = subprocess.run([sys.executable, "-m", "bench.batch_bench", "--measure", url],
+                             check=True, capture_output=True, text=True)
+        result = json.loads(out.stdout)
+    print(f"clients: {args.clients}, history: {args.months} months (seeded in {seeded:.1f} s)")
+    print(f"batch run for {DAY.isoformat()}: {result['seconds']:.2f} s, {result['orders']:,} orders, "
+          f"{result['total_cents'] / 100:,.2f} EUR, peak RSS {result['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""The one error the statement readers raise.
+
+Rules:
+
+- Every bad input -- a file that is too big, not XML, hostile XML, a wrong namespace, a malformed
+  MT940 or CSV line, an amount that would need rounding, a refused FinTS login -- raises
+  ``StatementError``, never a parser's own exception (lxml, csv, mt940, fints, KeyError...).
+- The message is one line a person can act on: it starts with the file name (or ``FinTS`` and the
+  bank for an online fetch) and says what is wrong and where, e.g.
+  ``finance.xml: entry 3 has amount 12.345 with more than two decimals``.
+- It subclasses ``ValueError`` so callers outside the service can treat it as bad input; the
+  service maps it into its own error tree at its one translation point. ``imports`` never imports
+  the service or the ledger.
+"""
+
+
+class StatementError(ValueError):
+    """A bank statement file or fetch cannot be read as a statement; the message says why."""
