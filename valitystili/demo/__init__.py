@@ -1,0 +1,1 @@
+"""The demo month and the simulated bank it talks to."""
