@@ -24,7 +24,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 import ledger
@@ -100,16 +100,22 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
                                    calendar=calendar)
 
     clients = {c.id: c for c in session.execute(
-        select(Client).where((Client.status == "open") | (Client.final_payout.is_(True)))).scalars()}
+        select(Client.id, Client.name, Client.iban, Client.bic, Client.status, Client.final_payout,
+               Client.ledger_code)
+        .where((Client.status == "open") | (Client.final_payout.is_(True)))).all()}
     client_ids = list(clients)
     balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="client:")}
     pending = dict(session.execute(
         select(PaymentOrder.client_id, func.sum(PaymentOrder.amount_cents))
         .where(PaymentOrder.status == "draft").group_by(PaymentOrder.client_id)).all())
 
-    obligations: dict[int, list[Obligation]] = defaultdict(list)
-    for obligation in session.execute(select(Obligation).where(
-            Obligation.status == "open", Obligation.pay_by_on <= horizon)).scalars():
+    obligations: dict[int, list] = defaultdict(list)
+    for obligation in session.execute(select(
+            Obligation.id, Obligation.key, Obligation.client_id, Obligation.kind,
+            Obligation.payee_id, Obligation.amount_cents, Obligation.paid_cents, Obligation.due_on,
+            Obligation.pay_by_on, Obligation.reference, Obligation.reference_kind,
+            Obligation.message, Obligation.allow_partial).where(
+            Obligation.status == "open", Obligation.pay_by_on <= horizon)).all():
         obligations[obligation.client_id].append(obligation)
 
     paid_instalments: dict[int, set[date]] = defaultdict(set)
@@ -157,42 +163,46 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
 
     batch = _draft_batch(session, actor, bank, run_on, execution_on)
     obligations_by_id = {o.id: o for rows in obligations.values() for o in rows}
-    payees = {p.id: p for p in session.execute(select(Payee)).scalars()}
-    orders = []
+    payees = {p.id: p for p in session.execute(select(Payee.id, Payee.name, Payee.iban, Payee.bic)).all()}
+    orders: list[dict] = []
+    paid: list[dict] = []
     for payment in payments:
         client = clients[payment.client_id]
+        order = dict(key=payment.key, end_to_end_id=make_id(payment.key), batch_id=batch.id,
+                     client_id=client.id, amount_cents=payment.amount_cents,
+                     execution_on=execution_on, status="draft", obligation_id=None,
+                     payee_id=None, reference=None, reference_kind=None, instalment_on=None)
         if payment.obligation_id is not None:
             obligation = obligations_by_id[payment.obligation_id]
             payee = payees[obligation.payee_id]
-            order = PaymentOrder(
-                key=payment.key, end_to_end_id=make_id(payment.key), batch_id=batch.id,
-                client_id=client.id, obligation_id=obligation.id, kind=obligation.kind,
-                payee_id=payee.id, creditor_name=payee.name, creditor_iban=payee.iban,
-                creditor_bic=payee.bic, amount_cents=payment.amount_cents,
+            order.update(
+                obligation_id=obligation.id, kind=obligation.kind, payee_id=payee.id,
+                creditor_name=payee.name, creditor_iban=payee.iban, creditor_bic=payee.bic,
                 reference=obligation.reference, reference_kind=obligation.reference_kind,
-                message=None if obligation.reference else (obligation.message or obligation.key),
-                execution_on=execution_on, status="draft")
-            obligation.paid_cents += payment.amount_cents
-            if obligation.paid_cents >= obligation.amount_cents:
-                obligation.status = "settled"
+                message=None if obligation.reference else (obligation.message or obligation.key))
+            total_paid = obligation.paid_cents + payment.amount_cents
+            paid.append({"obligation_id": obligation.id, "paid": total_paid,
+                         "status": "settled" if total_paid >= obligation.amount_cents else "open"})
         else:
-            order = PaymentOrder(
-                key=payment.key, end_to_end_id=make_id(payment.key), batch_id=batch.id,
-                client_id=client.id, kind="instalment", creditor_name=client.name,
-                creditor_iban=client.iban, creditor_bic=client.bic,
-                amount_cents=payment.amount_cents,
-                message=f"Välitystili {format_fi_date(payment.instalment_on)}",
-                execution_on=execution_on, instalment_on=payment.instalment_on, status="draft")
+            order.update(
+                kind="instalment", creditor_name=client.name, creditor_iban=client.iban,
+                creditor_bic=client.bic, instalment_on=payment.instalment_on,
+                message=f"Välitystili {format_fi_date(payment.instalment_on)}")
         orders.append(order)
     for client, amount in finals:
         key = f"order:final:{client.id}:{execution_on.isoformat()}"
-        orders.append(PaymentOrder(
+        orders.append(dict(
             key=key, end_to_end_id=make_id(key), batch_id=batch.id, client_id=client.id,
             kind="final", creditor_name=client.name, creditor_iban=client.iban,
             creditor_bic=client.bic, amount_cents=amount, message="Välitystili: loppumaksu",
-            execution_on=execution_on, status="draft"))
-    session.add_all(orders)
-    session.flush()
+            execution_on=execution_on, status="draft", obligation_id=None, payee_id=None,
+            reference=None, reference_kind=None, instalment_on=None))
+    if orders:
+        session.execute(PaymentOrder.__table__.insert(), orders)
+    if paid:
+        table = Obligation.__table__
+        session.execute(table.update().where(table.c.id == bindparam("obligation_id"))
+                        .values(paid_cents=bindparam("paid"), status=bindparam("status")), paid)
 
     # Flags: what the batch saw now replaces what it saw before for the clients it judged.
     judged = list(clients)
@@ -205,7 +215,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
 
     totals: dict[str, int] = defaultdict(int)
     for order in orders:
-        totals[order.kind] += order.amount_cents
+        totals[order["kind"]] += order["amount_cents"]
     audit.record(session, actor.name, "batch.run", subject=batch.key,
                  detail={"orders": len(orders), "total_cents": sum(totals.values()),
                          "execution_on": execution_on.isoformat()})
@@ -214,7 +224,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
         "orders": len(orders), "total_cents": sum(totals.values()),
         "by_kind_cents": dict(sorted(totals.items())),
         "obligations_created": generated["created"], "flags": len(notices),
-        "dry_run": False, "order_rows": [_order_row(o, clients[o.client_id]) for o in orders],
+        "dry_run": False, "order_rows": [_planned_row(o) for o in orders],
         "notices": [asdict(n) for n in notices],
     }
 
@@ -238,7 +248,16 @@ def _draft_batch(session: Session, actor: Actor, bank: BankAccount, run_on: date
     return batch
 
 
-def _order_row(order: PaymentOrder, client: Client | None = None) -> dict:
+def _planned_row(order: dict) -> dict:
+    return {
+        "client": order["client_id"], "kind": order["kind"], "payee": order["creditor_name"],
+        "iban": order["creditor_iban"], "amount_cents": order["amount_cents"],
+        "reference": order["reference"], "message": order["message"],
+        "execution_on": order["execution_on"], "key": order["key"],
+    }
+
+
+def _order_row(order: PaymentOrder) -> dict:
     return {
         "order": order.id, "client": order.client_id, "kind": order.kind,
         "payee": order.creditor_name, "iban": order.creditor_iban,

@@ -221,6 +221,7 @@ class Obligation(Base):
         CheckConstraint("status IN ('open', 'settled', 'cancelled')", name="status"),
         Index("ix_obligations_client_status", "client_id", "status"),
         Index("ix_obligations_status_pay_by", "status", "pay_by_on"),
+        Index("ix_obligations_due", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -25,7 +25,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .calendar import CALENDAR, BankingCalendar
@@ -48,14 +48,38 @@ def obligation_key(kind: str, client_id: int, due: date, rule: str, position_tag
     return f"{kind}{position_tag}:{client_id}:{period}"
 
 
-def approved_plans(session: Session, client_ids: list[int] | None = None) -> dict[int, list[Plan]]:
-    """Approved plan versions per client, oldest effective date first."""
-    query = select(Plan).where(Plan.approved_at.is_not(None)).order_by(
+@lru_cache(maxsize=1024)
+def _schedule(rule: str, start: date, end: date, calendar: BankingCalendar) -> tuple:
+    """(rule date, period text, legal due date, pay-by day) for the rule's dates in a window.
+
+    The same few rules recur for thousands of clients; this is computed once per rule a day."""
+    monthly = _monthly(rule)
+    return tuple(
+        (day, day.strftime("%Y-%m") if monthly else day.isoformat(),
+         calendar.rent_due_day(day), calendar.pay_by(day))
+        for day in occurrences(rule, start, end))
+
+
+PLAN_COLUMNS = (Plan.id, Plan.client_id, Plan.version, Plan.effective_on, Plan.review_on,
+                Plan.instalment_schedule, Plan.instalment_mode, Plan.instalment_cents,
+                Plan.keep_cents)
+
+
+def approved_plans(session: Session, client_ids: list[int] | None = None) -> dict[int, list]:
+    """Approved plan versions per client (rows with the plan's columns), oldest first.
+
+    Rows, not ORM objects: the batch reads thousands of plans and changes none."""
+    query = select(*PLAN_COLUMNS).where(Plan.approved_at.is_not(None)).order_by(
         Plan.client_id, Plan.effective_on, Plan.version)
-    if client_ids is not None:
-        query = query.where(Plan.client_id.in_(client_ids))
-    plans: dict[int, list[Plan]] = defaultdict(list)
-    for plan in session.execute(query).scalars():
+    plans: dict[int, list] = defaultdict(list)
+    if client_ids is None:
+        rows = session.execute(query).all()
+    else:
+        rows = []
+        for start in range(0, len(client_ids), 5000):
+            rows.extend(session.execute(
+                query.where(Plan.client_id.in_(client_ids[start:start + 5000]))).all())
+    for plan in rows:
         plans[plan.client_id].append(plan)
     return plans
 
@@ -77,11 +101,15 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     clients = dict(session.execute(
         select(Client.id, Client.start_on).where(Client.status == "open")).all())
     plans = approved_plans(session, list(clients)) if clients else {}
-    items: dict[int, list[PlanItem]] = defaultdict(list)
+    items: dict[int, list] = defaultdict(list)
     plan_ids = [p.id for versions in plans.values() for p in versions]
+    item_columns = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
+                    PlanItem.payee_id, PlanItem.amount_cents, PlanItem.bills, PlanItem.schedule,
+                    PlanItem.reference, PlanItem.reference_kind, PlanItem.message,
+                    PlanItem.paid_by, PlanItem.allow_partial)
     for chunk_start in range(0, len(plan_ids), 5000):
-        for item in session.execute(select(PlanItem).where(
-                PlanItem.plan_id.in_(plan_ids[chunk_start:chunk_start + 5000]))).scalars():
+        for item in session.execute(select(*item_columns).where(
+                PlanItem.plan_id.in_(plan_ids[chunk_start:chunk_start + 5000]))).all():
             items[item.plan_id].append(item)
 
     wanted: dict[str, dict] = {}
@@ -105,14 +133,16 @@ def ensure_obligations(session: Session, start: date, end: date, *,
                 if item.paid_by != "account" or item.bills or not item.schedule:
                     continue
                 tag = f"-{item.position}" if kinds[item.kind] > 1 else ""
-                for rule_day in occurrences(item.schedule, window_start, window_end):
-                    if in_force(versions, rule_day) is not plan:
+                prefix = f"{item.kind}{tag}:{client_id}:"
+                for rule_day, period, due_on, pay_by_on in _schedule(
+                        item.schedule, window_start, window_end, calendar):
+                    if len(versions) > 1 and in_force(versions, rule_day) is not plan:
                         continue
-                    key = obligation_key(item.kind, client_id, rule_day, item.schedule, tag)
+                    key = prefix + period
                     wanted[key] = dict(
                         key=key, client_id=client_id, kind=item.kind, payee_id=item.payee_id,
-                        amount_cents=item.amount_cents, due_on=calendar.rent_due_day(rule_day),
-                        pay_by_on=calendar.pay_by(rule_day), reference=item.reference,
+                        amount_cents=item.amount_cents, due_on=due_on,
+                        pay_by_on=pay_by_on, reference=item.reference,
                         reference_kind=item.reference_kind, message=item.message,
                         allow_partial=item.allow_partial, source="plan_item", source_id=item.id)
 
@@ -129,28 +159,39 @@ def ensure_obligations(session: Session, start: date, end: date, *,
 
     created = updated = 0
     keys = list(wanted)
-    existing: dict[str, Obligation] = {}
-    for chunk_start in range(0, len(keys), 5000):
-        for obligation in session.execute(select(Obligation).where(
-                Obligation.key.in_(keys[chunk_start:chunk_start + 5000]))).scalars():
-            existing[obligation.key] = obligation
-    new_rows = []
+    existing: dict[str, tuple] = {}
+    columns = (Obligation.key, Obligation.id, Obligation.status, Obligation.paid_cents,
+               Obligation.amount_cents, Obligation.payee_id, Obligation.reference,
+               Obligation.message, Obligation.source_id)
+    if keys:
+        # Everything generated for this window has its legal due date in this range.
+        lowest = min(row["due_on"] for row in wanted.values())
+        highest = max(row["due_on"] for row in wanted.values())
+        for row in session.execute(select(*columns).where(
+                Obligation.due_on.between(lowest, highest))).all():
+            if row.key in wanted:
+                existing[row.key] = row
+    new_rows, changes = [], []
     for key, row in wanted.items():
         current = existing.get(key)
         if current is None:
-            new_rows.append(row)
-            continue
-        if current.status == "open" and current.paid_cents == 0 and (
+            new_rows.append({**row, "paid_cents": 0, "status": "open"})
+        elif current.status == "open" and current.paid_cents == 0 and (
                 current.amount_cents, current.payee_id, current.reference, current.message,
                 current.source_id) != (row["amount_cents"], row["payee_id"], row["reference"],
                                        row["message"], row["source_id"]):
-            for field in ("amount_cents", "payee_id", "reference", "reference_kind", "message",
-                          "allow_partial", "source_id"):
-                setattr(current, field, row[field])
-            updated += 1
+            changes.append({"obligation_id": current.id, **{
+                field: row[field] for field in ("amount_cents", "payee_id", "reference",
+                                                "reference_kind", "message", "allow_partial",
+                                                "source_id")}})
     if new_rows:
-        session.execute(Obligation.__table__.insert(),
-                        [{**row, "paid_cents": 0, "status": "open"} for row in new_rows])
+        session.execute(Obligation.__table__.insert(), new_rows)
         created = len(new_rows)
-    session.flush()
+    if changes:
+        table = Obligation.__table__
+        session.execute(
+            table.update().where(table.c.id == bindparam("obligation_id")).values(
+                {name: bindparam(name) for name in changes[0] if name != "obligation_id"}),
+            changes)
+        updated = len(changes)
     return {"created": created, "updated": updated}
