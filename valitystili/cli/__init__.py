@@ -92,4 +92,5 @@ def main() -> None:
     cli.main()
 
 
-from . import commands_batch, commands_core  # noqa: E402,F401  (registers the commands)
+from . import commands_batch, commands_core, commands_demo  # noqa: E402,F401  (registers the commands)
+from . import commands_audit, commands_clients  # noqa: E402,F401

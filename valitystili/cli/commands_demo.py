@@ -1,0 +1,66 @@
+"""The demo command: the main job on the embedded default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..dates import parse_month
+from . import cli
+from .app import App, pass_app, stderr_is_terminal
+
+
+@cli.command("demo")
+@click.option("--clients", default=200, show_default=True, type=click.IntRange(1, 100_000),
+              help="How many fictional clients.")
+@click.option("--months", default=1, show_default=True, type=click.IntRange(1, 36),
+              help="How many months to run, day by day.")
+@click.option("--start", "start_month", default="2026-11", show_default=True,
+              help="First month (YYYY-MM).")
+@click.option("--out", "out_dir", default="valitystili-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the demo's database, statements and payment files (replaced).")
+@click.option("--seed", default=2026, show_default=True, help="Seed for the fictional data.")
+@pass_app
+def demo(app: App, clients: int, months: int, start_month: str, out_dir: Path, seed: int) -> None:
+    """Run the service end to end on a fresh SQLite ledger with fictional clients.
+
+    Every banking day: import the bank's statements, run and approve the payment batch, export
+    the pain.001 file and let a simulated bank execute it; reconcile at each month end. The demo
+    always works in its own folder (--out), never in the database given with --db.
+
+    \b
+    Example:
+      valitystili demo --clients 200 --months 3
+    """
+    from datetime import date
+
+    from ..demo.run import run_demo
+
+    year, month = parse_month(start_month)
+    start = date(year, month, 1)
+
+    def progress(days):
+        if not stderr_is_terminal() or app.quiet:
+            return days
+        return click.progressbar(days, label="banking days", file=click.get_text_stream("stderr"),
+                                 item_show_func=lambda d: d.isoformat() if d else "")
+
+    def run(progress_fn):
+        return run_demo(out_dir, clients=clients, months=months, start=start, seed=seed,
+                        progress=progress_fn)
+
+
+    if stderr_is_terminal() and not app.quiet:
+        summary = run(lambda days: _iterate(progress(days)))
+    else:
+        summary = run(None)
+    app.emit(summary)
+    if summary["reconcile"] != "clean":
+        raise click.exceptions.Exit(1)
+
+
+def _iterate(bar):
+    with bar as days:
+        yield from days

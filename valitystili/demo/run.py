@@ -1,0 +1,214 @@
+"""The demo: the main job end to end on a fresh SQLite ledger.
+
+For every banking day of the demo months, in the order a county works:
+1. morning: finance imports the previous banking day's camt.053 statement;
+2. the bank pays Kela's benefits and relatives' reference payments into the city account, and
+   finance imports the day's camt.054 notification;
+3. a handler runs the batch, another approves it, and it is exported as pain.001; the simulated
+   bank executes the file (one payee account is closed, so a payment comes back);
+4. at each month end and at the end, ``reconcile`` checks the books and refreshes the flags.
+
+Everything goes through the same service functions the CLI uses, as the same users and roles.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select
+
+import ledger
+
+from .. import batches, db, users
+from ..auth import Actor
+from ..calendar import CALENDAR
+from ..expected import income_arrivals
+from ..models import Client, Flag, PaymentOrder
+from .bank import Credit, SimulatedBank
+from .data import LANDLORDS, UTILITIES, Person, iban, people, plan_toml
+
+CITY_IBAN = "FI7433010001222090"
+CITY_BIC = "ESSEFIHX"
+ADMIN = Actor("admin", "admin")
+WORKER = Actor("sanna", "social_worker")
+HANDLER = Actor("hannu", "handler")
+APPROVER = Actor("hilla", "handler")
+FINANCE = Actor("fiona", "finance")
+AUDITOR = Actor("aune", "auditor")
+CLOSED_ACCOUNT_EVERY = 97      # every 97th client's own account is closed: a returned payment
+
+
+@dataclass
+class Totals:
+    money_in_cents: int = 0
+    paid: Counter = None
+    days: int = 0
+    batches: int = 0
+    files: int = 0
+    returned: int = 0
+
+    def __post_init__(self):
+        self.paid = Counter()
+
+
+def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date = date(2026, 11, 1),
+             seed: int = 2026, progress=None) -> dict:
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    for sub in ("statements", "payments", "letters"):
+        (out_dir / sub).mkdir(parents=True)
+    engine = db.make_engine(f"sqlite:///{out_dir / 'demo.db'}")
+    db.upgrade(engine)
+    factory = db.session_factory(engine)
+
+    persons = people(clients, seed)
+    bank = SimulatedBank(CITY_IBAN, CITY_BIC, opening_cents=0)
+    numbers = _set_up(factory, persons, start)
+    closed_accounts = frozenset(p.iban for n, p in enumerate(persons) if n % CLOSED_ACCOUNT_EVERY == 50)
+
+    end = start + relativedelta(months=months) - timedelta(days=1)
+    days = CALENDAR.banking_days(start, end)
+    totals = Totals()
+    previous: date | None = None
+    month_ends = {CALENDAR.on_or_before(start + relativedelta(months=m + 1) - timedelta(days=1))
+                  for m in range(months)}
+    reconciled: list[dict] = []
+    iterator = progress(days) if progress else days
+    for day in iterator:
+        if previous is not None:
+            _import(factory, out_dir / "statements" / f"camt053-{previous.isoformat()}.xml",
+                    bank.camt053(previous))
+        totals.money_in_cents += _pay_in(bank, persons, numbers, day)
+        notification = bank.camt054(day)
+        if notification is not None:
+            _import(factory, out_dir / "statements" / f"camt054-{day.isoformat()}.xml", notification)
+        with factory() as session, session.begin():
+            run = batches.run_batch(session, HANDLER, day)
+        if run["orders"]:
+            with factory() as session, session.begin():
+                batches.approve_batch(session, APPROVER, str(run["batch"]), today=day)
+            path = out_dir / "payments" / f"pain001-{day.isoformat()}.xml"
+            with factory() as session, session.begin():
+                batches.export_batch(session, FINANCE, str(run["batch"]), path)
+            bank.execute_pain001(path.read_bytes(), closed_accounts)
+            totals.batches += 1
+            totals.files += 1
+        totals.days += 1
+        previous = day
+        if day in month_ends:
+            _import(factory, out_dir / "statements" / f"camt053-{day.isoformat()}.xml",
+                    bank.camt053(day))
+            previous = None
+            reconciled.append(_reconcile(factory, day))
+
+    summary = _summary(factory, totals, reconciled, persons, out_dir, start, end)
+    engine.dispose()
+    return summary
+
+
+def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
+    from .. import banks, clients as clients_service, payees, plans
+
+    with factory() as session, session.begin():
+        users.bootstrap_admin(session, ADMIN.name)
+        for actor in (WORKER, HANDLER, APPROVER, FINANCE, AUDITOR):
+            users.add_user(session, ADMIN, actor.name, actor.role)
+        banks.add_bank_account(session, ADMIN, iban=CITY_IBAN, name="Välitystili", bic=CITY_BIC)
+        import random
+
+        rng = random.Random(7)
+        for name, kind in LANDLORDS + UTILITIES:
+            payees.add_payee(session, HANDLER, name=name, iban=iban(rng), kind=kind)
+    numbers: dict[str, int] = {}
+    with factory() as session, session.begin():
+        for person in persons:
+            opened = clients_service.open_client(
+                session, WORKER, hetu=person.hetu, name=person.name, iban=person.iban,
+                criterion=person.criterion, worker=WORKER.name, start_on=start,
+                review_on=start + relativedelta(months=6), language=person.language,
+                exclusions={"guardianship_need": False, "subsidy_against_will": False,
+                            "kela_pays_landlord": False},
+                today=start)
+            number = int(opened["client"])
+            numbers[person.hetu] = number
+            plans.set_plan(session, WORKER, str(number), plan_toml(person, start + relativedelta(months=6)),
+                           effective_on=start, today=start)
+            plans.approve_plan(session, HANDLER, str(number))
+    return numbers
+
+
+def _pay_in(bank: SimulatedBank, persons: list[Person], numbers: dict[str, int], day: date) -> int:
+    """Credit the day's benefits (Kela, matched by expected income) and relatives' payments
+    (with the client's reference) to the simulated bank."""
+    from ..identifiers import client_reference
+
+    total = 0
+    for person in persons:
+        for kind, cents, label in (("basic_social_assistance", person.assistance_cents, "TOIMEENTULOTUKI"),
+                                   ("housing_allowance", person.allowance_cents, "ASUMISTUKI")):
+            if income_arrivals(kind, "FREQ=MONTHLY;BYMONTHDAY=1", day, day):
+                bank.credit(day, Credit(cents, "Kansaneläkelaitos Kela", "FI6416603000107220",
+                                        message=f"KELA {label} {day:%m/%Y} {person.name.upper()}"))
+                total += cents
+        if person.pays_with_reference and day == CALENDAR.on_or_after(day.replace(day=10)):
+            bank.credit(day, Credit(person.pays_with_reference, "Sukulainen",
+                                    reference=client_reference(numbers[person.hetu])))
+            total += person.pays_with_reference
+    return total
+
+
+def _import(factory, path: Path, content: bytes) -> dict:
+    from .. import importing
+
+    path.write_bytes(content)
+    with factory() as session, session.begin():
+        return importing.import_file(session, FINANCE, path)
+
+
+def _reconcile(factory, day: date) -> dict:
+    from .. import reconcile
+
+    with factory() as session, session.begin():
+        return reconcile.reconcile(session, FINANCE, as_of=day)
+
+
+def _summary(factory, totals: Totals, reconciled: list[dict], persons, out_dir: Path,
+             start: date, end: date) -> dict:
+    with factory() as session:
+        paid = defaultdict(int)
+        for kind, total in session.execute(
+                select(PaymentOrder.kind, func.sum(PaymentOrder.amount_cents))
+                .where(PaymentOrder.status.in_(("approved", "exported", "cleared")))
+                .group_by(PaymentOrder.kind)).all():
+            paid[kind] = int(total)
+        returned = session.execute(select(func.count()).select_from(PaymentOrder)
+                                   .where(PaymentOrder.status == "returned")).scalar_one()
+        flags = dict(session.execute(select(Flag.kind, func.count()).where(Flag.resolved_at.is_(None))
+                                     .group_by(Flag.kind)).all())
+        held = sum(b.balance_cents for b in ledger.balances(session, prefix="client:"))
+        bank_balance = ledger.balance(session, f"bank:{CITY_IBAN}")
+        client_count = session.execute(select(func.count()).select_from(Client)).scalar_one()
+    last = reconciled[-1] if reconciled else {}
+    return {
+        "period": f"{start.isoformat()} – {end.isoformat()}",
+        "clients": client_count,
+        "banking_days": totals.days,
+        "money_in_cents": totals.money_in_cents,
+        "rent_paid_cents": paid.get("rent", 0),
+        "bills_paid_cents": paid.get("electricity", 0) + paid.get("other", 0),
+        "instalments_paid_cents": paid.get("instalment", 0),
+        "payments_returned": returned,
+        "held_for_clients_cents": held,
+        "bank_balance_cents": bank_balance,
+        "payment_files": totals.files,
+        "open_flags": dict(sorted(flags.items())),
+        "reconcile": "clean" if last.get("clean") else f"{len(last.get('findings', []))} findings",
+        "database": str(out_dir / "demo.db"),
+        "files": str(out_dir),
+    }
