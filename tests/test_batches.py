@@ -1,0 +1,287 @@
+"""The daily batch on stored data, both backends: DESIGN §6's worked example end to end,
+re-runs, concurrency, four-eyes, holidays, exports."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from datetime import date
+
+import pytest
+from lxml import etree
+from sqlalchemy import func, select
+
+import ledger
+from valitystili import banks, batches, clients, payees, plans, users
+from valitystili.auth import Actor
+from valitystili.errors import Conflict
+from valitystili.models import Obligation, PaymentOrder
+from valitystili.pain001 import make_id, validate_pain001
+
+ADMIN = Actor("root", "admin")
+WORKER = Actor("sanna", "social_worker")
+HANNU = Actor("hannu", "handler")
+HILLA = Actor("hilla", "handler")
+FIONA = Actor("fiona", "finance")
+CITY = "FI7433010001222090"
+EXAMPLE = """
+review = 2027-02-01
+
+[[income]]
+source = "Kela"
+kind = "basic_social_assistance"
+amount = "560.00"
+schedule = "FREQ=MONTHLY;BYMONTHDAY=1"
+
+[[income]]
+source = "Kela"
+kind = "housing_allowance"
+amount = "380.00"
+schedule = "FREQ=MONTHLY;BYMONTHDAY=1"
+
+[[pay]]
+kind = "rent"
+payee = "Vaasan Asunnot Oy"
+amount = "520.00"
+due = "FREQ=MONTHLY;BYMONTHDAY=2"
+reference = "12345672"
+
+[[pay]]
+kind = "electricity"
+payee = "Vaasan Sähkö Oy"
+amount = "45.00"
+due = "FREQ=MONTHLY;BYMONTHDAY=15"
+reference = "RF18539007547034"
+
+[instalments]
+schedule = "FREQ=WEEKLY;BYDAY=MO"
+mode = "even"
+"""
+
+
+def world(session):
+    users.bootstrap_admin(session, ADMIN.name)
+    for actor in (WORKER, HANNU, HILLA, FIONA):
+        users.add_user(session, ADMIN, actor.name, actor.role)
+    banks.add_bank_account(session, ADMIN, iban=CITY, name="Välitystili", bic="ESSEFIHX")
+    payees.add_payee(session, HANNU, name="Vaasan Asunnot Oy", iban="FI2112345600000785", kind="landlord")
+    payees.add_payee(session, HANNU, name="Vaasan Sähkö Oy", iban="FI7280000001234569", kind="utility")
+
+
+def open_with_plan(session, hetu="010594Y123W", plan=EXAMPLE, start=date(2026, 11, 1)) -> int:
+    opened = clients.open_client(
+        session, WORKER, hetu=hetu, name="Maija Meikäläinen", iban="FI4950009420028730",
+        criterion="evictions", worker="sanna", start_on=start, review_on=date(2027, 2, 1),
+        exclusions={"guardianship_need": False, "subsidy_against_will": False,
+                    "kela_pays_landlord": False}, today=start)
+    number = int(opened["client"])
+    plans.set_plan(session, WORKER, str(number), plan, effective_on=start, today=start)
+    plans.approve_plan(session, HANNU, str(number))
+    return number
+
+
+def receive(session, number: int, cents: int, on: date, key: str) -> None:
+    ledger.post(session, key, [(f"bank:{CITY}", cents), (f"client:{number}", -cents)], on)
+
+
+@pytest.fixture
+def setup(session_factory):
+    with session_factory() as session, session.begin():
+        world(session)
+        number = open_with_plan(session)
+    return number
+
+
+def run_day(factory, day: date, approve: bool = True) -> dict:
+    with factory() as session, session.begin():
+        result = batches.run_batch(session, HANNU, day)
+    if approve and result["orders"]:
+        with factory() as session, session.begin():
+            batches.approve_batch(session, HILLA, str(result["batch"]), today=day)
+    return result
+
+
+def test_the_worked_example_to_the_cent_and_the_day(session_factory, setup):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 56000, date(2026, 11, 2), "kela:1")
+        receive(session, number, 38000, date(2026, 11, 2), "kela:2")
+    paid = []
+    for day in range(2, 31):
+        result = run_day(session_factory, date(2026, 11, day))
+        paid += [(r["execution_on"], r["kind"], r["amount_cents"], r["payee"], r["reference"])
+                 for r in result["order_rows"]]
+    assert paid == [
+        (date(2026, 11, 2), "rent", 52000, "Vaasan Asunnot Oy", "12345672"),
+        (date(2026, 11, 2), "instalment", 7500, "Maija Meikäläinen", None),
+        (date(2026, 11, 9), "instalment", 7500, "Maija Meikäläinen", None),
+        (date(2026, 11, 13), "electricity", 4500, "Vaasan Sähkö Oy", "RF18539007547034"),
+        (date(2026, 11, 16), "instalment", 7500, "Maija Meikäläinen", None),
+        (date(2026, 11, 23), "instalment", 7500, "Maija Meikäläinen", None),
+        (date(2026, 11, 30), "instalment", 7500, "Maija Meikäläinen", None),
+    ]
+    with session_factory() as session:
+        assert ledger.balance(session, f"client:{number}") == 0
+        assert ledger.balance(session, "outgoing") == 94000
+        assert ledger.verify(session) == []
+        statuses = dict(session.execute(select(Obligation.key, Obligation.status)).all())
+        assert statuses[f"rent:{number}:2026-11"] == "settled"
+        assert statuses[f"electricity:{number}:2026-11"] == "settled"
+        assert statuses[f"rent:{number}:2026-12"] == "open"
+
+
+def test_a_weekend_batch_executes_on_monday(session_factory, setup):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 10, 30), "kela:1")
+    result = run_day(session_factory, date(2026, 10, 31), approve=False)   # Saturday
+    assert result["execution_on"] == date(2026, 11, 2)
+    assert [(r["kind"], r["amount_cents"]) for r in result["order_rows"]] == [
+        ("rent", 52000), ("instalment", 7500)]
+
+
+@pytest.mark.parametrize("run_on, executes_on", [
+    (date(2026, 12, 24), date(2026, 12, 28)),   # Christmas Eve, Christmas, Boxing Day, Sunday
+    (date(2026, 6, 19), date(2026, 6, 22)),     # Midsummer Eve
+    (date(2026, 4, 3), date(2026, 4, 7)),       # Good Friday to Easter Monday
+])
+def test_batch_on_a_bank_holiday_executes_on_the_next_banking_day(session_factory, setup, run_on,
+                                                                  executes_on):
+    result = run_day(session_factory, run_on, approve=False)
+    assert result["execution_on"] == executes_on
+
+
+def test_running_twice_the_same_day_orders_nothing_new(session_factory, setup):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    first = run_day(session_factory, date(2026, 11, 2), approve=False)
+    second = run_day(session_factory, date(2026, 11, 2), approve=False)
+    assert (first["orders"], second["orders"]) == (2, 0)
+    assert second["batch"] == first["batch"]        # still the same draft batch
+    with session_factory() as session:
+        assert session.execute(select(func.count()).select_from(PaymentOrder)).scalar_one() == 2
+
+
+def test_dry_run_prints_the_orders_and_writes_nothing(session_factory, setup):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    with session_factory() as session, session.begin():
+        result = batches.run_batch(session, HANNU, date(2026, 11, 2), dry_run=True)
+    assert result["dry_run"] is True and result["batch"] is None
+    assert [(r["kind"], r["amount_cents"], r["key"]) for r in result["order_rows"]] == [
+        ("rent", 52000, f"order:rent:{number}:2026-11"),
+        ("instalment", 7500, f"order:inst:{number}:2026-11-02")]
+    with session_factory() as session:
+        assert session.execute(select(func.count()).select_from(PaymentOrder)).scalar_one() == 0
+        assert session.execute(select(func.count()).select_from(Obligation)).scalar_one() == 0
+
+
+def test_four_eyes_refuses_approval_by_the_handler_who_ran_it(session_factory, setup):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2), approve=False)
+    with session_factory() as session, session.begin(), pytest.raises(Conflict) as refused:
+        batches.approve_batch(session, HANNU, str(result["batch"]), today=date(2026, 11, 2))
+    assert str(refused.value) == (f"four-eyes: batch {result['batch']} was run by hannu; "
+                                  "another handler must approve it")
+    with session_factory() as session:
+        assert ledger.balance(session, f"client:{number}") == 94000
+
+
+def test_insufficient_funds_then_catch_up_of_arrears(session_factory, setup):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 50000, date(2026, 11, 2), "kela:1")
+    first = run_day(session_factory, date(2026, 11, 2))
+    assert first["orders"] == 0
+    assert [(n["kind"], n["amount_cents"]) for n in first["notices"]] == [("insufficient_funds", 2000)]
+    late = run_day(session_factory, date(2026, 11, 4))
+    assert sorted(n["kind"] for n in late["notices"]) == ["arrears", "insufficient_funds"]
+    with session_factory() as session, session.begin():
+        receive(session, number, 2500, date(2026, 11, 5), "relative:1")
+    caught_up = run_day(session_factory, date(2026, 11, 5))
+    assert [(r["kind"], r["amount_cents"]) for r in caught_up["order_rows"]] == [("rent", 52000)]
+    from valitystili.models import Flag
+    with session_factory() as session:
+        open_flags = session.execute(select(Flag.kind).where(Flag.resolved_at.is_(None))).scalars().all()
+        assert open_flags == []
+        assert ledger.balance(session, f"client:{number}") == 500
+
+
+def test_export_is_valid_pain001_identical_on_re_export_and_marks_orders(session_factory, setup, tmp_path):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2))
+    first, second = tmp_path / "a.xml", tmp_path / "b.xml"
+    with session_factory() as session, session.begin():
+        exported = batches.export_batch(session, FIONA, str(result["batch"]), first)
+    with session_factory() as session, session.begin():
+        again = batches.export_batch(session, FIONA, str(result["batch"]), second)
+    assert (exported["first_export"], again["first_export"]) == (True, False)
+    assert first.read_bytes() == second.read_bytes()
+    validate_pain001(first.read_bytes(), "09")
+    root = etree.fromstring(first.read_bytes())
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+    assert root.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=ns) == "2"
+    assert root.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns) == "595.00"
+    assert root.findtext(".//p:ReqdExctnDt/p:Dt", namespaces=ns) == "2026-11-02"
+    ids = root.xpath(".//p:EndToEndId/text()", namespaces=ns)
+    assert ids == [make_id(f"order:rent:{number}:2026-11"), make_id(f"order:inst:{number}:2026-11-02")]
+    assert "Maija Meikäläinen" in first.read_text("utf-8")
+    with session_factory() as session:
+        statuses = set(session.execute(select(PaymentOrder.status)).scalars())
+        assert statuses == {"exported"}
+
+
+def test_draft_batches_cannot_be_exported(session_factory, setup, tmp_path):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2), approve=False)
+    with session_factory() as session, session.begin(), pytest.raises(Conflict, match="is draft"):
+        batches.export_batch(session, FIONA, str(result["batch"]), tmp_path / "x.xml")
+    assert not (tmp_path / "x.xml").exists()
+
+
+def test_items_paid_by_kela_directly_are_never_ordered(session_factory):
+    plan = EXAMPLE.replace('reference = "12345672"', 'reference = "12345672"\npaid_by = "kela_direct"')
+    with session_factory() as session, session.begin():
+        world(session)
+        number = open_with_plan(session, plan=plan)
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2), approve=False)
+    assert "rent" not in [r["kind"] for r in result["order_rows"]]
+
+
+def _concurrent_run(url: str, barrier, results) -> None:
+    from valitystili import db as storage
+    engine = storage.make_engine(url)
+    factory = storage.session_factory(engine)
+    barrier.wait()
+    with factory() as session, session.begin():
+        result = batches.run_batch(session, HANNU, date(2026, 11, 2))
+    engine.dispose()
+    results.put(result["orders"])
+
+
+def test_two_handlers_running_at_once_order_each_payment_once(session_factory, setup, db_url):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    context = mp.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    processes = [context.Process(target=_concurrent_run, args=(db_url, barrier, results))
+                 for _ in range(2)]
+    for process in processes:
+        process.start()
+    counts = sorted(results.get(timeout=120) for _ in processes)
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    assert counts == [0, 2]
+    with session_factory() as session:
+        keys = session.execute(select(PaymentOrder.key).order_by(PaymentOrder.key)).scalars().all()
+        assert keys == [f"order:inst:{number}:2026-11-02", f"order:rent:{number}:2026-11"]
