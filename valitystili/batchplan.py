@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from .calendar import CALENDAR, BankingCalendar
 from .schedules import occurrences
@@ -94,15 +95,18 @@ def obligation_order_key(obligation: OpenObligation, execution_on: date) -> str:
     return f"order:{obligation.key}"
 
 
-def instalment_dates(rule: str, start: date, end: date, calendar: BankingCalendar) -> list[tuple[date, date]]:
-    """(rule date, banking day it is paid on) for rule dates whose paying day is in [start, end]."""
+@lru_cache(maxsize=4096)
+def instalment_dates(rule: str, start: date, end: date, calendar: BankingCalendar) -> tuple[tuple[date, date], ...]:
+    """(rule date, banking day it is paid on) for rule dates whose paying day is in [start, end].
+
+    Cached: thousands of clients share a handful of instalment rules on a batch day."""
     found = []
     # A rule date up to a week before start may still be paid on start (weekend, holidays).
     for day in occurrences(rule, start - timedelta(days=7), end):
         paid_on = calendar.on_or_after(day)
         if start <= paid_on <= end:
             found.append((day, paid_on))
-    return found
+    return tuple(found)
 
 
 def plan_client(day: ClientDay, execution_on: date, calendar: BankingCalendar = CALENDAR) -> ClientPlan:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from .calendar import CALENDAR, BankingCalendar, income_day
 from .schedules import occurrences
@@ -24,9 +25,16 @@ def income_arrivals(kind: str, schedule: str, start: date, end: date,
     return found
 
 
-def next_arrival(incomes: list[tuple[str, str]], after: date,
-                 calendar: BankingCalendar = CALENDAR, horizon_days: int = 70) -> date | None:
+def next_arrival(incomes, after: date, calendar: BankingCalendar = CALENDAR,
+                 horizon_days: int = 70) -> date | None:
     """First arrival strictly after ``after`` among (kind, schedule) pairs."""
+    return _next_arrival(tuple(sorted(incomes)), after, calendar, horizon_days)
+
+
+@lru_cache(maxsize=4096)
+def _next_arrival(incomes: tuple[tuple[str, str], ...], after: date, calendar: BankingCalendar,
+                  horizon_days: int) -> date | None:
+    # Cached: clients share a few income schedules, and the batch asks for each client.
     best = None
     for kind, schedule in incomes:
         for _scheduled, arrival in income_arrivals(kind, schedule, after + timedelta(days=1),

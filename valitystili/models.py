@@ -142,6 +142,8 @@ class Plan(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # How far this version's obligations have been generated (see obligations.py).
+    obligations_through: Mapped[_date | None] = mapped_column(Date, nullable=True)
 
 
 class PlanItem(Base):

@@ -12,9 +12,12 @@ Rules:
   weekday (AHVL 34 §). ``pay_by_on`` is the last banking day on or before the rule's date, so
   the money is there no later than the original due date.
 - Generation looks at a window around the batch day (from ``LOOKBACK_DAYS`` before to the
-  horizon after), so its cost follows the clients and the window, never the years of history.
-  An open, still unpaid obligation whose amount or payee changed in a newer plan version is
-  updated to it; a paid one is never touched.
+  horizon after). Each approved plan version remembers how far its obligations have been
+  generated (``plans.obligations_through``), so a day's run only generates the dates that
+  entered the horizon since the last run — the cost follows the day's work, never the years
+  of history. A newly approved version starts from the window's beginning, and an open, still
+  unpaid obligation whose amount or payee it changed is updated to it; a paid one is never
+  touched.
 - Leases do not create obligations: the plan's rent item does, and the lease is checked
   against it — so rent can never be paid twice.
 """
@@ -62,7 +65,7 @@ def _schedule(rule: str, start: date, end: date, calendar: BankingCalendar) -> t
 
 PLAN_COLUMNS = (Plan.id, Plan.client_id, Plan.version, Plan.effective_on, Plan.review_on,
                 Plan.instalment_schedule, Plan.instalment_mode, Plan.instalment_cents,
-                Plan.keep_cents)
+                Plan.keep_cents, Plan.obligations_through)
 
 
 def approved_plans(session: Session, client_ids: list[int] | None = None) -> dict[int, list]:
@@ -117,6 +120,8 @@ def ensure_obligations(session: Session, start: date, end: date, *,
         client_start = clients[client_id]
         for index, plan in enumerate(versions):
             window_start = max(start, plan.effective_on, client_start)
+            if plan.obligations_through is not None:
+                window_start = max(window_start, plan.obligations_through + timedelta(days=1))
             window_end = end
             for later in versions[index + 1:]:
                 if later.effective_on > plan.effective_on:
@@ -194,4 +199,10 @@ def ensure_obligations(session: Session, start: date, end: date, *,
                 {name: bindparam(name) for name in changes[0] if name != "obligation_id"}),
             changes)
         updated = len(changes)
+    if plan_ids:
+        table = Plan.__table__
+        session.execute(table.update().where(
+            table.c.approved_at.is_not(None),
+            (table.c.obligations_through.is_(None)) | (table.c.obligations_through < end))
+            .values(obligations_through=end))
     return {"created": created, "updated": updated}
