@@ -285,3 +285,21 @@ def test_two_handlers_running_at_once_order_each_payment_once(session_factory, s
     with session_factory() as session:
         keys = session.execute(select(PaymentOrder.key).order_by(PaymentOrder.key)).scalars().all()
         assert keys == [f"order:inst:{number}:2026-11-02", f"order:rent:{number}:2026-11"]
+
+
+def test_a_later_correction_supersedes_an_approved_version_with_a_later_date(session_factory):
+    """v1 (rent 520,00) from 1.12.; v2 corrects it from 1.11. (rent 530,00): v2 governs December."""
+    with session_factory() as session, session.begin():
+        world(session)
+        number = open_with_plan(session, start=date(2026, 11, 1))
+        plans.set_plan(session, WORKER, str(number), EXAMPLE, effective_on=date(2026, 12, 1),
+                       today=date(2026, 11, 1))
+        plans.approve_plan(session, HANNU, str(number))                 # v2 from 1.12.
+        corrected = EXAMPLE.replace('amount = "520.00"', 'amount = "530.00"')
+        plans.set_plan(session, WORKER, str(number), corrected, effective_on=date(2026, 11, 1),
+                       today=date(2026, 11, 1))
+        plans.approve_plan(session, HANNU, str(number))                 # v3 from 1.11.
+        receive(session, number, 200000, date(2026, 11, 30), "kela:1")
+    result = run_day(session_factory, date(2026, 12, 2), approve=False)
+    rents = [(r["key"], r["amount_cents"]) for r in result["order_rows"] if r["kind"] == "rent"]
+    assert rents == [(f"order:rent:{number}:2026-11", 53000), (f"order:rent:{number}:2026-12", 53000)]

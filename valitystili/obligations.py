@@ -87,13 +87,13 @@ def approved_plans(session: Session, client_ids: list[int] | None = None) -> dic
     return plans
 
 
-def in_force(versions: list[Plan], on: date) -> Plan | None:
-    """The version in force on a date: the latest approved one effective on or before it.
-    Of two versions effective the same day, the higher version number wins."""
+def in_force(versions: list, on: date):
+    """The version in force on a date: of the approved versions effective on or before it, the
+    highest version number (a later decision supersedes an earlier one, whatever its date) —
+    the same rule as ``plans.plan_in_force``."""
     current = None
     for plan in versions:
-        if plan.effective_on <= on and (current is None or
-                                        (plan.effective_on, plan.version) >= (current.effective_on, current.version)):
+        if plan.effective_on <= on and (current is None or plan.version > current.version):
             current = plan
     return current
 
@@ -118,15 +118,11 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     wanted: dict[str, dict] = {}
     for client_id, versions in plans.items():
         client_start = clients[client_id]
-        for index, plan in enumerate(versions):
+        for plan in versions:
             window_start = max(start, plan.effective_on, client_start)
             if plan.obligations_through is not None:
                 window_start = max(window_start, plan.obligations_through + timedelta(days=1))
             window_end = end
-            for later in versions[index + 1:]:
-                if later.effective_on > plan.effective_on:
-                    window_end = min(window_end, later.effective_on - timedelta(days=1))
-                    break
             if window_start > window_end:
                 continue
             plan_items = items.get(plan.id, [])

@@ -1,0 +1,454 @@
+"""Commands for payees, the city's bank accounts, clients, plans, bills and leases.
+
+Each command parses its options (dates with ``dates.parse_date``, amounts with
+``money.parse_amount``), opens one unit of work, calls one service function and prints the
+result. Warnings for people go to stderr as ``valitystili: warning: …``; stdout stays data.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import date
+
+import click
+
+from .. import banks, bills, clients, leases, payees, plans
+from ..dates import parse_date
+from ..errors import ValidationError
+from ..models import CRITERIA, LANGUAGES
+from ..money import parse_amount
+from ..output import render
+from . import cli
+from .app import App, pass_app
+
+
+class NothingSaved(click.ClickException):
+    """``plan edit`` ended without a new plan: like ``git commit``, that is exit 1."""
+
+    exit_code = 1
+
+
+def _date(text: str | None) -> date | None:
+    return None if text is None else parse_date(text)
+
+
+def _interactive() -> bool:
+    """True when a person can answer questions (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def _warn(message: str) -> None:
+    # Warnings are shown even with -q: a person must see that an exclusion was set aside.
+    click.echo(f"valitystili: warning: {message}", err=True)
+
+
+# --- payees -------------------------------------------------------------------------------------
+
+
+@cli.group("payee")
+def payee_group() -> None:
+    """Landlords, utilities and others the account pays."""
+
+
+@payee_group.command("add")
+@click.option("--name", required=True, help="The payee's name as the bank should show it.")
+@click.option("--iban", required=True, help="The payee's account (national check digit checked).")
+@click.option("--bic", default=None, help="BIC; derived from the IBAN when left out.")
+@click.option("--kind", type=click.Choice(payees.PAYEE_KINDS), default="other",
+              show_default=True, help="What the payee is.")
+@pass_app
+def payee_add(app: App, name: str, iban: str, bic: str | None, kind: str) -> None:
+    """Register a payee (handler or social worker).
+
+    \b
+    Example:
+      valitystili payee add --name "Vaasan Asunnot Oy" --iban FI2112345600000785 --kind landlord
+    """
+    with app.unit() as (session, actor):
+        app.emit(payees.add_payee(session, actor, name=name, iban=iban, kind=kind, bic=bic))
+
+
+@payee_group.command("list")
+@pass_app
+def payee_list(app: App) -> None:
+    """List payees.
+
+    \b
+    Example:
+      valitystili --format json payee list
+    """
+    with app.unit(read_only=True) as (session, actor):
+        app.emit(payees.list_payees(session, actor))
+
+
+# --- the city's bank accounts -------------------------------------------------------------------
+
+
+@cli.group("bank")
+def bank_group() -> None:
+    """The city's own intermediary bank accounts."""
+
+
+@bank_group.command("add")
+@click.option("--iban", required=True, help="The account's IBAN.")
+@click.option("--name", required=True, help="A name for the account.")
+@click.option("--bic", default=None, help="BIC; derived from the IBAN when left out.")
+@pass_app
+def bank_add(app: App, iban: str, name: str, bic: str | None) -> None:
+    """Register one of the city's accounts and open its ledger account (admin).
+
+    \b
+    Example:
+      valitystili bank add --iban FI7433010001222090 --name "Välitystili"
+    """
+    with app.unit() as (session, actor):
+        app.emit(banks.add_bank_account(session, actor, iban=iban, name=name, bic=bic))
+
+
+@bank_group.command("list")
+@pass_app
+def bank_list(app: App) -> None:
+    """List the city's accounts with their ledger balances.
+
+    \b
+    Example:
+      valitystili bank list
+    """
+    with app.unit(read_only=True) as (session, actor):
+        app.emit(banks.list_bank_accounts(session, actor))
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+@cli.group("client")
+def client_group() -> None:
+    """Open, show, list and close clients. CLIENT is the client number or its reference."""
+
+
+def _exclusion_option(key: str, help_text: str):
+    flag = key.replace("_", "-")
+    return click.option(f"--{flag}/--no-{flag}", key, default=None, help=help_text)
+
+
+@client_group.command("open")
+@click.option("--hetu", required=True, help="Personal identity code (henkilötunnus).")
+@click.option("--name", required=True, help="The client's name.")
+@click.option("--iban", required=True, help="The client's own account, for instalments.")
+@click.option("--criterion", required=True, type=click.Choice(CRITERIA),
+              help="The opening criterion.")
+@click.option("--worker", required=True, help="The responsible social worker (a user).")
+@click.option("--start", default=None, help="Start date (default today).")
+@click.option("--until", default=None, help="End date; rent_debt_fixed_term: 3–6 months on.")
+@click.option("--review", default=None, help="Next review of the need for the service.")
+@click.option("--language", type=click.Choice(LANGUAGES), default="fi", show_default=True,
+              help="The client's language for statements.")
+@_exclusion_option("guardianship_need", "The client needs guardianship (edunvalvonta).")
+@_exclusion_option("subsidy_against_will",
+                   "Labour market subsidy would come to the account against the client's will.")
+@_exclusion_option("kela_pays_landlord",
+                   "Kela can pay the housing costs straight to the landlord.")
+@click.option("--despite", default=None, metavar="REASON",
+              help="Open although an exclusion applies; the reason is recorded.")
+@pass_app
+def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worker: str,
+                start: str | None, until: str | None, review: str | None, language: str,
+                guardianship_need: bool | None, subsidy_against_will: bool | None,
+                kela_pays_landlord: bool | None, despite: str | None) -> None:
+    """Open the service for a client (social worker).
+
+    The exclusion questions (--[no-]guardianship-need, --[no-]subsidy-against-will,
+    --[no-]kela-pays-landlord) are asked at a terminal when not given; in scripts an unanswered
+    question is recorded as "not asked" with a warning. Age 65 or more is computed from the
+    identity code. When an exclusion applies the client is opened only with --despite REASON.
+
+    \b
+    Example:
+      valitystili client open --hetu 131052-308T --name "Maija Meikäläinen" \\
+          --iban FI4950009420028730 --criterion evictions --worker sanna \\
+          --start 1.11.2026 --review 1.2.2027 --no-guardianship-need \\
+          --no-subsidy-against-will --no-kela-pays-landlord
+    """
+    answers = {"guardianship_need": guardianship_need,
+               "subsidy_against_will": subsidy_against_will,
+               "kela_pays_landlord": kela_pays_landlord}
+    if _interactive():
+        for key, value in answers.items():
+            if value is None:
+                answers[key] = click.confirm(clients.EXCLUSION_QUESTIONS[key], default=None,
+                                             err=True)
+    start_on, until_on, review_on = _date(start), _date(until), _date(review)
+    with app.unit() as (session, actor):
+        result = clients.open_client(
+            session, actor, hetu=hetu, name=name, iban=iban, criterion=criterion,
+            worker=worker, start_on=start_on, until_on=until_on, review_on=review_on,
+            language=language, exclusions=answers, despite=despite, today=date.today())
+    for warning in result.pop("warnings"):
+        _warn(warning)
+    app.emit(result)
+
+
+@client_group.command("list")
+@click.option("--status", type=click.Choice(("open", "closed")), default=None,
+              help="Only open or only closed clients.")
+@pass_app
+def client_list(app: App, status: str | None) -> None:
+    """List clients with masked identity codes and balances (the listing is audited).
+
+    \b
+    Example:
+      valitystili client list --status open
+    """
+    with app.unit() as (session, actor):
+        app.emit(clients.list_clients(session, actor, status=status))
+
+
+@client_group.command("show")
+@click.argument("client")
+@click.option("--show-hetu", is_flag=True, help="Show the identity code unmasked (audited).")
+@pass_app
+def client_show(app: App, client: str, show_hetu: bool) -> None:
+    """Show one client: card, balance and plan in force (the view is audited).
+
+    \b
+    Example:
+      valitystili client show 1
+      valitystili client show "1000 00013" --show-hetu
+    """
+    with app.unit() as (session, actor):
+        app.emit(clients.show_client(session, actor, client, show_hetu=show_hetu,
+                                     today=date.today()))
+
+
+@client_group.command("close")
+@click.argument("client")
+@click.option("--date", "closed", required=True, help="The day the service ends.")
+@click.option("--final-payout", is_flag=True,
+              help="Close although money is held; the next batch pays it to the client.")
+@pass_app
+def client_close(app: App, client: str, closed: str, final_payout: bool) -> None:
+    """Close the service for a client whose balance is zero (or with --final-payout).
+
+    \b
+    Example:
+      valitystili client close 1 --date 31.1.2027 --final-payout
+    """
+    closed_on = parse_date(closed)
+    with app.unit() as (session, actor):
+        app.emit(clients.close_client(session, actor, client, closed_on=closed_on,
+                                      final_payout=final_payout))
+
+
+# --- plans --------------------------------------------------------------------------------------
+
+
+@cli.group("plan")
+def plan_group() -> None:
+    """Payment plans: set (social worker), approve (handler), show, edit."""
+
+
+@plan_group.command("set")
+@click.argument("client")
+@click.option("--file", "plan_file", required=True, type=click.File("r", encoding="utf-8"),
+              help="The plan in TOML (docs/examples/plan.toml); - reads stdin.")
+@click.option("--effective", default=None, help="In force from this date once approved "
+              "(default today).")
+@pass_app
+def plan_set(app: App, client: str, plan_file, effective: str | None) -> None:
+    """Store a new version of a client's plan (a draft until a handler approves it).
+
+    \b
+    Example:
+      valitystili plan set 1 --file plan.toml --effective 1.12.2026
+    """
+    text = plan_file.read()
+    effective_on = _date(effective)
+    with app.unit() as (session, actor):
+        app.emit(plans.set_plan(session, actor, client, text, effective_on=effective_on,
+                                today=date.today()))
+
+
+@plan_group.command("edit")
+@click.argument("client")
+@click.option("--effective", default=None, help="In force from this date once approved "
+              "(default today).")
+@pass_app
+def plan_edit(app: App, client: str, effective: str | None) -> None:
+    """Edit the latest version in $EDITOR and store the result as a new version.
+
+    Saving the text unchanged, or empty, stores nothing and exits with status 1. When the
+    edited plan is refused, the text is kept in a file named in the error.
+
+    \b
+    Example:
+      EDITOR=nano valitystili plan edit 1 --effective 1.12.2026
+    """
+    effective_on = _date(effective)
+    with app.unit() as (session, actor):
+        current = plans.plan_source(session, actor, client)
+    edited = click.edit(current["source"], extension=".toml", require_save=True)
+    if edited is None or edited == current["source"]:
+        raise NothingSaved("plan not changed; nothing saved")
+    if not "".join(line for line in edited.splitlines()
+                   if not line.lstrip().startswith("#")).strip():
+        raise NothingSaved("plan is empty; nothing saved")
+    try:
+        with app.unit() as (session, actor):
+            result = plans.set_plan(session, actor, client, edited, effective_on=effective_on,
+                                    today=date.today(), expect_version=current["version"])
+    except ValidationError as error:
+        # Like `git commit`, keep what the person wrote so the fix is not typed again.
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".toml",
+                                         prefix=f"plan-{current['client']}-",
+                                         delete=False) as kept:
+            kept.write(edited)
+        raise ValidationError(f"{error} (your text is in {kept.name})") from None
+    app.emit(result)
+
+
+_ITEM_COLUMNS = ("position", "kind", "payee", "amount_cents", "due", "reference", "message",
+                 "paid_by", "bills", "allow_partial")
+
+
+@plan_group.command("show")
+@click.argument("client")
+@click.option("--version", "version", type=int, default=None,
+              help="Which version (default the latest).")
+@pass_app
+def plan_show(app: App, client: str, version: int | None) -> None:
+    """Show a plan version with its items, incomes and instalments (the view is audited).
+
+    \b
+    Example:
+      valitystili plan show 1
+      valitystili --format json plan show 1 --version 2
+    """
+    with app.unit() as (session, actor):
+        result = plans.show_plan(session, actor, client, version=version, today=date.today())
+    if app.format == "json" or app.quiet:
+        app.emit(result)
+        return
+    # People get one section per part; JSON (above) is the form for machines.
+    head = {k: v for k, v in result.items() if k not in ("items", "incomes", "instalments")}
+    sections = [("", head),
+                ("pay", [{k: i[k] for k in _ITEM_COLUMNS} for i in result["items"]]),
+                ("income", result["incomes"]),
+                ("instalments", result["instalments"] or [])]
+    parts = []
+    for title, data in sections:
+        text = render(data, app.format)
+        if app.format == "table" and title:
+            text = f"{title}\n{text}"
+        parts.append(text)
+    click.echo("\n\n".join(parts))
+
+
+@plan_group.command("approve")
+@click.argument("client")
+@click.option("--version", "version", type=int, default=None,
+              help="Which version (default the latest).")
+@pass_app
+def plan_approve(app: App, client: str, version: int | None) -> None:
+    """Approve a plan version: the handler's decision; a plan pays nothing before.
+
+    \b
+    Example:
+      valitystili plan approve 1
+    """
+    with app.unit() as (session, actor):
+        app.emit(plans.approve_plan(session, actor, client, version))
+
+
+# --- bills --------------------------------------------------------------------------------------
+
+
+@cli.group("bill")
+def bill_group() -> None:
+    """Bills for plan items marked bills = true (electricity, water …)."""
+
+
+@bill_group.command("add")
+@click.argument("client")
+@click.option("--payee", required=True, help="Payee name or id.")
+@click.option("--amount", required=True, help="Amount in euros (45,20 or 45.20).")
+@click.option("--due", required=True, help="Due date.")
+@click.option("--reference", default=None, help="Finnish or RF reference on the bill.")
+@click.option("--message", default=None, help="Message, when the bill has no reference.")
+@pass_app
+def bill_add(app: App, client: str, payee: str, amount: str, due: str,
+             reference: str | None, message: str | None) -> None:
+    """Enter a bill to be paid from the client's account (handler).
+
+    \b
+    Example:
+      valitystili bill add 1 --payee "Vaasan Sähkö Oy" --amount 45,20 --due 15.12.2026 \\
+          --reference RF18539007547034
+    """
+    amount_cents, due_on = parse_amount(amount), parse_date(due)
+    with app.unit() as (session, actor):
+        app.emit(bills.add_bill(session, actor, client, payee=payee, amount_cents=amount_cents,
+                                due_on=due_on, reference=reference, message=message,
+                                today=date.today()))
+
+
+@bill_group.command("list")
+@click.argument("client")
+@pass_app
+def bill_list(app: App, client: str) -> None:
+    """List a client's bills (the view is audited).
+
+    \b
+    Example:
+      valitystili bill list 1
+    """
+    with app.unit() as (session, actor):
+        app.emit(bills.list_bills(session, actor, client))
+
+
+# --- leases -------------------------------------------------------------------------------------
+
+
+@cli.group("lease")
+def lease_group() -> None:
+    """Leases of supported-housing flats and sublets."""
+
+
+@lease_group.command("add")
+@click.argument("client")
+@click.option("--payee", required=True, help="The landlord (payee name or id).")
+@click.option("--rent", required=True, help="Monthly rent in euros.")
+@click.option("--start", required=True, help="First day of the lease.")
+@click.option("--end", required=True, help="Last day of the lease.")
+@click.option("--sublet", is_flag=True, help="The county sublets the flat to the client.")
+@click.option("--override", default=None, metavar="REASON",
+              help="Allow a lease that breaks the lease rules (handler; audited).")
+@pass_app
+def lease_add(app: App, client: str, payee: str, rent: str, start: str, end: str,
+              sublet: bool, override: str | None) -> None:
+    """Record a lease: first at most 3 months, then 12 at a time, 4 years in all.
+
+    \b
+    Example:
+      valitystili lease add 1 --payee "Vaasan Asunnot Oy" --rent 520 \\
+          --start 1.11.2026 --end 31.1.2027 --sublet
+    """
+    rent_cents, start_on, end_on = parse_amount(rent), parse_date(start), parse_date(end)
+    with app.unit() as (session, actor):
+        app.emit(leases.add_lease(session, actor, client, payee=payee, rent_cents=rent_cents,
+                                  start_on=start_on, end_on=end_on, sublet=sublet,
+                                  override=override))
+
+
+@lease_group.command("list")
+@click.argument("client")
+@pass_app
+def lease_list(app: App, client: str) -> None:
+    """List a client's leases (the view is audited).
+
+    \b
+    Example:
+      valitystili lease list 1
+    """
+    with app.unit() as (session, actor):
+        app.emit(leases.list_leases(session, actor, client))

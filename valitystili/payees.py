@@ -1,0 +1,95 @@
+"""Payees: the landlords, utilities and others the account pays on a client's behalf.
+
+Rules of this module:
+
+- A payee has a unique name, an IBAN checked with its national check digit
+  (:func:`identifiers.validate_iban`) and a BIC; when none is given it is derived from the IBAN
+  (:func:`identifiers.bic_for_iban`), and an IBAN whose bank schwifty does not know simply has
+  none (SEPA payments need no BIC).
+- Plans, bills and leases name a payee by its name or its id (:func:`resolve_payee`). So that
+  the two never collide, a payee's name may not consist of digits only.
+- Adding a payee is a change and is audited; payees are not client data, so listing them is not.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .auth import Actor
+from .errors import Conflict, NotFound, ValidationError
+from .identifiers import bic_for_iban, validate_bic, validate_iban
+from .models import Payee
+
+PAYEE_KINDS = ("landlord", "utility", "other")
+MAX_NAME_LENGTH = 140   # pain.001 Cdtr/Nm
+
+
+def payee_row(payee: Payee) -> dict:
+    return {"payee": payee.id, "name": payee.name, "iban": payee.iban, "bic": payee.bic,
+            "kind": payee.kind}
+
+
+def check_name(text: str, what: str = "payee name") -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise ValidationError(f"{what} is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(f"{what} has {len(name)} characters; at most {MAX_NAME_LENGTH}")
+    return name
+
+
+def add_payee(session: Session, actor: Actor, *, name: str, iban: str, kind: str = "other",
+              bic: str | None = None) -> dict:
+    """Register a payee; returns its row (``payee`` is the id)."""
+    actor.require("payee.add")
+    name = check_name(name)
+    if name.isdigit():
+        raise ValidationError(f"payee name {name!r} must not be digits only (ids are digits)")
+    if kind not in PAYEE_KINDS:
+        raise ValidationError(f"payee kind {kind!r} is not one of {', '.join(PAYEE_KINDS)}")
+    iban = validate_iban(iban)
+    bic = validate_bic(bic) if bic else bic_for_iban(iban)
+    existing = session.execute(select(Payee.id).where(Payee.name == name)).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict(f"payee {name!r} already exists (payee {existing})")
+    payee = Payee(name=name, iban=iban, bic=bic, kind=kind, created_by=actor.name)
+    session.add(payee)
+    session.flush()
+    row = payee_row(payee)
+    audit.record(session, actor.name, "payee.add", subject=f"payee:{payee.id}",
+                 detail={"old": None, "new": row})
+    return row
+
+
+def list_payees(session: Session, actor: Actor) -> list[dict]:
+    actor.require("payee.list")
+    return [payee_row(p) for p in session.execute(select(Payee).order_by(Payee.id)).scalars()]
+
+
+def resolve_payee(session: Session, text: str | int) -> Payee:
+    """The payee named by its id (digits) or name (exact, else its one case-insensitive match)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        payee = session.get(Payee, text)
+        if payee is None:
+            raise NotFound(f"unknown payee {text}")
+        return payee
+    if not isinstance(text, str):
+        raise ValidationError(f"payee {text!r} must be a name or an id")
+    wanted = " ".join(text.split())
+    if wanted.isdigit():
+        payee = session.get(Payee, int(wanted))
+        if payee is None:
+            raise NotFound(f"unknown payee {wanted}")
+        return payee
+    payee = session.execute(select(Payee).where(Payee.name == wanted)).scalar_one_or_none()
+    if payee is not None:
+        return payee
+    # People type "vaasan asunnot oy"; accept it when it names exactly one payee. Compared in
+    # Python: SQLite's lower() folds ASCII only, and "SÄHKÖ" must match "Sähkö" on both backends.
+    folded = wanted.casefold()
+    matches = [p for p in session.execute(select(Payee)).scalars() if p.name.casefold() == folded]
+    if len(matches) == 1:
+        return matches[0]
+    raise NotFound(f"unknown payee {wanted!r}")
