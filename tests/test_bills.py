@@ -123,7 +123,7 @@ def test_cli_bill_add_and_list(cli, tmp_path):
     assert (added["bill"], added["kind"], added["amount_cents"]) == (1, "electricity", 4520)
     again = cli(*args, user="hannu")
     assert (again.exit_code, again.stderr) == (
-        2, f"valitystili: error: bill 1 of client 1 to {UTILITY} for 45,20 € with reference "
+        2, f"valitystili: error: bill 1 of client 1 to {UTILITY} for 45,20{NBSP}€ with reference "
            "RF18539007547034 is already entered (due 15.12.2026)\n")
     assert cli.ok("bill", "list", "1", user="hannu").splitlines()[2].split() == [
         "1", "1", "Vaasan", "Sähkö", "Oy", "electricity", "45,20", "2026-12-15",

@@ -380,8 +380,8 @@ def test_cli_close_with_money_names_the_balance(cli, backend):
     engine.dispose()
     result = cli("client", "close", "1", "--date", "31.12.2026", user="sanna")
     assert (result.exit_code, result.stderr) == (
-        # The CLI's one-line rule folds the no-break space of "50,00 €" into a plain one.
-        2, "valitystili: error: client 1 still holds 50,00 €; pay it out first or close "
+        # Money keeps its no-break space on the error line too.
+        2, "valitystili: error: client 1 still holds 50,00\u00a0€; pay it out first or close "
            "with --final-payout\n")
 
 

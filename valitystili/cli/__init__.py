@@ -8,6 +8,7 @@ translation point — and the unit of work it interrupted is rolled back, so not
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -34,7 +35,8 @@ def _fail(message: str, code: int) -> None:
 
 def _one_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
-    return " ".join(text.split())
+    # Fold line breaks and runs of ASCII white space only: money keeps its no-break spaces.
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text)
 
 
 class ValitystiliCLI(click.Group):
