@@ -38,6 +38,8 @@ def _cell(key: str, value: Any, finnish: bool) -> Any:
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
     return value
 
 

@@ -1,6 +1,6 @@
 """Fictional, reproducible people and plans for the demo (valid checksums, no real persons).
 
-Identity codes are built with their check character from birth dates between 1961 and 2000
+Identity codes are built with their check character from birth dates between 1963 and 2000
 (so nobody is 65 or older), individual numbers 002–899 (900–999 are temporary codes). IBANs are
 generated with their national check digit. Names are common Finnish first names and surnames.
 """
@@ -38,7 +38,7 @@ def iban(rng: random.Random) -> str:
 
 def hetu(rng: random.Random, used: set[str]) -> str:
     while True:
-        born = date(1961, 1, 1) + timedelta(days=rng.randrange(0, 40 * 365))
+        born = date(1963, 1, 1) + timedelta(days=rng.randrange(0, 38 * 365))
         individual = rng.randrange(2, 900)
         sign = "-" if born.year < 2000 else "A"
         digits = f"{born:%d%m%y}{individual:03d}"
