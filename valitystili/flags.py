@@ -22,6 +22,7 @@ KINDS = (
     "arrears", "insufficient_funds", "income_missing", "income_changed", "unmatched_income",
     "unmatched_debit", "payment_returned", "uncleared_payment", "review_due", "review_overdue",
     "fixed_term_ending", "lease_ending", "funds_accumulating", "reconciliation_mismatch",
+    "closed_client_income",   # raised by the import: money for a client whose service is closed
 )
 
 

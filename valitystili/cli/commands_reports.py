@@ -1,0 +1,148 @@
+"""Commands for reconciliation and reports: ``reconcile`` and ``report …``."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .. import letters, reconcile, reports
+from ..dates import parse_date, parse_month
+from ..flags import KINDS
+from ..models import LANGUAGES
+from ..money import format_plain
+from . import cli
+from .app import App, pass_app
+
+AS_OF_HELP = "At the end of this day (default today), e.g. 30.11.2026 or 2026-11-30."
+
+
+def _day(text: str | None) -> date | None:
+    return parse_date(text) if text else None
+
+
+@cli.command("reconcile")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(KINDS), metavar="KIND",
+              help="Also exit 1 while flags of this kind are open (repeatable).")
+@pass_app
+def reconcile_command(app: App, as_of: str | None, fail_on: tuple[str, ...]) -> None:
+    """Check the ledger against the bank statements and itself; refresh the flags.
+
+    Prints the findings (none when all is well) and a one-line summary on stderr. Exit status
+    0: clean; 1: findings, or open flags of a --fail-on kind; 3: could not run.
+
+    \b
+    Example:
+      valitystili reconcile
+      valitystili --format json reconcile --as-of 30.11.2026 --fail-on uncleared_payment
+    """
+    with app.unit() as (session, actor):
+        result = reconcile.reconcile(session, actor, _day(as_of), fail_on=fail_on)
+    app.emit([finding.row() for finding in result.findings])
+    app.info(result.summary())
+    if not result.clean:
+        raise click.exceptions.Exit(1)
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Balances, arrears, reviews, batches and the client's monthly statement."""
+
+
+@report_group.command("balances")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@pass_app
+def report_balances(app: App, as_of: str | None) -> None:
+    """Each client's balance at the end of a day.
+
+    \b
+    Example:
+      valitystili report balances --as-of 30.11.2026
+    """
+    with app.unit() as (session, actor):
+        rows = reports.balances_report(session, actor, _day(as_of))
+    app.emit(rows)
+    total = sum(row["balance_cents"] for row in rows)
+    clients = "1 client" if len(rows) == 1 else f"{len(rows)} clients"
+    app.info(f"{clients}, {format_plain(total)} EUR in all")
+
+
+@report_group.command("arrears")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@pass_app
+def report_arrears(app: App, as_of: str | None) -> None:
+    """Unpaid obligations past due, aged 0–30, 31–60, 61–90 and over 90 days: per client, per
+    payee, and in total.
+
+    \b
+    Example:
+      valitystili report arrears --as-of 30.11.2026
+    """
+    with app.unit() as (session, actor):
+        app.emit(reports.arrears_report(session, actor, _day(as_of)))
+
+
+@report_group.command("reviews")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@pass_app
+def report_reviews(app: App, as_of: str | None) -> None:
+    """Reviews, fixed-term services and leases ending soon (or passed), with days left.
+
+    \b
+    Example:
+      valitystili report reviews
+    """
+    with app.unit() as (session, actor):
+        app.emit(reports.reviews_report(session, actor, _day(as_of)))
+
+
+@report_group.command("batches")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@click.option("--since", default=None, help="From this execution day (default the 1st of the month).")
+@pass_app
+def report_batches(app: App, as_of: str | None, since: str | None) -> None:
+    """Payment batches with their order count, total, status and how many have cleared.
+
+    \b
+    Example:
+      valitystili report batches --as-of 30.11.2026
+    """
+    with app.unit(read_only=True) as (session, actor):
+        app.emit(reports.batches_report(session, actor, _day(as_of), since=_day(since)))
+
+
+@report_group.command("statement")
+@click.argument("client")
+@click.option("--month", required=True, help="The month, e.g. 2026-11.")
+@click.option("--language", type=click.Choice(LANGUAGES), default=None,
+              help="fi, sv or en (default the client's language).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a print-ready HTML page (FILE.html) instead of printing text.")
+@pass_app
+def report_statement(app: App, client: str, month: str, language: str | None,
+                     out: Path | None) -> None:
+    """The client's monthly letter: money in, rent and bills paid, instalments, balance, what
+    comes next and any unpaid bills.
+
+    \b
+    Example:
+      valitystili report statement 1001 --month 2026-11
+      valitystili report statement 1001 --month 2026-11 --language sv --out marraskuu.html
+    """
+    year, month_number = parse_month(month)
+    output = "html" if out is not None else app.format
+    with app.unit() as (session, actor):
+        letter = letters.client_statement(session, actor, client, year, month_number, language,
+                                          output=output)
+    if out is not None:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(letters.render_html(letter), encoding="utf-8")
+        os.replace(tmp, out)
+        app.info(f"wrote {out}")
+    elif app.format == "json":
+        app.emit(letter.as_dict())
+    elif not app.quiet:
+        click.echo(letters.render_text(letter), nl=False)
