@@ -221,6 +221,8 @@ def _summary(factory, totals: Totals, reconciled: list[dict], persons, out_dir: 
                                      .group_by(Flag.kind)).all())
         held = sum(b.balance_cents for b in ledger.balances(session, prefix="client:"))
         bank_balance = ledger.balance(session, f"bank:{CITY_IBAN}")
+        outgoing = ledger.balance(session, "outgoing")
+        suspense = ledger.balance(session, "suspense")
         client_count = session.execute(select(func.count()).select_from(Client)).scalar_one()
     last = reconciled[-1] if reconciled else {}
     return {
@@ -235,6 +237,8 @@ def _summary(factory, totals: Totals, reconciled: list[dict], persons, out_dir: 
         "assigned_by_handler": totals.assigned,
         "held_for_clients_cents": held,
         "bank_balance_cents": bank_balance,
+        "outgoing_cents": outgoing,
+        "suspense_cents": suspense,
         "payment_files": totals.files,
         "open_flags": dict(sorted(flags.items())),
         "reconcile": "clean" if last.get("clean") else f"{len(last.get('findings', []))} findings",
