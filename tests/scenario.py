@@ -137,6 +137,11 @@ def world(session: Session) -> World:
     return w
 
 
+def world_actors() -> World:
+    """The world's users as actors, for helpers called after ``world()`` ran in another session."""
+    return World(**{name: Actor(name, role) for name, role in USERS})
+
+
 def client(session: Session, w: World, *, hetu: str = HETU, name: str = "Maija Meikäläinen",
            iban: str = CLIENT_IBAN, criterion: str = "evictions", worker: str = "sanna",
            start_on: date = START, today: date | None = None, **options) -> int:

@@ -11,71 +11,29 @@ from lxml import etree
 from sqlalchemy import func, select
 
 import ledger
-from valitystili import banks, batches, clients, payees, plans, users
+import scenario
+from valitystili import batches, plans
 from valitystili.auth import Actor
 from valitystili.errors import Conflict
 from valitystili.models import Obligation, PaymentOrder
 from valitystili.pain001 import make_id, validate_pain001
 
-ADMIN = Actor("root", "admin")
 WORKER = Actor("sanna", "social_worker")
 HANNU = Actor("hannu", "handler")
 HILLA = Actor("hilla", "handler")
 FIONA = Actor("fiona", "finance")
-CITY = "FI7433010001222090"
-EXAMPLE = """
-review = 2027-02-01
-
-[[income]]
-source = "Kela"
-kind = "basic_social_assistance"
-amount = "560.00"
-schedule = "FREQ=MONTHLY;BYMONTHDAY=1"
-
-[[income]]
-source = "Kela"
-kind = "housing_allowance"
-amount = "380.00"
-schedule = "FREQ=MONTHLY;BYMONTHDAY=1"
-
-[[pay]]
-kind = "rent"
-payee = "Vaasan Asunnot Oy"
-amount = "520.00"
-due = "FREQ=MONTHLY;BYMONTHDAY=2"
-reference = "12345672"
-
-[[pay]]
-kind = "electricity"
-payee = "Vaasan Sähkö Oy"
-amount = "45.00"
-due = "FREQ=MONTHLY;BYMONTHDAY=15"
-reference = "RF18539007547034"
-
-[instalments]
-schedule = "FREQ=WEEKLY;BYDAY=MO"
-mode = "even"
-"""
+CITY = scenario.CITY_IBAN
+EXAMPLE = scenario.WORKED_EXAMPLE          # DESIGN §6: 560,00 + 380,00 in, rent, electricity
 
 
 def world(session):
-    users.bootstrap_admin(session, ADMIN.name)
-    for actor in (WORKER, HANNU, HILLA, FIONA):
-        users.add_user(session, ADMIN, actor.name, actor.role)
-    banks.add_bank_account(session, ADMIN, iban=CITY, name="Välitystili", bic="ESSEFIHX")
-    payees.add_payee(session, HANNU, name="Vaasan Asunnot Oy", iban="FI2112345600000785", kind="landlord")
-    payees.add_payee(session, HANNU, name="Vaasan Sähkö Oy", iban="FI7280000001234569", kind="utility")
+    scenario.world(session)
 
 
-def open_with_plan(session, hetu="010594Y123W", plan=EXAMPLE, start=date(2026, 11, 1)) -> int:
-    opened = clients.open_client(
-        session, WORKER, hetu=hetu, name="Maija Meikäläinen", iban="FI4950009420028730",
-        criterion="evictions", worker="sanna", start_on=start, review_on=date(2027, 2, 1),
-        exclusions={"guardianship_need": False, "subsidy_against_will": False,
-                    "kela_pays_landlord": False}, today=start)
-    number = int(opened["client"])
-    plans.set_plan(session, WORKER, str(number), plan, effective_on=start, today=start)
-    plans.approve_plan(session, HANNU, str(number))
+def open_with_plan(session, hetu=scenario.HETU, plan=EXAMPLE, start=date(2026, 11, 1)) -> int:
+    number = scenario.client(session, scenario.world_actors(), hetu=hetu, start_on=start,
+                             review_on=date(2027, 2, 1))
+    scenario.plan(session, scenario.world_actors(), number, plan, effective_on=start, today=start)
     return number
 
 
@@ -247,7 +205,8 @@ def test_draft_batches_cannot_be_exported(session_factory, setup, tmp_path):
 
 
 def test_items_paid_by_kela_directly_are_never_ordered(session_factory):
-    plan = EXAMPLE.replace('reference = "12345672"', 'reference = "12345672"\npaid_by = "kela_direct"')
+    assert EXAMPLE.count('paid_by = "account"') == 1          # the rent item
+    plan = EXAMPLE.replace('paid_by = "account"', 'paid_by = "kela_direct"')
     with session_factory() as session, session.begin():
         world(session)
         number = open_with_plan(session, plan=plan)
