@@ -262,3 +262,38 @@ def test_a_later_correction_supersedes_an_approved_version_with_a_later_date(ses
     result = run_day(session_factory, date(2026, 12, 2), approve=False)
     rents = [(r["key"], r["amount_cents"]) for r in result["order_rows"] if r["kind"] == "rent"]
     assert rents == [(f"order:rent:{number}:2026-11", 53000), (f"order:rent:{number}:2026-12", 53000)]
+
+
+def test_a_returned_rent_payment_reopens_the_rent_and_the_next_batch_pays_it_again(
+        session_factory, setup, tmp_path):
+    """Orders → pain.001 → the simulated bank (landlord's account closed) → camt.053 → import:
+    the money is back on the client, the rent is open again, and is paid again under a new key."""
+    from valitystili import importing
+    from valitystili.demo.bank import SimulatedBank
+
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2))
+    path = tmp_path / "pain.xml"
+    with session_factory() as session, session.begin():
+        batches.export_batch(session, FIONA, str(result["batch"]), path)
+    bank = SimulatedBank(CITY, "ESSEFIHX", opening_cents=94000)
+    bank.execute_pain001(path.read_bytes(), frozenset({scenario.LANDLORD_IBAN}))
+    statement = tmp_path / "camt053.xml"
+    statement.write_bytes(bank.camt053(date(2026, 11, 2)))
+    for _ in range(2):   # the same statement twice changes nothing the second time
+        with session_factory() as session, session.begin():
+            importing.import_file(session, FIONA, statement, today=date(2026, 11, 3))
+    with session_factory() as session:
+        orders = dict(session.execute(select(PaymentOrder.key, PaymentOrder.status)).all())
+        assert orders == {f"order:rent:{number}:2026-11": "returned",
+                          f"order:inst:{number}:2026-11-02": "cleared"}
+        rent = session.execute(select(Obligation.status, Obligation.paid_cents)
+                               .where(Obligation.key == f"rent:{number}:2026-11")).one()
+        assert tuple(rent) == ("open", 0)
+        assert ledger.balance(session, f"client:{number}") == 94000 - 7500
+        assert ledger.balance(session, "outgoing") == 0
+    again = run_day(session_factory, date(2026, 11, 3), approve=False)
+    assert [(r["key"], r["amount_cents"]) for r in again["order_rows"]] == [
+        (f"order:rent:{number}:2026-11:retry1", 52000)]

@@ -118,6 +118,11 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
             Obligation.status == "open", Obligation.pay_by_on <= horizon)).all():
         obligations[obligation.client_id].append(obligation)
 
+    returned = dict(session.execute(
+        select(PaymentOrder.obligation_id, func.count())
+        .where(PaymentOrder.status == "returned", PaymentOrder.obligation_id.is_not(None))
+        .group_by(PaymentOrder.obligation_id)).all())
+
     paid_instalments: dict[int, set[date]] = defaultdict(set)
     for client_id, day in session.execute(
             select(PaymentOrder.client_id, PaymentOrder.instalment_on).where(
@@ -152,7 +157,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
             client_id=client_id, available_cents=available,
             obligations=tuple(
                 OpenObligation(o.id, o.key, o.kind, o.amount_cents - o.paid_cents, o.due_on,
-                               o.pay_by_on, o.allow_partial)
+                               o.pay_by_on, o.allow_partial, returned.get(o.id, 0))
                 for o in obligations.get(client_id, [])),
             instalments=schedule,
             next_income_on=next_arrival(incomes.get(plan.id, []), execution_on, calendar),

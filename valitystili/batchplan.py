@@ -41,6 +41,7 @@ class OpenObligation:
     due_on: date
     pay_by_on: date
     allow_partial: bool = False
+    returned: int = 0          # earlier payments of it that came back
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,12 @@ class ClientPlan:
 
 
 def obligation_order_key(obligation: OpenObligation, execution_on: date) -> str:
-    # A full payment can only ever happen once per obligation; partial ones once per day.
+    # A full payment can only ever happen once per obligation; partial ones once per day. A
+    # payment that came back is tried again under a key of its own.
     if obligation.allow_partial:
         return f"order:{obligation.key}:{execution_on.isoformat()}"
+    if obligation.returned:
+        return f"order:{obligation.key}:retry{obligation.returned}"
     return f"order:{obligation.key}"
 
 

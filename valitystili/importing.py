@@ -101,6 +101,7 @@ from .models import (
     BankAccount,
     Client,
     Flag,
+    Obligation,
     PaymentBatch,
     PaymentOrder,
     Plan,
@@ -986,6 +987,8 @@ def apply_plan(session: Session, actor: Actor, plan: ImportPlan) -> tuple[Accoun
         session.execute(update(LINES).where(LINES.c.id == change.line_id)
                         .values(state=change.state, match_rule=None))
     for change in plan.order_changes:
+        if change.status == "returned":
+            _reopen_obligation(session, change.order_id)
         session.execute(update(PaymentOrder.__table__)
                         .where(PaymentOrder.__table__.c.id == change.order_id)
                         .values(status=change.status, cleared_on=change.cleared_on,
@@ -1013,6 +1016,19 @@ LINE_COLUMNS = ("bank_account_id", "statement_id", "archive_id", "parent_archive
                 "booked_on", "value_on", "amount_cents", "counterparty_name", "counterparty_iban",
                 "reference", "message", "end_to_end_id", "bank_code", "return_reason",
                 "client_id", "order_id", "match_rule", "state", "ledger_key")
+
+
+def _reopen_obligation(session: Session, order_id: int) -> None:
+    """A payment that came back did not pay its obligation: open it again for the batch
+    (once — the same return seen again on an overlapping statement changes nothing)."""
+    order = session.execute(select(PaymentOrder.status, PaymentOrder.obligation_id,
+                                   PaymentOrder.amount_cents)
+                            .where(PaymentOrder.id == order_id)).one()
+    if order.status == "returned" or order.obligation_id is None:
+        return
+    table = Obligation.__table__
+    session.execute(update(table).where(table.c.id == order.obligation_id).values(
+        paid_cents=table.c.paid_cents - order.amount_cents, status="open"))
 
 
 def _insert_lines(session: Session, lines: Sequence[PlannedLine],
