@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -236,27 +237,45 @@ def post_many(session: Session, entries: Iterable[Entry]) -> BulkResult:
 
 
 def _post_fresh(session: Session, batch: list[Entry], locked: dict[str, dict]) -> BulkResult | None:
-    """Insert assuming no key exists yet; None (and nothing written) when one did."""
+    """Insert assuming no key exists yet; None (and nothing written) when one did.
+
+    One pass builds the rows and walks the balances; an overdraft found on the way is raised
+    only once the keys are known to be new (a repeated load must say "already posted", not
+    "overdraft")."""
     savepoint = session.begin_nested()
     try:
         new_ids = _allocate_transaction_ids(session, len(batch))
         day = _date_param(session)
-        tx_rows = [
-            (tx_id, e.key, day(e.booked_on), day(e.value_date), e.description, e.actor, None)
-            for tx_id, e in zip(new_ids, batch)
-        ]
+        state = {code: [acc["id"], SIGN[acc["kind"]], acc["no_negative"], acc["balance"], 0]
+                 for code, acc in locked.items()}
+        overdraft = None
+        tx_rows = []
+        posting_rows = []
+        add_tx, add_posting = tx_rows.append, posting_rows.append
+        for tx_id, entry in zip(new_ids, batch):
+            booked = day(entry.booked_on)
+            add_tx((tx_id, entry.key, booked,
+                    day(entry.value_on) if entry.value_on else booked,
+                    entry.description, entry.actor, None))
+            for code, amount in entry.legs:
+                account = state[code]
+                account[4] += account[1] * amount
+                add_posting((tx_id, account[0], amount, booked))
+            if overdraft is None:
+                for code, _ in entry.legs:
+                    account = state[code]
+                    if account[2] and account[3] + account[4] < 0:
+                        change = sum(account[1] * a for c, a in entry.legs if c == code)
+                        overdraft = InsufficientFunds(code, account[3] + account[4] - change, change)
+                        break
         _executemany(session, "ledger_transactions", TX_COLUMNS, tx_rows, on_conflict_key=True)
         if _count_ids(session, new_ids) != len(batch):
             savepoint.rollback()
             return None
-        deltas = _check_and_sum(locked, batch)
-        posting_rows = [
-            (tx_id, locked[code]["id"], amount, row[2])
-            for tx_id, e, row in zip(new_ids, batch, tx_rows)
-            for code, amount in e.legs
-        ]
+        if overdraft is not None:
+            raise overdraft
         _executemany(session, "ledger_postings", POSTING_COLUMNS, posting_rows)
-        _apply_deltas(session, deltas)
+        _apply_deltas(session, {account[0]: account[4] for account in state.values() if account[4]})
     except BaseException:
         if savepoint.is_active:
             savepoint.rollback()
@@ -579,9 +598,10 @@ def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
 
 
 def _date_param(session: Session):
-    """How a date is passed to the driver: SQLAlchemy stores SQLite dates as ISO text."""
+    """How a date is passed to the driver: SQLAlchemy stores SQLite dates as ISO text.
+    (Cached: a load has few distinct dates and many rows.)"""
     if session.get_bind().dialect.name == "sqlite":
-        return date.isoformat
+        return lru_cache(maxsize=4096)(date.isoformat)
     return lambda value: value
 
 
