@@ -296,4 +296,60 @@ def test_a_returned_rent_payment_reopens_the_rent_and_the_next_batch_pays_it_aga
         assert ledger.balance(session, "outgoing") == 0
     again = run_day(session_factory, date(2026, 11, 3), approve=False)
     assert [(r["key"], r["amount_cents"]) for r in again["order_rows"]] == [
-        (f"order:rent:{number}:2026-11:retry1", 52000)]
+        (f"order:rent:{number}:2026-11:1", 52000)]
+
+
+def test_a_partial_payment_and_its_rest_on_the_same_execution_day(session_factory):
+    """Saturday's run pays part of the rent for Monday; Monday's run, after more money came,
+    pays the rest — two orders, one obligation, no key clash."""
+    plan = EXAMPLE.replace('reference = "12345672"', 'reference = "12345672"\nallow_partial = true')
+    with session_factory() as session, session.begin():
+        world(session)
+        number = open_with_plan(session, plan=plan)
+        receive(session, number, 20000, date(2026, 10, 30), "in:1")
+    saturday = run_day(session_factory, date(2026, 10, 31), approve=False)
+    with session_factory() as session, session.begin():
+        receive(session, number, 40000, date(2026, 11, 2), "in:2")
+    monday = run_day(session_factory, date(2026, 11, 2), approve=False)
+    keys = [(r["key"], r["amount_cents"]) for r in saturday["order_rows"] + monday["order_rows"]
+            if r["kind"] == "rent"]
+    assert keys == [(f"order:rent:{number}:2026-11", 20000), (f"order:rent:{number}:2026-11:1", 32000)]
+    with session_factory() as session:
+        assert session.execute(select(Obligation.status).where(
+            Obligation.key == f"rent:{number}:2026-11")).scalar_one() == "settled"
+
+
+def test_a_new_version_moving_rent_to_kela_cancels_the_generated_rent(session_factory):
+    """v1 pays rent from the account; v2 (from 1.12.) has Kela pay it: December's rent, already
+    generated under v1, is cancelled and never paid; moving the due day regenerates cleanly."""
+    with session_factory() as session, session.begin():
+        world(session)
+        number = open_with_plan(session)
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    run_day(session_factory, date(2026, 11, 2))            # generates December's rent too
+    kela = EXAMPLE.replace('paid_by = "account"', 'paid_by = "kela_direct"')
+    with session_factory() as session, session.begin():
+        scenario.plan(session, scenario.world_actors(), number, kela,
+                      effective_on=date(2026, 12, 1), today=date(2026, 11, 3))
+        receive(session, number, 94000, date(2026, 12, 1), "kela:2")
+    december = run_day(session_factory, date(2026, 12, 2), approve=False)
+    assert "rent" not in [r["kind"] for r in december["order_rows"]]
+    with session_factory() as session:
+        assert session.execute(select(Obligation.status).where(
+            Obligation.key == f"rent:{number}:2026-12")).scalar_one() == "cancelled"
+
+
+def test_moving_the_due_day_in_a_new_version_updates_the_unpaid_obligation(session_factory):
+    with session_factory() as session, session.begin():
+        world(session)
+        number = open_with_plan(session)
+    run_day(session_factory, date(2026, 11, 2), approve=False)
+    later = EXAMPLE.replace('due = "FREQ=MONTHLY;BYMONTHDAY=2"', 'due = "FREQ=MONTHLY;BYMONTHDAY=5"')
+    with session_factory() as session, session.begin():
+        scenario.plan(session, scenario.world_actors(), number, later,
+                      effective_on=date(2026, 12, 1), today=date(2026, 11, 3))
+    run_day(session_factory, date(2026, 11, 20), approve=False)
+    with session_factory() as session:
+        due = session.execute(select(Obligation.due_on, Obligation.pay_by_on).where(
+            Obligation.key == f"rent:{number}:2026-12")).one()
+        assert tuple(due) == (date(2026, 12, 7), date(2026, 12, 4))   # 5.12. is a Saturday

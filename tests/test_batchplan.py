@@ -111,10 +111,13 @@ def test_partial_payment_only_when_the_plan_allows_it(allow_partial, expected):
     assert [n.amount_cents for n in plan.notices if n.kind == "insufficient_funds"] == [22000]
 
 
-def test_partial_payment_keys_are_per_day_so_a_rest_can_follow():
-    plan = plan_client(ClientDay(1, 30000, (rent(11, allow_partial=True),), None, None),
-                       date(2026, 11, 2))
-    assert plan.payments[0].key == "order:rent:1:2026-11:2026-11-02"
+def test_a_further_order_of_an_obligation_is_numbered_by_the_orders_before_it():
+    first = plan_client(ClientDay(1, 30000, (rent(11, allow_partial=True),), None, None),
+                        date(2026, 11, 2))
+    assert first.payments[0].key == "order:rent:1:2026-11"
+    rest = rent(11, cents=22000, allow_partial=True, earlier_orders=1)
+    second = plan_client(ClientDay(1, 30000, (rest,), None, None), date(2026, 11, 2))
+    assert [(p.key, p.amount_cents) for p in second.payments] == [("order:rent:1:2026-11:1", 22000)]
 
 
 def test_instalment_on_a_holiday_monday_is_paid_the_next_banking_day():

@@ -118,10 +118,13 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
             Obligation.status == "open", Obligation.pay_by_on <= horizon)).all():
         obligations[obligation.client_id].append(obligation)
 
-    returned = dict(session.execute(
+    earlier_orders = dict(session.execute(
         select(PaymentOrder.obligation_id, func.count())
-        .where(PaymentOrder.status == "returned", PaymentOrder.obligation_id.is_not(None))
-        .group_by(PaymentOrder.obligation_id)).all())
+        .join(Obligation, Obligation.id == PaymentOrder.obligation_id)
+        .where(Obligation.status == "open").group_by(PaymentOrder.obligation_id)).all())
+    final_orders = dict(session.execute(
+        select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
+        .group_by(PaymentOrder.client_id)).all())
 
     paid_instalments: dict[int, set[date]] = defaultdict(set)
     for client_id, day in session.execute(
@@ -157,7 +160,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
             client_id=client_id, available_cents=available,
             obligations=tuple(
                 OpenObligation(o.id, o.key, o.kind, o.amount_cents - o.paid_cents, o.due_on,
-                               o.pay_by_on, o.allow_partial, returned.get(o.id, 0))
+                               o.pay_by_on, o.allow_partial, earlier_orders.get(o.id, 0))
                 for o in obligations.get(client_id, [])),
             instalments=schedule,
             next_income_on=next_arrival(incomes.get(plan.id, []), execution_on, calendar),
@@ -195,7 +198,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
                 message=f"Välitystili {format_fi_date(payment.instalment_on)}")
         orders.append(order)
     for client, amount in finals:
-        key = f"order:final:{client.id}:{execution_on.isoformat()}"
+        key = f"order:final:{client.id}:{final_orders.get(client.id, 0) + 1}"
         orders.append(dict(
             key=key, end_to_end_id=make_id(key), batch_id=batch.id, client_id=client.id,
             kind="final", creditor_name=client.name, creditor_iban=client.iban,

@@ -41,7 +41,7 @@ class OpenObligation:
     due_on: date
     pay_by_on: date
     allow_partial: bool = False
-    returned: int = 0          # earlier payments of it that came back
+    earlier_orders: int = 0    # orders already made for it (partial payments, returned ones)
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,11 @@ class ClientPlan:
 
 
 def obligation_order_key(obligation: OpenObligation, execution_on: date) -> str:
-    # A full payment can only ever happen once per obligation; partial ones once per day. A
-    # payment that came back is tried again under a key of its own.
-    if obligation.allow_partial:
-        return f"order:{obligation.key}:{execution_on.isoformat()}"
-    if obligation.returned:
-        return f"order:{obligation.key}:retry{obligation.returned}"
+    # The first order of an obligation is ``order:<key>``; a further one (the rest of a partial
+    # payment, or a retry after a payment came back) is numbered by the orders before it. The
+    # number comes from stored orders, so a re-run or a second handler gets the same key.
+    if obligation.earlier_orders:
+        return f"order:{obligation.key}:{obligation.earlier_orders}"
     return f"order:{obligation.key}"
 
 

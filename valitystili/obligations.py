@@ -119,9 +119,13 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     for client_id, versions in plans.items():
         client_start = clients[client_id]
         for plan in versions:
-            window_start = max(start, plan.effective_on, client_start)
             if plan.obligations_through is not None:
-                window_start = max(window_start, plan.obligations_through + timedelta(days=1))
+                # Continue where this version stopped, even before the lookback: a gap
+                # between runs must never leave a period without its obligation.
+                window_start = max(plan.effective_on, client_start,
+                                   plan.obligations_through + timedelta(days=1))
+            else:
+                window_start = max(start, plan.effective_on, client_start)
             window_end = end
             if window_start > window_end:
                 continue
@@ -163,28 +167,25 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     existing: dict[str, tuple] = {}
     columns = (Obligation.key, Obligation.id, Obligation.status, Obligation.paid_cents,
                Obligation.amount_cents, Obligation.payee_id, Obligation.reference,
-               Obligation.message, Obligation.source_id)
-    if keys:
-        # Everything generated for this window has its legal due date in this range.
-        lowest = min(row["due_on"] for row in wanted.values())
-        highest = max(row["due_on"] for row in wanted.values())
+               Obligation.message, Obligation.source_id, Obligation.due_on, Obligation.pay_by_on)
+    for chunk_start in range(0, len(keys), 5000):
         for row in session.execute(select(*columns).where(
-                Obligation.due_on.between(lowest, highest))).all():
-            if row.key in wanted:
-                existing[row.key] = row
+                Obligation.key.in_(keys[chunk_start:chunk_start + 5000]))).all():
+            existing[row.key] = row
     new_rows, changes = [], []
     for key, row in wanted.items():
         current = existing.get(key)
         if current is None:
             new_rows.append({**row, "paid_cents": 0, "status": "open"})
-        elif current.status == "open" and current.paid_cents == 0 and (
-                current.amount_cents, current.payee_id, current.reference, current.message,
-                current.source_id) != (row["amount_cents"], row["payee_id"], row["reference"],
-                                       row["message"], row["source_id"]):
-            changes.append({"obligation_id": current.id, **{
+        elif current.status in ("open", "cancelled") and current.paid_cents == 0 and (
+                current.status, current.amount_cents, current.payee_id, current.reference,
+                current.message, current.source_id, current.due_on, current.pay_by_on) != (
+                "open", row["amount_cents"], row["payee_id"], row["reference"],
+                row["message"], row["source_id"], row["due_on"], row["pay_by_on"]):
+            changes.append({"obligation_id": current.id, "status": "open", **{
                 field: row[field] for field in ("amount_cents", "payee_id", "reference",
                                                 "reference_kind", "message", "allow_partial",
-                                                "source_id")}})
+                                                "source_id", "due_on", "pay_by_on")}})
     if new_rows:
         session.execute(Obligation.__table__.insert(), new_rows)
         created = len(new_rows)
@@ -195,10 +196,40 @@ def ensure_obligations(session: Session, start: date, end: date, *,
                 {name: bindparam(name) for name in changes[0] if name != "obligation_id"}),
             changes)
         updated = len(changes)
-    if plan_ids:
-        table = Plan.__table__
+    cancelled = _cancel_superseded(session, plans, wanted, start)
+    table = Plan.__table__
+    for chunk_start in range(0, len(plan_ids), 5000):
         session.execute(table.update().where(
-            table.c.approved_at.is_not(None),
+            table.c.id.in_(plan_ids[chunk_start:chunk_start + 5000]),
             (table.c.obligations_through.is_(None)) | (table.c.obligations_through < end))
             .values(obligations_through=end))
-    return {"created": created, "updated": updated}
+    return {"created": created, "updated": updated, "cancelled": cancelled}
+
+
+def _cancel_superseded(session: Session, plans: dict[int, list], wanted: dict[str, dict],
+                       start: date) -> int:
+    """Cancel open, unpaid obligations that a newer plan version no longer asks for (an item
+    removed, or now paid by Kela directly or by the client), so they are never paid.
+
+    Only clients with more than one approved version can have such obligations. An obligation
+    that is partly paid or has an order is left alone (a person must look at it)."""
+    several = [client for client, versions in plans.items() if len(versions) > 1]
+    if not several:
+        return 0
+    rows = []
+    for chunk_start in range(0, len(several), 5000):
+        rows.extend(session.execute(
+            select(Obligation.id, Obligation.key, Obligation.client_id, Obligation.due_on,
+                   PlanItem.plan_id)
+            .join(PlanItem, PlanItem.id == Obligation.source_id)
+            .where(Obligation.source == "plan_item", Obligation.status == "open",
+                   Obligation.paid_cents == 0, Obligation.due_on >= start - timedelta(days=31),
+                   Obligation.client_id.in_(several[chunk_start:chunk_start + 5000]))).all())
+    stale = [row.id for row in rows
+             if row.key not in wanted
+             and (current := in_force(plans[row.client_id], row.due_on)) is not None
+             and current.id != row.plan_id]
+    if stale:
+        table = Obligation.__table__
+        session.execute(table.update().where(table.c.id.in_(stale)).values(status="cancelled"))
+    return len(stale)
