@@ -190,3 +190,49 @@ def test_debits_notified_before_the_statement(session, tmp_path, setup):
               name="s.xml", statement_id="S1")
     assert ledger.balance(session, "incoming:FI7433010001222090") == 0
     assert ledger.balance(session, "bank:FI7433010001222090") == 100_000 - RENT
+
+
+def test_a_notification_itemising_entries_already_booked_credits_nothing_twice(session_factory):
+    """camt.053 booked X1 and X2 one by one; a later camt.054 lists them as items of a new
+    entry A: the money is on the client once, and a notification mixing booked and new items
+    is refused."""
+    from imports.records import Entry, Item, Statement
+
+    import scenario as sc
+    from valitystili.models import Client
+
+    with session_factory() as session, session.begin():
+        w = sc.world(session)
+        number = sc.client(session, w)
+        reference = session.get(Client, number).reference
+
+    def statement(source, ident, entries):
+        return Statement(source, ident, sc.CITY_IBAN, "EUR", None, None, None, (), tuple(entries))
+
+    def item(cents, archive):
+        return Item(cents, archive, None, reference, None, None, "Payer", None, None, None)
+
+    def entry(position, archive, cents, items):
+        return Entry(position, archive, cents, "EUR", "BOOK", date(2026, 11, 2), None, False, None,
+                     tuple(items))
+
+    x1, x2, x3 = item(10000, "X1"), item(5000, "X2"), item(700, "X3")
+    with session_factory() as session, session.begin():
+        importing.import_statements(
+            session, w.fiona, [statement("camt053", "S1", [entry(1, "X1", 10000, [x1]),
+                                                          entry(2, "X2", 5000, [x2])])],
+            file_name="053.xml", today=date(2026, 11, 3))
+    with session_factory() as session, session.begin():
+        result = importing.import_statements(
+            session, w.fiona, [statement("camt054", "N1", [entry(1, "A", 15000, [x1, x2])])],
+            file_name="054.xml", today=date(2026, 11, 3))
+        assert result.summaries[0].already_present == 1
+    with session_factory() as session:
+        assert ledger.balance(session, f"client:{number}") == 15000
+        assert not ledger.account_exists(session, f"incoming:{sc.CITY_IBAN}")   # nothing moved
+    from valitystili.errors import ValidationError
+    with session_factory() as session, session.begin(), pytest.raises(
+            ValidationError, match="entry B itemises X1, which the bank already booked"):
+        importing.import_statements(
+            session, w.fiona, [statement("camt054", "N2", [entry(1, "B", 10700, [x1, x3])])],
+            file_name="054b.xml", today=date(2026, 11, 3))

@@ -666,6 +666,18 @@ class _Planner:
             self._resolve("unmatched_income" if entry.amount_cents > 0 else "unmatched_debit",
                           archive_id)
         else:
+            # Items the bank already booked as entries of their own are on clients already:
+            # a notification made only of them adds nothing; one mixing them is not credible.
+            known_ids = self.known[bank.id]
+            booked = [aid for aid in item_archive_ids(entry)
+                      if aid in known_ids and known_ids[aid].level == "entry"]
+            if booked and len(booked) == len(entry.items):
+                counts.already_present += 1
+                return
+            if booked:
+                raise ValidationError(
+                    f"{self.file_name}: entry {entry.archive_id} itemises {booked[0]}, which the "
+                    "bank already booked as an entry of its own; nothing was imported")
             source = incoming_account(bank.iban)
         key = f"itemise:{bank.iban}:{archive_id}"
         legs = [(source, entry.amount_cents)]
