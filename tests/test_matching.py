@@ -296,3 +296,12 @@ def test_identity_codes_are_masked_in_the_income_list(session, w, tmp_path):
     imported(session, w, tmp_path, ntry("5.00", "H1", Tx(message="maksaja 131052-308T")))
     [row] = importing.list_income(session, w.aune)
     assert row["message"] == "maksaja 131052-****"
+
+
+def test_a_later_version_with_an_earlier_date_supersedes_for_matching_too():
+    from datetime import date as day
+    # v1 from 1.12., then v2 (a correction) from 1.11.: v2 governs from 1.11., v1 never
+    assert in_force_periods([(1, day(2026, 12, 1), 1), (2, day(2026, 11, 1), 2)]) == {
+        2: (day(2026, 11, 1), None)}
+    assert in_force_periods([(1, day(2026, 11, 1), 1), (2, day(2026, 12, 1), 2)]) == {
+        1: (day(2026, 11, 1), day(2026, 12, 1)), 2: (day(2026, 12, 1), None)}
