@@ -275,6 +275,11 @@ class PaymentOrder(Base):
         Index("ix_payment_orders_batch", "batch_id"),
         Index("ix_payment_orders_status", "status"),
         Index("ix_payment_orders_client_instalment", "client_id", "instalment_on"),
+        # The batch reads recent instalments, an obligation's orders and final payouts: these
+        # keep its cost to the day's work as the table grows with years of history.
+        Index("ix_payment_orders_instalment_on", "instalment_on"),
+        Index("ix_payment_orders_obligation", "obligation_id"),
+        Index("ix_payment_orders_kind_client", "kind", "client_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
