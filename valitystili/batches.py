@@ -118,10 +118,14 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
             Obligation.status == "open", Obligation.pay_by_on <= horizon)).all():
         obligations[obligation.client_id].append(obligation)
 
-    earlier_orders = dict(session.execute(
-        select(PaymentOrder.obligation_id, func.count())
-        .join(Obligation, Obligation.id == PaymentOrder.obligation_id)
-        .where(Obligation.status == "open").group_by(PaymentOrder.obligation_id)).all())
+    # Driven by the open obligations (a few per client), never by the orders of past years.
+    open_ids = [o.id for rows in obligations.values() for o in rows]
+    earlier_orders: dict[int, int] = {}
+    for chunk in range(0, len(open_ids), 5000):
+        earlier_orders.update(session.execute(
+            select(PaymentOrder.obligation_id, func.count())
+            .where(PaymentOrder.obligation_id.in_(open_ids[chunk:chunk + 5000]))
+            .group_by(PaymentOrder.obligation_id)).all())
     final_orders = dict(session.execute(
         select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
         .group_by(PaymentOrder.client_id)).all())
