@@ -53,7 +53,6 @@ class Totals:
     days: int = 0
     batches: int = 0
     files: int = 0
-    returned: int = 0
     assigned: int = 0
 
     def __post_init__(self):
