@@ -1,14 +1,14 @@
-"""Access log of client-data views and input limits (money-safety fixes).
+"""Statement and free-text input limits (money-safety fixes).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
