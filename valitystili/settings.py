@@ -26,6 +26,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "review_warning_days": ("14", "plans due for review within this many days are flagged"),
     "fixed_term_warning_days": ("30", "fixed-term services ending within this many days are flagged"),
     "lease_warning_days": ("60", "leases ending within this many days are flagged"),
+    "free_text_max_chars": ("2000", "comments, reasons and other free texts are at most this long"),
 }
 
 
