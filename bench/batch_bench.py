@@ -62,8 +62,10 @@ def seed(url: str, clients: int, months: int) -> None:
     with factory() as s, s.begin():
         s.add_all([User(name="hannu", role="handler"), User(name="hilla", role="handler")])
         s.add(BankAccount(iban=BANK_IBAN, name="Kaupunki", bic="ESSEFIHX", ledger_code=BANK))
-        s.add_all([Payee(id=1, name="Vaasan Asunnot Oy", iban="FI2112345600000785", kind="landlord"),
-                   Payee(id=2, name="Vaasan Sähkö Oy", iban="FI2112345600000785", kind="utility")])
+        s.add_all([Payee(id=1, name="Vaasan Asunnot Oy", payment_name="Vaasan Asunnot Oy",
+                         iban="FI2112345600000785", kind="landlord"),
+                   Payee(id=2, name="Vaasan Sähkö Oy", payment_name="Vaasan Sähkö Oy",
+                         iban="FI2112345600000785", kind="utility")])
         rows = [{"code": BANK, "kind": "asset", "no_negative": False},
                 {"code": "outgoing", "kind": "liability", "no_negative": False},
                 {"code": "suspense", "kind": "liability", "no_negative": False}]
@@ -72,7 +74,8 @@ def seed(url: str, clients: int, months: int) -> None:
         s.execute(insert(accounts), [{**r, "name": "", "currency": "EUR", "balance_cents": 0}
                                      for r in rows])
         s.execute(insert(Client), [dict(
-            id=c, hetu=_hetu(c), name=f"Asiakas {c}", iban="FI2112345600000785", language="fi",
+            id=c, hetu=_hetu(c), name=f"Asiakas {c}", payment_name=f"Asiakas {c}",
+            iban="FI2112345600000785", language="fi",
             criterion="evictions", worker="sanna", start_on=start, reference=client_reference(c),
             rf_reference=rf_from_finnish(client_reference(c)), ledger_code=f"client:{c}",
             exclusions={}, status="open", final_payout=False) for c in range(1, clients + 1)])

@@ -49,7 +49,7 @@ def test_opening_gives_the_number_references_and_a_no_negative_account(session):
     w = world(session)
     opened = open_(session, w, hetu="010594y123w", review_on=date(2027, 2, 1), language="sv")
     assert opened == {
-        "client": 1, "name": "Maija Meikäläinen", "hetu": "010594Y****",
+        "client": 1, "name": "Maija Meikäläinen", "payment_name": None, "hetu": "010594Y****",
         "reference": "100000010", "rf_reference": "RF69100000010", "iban": CLIENT_IBAN,
         "criterion": "evictions", "worker": "sanna", "start_on": date(2026, 10, 1),
         "until_on": None, "review_on": date(2027, 2, 1), "language": "sv",
@@ -230,8 +230,8 @@ def test_show_masks_the_identity_code_and_shows_balance_and_plan(session):
     pay_in(session, number, 94000)
     shown = clients.show_client(session, w.hannu, "1", today=date(2026, 11, 2))
     assert shown == {
-        "client": 1, "name": "Maija Meikäläinen", "hetu": "010594Y****",
-        "reference": "1000 00010", "rf_reference": "RF69 1000 0001 0", "status": "open",
+        "client": 1, "name": "Maija Meikäläinen", "payment_name": None,
+        "hetu": "010594Y****", "reference": "1000 00010", "rf_reference": "RF69 1000 0001 0", "status": "open",
         "criterion": "evictions", "worker": "sanna", "language": "fi",
         "iban": "FI55 4234 5670 0000 81", "bic": "ITELFIHH", "start_on": date(2026, 10, 1),
         "until_on": None, "review_on": date(2027, 2, 1), "closed_on": None,

@@ -21,7 +21,8 @@ ADMIN = Actor("admin", "admin")
 def test_a_payee_gets_its_bic_from_the_iban(session):
     added = payees.add_payee(session, HANDLER, name=" Vaasan  Asunnot Oy ",
                              iban="fi21 1234 5600 0007 85", kind="landlord")
-    assert added == {"payee": 1, "name": "Vaasan Asunnot Oy", "iban": "FI2112345600000785",
+    assert added == {"payee": 1, "name": "Vaasan Asunnot Oy", "payment_name": None,
+                     "iban": "FI2112345600000785",
                      "bic": "NDEAFIHH", "kind": "landlord"}
     assert payees.list_payees(session, Actor("aune", "auditor")) == [added]
 
@@ -112,9 +113,10 @@ def test_bank_add_refuses_a_duplicate_a_bad_iban_and_non_admins(session):
 def test_cli_payees_and_banks(cli):
     cli_world(cli)
     assert cli.json("payee", "list", user="sanna") == [
-        {"payee": 1, "name": LANDLORD, "iban": LANDLORD_IBAN, "bic": "NDEAFIHH",
-         "kind": "landlord"},
-        {"payee": 2, "name": UTILITY, "iban": UTILITY_IBAN, "bic": "OKOYFIHH", "kind": "utility"},
+        {"payee": 1, "name": LANDLORD, "payment_name": None, "iban": LANDLORD_IBAN,
+         "bic": "NDEAFIHH", "kind": "landlord"},
+        {"payee": 2, "name": UTILITY, "payment_name": None, "iban": UTILITY_IBAN,
+         "bic": "OKOYFIHH", "kind": "utility"},
     ]
     assert cli.ok("bank", "list", user="fiona") == (
         "bank    iban                name         bic       ledger code                balance €\n"

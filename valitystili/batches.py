@@ -100,7 +100,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
                                    calendar=calendar)
 
     clients = {c.id: c for c in session.execute(
-        select(Client.id, Client.name, Client.iban, Client.bic, Client.status, Client.final_payout,
+        select(Client.id, Client.payment_name, Client.iban, Client.bic, Client.status, Client.final_payout,
                Client.ledger_code)
         .where((Client.status == "open") | (Client.final_payout.is_(True)))).all()}
     client_ids = list(clients)
@@ -175,7 +175,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
 
     batch = _draft_batch(session, actor, bank, run_on, execution_on)
     obligations_by_id = {o.id: o for rows in obligations.values() for o in rows}
-    payees = {p.id: p for p in session.execute(select(Payee.id, Payee.name, Payee.iban, Payee.bic)).all()}
+    payees = {p.id: p for p in session.execute(select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic)).all()}
     orders: list[dict] = []
     paid: list[dict] = []
     for payment in payments:
@@ -189,7 +189,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
             payee = payees[obligation.payee_id]
             order.update(
                 obligation_id=obligation.id, kind=obligation.kind, payee_id=payee.id,
-                creditor_name=payee.name, creditor_iban=payee.iban, creditor_bic=payee.bic,
+                creditor_name=payee.payment_name, creditor_iban=payee.iban, creditor_bic=payee.bic,
                 reference=obligation.reference, reference_kind=obligation.reference_kind,
                 message=None if obligation.reference else (obligation.message or obligation.key))
             total_paid = obligation.paid_cents + payment.amount_cents
@@ -197,7 +197,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
                          "status": "settled" if total_paid >= obligation.amount_cents else "open"})
         else:
             order.update(
-                kind="instalment", creditor_name=client.name, creditor_iban=client.iban,
+                kind="instalment", creditor_name=client.payment_name, creditor_iban=client.iban,
                 creditor_bic=client.bic, instalment_on=payment.instalment_on,
                 message=f"Välitystili {format_fi_date(payment.instalment_on)}")
         orders.append(order)
@@ -205,7 +205,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
         key = f"order:final:{client.id}:{final_orders.get(client.id, 0) + 1}"
         orders.append(dict(
             key=key, end_to_end_id=make_id(key), batch_id=batch.id, client_id=client.id,
-            kind="final", creditor_name=client.name, creditor_iban=client.iban,
+            kind="final", creditor_name=client.payment_name, creditor_iban=client.iban,
             creditor_bic=client.bic, amount_cents=amount, message="Välitystili: loppumaksu",
             execution_on=execution_on, status="draft", obligation_id=None, payee_id=None,
             reference=None, reference_kind=None, instalment_on=None))

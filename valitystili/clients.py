@@ -21,6 +21,10 @@ Rules of this module:
   zeros as banks pad them ignored) or the RF reference: :func:`resolve_client`. A text of up to
   eight digits is a client number; nine or more digits is a reference, whose check digit is
   checked before it is looked up.
+- The name is checked where it enters (``text.clean_line``: no control or invisible characters)
+  and its payment form (``text.payment_name``) is stored as ``payment_name``, the name payment
+  files carry; ``client show`` shows it where it differs. A name a payment file cannot carry is
+  refused at opening, never at export. The ``despite`` reason is a free text (``text.free_text``).
 - Identity codes are shown masked (``131052-****``) unless asked for with ``show_hetu``, which
   needs ``client.hetu`` and is audited as ``client.view_hetu``. The audit trail never holds a
   code in clear.
@@ -61,7 +65,8 @@ from .identifiers import (
 )
 from .models import CRITERIA, LANGUAGES, Client, Plan, User
 from .money import format_fi
-from .payees import check_name
+from .payees import check_name, shown_payment_name
+from .text import free_text, payment_name
 
 #: The questions a social worker answers at opening, in the order they are asked.
 ASKED_EXCLUSIONS = ("guardianship_need", "subsidy_against_will", "kela_pays_landlord")
@@ -155,14 +160,19 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
                 criterion: str, worker: str, start_on: date | None = None,
                 until_on: date | None = None, review_on: date | None = None,
                 language: str = "fi", exclusions: dict | None = None,
-                despite: str | None = None, today: date | None = None) -> dict:
-    """Open the service for a person; returns the client's card and ``warnings`` for the user."""
+                despite: str | None = None, today: date | None = None,
+                notes: list[str] | None = None) -> dict:
+    """Open the service for a person; returns the client's card and ``warnings`` for the user.
+
+    When payment files will carry the name in another form, ``notes`` gets a line saying so.
+    """
     actor.require("client.open")
     today = today or date.today()
     start_on = start_on or today
     hetu = validate_hetu(hetu)
     masked = mask_hetu(hetu)
     name = check_name(name, "client name")
+    payment = payment_name(name, "client name")
     iban = validate_iban(iban)
     if criterion not in CRITERIA:
         raise ValidationError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
@@ -174,7 +184,7 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
         raise ValidationError(f"review date {format_fi_date(review_on)} is in the past")
     answers, age = _exclusion_answers(hetu, start_on, exclusions)
     applying = [key for key in EXCLUSIONS if answers[key] is True]
-    despite = " ".join((despite or "").split()) or None
+    despite = free_text(session, despite, "--despite reason", required=False)
     described = " and ".join(_describe(key, age, start_on) for key in applying)
     if applying and despite is None:
         raise ValidationError(
@@ -193,7 +203,8 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
     # The reference is made from the id, which exists only after the insert: write unique
     # placeholders first, then the real values, all in this one transaction.
     token = uuid.uuid4().hex
-    client = Client(hetu=hetu, name=name, iban=iban, bic=bic_for_iban(iban), language=language,
+    client = Client(hetu=hetu, name=name, payment_name=payment, iban=iban,
+                    bic=bic_for_iban(iban), language=language,
                     criterion=criterion, worker=worker, start_on=start_on, until_on=until_on,
                     review_on=review_on, reference="x" + token[:19], rf_reference="x" + token[:24],
                     ledger_code="x:" + token, exclusions=answers, status="open",
@@ -217,6 +228,8 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
     if not_asked:
         warnings.append(f"exclusion questions not answered, recorded as not asked: "
                         f"{', '.join(not_asked)}")
+    if payment != name and notes is not None:
+        notes.append(f"payment files carry the client's name as {payment!r}")
     return {**card, "warnings": warnings}
 
 
@@ -280,6 +293,7 @@ def _card(client: Client) -> dict:
     return {
         "client": client.id,
         "name": client.name,
+        "payment_name": shown_payment_name(client.name, client.payment_name),
         "hetu": mask_hetu(client.hetu),
         "reference": client.reference,
         "rf_reference": client.rf_reference,
@@ -320,6 +334,7 @@ def show_client(session: Session, actor: Actor, client: str | int, *, show_hetu:
     row = {
         "client": found.id,
         "name": found.name,
+        "payment_name": shown_payment_name(found.name, found.payment_name),
         "hetu": found.hetu if show_hetu else mask_hetu(found.hetu),
         "reference": format_reference(found.reference),
         "rf_reference": format_rf(found.rf_reference),

@@ -81,6 +81,8 @@ class Payee(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(140), unique=True)
+    #: The name as payment files carry it (``text.payment_name``); batches use this.
+    payment_name: Mapped[str] = mapped_column(String(70))
     iban: Mapped[str] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
     kind: Mapped[str] = mapped_column(String(16), default="other")
@@ -100,6 +102,8 @@ class Client(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hetu: Mapped[str] = mapped_column(String(11), unique=True)
     name: Mapped[str] = mapped_column(String(140))
+    #: The name as payment files carry it (``text.payment_name``); batches use this.
+    payment_name: Mapped[str] = mapped_column(String(70))
     iban: Mapped[str] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="fi")

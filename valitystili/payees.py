@@ -8,6 +8,10 @@ Rules of this module:
   none (SEPA payments need no BIC).
 - Plans, bills and leases name a payee by its name or its id (:func:`resolve_payee`). So that
   the two never collide, a payee's name may not consist of digits only.
+- The name is checked where it enters (``text.clean_line``) and its payment form
+  (``text.payment_name``: Latin, ISO-8859-15, at most 70 characters) is stored beside it as
+  ``payment_name``; payment files use that, listings show it where it differs from the name, and
+  a name that cannot be written in a payment file is refused here, not at export.
 - Adding a payee is a change and is audited; payees are not client data, so listing them is not.
 """
 
@@ -21,30 +25,35 @@ from .auth import Actor
 from .errors import Conflict, NotFound, ValidationError
 from .identifiers import bic_for_iban, validate_bic, validate_iban
 from .models import Payee
+from .text import clean_line, payment_name
 
 PAYEE_KINDS = ("landlord", "utility", "other")
-MAX_NAME_LENGTH = 140   # pain.001 Cdtr/Nm
+MAX_NAME_LENGTH = 140   # the stored name; its payment form is at most text.MAX_PAYMENT_NAME_CHARS
 
 
 def payee_row(payee: Payee) -> dict:
-    return {"payee": payee.id, "name": payee.name, "iban": payee.iban, "bic": payee.bic,
-            "kind": payee.kind}
+    return {"payee": payee.id, "name": payee.name,
+            "payment_name": shown_payment_name(payee.name, payee.payment_name),
+            "iban": payee.iban, "bic": payee.bic, "kind": payee.kind}
+
+
+def shown_payment_name(name: str, payment: str) -> str | None:
+    """The payment form as listings show it: only where it differs from the name."""
+    return payment if payment != name else None
 
 
 def check_name(text: str, what: str = "payee name") -> str:
-    name = " ".join(text.split())
-    if not name:
-        raise ValidationError(f"{what} is empty")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValidationError(f"{what} has {len(name)} characters; at most {MAX_NAME_LENGTH}")
-    return name
+    """A name as typed, with the one-line rule of ``text.clean_line``."""
+    return clean_line(text, what, max_chars=MAX_NAME_LENGTH)
 
 
 def add_payee(session: Session, actor: Actor, *, name: str, iban: str, kind: str = "other",
-              bic: str | None = None) -> dict:
-    """Register a payee; returns its row (``payee`` is the id)."""
+              bic: str | None = None, notes: list[str] | None = None) -> dict:
+    """Register a payee; returns its row (``payee`` is the id). When payment files will carry
+    the name in another form, ``notes`` gets a line saying so."""
     actor.require("payee.add")
     name = check_name(name)
+    payment = payment_name(name, "payee name")
     if name.isdigit():
         raise ValidationError(f"payee name {name!r} must not be digits only (ids are digits)")
     if kind not in PAYEE_KINDS:
@@ -54,12 +63,15 @@ def add_payee(session: Session, actor: Actor, *, name: str, iban: str, kind: str
     existing = session.execute(select(Payee.id).where(Payee.name == name)).scalar_one_or_none()
     if existing is not None:
         raise Conflict(f"payee {name!r} already exists (payee {existing})")
-    payee = Payee(name=name, iban=iban, bic=bic, kind=kind, created_by=actor.name)
+    payee = Payee(name=name, payment_name=payment, iban=iban, bic=bic, kind=kind,
+                  created_by=actor.name)
     session.add(payee)
     session.flush()
     row = payee_row(payee)
     audit.record(session, actor.name, "payee.add", subject=f"payee:{payee.id}",
                  detail={"old": None, "new": row})
+    if payment != name and notes is not None:
+        notes.append(f"payment files carry the payee name as {payment!r}")
     return row
 
 
@@ -89,7 +101,10 @@ def resolve_payee(session: Session, text: str | int) -> Payee:
     # People type "vaasan asunnot oy"; accept it when it names exactly one payee. Compared in
     # Python: SQLite's lower() folds ASCII only, and "SÄHKÖ" must match "Sähkö" on both backends.
     folded = wanted.casefold()
-    matches = [p for p in session.execute(select(Payee)).scalars() if p.name.casefold() == folded]
+    every = session.execute(select(Payee)).scalars().all()
+    matches = [p for p in every if p.name.casefold() == folded]
+    if not matches:  # "Lodz Asunnot" for "Łódź Asunnot": its payment form names it too
+        matches = [p for p in every if p.payment_name.casefold() == folded]
     if len(matches) == 1:
         return matches[0]
     raise NotFound(f"unknown payee {wanted!r}")
