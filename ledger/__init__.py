@@ -4,6 +4,7 @@ It knows accounts, transactions, postings, balances and reversals, and nothing o
 banks. See ``ledger.core`` for the rules every write follows.
 """
 
+from . import created
 from .core import (
     AccountBalance,
     BulkResult,
@@ -35,6 +36,7 @@ from .models import Base, append_only_ddl, metadata
 
 __all__ = [
     "AccountBalance", "AlreadyReversed", "Base", "BulkResult", "Entry", "Finding",
+    "created",
     "InsufficientFunds", "KeyConflict", "LedgerError", "NotFound", "Posted", "Unbalanced",
     "UnknownAccount", "account_exists", "append_only_ddl", "balance", "balances", "is_reversed",
     "make_engine", "metadata", "open_account", "post", "post_many", "reverse",

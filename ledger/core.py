@@ -15,6 +15,9 @@ Conventions:
   PostgreSQL; the engine's ``BEGIN IMMEDIATE`` serialises writers on SQLite), then the key is
   checked, balances are checked, and postings and new balances are written in the caller's
   database transaction. The caller commits.
+- Accountability: every transaction created is remembered in the session as ``(id, key)`` until
+  the database transaction ends (``ledger.created``), so that the caller can write down, in the
+  same transaction, what it posted (``created.claim``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from . import created as _created
 from .errors import (
     AlreadyReversed,
     InsufficientFunds,
@@ -166,6 +170,7 @@ def post(
         ],
     )
     _apply_deltas(session, deltas)
+    _created.remember(session, [(tx_id, entry.key)])
     return Posted(tx_id, entry.key, created=True)
 
 
@@ -281,6 +286,7 @@ def _post_fresh(session: Session, batch: list[Entry], locked: dict[str, dict]) -
             savepoint.rollback()
         raise
     savepoint.commit()
+    _created.remember(session, [(tx_id, e.key) for tx_id, e in zip(new_ids, batch)])
     return BulkResult(len(batch), 0, {e.key: tx_id for tx_id, e in zip(new_ids, batch)})
 
 
@@ -325,6 +331,7 @@ def _post_checked(session: Session, batch: list[Entry], locked: dict[str, dict])
     _executemany(session, "ledger_transactions", TX_COLUMNS, tx_rows)
     _executemany(session, "ledger_postings", POSTING_COLUMNS, posting_rows)
     _apply_deltas(session, deltas)
+    _created.remember(session, [(tx_id, entry.key) for tx_id, entry in zip(new_ids, new)])
     return BulkResult(len(new), n_existing, ids)
 
 

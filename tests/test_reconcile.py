@@ -165,7 +165,7 @@ def test_a_lump_sum_is_covered_by_its_items(session_factory, november):
     with session_factory() as session, session.begin():
         money = Money(session)
         key = f"{BANK}:LUMP"
-        ledger.post(session, key, [(BANK, 30000), ("client:1", -20000), ("suspense", -10000)], D(3))
+        money.post(key, [(BANK, 30000), ("client:1", -20000), ("suspense", -10000)], D(3))
         money.line(D(3), 30000, state="bank_only", ledger_key=key, archive_id="LUMP")
         money.line(D(3), 20000, state="posted", ledger_key=key, client_id=1, archive_id="LUMP/1",
                    parent="LUMP", level="item")
@@ -191,7 +191,7 @@ def test_a_notification_no_statement_carries_is_a_finding_after_the_clearing_day
     with session_factory() as session, session.begin():
         key = f"itemise:{CITY_IBAN}:NOTE"
         ledger.open_account(session, f"incoming:{CITY_IBAN}", "liability")
-        ledger.post(session, key, [(f"incoming:{CITY_IBAN}", 4000), ("client:1", -4000)], D(3))
+        Money(session).post(key, [(f"incoming:{CITY_IBAN}", 4000), ("client:1", -4000)], D(3))
         Money(session).line(D(3), 4000, state="posted", ledger_key=key, client_id=1,
                             archive_id="NOTE/1", parent="NOTE", level="item")
         # Tuesday 3.11. + 3 banking days = Friday 6.11.
@@ -210,7 +210,7 @@ def test_bank_equals_clients_outgoing_suspense_and_other_clearing_accounts(sessi
         money.suspense_credit(1000, D(3))
         assert findings(session, D(3)) == []
         ledger.open_account(session, "bank_fees", "expense")
-        ledger.post(session, "fee:2026-11", [("bank_fees", 250), (BANK, -250)], D(3))
+        money.post("fee:2026-11", [("bank_fees", 250), (BANK, -250)], D(3))
         assert findings(session, D(3)) == [{
             "check": "balance_equation", "subject": "bank = clients + outgoing + suspense",
             "detail": "bank accounts hold 352.50 EUR, liabilities are 355.00 EUR; other accounts: "
@@ -223,7 +223,7 @@ def test_a_client_below_zero_is_a_finding(session_factory, november):
         # The ledger refuses this for real client accounts; an account opened without the
         # no-negative rule shows what the check would say.
         ledger.open_account(session, "client:99", "liability")
-        ledger.post(session, "oops", [("client:99", 100), ("suspense", -100)], D(3))
+        Money(session).post("oops", [("client:99", 100), ("suspense", -100)], D(3))
         assert findings(session, D(3)) == [{
             "check": "client_negative", "subject": "client:99", "detail": "balance -1.00 EUR",
             "amount_cents": -100}]

@@ -9,7 +9,9 @@ bank and the batch would have done, as the import and the batch record it:
 - a cleared order is a debit line (state ``outgoing``, the order) and ``outgoing`` debit, bank
   credit; the order becomes ``cleared``;
 - each day's lines hang on that day's statement (camt.053), whose closing balance
-  ``close_day`` sets to what the ledger holds, unless the test says otherwise.
+  ``close_day`` sets to what the ledger holds, unless the test says otherwise;
+- every ledger transaction comes with the audit entry of the action that posts it, as the
+  service writes it (``post``), and the batch with the entry that gives its state.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from scenario import CITY_IBAN
+from valitystili import audit
 from valitystili.models import (
     BankAccount,
     Client,
@@ -83,19 +86,25 @@ class Money:
         self.session.flush()
         return line
 
+    def post(self, key: str, legs: list[tuple[str, int]], on: date, *, action: str = "import",
+             actor: str = "fiona") -> None:
+        """A ledger transaction with the audit entry of the action that posts it."""
+        ledger.post(self.session, key, legs, on)
+        audit.record(self.session, actor, action, subject=key)
+
     def credit(self, client_no: int, amount_cents: int, on: date, payer: str = "KELA") -> StatementLine:
         """Money in for a client, matched and posted as the import does."""
         archive = self.archive_id()
         key = f"{BANK}:{archive}"
         code = self.session.get(Client, client_no).ledger_code
-        ledger.post(self.session, key, [(BANK, amount_cents), (code, -amount_cents)], on)
+        self.post(key, [(BANK, amount_cents), (code, -amount_cents)], on)
         return self.line(on, amount_cents, state="posted", ledger_key=key, client_id=client_no,
                          payer=payer, archive_id=archive)
 
     def suspense_credit(self, amount_cents: int, on: date, payer: str = "Tuntematon") -> StatementLine:
         archive = self.archive_id()
         key = f"{BANK}:{archive}"
-        ledger.post(self.session, key, [(BANK, amount_cents), ("suspense", -amount_cents)], on)
+        self.post(key, [(BANK, amount_cents), ("suspense", -amount_cents)], on)
         return self.line(on, amount_cents, state="suspense", ledger_key=key, payer=payer,
                          archive_id=archive)
 
@@ -109,6 +118,8 @@ class Money:
                                  created_by="hannu", approved_by="hilla")
             self.session.add(batch)
             self.session.flush()
+            audit.record(self.session, "hilla", "batch.approve", subject=key, detail={"state": {
+                "status": "exported", "created_by": "hannu", "approved_by": "hilla"}})
         return batch
 
     def order(self, client_no: int, kind: str, amount_cents: int, on: date, *,
@@ -132,8 +143,8 @@ class Money:
                 obligation.status = "settled"
         self.session.flush()
         if status in ("approved", "exported", "cleared", "returned"):
-            ledger.post(self.session, key, [(client.ledger_code, amount_cents),
-                                            ("outgoing", -amount_cents)], on)
+            self.post(key, [(client.ledger_code, amount_cents), ("outgoing", -amount_cents)], on,
+                      action="batch.approve", actor="hilla")
         if status == "cleared":
             order.status = "exported"
             self.clear(order, on)
@@ -142,8 +153,7 @@ class Money:
     def clear(self, order: PaymentOrder, on: date) -> StatementLine:
         archive = self.archive_id()
         key = f"{BANK}:{archive}"
-        ledger.post(self.session, key, [("outgoing", order.amount_cents),
-                                        (BANK, -order.amount_cents)], on)
+        self.post(key, [("outgoing", order.amount_cents), (BANK, -order.amount_cents)], on)
         order.status = "cleared"
         order.cleared_on = on
         return self.line(on, -order.amount_cents, state="outgoing", ledger_key=key,

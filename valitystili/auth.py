@@ -21,6 +21,8 @@ from .models import ROLES, User
 PERMISSIONS: dict[str, frozenset[str]] = {
     "user.add": frozenset({"admin"}),
     "user.list": frozenset({"admin", "auditor"}),
+    "settings.set": frozenset({"admin"}),
+    "settings.list": frozenset(ROLES),
     "bank.add": frozenset({"admin"}),
     "bank.list": frozenset(ROLES),
     "payee.add": frozenset({"handler", "social_worker"}),

@@ -249,9 +249,15 @@ class Obligation(Base):
 
 
 class PaymentBatch(Base):
+    """A day's orders from one account: draft → approved → exported, or cancelled before export.
+
+    ``approved_digest`` is the SHA-256 over the payment content of the orders approval covered
+    (``batches.batch_digest``); export refuses a batch whose orders no longer give it.
+    """
+
     __tablename__ = "payment_batches"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'approved', 'exported')", name="status"),
+        CheckConstraint("status IN ('draft', 'approved', 'exported', 'cancelled')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -266,10 +272,16 @@ class PaymentBatch(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class PaymentOrder(Base):
-    """One payment out of one client's money. ``key`` makes it happen at most once."""
+    """One payment out of one client's money. ``key`` makes it happen at most once.
+
+    ``created_by`` is the handler whose run made the order (four-eyes: the approver must have
+    made none of a batch's orders); ``approved_digest`` is the SHA-256 of its payment content as
+    approved (``batches.order_digest``), which names the order when export finds a change.
+    """
 
     __tablename__ = "payment_orders"
     __table_args__ = (
@@ -306,6 +318,8 @@ class PaymentOrder(Base):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     cleared_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
     returned_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 # --- money in: statements ----------------------------------------------------------------------
@@ -398,12 +412,16 @@ class Flag(Base):
 
 
 class AuditEntry(Base):
-    """Append-only, hash-chained record of every change and every view of a client's data."""
+    """Append-only, hash-chained record of every change and every view of a client's data.
+
+    ``position`` is the entry's place in the chain (1, 2, 3 …), given under the append lock;
+    ``id`` is only a row id and may have gaps."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_client", "client_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(40))
@@ -412,6 +430,19 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")    # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """Append-only: the audit trail's head (last position and hash) as ``reconcile`` verified
+    it; the next reconcile checks the trail still holds that entry."""
+
+    __tablename__ = "audit_heads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
 
 
 class Setting(Base):

@@ -26,7 +26,13 @@ plain ``1234.56 EUR``, in ``amount_cents`` integer cents):
   ``uncleared_after_banking_days`` banking days after its execution day (see ``flagcheck``).
 - ``suspense_old``: no statement line left in ``suspense`` for more than
   ``suspense_flag_after_days`` days.
-- ``ledger_<check>`` / ``audit_chain``: ``ledger.verify()`` and ``audit.verify()`` findings.
+- ``ledger_<check>`` / ``audit_chain``, ``audit_coverage``, ``audit_state``: ``ledger.verify()``
+  and ``audit.verify()`` findings (the hash chain; ledger transactions no audited action
+  posted; users, settings and batches changed behind the service's back).
+- ``audit_rewound`` / ``audit_rewritten``: the audit trail no longer holds the head (last
+  position and hash) the previous reconcile recorded: it ends before it, or another entry is
+  there. Each reconcile records the head after its own entry (``audit_heads``), unless the
+  trail itself had findings (then the next run still compares with the last good head).
 
 Balances "as of" today or later are the ledger's stored running balances; an earlier day sums
 postings. The checks read every statement, statement line and (through ``ledger.verify``)
@@ -69,6 +75,9 @@ BANK_ONLY = "bank_only"
 
 #: Findings of these checks have their own flag kind; the others raise reconciliation_mismatch.
 OWN_FLAG_CHECKS = frozenset({"uncleared_payment"})
+
+#: After these the trail's head is not recorded: the next run compares with the last good one.
+UNTRUSTED_TRAIL = frozenset({"audit_chain", "audit_rewound", "audit_rewritten"})
 
 
 @dataclass(frozen=True)
@@ -290,6 +299,7 @@ def check_suspense(session: Session, as_of: date) -> list[Finding]:
 def check_integrity(session: Session) -> list[Finding]:
     found = [Finding(f"ledger_{f.check}", f.subject, f.detail) for f in ledger.verify(session)]
     found += [Finding(f.check, f.subject, f.detail) for f in audit.verify(session)]
+    found += [Finding(f.check, f.subject, f.detail) for f in audit.check_recorded_head(session)]
     return found
 
 
@@ -399,5 +409,7 @@ def reconcile(session: Session, actor: Actor, as_of: date | None = None, *,
                          "by_check": dict(sorted(counts.items())), "flags_refreshed": refresh,
                          "flags_as_of": flags_as_of.isoformat() if flags_as_of else None,
                          "fail_on": fail_on})
+    if not any(f.check in UNTRUSTED_TRAIL for f in findings):
+        audit.record_head(session, actor.name)
     return Reconciliation(as_of, tuple(findings), checked.statements, checked.bank_accounts,
                           checked.clients, refresh, summary)

@@ -2,6 +2,12 @@
 
 Everything a county may need to tune lives in ``DEFAULTS`` with its meaning; nothing else in
 the code hard-codes these values.
+
+Settings change only through ``put()`` (``settings set``, admins): the value is checked against
+the kind of its default (yes/no, a whole number, a choice) and each change is an audit entry
+(subject ``setting:<key>``) holding the new state, ``{"state": {"value": …}}``. ``audit
+verify`` compares the ``settings`` rows with it, so a value changed behind the service's back
+(``four_eyes`` switched off by plain SQL, say) is a finding.
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import audit
+from .auth import Actor
 from .errors import ValidationError
 from .models import Setting
 
@@ -45,18 +53,63 @@ def get_bool(session: Session, key: str) -> bool:
     return get(session, key).lower() in ("1", "true", "yes", "on")
 
 
-def put(session: Session, key: str, value: str) -> None:
+#: Settings whose value is one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {"pain_version": ("09", "03")}
+BOOLEANS = ("true", "false")
+#: Longest value stored (the widest text setting, a payer name, is 70 characters in pain.001).
+MAX_VALUE_CHARS = 140
+
+
+def checked(key: str, value: str) -> str:
+    """The value as stored, or a ``ValidationError`` saying what this setting takes."""
     if key not in DEFAULTS:
         raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+    value = value.strip()
+    default = DEFAULTS[key][0]
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            raise ValidationError(f"setting {key} is one of {', '.join(CHOICES[key])}, not {value!r}")
+    elif default in BOOLEANS:
+        value = value.lower()
+        if value in ("yes", "on", "1"):
+            value = "true"
+        elif value in ("no", "off", "0"):
+            value = "false"
+        if value not in BOOLEANS:
+            raise ValidationError(f"setting {key} is true or false, not {value!r}")
+    elif default.isdigit():
+        if not value.isdigit() or len(value) > 12:
+            raise ValidationError(f"setting {key} is a whole number of 0 or more, not {value!r}")
+        value = str(int(value))
+    elif len(value) > MAX_VALUE_CHARS or any(not ch.isprintable() for ch in value):
+        raise ValidationError(f"setting {key} is one line of at most {MAX_VALUE_CHARS} "
+                              "printable characters")
+    return value
+
+
+def put(session: Session, actor: Actor, key: str, value: str) -> dict:
+    """Store an override (admins), audited with the new state."""
+    actor.require("settings.set")
+    value = checked(key, value)
     row = session.get(Setting, key)
+    old = None if row is None else row.value
     if row is None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
     session.flush()
+    audit.record(session, actor.name, "setting.set", subject=f"setting:{key}",
+                 detail={"old": old, "state": {"value": value}})
+    return {"key": key, "value": value, "previous": DEFAULTS[key][0] if old is None else old,
+            "default": DEFAULTS[key][0]}
 
 
 def all_settings(session: Session) -> list[dict]:
     stored = dict(session.execute(select(Setting.key, Setting.value)).all())
     return [{"key": k, "value": stored.get(k, default), "default": default, "meaning": meaning}
             for k, (default, meaning) in DEFAULTS.items()]
+
+
+def list_settings(session: Session, actor: Actor) -> list[dict]:
+    actor.require("settings.list")
+    return all_settings(session)

@@ -1,10 +1,17 @@
-"""Registered users and their roles."""
+"""Registered users and their roles.
+
+Users and roles change only here, and each change is an audit entry (subject ``user:<name>``)
+holding the user's new state, ``{"state": {"role": …}}``: ``audit verify`` compares the
+``users`` rows with it, so a role given or changed behind the service's back is a finding. The
+first admin (``db init``, or the first use of a new SQLite file) is recorded the same way.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .auth import Actor
 from .errors import Conflict, ValidationError
 from .models import ROLES, User
@@ -24,6 +31,8 @@ def bootstrap_admin(session: Session, name: str) -> bool:
     _check(name, "admin")
     session.add(User(name=name, role="admin", created_by=name))
     session.flush()
+    audit.record(session, name, "user.add", subject=f"user:{name}",
+                 detail={"first_admin": True, "state": {"role": "admin"}})
     return True
 
 
@@ -35,6 +44,8 @@ def add_user(session: Session, actor: Actor, name: str, role: str, full_name: st
     user = User(name=name, role=role, full_name=full_name, created_by=actor.name)
     session.add(user)
     session.flush()
+    audit.record(session, actor.name, "user.add", subject=f"user:{name}",
+                 detail={"full_name": full_name, "state": {"role": role}})
     return {"name": name, "role": role, "full_name": full_name, "created_by": actor.name}
 
 

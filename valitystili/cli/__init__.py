@@ -96,5 +96,5 @@ def main() -> None:
 
 from . import commands_batch, commands_core, commands_demo  # noqa: E402,F401  (registers the commands)
 from . import commands_audit, commands_clients  # noqa: E402,F401
-from . import commands_reports  # noqa: E402,F401
+from . import commands_reports, commands_settings  # noqa: E402,F401
 from . import commands_import  # noqa: E402,F401  (import, income)

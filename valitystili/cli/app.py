@@ -14,7 +14,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import db
+from .. import audit, db
 from ..auth import Actor, current_actor, login_name
 from ..output import render
 from ..users import bootstrap_admin
@@ -56,6 +56,7 @@ class App:
                               expire_on_commit=False)
         else:
             session = self.factory()
+        audit.require_entries(session)    # what a command posts, its audit entry records
         try:
             with session.begin():
                 actor: Actor = current_actor(session)

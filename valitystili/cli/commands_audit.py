@@ -23,20 +23,32 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--expect-head", "expect_head", metavar="POSITION:HASH", default=None,
+              help="A head printed by an earlier verify: the trail must still hold that entry.")
 @pass_app
-def audit_verify(app: App) -> None:
-    """Recompute the audit trail's hash chain and check the ledger; exit 1 on any finding.
+def audit_verify(app: App, expect_head: str | None) -> None:
+    """Check the audit trail and the ledger; print the findings and the head; exit 1 on any.
 
-    The first entry that was altered, deleted or reordered is named.
+    Checks the hash chain position by position (every entry deleted, reordered or altered is
+    named), that every ledger transaction was posted by an audited action, that users,
+    settings and payment batches are as the trail says, and the ledger's own invariants. What
+    was checked and the head (last position and hash) go to stderr: keep the head somewhere
+    safe and pass it back with --expect-head to find a trail cut short or rewritten.
 
     \b
     Example:
       valitystili audit verify
+      valitystili audit verify --expect-head 1234:5f0e…(the 64 hex digits printed earlier)
     """
+    expected = audit.parse_head(expect_head) if expect_head is not None else None
     with app.unit(read_only=True) as (session, actor):
         actor.require("audit.read")
-        findings = [*audit.verify(session), *ledger.verify(session)]
+        checked = audit.verification(session, expected)
+        findings = [*checked.findings, *ledger.verify(session)]
     app.emit([{"check": f.check, "subject": f.subject, "detail": f.detail} for f in findings])
+    count = f"{len(findings)} finding" + ("" if len(findings) == 1 else "s")
+    app.info(f"checked {checked.what()} and the ledger's invariants; {count}")
+    app.info(f"head: {checked.head}" if checked.head else "head: none (the trail is empty)")
     if findings:
         first = findings[0]
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""

@@ -58,7 +58,7 @@ def batch_show(app: App, batch: str) -> None:
     Example:
       valitystili batch show 12
     """
-    with app.unit(read_only=True) as (session, actor):
+    with app.unit() as (session, actor):    # the view is logged: a write unit
         result = batches.show_batch(session, actor, batch)
     if app.format == "json":
         app.emit(result)
@@ -88,7 +88,8 @@ def batch_approve(app: App, batch: str) -> None:
     """Approve a draft batch: its orders debit the clients' accounts.
 
     With four-eyes on (the default) the approver must be another handler than the one who ran
-    it.
+    it, and must have created none of its orders (a second run of the day adds to the draft).
+    Approval records a digest of the approved payments; export checks it.
 
     \b
     Example:
@@ -104,16 +105,71 @@ def batch_approve(app: App, batch: str) -> None:
               help="Where to write the pain.001 file.")
 @click.option("--pain-version", type=click.Choice(["09", "03"]), default=None,
               help="pain.001.001.09 (default) or .03 for banks that still need it.")
+@click.option("--force", is_flag=True, help="Replace an existing file at --out.")
 @pass_app
-def batch_export(app: App, batch: str, out: Path, pain_version: str | None) -> None:
+def batch_export(app: App, batch: str, out: Path, pain_version: str | None, force: bool) -> None:
     """Write an approved batch as an ISO 20022 pain.001 payment file for the bank.
+
+    The payments are checked against what was approved; a batch changed after approval is
+    refused and flagged. The file appears under its name only once the export is recorded;
+    an existing file is refused unless --force.
 
     \b
     Example:
       valitystili batch export 12 --out maksut-2026-11-02.xml
     """
+    try:
+        with app.unit() as (session, actor):
+            result = batches.export_batch(session, actor, batch, out, version=pain_version,
+                                          force=force)
+    except batches.ChangedAfterApproval as refused:
+        with app.unit() as (session, actor):     # the refusal is kept: its own unit
+            batches.record_changed_after_approval(session, actor, refused)
+        raise
+    app.emit(result)
+
+
+@batch_group.command("remove")
+@click.argument("batch")
+@click.argument("order")
+@click.option("--reason", required=True, help="Why the payment is taken out (recorded).")
+@pass_app
+def batch_remove(app: App, batch: str, order: str, reason: str) -> None:
+    """Take one order (its number or key) out of a draft or approved batch.
+
+    The order is cancelled; from an approved batch its debit is reversed, so the money is the
+    client's again. Its rent or bill is open again and the next run pays it. With four-eyes on,
+    the handler who created the order cannot take it out of an approved batch. An exported
+    batch is refused: the bank has the file.
+
+    \b
+    Example:
+      VALITYSTILI_USER=hilla valitystili batch remove 12 345 --reason "Landlord's account closed"
+    """
     with app.unit() as (session, actor):
-        app.emit(batches.export_batch(session, actor, batch, out, version=pain_version))
+        result = batches.remove_order(session, actor, batch, order, reason=reason)
+    app.emit(result)
+    back = "; the money is back on the client's account" if result["money_back"] else ""
+    app.info(f"order {result['order']} ({result['key']}) taken out of batch {result['batch']}"
+             f"{back}")
+
+
+@batch_group.command("cancel")
+@click.argument("batch")
+@click.option("--reason", required=True, help="Why the batch is cancelled (recorded).")
+@pass_app
+def batch_cancel(app: App, batch: str, reason: str) -> None:
+    """Cancel a draft or approved batch: every order is taken out as by `batch remove`.
+
+    With four-eyes on, an approved batch is cancelled only by a handler who could have approved
+    it. An exported batch is refused: the bank has the file.
+
+    \b
+    Example:
+      VALITYSTILI_USER=hilla valitystili batch cancel 12 --reason "Run before the day's statement"
+    """
+    with app.unit() as (session, actor):
+        app.emit(batches.cancel_batch(session, actor, batch, reason=reason))
 
 
 @cli.group("flags", invoke_without_command=True)

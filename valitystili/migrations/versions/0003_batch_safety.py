@@ -1,21 +1,135 @@
 """Payment batches and orders: what approval covers (money-safety fixes).
 
+- ``payment_batches.status`` may be ``cancelled`` (``batch cancel``).
+- ``payment_batches.approved_digest`` and ``payment_orders.approved_digest``: the SHA-256 of the
+  approved payment content (``valitystili.batches``); batches approved or exported before this
+  revision get theirs computed here, from their orders as they are now.
+- ``payment_orders.created_by``: the handler whose run made the order (four-eyes); existing
+  orders get their batch's ``created_by``.
+- A database guard: an order can be added to (or moved into) a draft batch only. On PostgreSQL
+  the trigger takes a share lock on the batch row, so an insert waits for an approval in
+  progress and then sees the batch approved.
+
+On SQLite the two tables are rebuilt (a CHECK constraint and a NOT NULL column cannot be altered
+in place); foreign keys are checked at the end of the migration's transaction, when the rebuilt
+tables are back under their names.
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+import hashlib
+import json
+
+from alembic import op
+import sqlalchemy as sa
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+OLD_STATUSES = "status IN ('draft', 'approved', 'exported')"
+NEW_STATUSES = "status IN ('draft', 'approved', 'exported', 'cancelled')"
+GUARD = "payment_orders_draft_batch_only"
+GUARD_MESSAGE = "orders are added only to a draft batch"
+
+SQLITE_GUARD = [
+    f"CREATE TRIGGER {GUARD}_insert BEFORE INSERT ON payment_orders "
+    "WHEN (SELECT status FROM payment_batches WHERE id = NEW.batch_id) IS NOT 'draft' "
+    f"BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}'); END",
+    f"CREATE TRIGGER {GUARD}_move BEFORE UPDATE OF batch_id ON payment_orders "
+    "WHEN NEW.batch_id IS NOT OLD.batch_id "
+    "AND (SELECT status FROM payment_batches WHERE id = NEW.batch_id) IS NOT 'draft' "
+    f"BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}'); END",
+]
+POSTGRESQL_GUARD = [
+    f"CREATE OR REPLACE FUNCTION {GUARD}() RETURNS trigger AS $$ "
+    "DECLARE batch_status text; "
+    "BEGIN "
+    "IF TG_OP = 'UPDATE' AND NEW.batch_id = OLD.batch_id THEN RETURN NEW; END IF; "
+    "SELECT status INTO batch_status FROM payment_batches WHERE id = NEW.batch_id FOR SHARE; "
+    "IF batch_status IS DISTINCT FROM 'draft' THEN "
+    f"RAISE EXCEPTION '{GUARD_MESSAGE} (batch % is %)', NEW.batch_id, batch_status "
+    "USING ERRCODE = 'check_violation'; "
+    "END IF; "
+    "RETURN NEW; "
+    "END $$ LANGUAGE plpgsql",
+    f"CREATE TRIGGER {GUARD} BEFORE INSERT OR UPDATE OF batch_id ON payment_orders "
+    f"FOR EACH ROW EXECUTE FUNCTION {GUARD}()",
+]
+
 
 def upgrade() -> None:
-    pass
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute("PRAGMA defer_foreign_keys = ON")
+    op.add_column("payment_orders", sa.Column("created_by", sa.String(length=64),
+                                              server_default="", nullable=False))
+    op.add_column("payment_orders", sa.Column("approved_digest", sa.String(length=64),
+                                              nullable=True))
+    op.execute("UPDATE payment_orders SET created_by = (SELECT created_by FROM payment_batches "
+               "WHERE payment_batches.id = payment_orders.batch_id)")
+    with op.batch_alter_table("payment_orders") as batch:
+        batch.alter_column("created_by", existing_type=sa.String(length=64),
+                           existing_nullable=False, server_default=None)
+    with op.batch_alter_table("payment_batches") as batch:
+        batch.add_column(sa.Column("approved_digest", sa.String(length=64), nullable=True))
+        batch.drop_constraint(op.f("ck_payment_batches_status"), type_="check")
+        batch.create_check_constraint(op.f("ck_payment_batches_status"), NEW_STATUSES)
+    _digest_approved_batches()
+    for statement in SQLITE_GUARD if dialect == "sqlite" else POSTGRESQL_GUARD:
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    pass
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute("PRAGMA defer_foreign_keys = ON")
+        op.execute(f"DROP TRIGGER IF EXISTS {GUARD}_insert")
+        op.execute(f"DROP TRIGGER IF EXISTS {GUARD}_move")
+    else:
+        op.execute(f"DROP FUNCTION IF EXISTS {GUARD}() CASCADE")
+    with op.batch_alter_table("payment_batches") as batch:
+        batch.drop_constraint(op.f("ck_payment_batches_status"), type_="check")
+        batch.create_check_constraint(op.f("ck_payment_batches_status"), OLD_STATUSES)
+        batch.drop_column("approved_digest")
+    with op.batch_alter_table("payment_orders") as batch:
+        batch.drop_column("approved_digest")
+        batch.drop_column("created_by")
+
+
+# The digests as ``valitystili.batches`` computes them, spelled out so that this revision means
+# the same forever.
+
+def _order_digest(row) -> str:
+    content = [row.key, row.client_id, row.amount_cents, row.creditor_name, row.creditor_iban,
+               row.creditor_bic, row.reference, row.reference_kind, row.message,
+               row.execution_on.isoformat() if hasattr(row.execution_on, "isoformat")
+               else str(row.execution_on)]
+    material = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _batch_digest(pairs: list[tuple[str, str]]) -> str:
+    material = "".join(f"{key}\t{digest}\n" for key, digest in sorted(pairs))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _digest_approved_batches() -> None:
+    bind = op.get_bind()
+    batches = bind.execute(sa.text(
+        "SELECT id FROM payment_batches WHERE status IN ('approved', 'exported')")).scalars().all()
+    for batch_id in batches:
+        rows = bind.execute(sa.text(
+            "SELECT id, key, client_id, amount_cents, creditor_name, creditor_iban, creditor_bic, "
+            "reference, reference_kind, message, execution_on FROM payment_orders "
+            "WHERE batch_id = :batch AND status <> 'cancelled'"), {"batch": batch_id}).all()
+        pairs = []
+        for row in rows:
+            digest = _order_digest(row)
+            pairs.append((row.key, digest))
+            bind.execute(sa.text("UPDATE payment_orders SET approved_digest = :digest "
+                                 "WHERE id = :id"), {"digest": digest, "id": row.id})
+        bind.execute(sa.text("UPDATE payment_batches SET approved_digest = :digest WHERE id = :id"),
+                     {"digest": _batch_digest(pairs), "id": batch_id})
