@@ -20,6 +20,15 @@ Rules:
 - Entry and item counts, sums against ``TxsSummry`` and item totals against their entry are not
   checked here; the service reconciles.
 - Versions .06+ wrap some values (``Sts/Cd``, ``Dbtr/Pty/Nm``); both shapes are read.
+- Every text read is checked for hidden characters (``parsing.check_text``: control characters
+  other than tab, CR and LF — XML itself already forbids most of them, not DEL or the C1 controls
+  — and bidirectional formatting characters); the refusal names the entry, item and element.
+  Line breaks in ``Ustrd``, ``AddtlNtryInf`` and party names become spaces.
+- Within one camt.053 statement (``Stmt``) two entries with one ``AcctSvcrRef`` refuse the
+  file: the archive id is the idempotency key, so the second would otherwise be dropped as
+  "already present". camt.054 notifications are not held to this (the bank itemises one lump
+  under one archive id with several ``TxDtls``, and statements and notifications share ids
+  across files); neither are two statements of one file, which may overlap.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from imports.errors import StatementError
 from imports.parsing import (
     DEFAULT_MAX_BYTES,
     amount_cents,
+    check_text,
     clean_iban,
     compact,
     display_name,
@@ -85,6 +95,7 @@ def read_camt(
 
     statements: list[Statement] = []
     entries: list[Entry] = []
+    positions: dict[str, int] = {}
     for element in iter_elements(path, (entry_tag, container), max_bytes=max_bytes):
         parent = element.getparent()
         if element.tag == entry_tag:
@@ -93,14 +104,30 @@ def read_camt(
             if parent is None or parent.tag != container:
                 continue
             where = _Where(name, len(statements) + 1, len(entries) + 1)
-            entries.append(_entry(_Node(element, stop=_NTRY_STOP), where, parent))
+            entry = _entry(_Node(element, stop=_NTRY_STOP, where=(name, where.entry_label())),
+                           where, parent)
+            if source == "camt053":
+                _unique_archive_id(entry, positions, where)
+            entries.append(entry)
         else:
             where = _Where(name, len(statements) + 1, 0)
-            statements.append(_statement(_Node(element, stop=_STMT_STOP), source, where, entries))
+            node = _Node(element, stop=_STMT_STOP, where=(name, where.statement_label()))
+            statements.append(_statement(node, source, where, entries))
             entries = []
+            positions = {}
     if not statements:
         raise StatementError(f"{name}: has no {container_name} (no statement in the file)")
     return statements
+
+
+def _unique_archive_id(entry: Entry, positions: dict[str, int], where: "_Where") -> None:
+    """Refuse a second entry with an archive id already used in this statement."""
+    earlier = positions.setdefault(entry.archive_id, entry.position)
+    if earlier != entry.position:
+        raise StatementError(
+            f"{where.name}: {where.entry_label()} has archive id (AcctSvcrRef) "
+            f"{entry.archive_id}, which entry {earlier} of the same statement already has"
+        )
 
 
 # Sub-trees that are indexed on their own: items, and (already released) entries.
@@ -114,12 +141,15 @@ class _Node:
 
     One walk over the children is several times faster than an lxml ``find`` per field, which
     matters at 100 000 entries. Paths listed in ``stop`` are indexed but not walked into.
+    ``where`` is (file name, place) for the refusal of a text with hidden characters.
     """
 
-    __slots__ = ("element", "_paths")
+    __slots__ = ("element", "_paths", "_where")
 
-    def __init__(self, element: etree._Element, *, stop: frozenset[str] = _NO_STOP) -> None:
+    def __init__(self, element: etree._Element, *, stop: frozenset[str] = _NO_STOP,
+                 where: tuple[str, str] = ("", "")) -> None:
         self.element = element
+        self._where = where
         self._paths: dict[str, list[etree._Element]] = {}
         self._walk(element, "", stop)
 
@@ -145,15 +175,27 @@ class _Node:
         found = self._paths.get(path)
         return found[0] if found else None
 
-    def text(self, path: str) -> str | None:
-        """Stripped text of the first element at ``path``; empty or missing -> None."""
+    def text(self, path: str, *, free: bool = False) -> str | None:
+        """Stripped, checked text of the first element at ``path``; empty or missing -> None.
+
+        ``free``: a message or a name, whose line breaks become spaces.
+        """
         found = self._paths.get(path)
         if not found or found[0].text is None:
             return None
-        return found[0].text.strip() or None
+        return self._checked(found[0].text, path, free)
 
-    def texts(self, path: str) -> list[str]:
-        return [t.strip() for t in (e.text for e in self.all(path)) if t and t.strip()]
+    def texts(self, path: str, *, free: bool = False) -> list[str]:
+        checked = (self._checked(e.text, path, free) for e in self.all(path) if e.text)
+        return [t for t in checked if t]
+
+    def _checked(self, raw: str, path: str, free: bool) -> str | None:
+        if not (raw.isascii() and raw.isprintable()):
+            # Only ASCII blanks first: a hidden character at either end must still be seen.
+            name, where = self._where
+            raw = check_text(raw.strip(" \t\r\n"), name=name, where=where, field=path,
+                             free=free) or ""
+        return raw.strip() or None
 
     def choice(self, path: str) -> str | None:
         """Text of ``path``, or of its ``Cd``/``Prtry`` child (the .06+ choice wrappers)."""
@@ -217,7 +259,7 @@ def _entry(ntry: _Node, where: _Where, stmt: etree._Element) -> Entry:
             raise StatementError(f"{name}: {label} is booked but has no archive id (AcctSvcrRef)")
         # Unbooked entries are never posted, but they still need a key to be shown and skipped;
         # it is derived from what identifies them in this statement so a re-read gives the same.
-        header = _Node(stmt, stop=_STMT_STOP)
+        header = _Node(stmt, stop=_STMT_STOP, where=(name, where.statement_label()))
         archive_id = stable_id(
             "camt", header.text("Acct/Id/IBAN"), header.text("Id"), where.entry,
             amount, booked_on, value_on, ntry.text("NtryRef"),
@@ -227,11 +269,12 @@ def _entry(ntry: _Node, where: _Where, stmt: etree._Element) -> Entry:
     details = ntry.all("NtryDtls/TxDtls")
     if details:
         items = tuple(
-            _item(_Node(tx), where, index, amount, currency, only=len(details) == 1)
+            _item(_Node(tx, where=(name, f"{label} item {index}")), where, index, amount,
+                  currency, only=len(details) == 1)
             for index, tx in enumerate(details, start=1)
         )
     else:
-        message = " ".join(ntry.texts("AddtlNtryInf")) or None
+        message = " ".join(ntry.texts("AddtlNtryInf", free=True)) or None
         items = (Item(amount, None, None, None, None, message, None, None, None, None),)
     return Entry(
         position=where.entry,
@@ -286,7 +329,7 @@ def _item(
             )
         amount = -unsigned if entry_amount < 0 else unsigned
 
-    reference, kind = _reference(tx)
+    reference, kind = _reference(tx, (name, label))
     end_to_end = tx.text("Refs/EndToEndId")
     if end_to_end is not None and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
@@ -301,7 +344,7 @@ def _item(
         end_to_end_id=end_to_end,
         reference=reference,
         reference_kind=kind,
-        message=" ".join(tx.texts("RmtInf/Ustrd")) or None,
+        message=" ".join(tx.texts("RmtInf/Ustrd", free=True)) or None,
         counterparty_name=counterparty_name,
         counterparty_iban=counterparty_iban,
         return_reason=tx.text("RtrInf/Rsn/Cd"),
@@ -310,10 +353,10 @@ def _item(
     )
 
 
-def _reference(tx: _Node) -> tuple[str | None, str | None]:
+def _reference(tx: _Node, where: tuple[str, str]) -> tuple[str | None, str | None]:
     """The first creditor reference and its kind (SCOR = Finnish, ISO = RF)."""
     for element in tx.all("RmtInf/Strd/CdtrRefInf"):
-        info = _Node(element)
+        info = _Node(element, where=where)
         reference = compact(info.text("Ref"))
         if reference is None:
             continue
@@ -328,7 +371,8 @@ def _reference(tx: _Node) -> tuple[str | None, str | None]:
 
 
 def _party(tx: _Node, role: str) -> tuple[str | None, str | None]:
-    name = tx.text(f"RltdPties/{role}/Nm") or tx.text(f"RltdPties/{role}/Pty/Nm")
+    name = (tx.text(f"RltdPties/{role}/Nm", free=True)
+            or tx.text(f"RltdPties/{role}/Pty/Nm", free=True))
     iban = clean_iban(tx.text(f"RltdPties/{role}Acct/Id/IBAN"))
     return name, iban
 
@@ -342,12 +386,12 @@ def _statement(stmt: _Node, source: str, where: _Where, entries: list[Entry]) ->
     iban = clean_iban(stmt.text("Acct/Id/IBAN"))
     if iban is None:
         raise StatementError(f"{name}: {label} {statement_id} has no account IBAN (Acct/Id/IBAN)")
-    balances, balance_currency = _balances(stmt, name)
+    balances, balance_currency = _balances(stmt, name, label)
     first_entry_currency = entries[0].currency if entries else None
     currency = stmt.text("Acct/Ccy") or balance_currency or first_entry_currency
     if currency is None:
         raise StatementError(f"{name}: {label} {statement_id} has no currency (Acct/Ccy)")
-    created_at = iso_datetime(stmt.text("CreDtTm") or _group_created(stmt.element),
+    created_at = iso_datetime(stmt.text("CreDtTm") or _group_created(stmt.element, name),
                               name=name, where=f"{label} creation time")
     return Statement(
         source=source,
@@ -362,18 +406,19 @@ def _statement(stmt: _Node, source: str, where: _Where, entries: list[Entry]) ->
     )
 
 
-def _group_created(stmt: etree._Element) -> str | None:
+def _group_created(stmt: etree._Element, name: str) -> str | None:
     message = stmt.getparent()
     if message is None:
         return None
-    return _Node(message, stop=frozenset({"Stmt", "Ntfctn"})).text("GrpHdr/CreDtTm")
+    header = _Node(message, stop=frozenset({"Stmt", "Ntfctn"}), where=(name, "group header"))
+    return header.text("GrpHdr/CreDtTm")
 
 
-def _balances(stmt: _Node, name: str) -> tuple[tuple[Balance, ...], str | None]:
+def _balances(stmt: _Node, name: str, label: str) -> tuple[tuple[Balance, ...], str | None]:
     balances: list[Balance] = []
     currency: str | None = None
     for element in stmt.all("Bal"):
-        bal = _Node(element)
+        bal = _Node(element, where=(name, f"{label} balance"))
         code = bal.text("Tp/CdOrPrtry/Cd") or bal.text("Tp/CdOrPrtry/Prtry")
         label = f"balance {code or '(no code)'}"
         if code not in _BALANCE_CODES:

@@ -15,6 +15,9 @@ Rules:
 - One ``Statement`` per ``account_iban``, in order of first appearance, without balances;
   ``statement_id`` is ``<file name>:<iban>``; each row is one entry with one item.
 - Blank lines are skipped. Every refusal names the line number.
+- A control character other than tab (NUL, ESC …) or a bidirectional formatting character
+  anywhere in the file refuses it (``parsing.first_hidden``). A quoted line break inside
+  ``message`` or ``counterparty_name`` is read as a space; in any other column it is refused.
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ from imports.errors import StatementError
 from imports.parsing import (
     DEFAULT_MAX_BYTES,
     amount_cents,
+    check_text,
     clean_iban,
     compact,
+    describe_hidden,
     display_name,
+    first_hidden,
     read_capped,
     reference_kind_of,
 )
@@ -48,6 +54,8 @@ OPTIONAL_COLUMNS = (
     "end_to_end_id",
     "status",
 )
+#: Columns of free text, where a quoted line break is read as a space.
+FREE_TEXT_COLUMNS = frozenset({"message", "counterparty_name"})
 _STATUSES = frozenset({"BOOK", "PDNG", "INFO"})
 _FINNISH_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -73,6 +81,10 @@ def read_csv(
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise StatementError(f"{name}: line {line} is not UTF-8 text") from None
+    hidden = first_hidden(text)
+    if hidden is not None:
+        line, char = hidden
+        raise StatementError(f"{name}: line {line} has {describe_hidden(char)}")
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if not first_line.strip():
         raise StatementError(f"{name}: file is empty or has no header row")
@@ -90,7 +102,12 @@ def read_csv(
                 raise StatementError(
                     f"{name}: line {line} has {len(row)} fields, the header has {len(columns)}"
                 )
-            _add_row(dict(zip(columns, (cell.strip() for cell in row))), line, name, accounts)
+            cells = dict(zip(columns, (cell.strip() for cell in row)))
+            for column, cell in cells.items():
+                if "\n" in cell or "\r" in cell:
+                    cells[column] = check_text(cell, name=name, where=f"line {line}",
+                                               field=column, free=column in FREE_TEXT_COLUMNS)
+            _add_row(cells, line, name, accounts)
     except csv.Error as exc:
         raise StatementError(f"{name}: line {reader.line_num} is not valid CSV: {exc}") from None
     if not accounts:

@@ -16,6 +16,10 @@ Rules:
 - Amounts go through the same refusals as everywhere (more than two decimals, over
   100 000 000,00). Anything the library cannot parse is a ``StatementError``.
 - Text is decoded as UTF-8, else ISO-8859-1 (SWIFT's character set is a subset of both).
+- A control character other than tab, CR and LF, or a bidirectional formatting character,
+  anywhere in the file refuses it, naming the line (``parsing.first_hidden``); the fields of
+  each transaction are checked again (``parsing.check_text``), which covers FinTS, whose
+  transactions do not come from a file. Line breaks in ``:86:`` become spaces.
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ import mt940
 from imports.errors import StatementError
 from imports.parsing import (
     DEFAULT_MAX_BYTES,
+    check_text,
     clean_iban,
     compact,
     decimal_cents,
+    describe_hidden,
     display_name,
+    first_hidden,
     read_capped,
     reference_kind_of,
     stable_id,
@@ -83,10 +90,14 @@ def parse_mt940_text(text: str, name: str) -> list[Statement]:
         blocks = mt940.parse_statements(text, options=MT940_OPTIONS)
     except Exception as exc:  # RuntimeError, ValueError, KeyError...: all of it is bad input
         raise StatementError(f"{name}: not a readable MT940 file: {_describe(exc)}") from None
-    statements = [_statement(block, name, index) for index, block in enumerate(blocks, start=1)]
-    if not statements:
+    if not blocks:
         raise StatementError(f"{name}: no MT940 statement (no :20: line)")
-    return statements
+    # After the parse, so that a file that is no MT940 at all is called that.
+    hidden = first_hidden(text)
+    if hidden is not None:
+        line, char = hidden
+        raise StatementError(f"{name}: line {line} has {describe_hidden(char)}")
+    return [_statement(block, name, index) for index, block in enumerate(blocks, start=1)]
 
 
 def _describe(exc: BaseException) -> str:
@@ -214,25 +225,32 @@ def entry_from_transaction(
     """One ``mt940`` transaction's data as a booked ``Entry`` with a single item."""
     cents = _cents(data, name, where)
     booked_on, value_on = _dates(data)
+
+    def text(key: str, *, free: bool = False) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        return check_text(str(value), name=name, where=where, field=key, free=free)
+
     mark = str(data.get("status") or "").upper()
-    customer_reference = compact(data.get("customer_reference"))
+    customer_reference = compact(text("customer_reference"))
     if customer_reference and customer_reference.upper() in _NO_REFERENCE:
         customer_reference = None
-    end_to_end = (data.get("end_to_end_reference") or "").strip() or None
+    end_to_end = (text("end_to_end_reference") or "").strip() or None
     if end_to_end and end_to_end.upper() in _NO_REFERENCE:
         end_to_end = None
     # Structured :86: (German GVC) gives a purpose; otherwise the raw :86: text is the message.
-    details = data.get("purpose") or data.get("transaction_details") or ""
-    message = " ".join(str(details).split()) or None
+    details_key = "purpose" if data.get("purpose") else "transaction_details"
+    message = " ".join((text(details_key, free=True) or "").split()) or None
     item = Item(
         amount_cents=cents,
-        archive_id=(data.get("bank_reference") or "").strip() or None,
+        archive_id=(text("bank_reference") or "").strip() or None,
         end_to_end_id=end_to_end,
         reference=customer_reference,
         reference_kind=reference_kind_of(customer_reference),
         message=message,
-        counterparty_name=(data.get("applicant_name") or "").strip() or None,
-        counterparty_iban=clean_iban(data.get("applicant_iban") or data.get("gvc_applicant_iban")),
+        counterparty_name=(text("applicant_name", free=True) or "").strip() or None,
+        counterparty_iban=clean_iban(text("applicant_iban") or text("gvc_applicant_iban")),
         return_reason=None,
         payment_date=None,
     )
@@ -240,11 +258,11 @@ def entry_from_transaction(
         position=position,
         archive_id=archive_id,
         amount_cents=cents,
-        currency=(data.get("currency") or currency),
+        currency=(text("currency") or currency),
         status="BOOK",
         booked_on=booked_on,
         value_on=value_on,
         reversal=mark.startswith("R"),
-        bank_code=(data.get("transaction_code") or data.get("id") or "").strip() or None,
+        bank_code=(text("transaction_code") or text("id") or "").strip() or None,
         items=(item,),
     )

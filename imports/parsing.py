@@ -12,6 +12,13 @@ Rules:
 - Every refusal is a ``StatementError`` whose message starts with the file name and names the
   place (``entry 3``, ``entry 3 item 2``, ``balance CLBD``, ``line 7``).
 - Files are size-checked before anything reads them whole.
+- **Hidden characters.** No text a statement carries may hold a control character other than
+  tab, carriage return and line feed (NUL, ESC, DEL, the C1 controls …), a Unicode line or
+  paragraph separator, or a bidirectional formatting character (U+202A–U+202E, U+2066–U+2069,
+  which reorder how text is shown): the file is refused, naming the line or entry
+  (:func:`check_text`, :func:`first_hidden`). Line breaks inside a message or a counterparty
+  name are read as one space; in any other field (archive ids, references, codes) they refuse
+  the file too.
 """
 
 from __future__ import annotations
@@ -32,6 +39,13 @@ MAX_AMOUNT_CENTS = 100_000_000_00
 _UNSIGNED_DOT = re.compile(r"\d+(\.\d+)?")
 _SIGNED_DOT_OR_COMMA = re.compile(r"[+-]?\d+([.,]\d+)?")
 _WHITESPACE = re.compile(r"\s+")
+
+#: What no statement text may hold (see the module rules); tab, CR and LF are not in it.
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+#: A line break with the blanks around it: one space in a message or a name.
+_LINE_BREAK = re.compile("[ \t]*[\r\n]+[ \t]*")
 
 
 def display_name(path: str | os.PathLike[str]) -> str:
@@ -190,3 +204,43 @@ def stable_id(prefix: str, *parts: object) -> str:
     """
     key = "\x1f".join("" if part is None else str(part) for part in parts)
     return f"{prefix}:{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}"
+
+
+def describe_hidden(char: str) -> str:
+    """``the control character U+0000``: a hidden character named so a person can find it."""
+    code = ord(char)
+    if code <= 0x9F:
+        kind = "control character"
+    elif code <= 0x2029:
+        kind = "line separator"
+    else:
+        kind = "bidirectional formatting character"
+    return f"the {kind} U+{ord(char):04X}"
+
+
+def first_hidden(text: str) -> tuple[int, str] | None:
+    """(1-based line, character) of the first hidden character in a whole text, else None."""
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    return text.count("\n", 0, found.start()) + 1, found.group()
+
+
+def check_text(
+    value: str | None, *, name: str, where: str, field: str, free: bool = False
+) -> str | None:
+    """``value`` if it holds no hidden character (see the module rules), else a StatementError.
+
+    ``free``: a message or a name, whose line breaks become one space; elsewhere a line break is
+    refused like any other control character.
+    """
+    if value is None:
+        return None
+    hidden = _HIDDEN.search(value)
+    if hidden is not None:
+        raise StatementError(f"{name}: {where} has {describe_hidden(hidden.group())} in {field}")
+    if "\n" in value or "\r" in value:
+        if not free:
+            raise StatementError(f"{name}: {where} has a line break in {field}")
+        value = _LINE_BREAK.sub(" ", value)
+    return value

@@ -74,11 +74,11 @@ def test_payments_the_bank_never_shows_are_found_after_three_banking_days(sessio
 
 
 def test_a_statement_that_does_not_fit_the_ledger_is_found(session, monday, tmp_path):
-    # The bank's closing balance says 900,00 although its entries add up to 940,00.
+    # The statement adds up (890,00 + 10,00 = 900,00) but opens 50,00 below the ledger's 940,00.
     statement = camt053(
         ntry("10.00", "A-0311-9", Tx(reference=session.get(Client, 1).reference, payer="KELA"),
              booked="2026-11-03"),
-        statement_id="STMT-0311", opening_cents=94000, closing_cents=90000, on="2026-11-03")
+        statement_id="STMT-0311", opening_cents=89000, closing_cents=90000, on="2026-11-03")
     importing.import_file(session, monday.fiona, write(tmp_path, "0311.xml", statement),
                           today=date(2026, 11, 3))
     assert findings(session, date(2026, 11, 3)) == [

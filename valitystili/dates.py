@@ -7,6 +7,10 @@ Rules of this module:
   two-digit years (``1.2.26`` could be 1926 or 2026), no ISO week dates or ``20261123`` (which
   ``date.fromisoformat`` would accept), no times.
 - A well-formed date that does not exist (``31.2.2026``) is refused with its own message.
+- Every date a person or a file gives must lie in :data:`FIRST_DATE` … :data:`LAST_DATE`
+  (1.1.2000–31.12.2100): nothing this service does happens outside those years, and a year like
+  9999 would only overflow the date arithmetic further on. :func:`check_range` is the one test;
+  :func:`parse_date` and :func:`parse_month` apply it, and so do the plan file's TOML dates.
 - Months are written ``2026-11`` and returned as ``(year, month)``.
 - Output for people is ``23.11.2026`` / ``1.2.2026`` (:func:`format_fi_date`); machines get
   ``date.isoformat()``.
@@ -24,6 +28,20 @@ _ISO_RE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
 _FI_RE = re.compile(r"(?P<day>[0-9]{1,2})\.(?P<month>[0-9]{1,2})\.(?P<year>[0-9]{4})")
 _MONTH_RE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})")
 
+#: The first and last day any date given to the service may be (see the module rules).
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2100, 12, 31)
+
+
+def check_range(day: date, what: str = "date") -> date:
+    """``day`` if it lies in 1.1.2000–31.12.2100; else a ``ValidationError`` naming ``what``."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValidationError(
+            f"{what} {format_fi_date(day)} is outside the years the service handles "
+            f"({format_fi_date(FIRST_DATE)}–{format_fi_date(LAST_DATE)})"
+        )
+    return day
+
 
 def parse_date(text: str) -> date:
     """Parse ``2026-11-23``, ``23.11.2026`` or ``1.2.2026`` into a date."""
@@ -34,9 +52,10 @@ def parse_date(text: str) -> date:
             f"date {stripped!r} is not in the form 23.11.2026 or 2026-11-23"
         )
     try:
-        return date(int(match["year"]), int(match["month"]), int(match["day"]))
+        day = date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:
         raise ValidationError(f"date {stripped} does not exist") from None
+    return check_range(day)
 
 
 def format_fi_date(d: date) -> str:
@@ -54,4 +73,7 @@ def parse_month(text: str) -> tuple[int, int]:
     year, month = int(match["year"]), int(match["month"])
     if not 1 <= month <= 12:
         raise ValidationError(f"month {stripped} does not exist (the month must be 01–12)")
+    if not FIRST_DATE.year <= year <= LAST_DATE.year:
+        raise ValidationError(f"month {stripped} is outside the years the service handles "
+                              f"({FIRST_DATE.year}–{LAST_DATE.year})")
     return year, month

@@ -11,8 +11,11 @@ Rules of this module:
 - **Refused, nothing written** (:func:`check_statements`, before planning): a statement for an
   IBAN that is not one of ``bank_accounts``, a currency other than EUR, a booked entry without a
   booking date, an amount of zero or over :data:`valitystili.money.MAX_AMOUNT_CENTS`, items that
-  do not add up to their entry, and an archive id already imported with another amount. Reader
-  errors (``StatementError``) are refused the same way by the CLI.
+  do not add up to their entry, an archive id already imported with another amount, a date
+  outside the years the service handles (``dates.check_range``), and a statement whose own
+  arithmetic fails: opening balance + booked entries ≠ closing balance (checked only when the
+  statement carries both). Reader errors (``StatementError``) are refused the same way by the
+  CLI.
 - **Only booked entries** (``BOOK``) are posted; PDNG and INFO are counted as skipped.
 - **Idempotency.** The bank's archive id is the key: an entry is ``bank:<IBAN>:<archive id>`` in
   the ledger and one ``statement_lines`` row (unique per bank account and archive id). The same
@@ -87,6 +90,7 @@ from . import audit, clients, settings
 from .auth import Actor
 from .calendar import CALENDAR, BankingCalendar
 from .clearing import RETURN, Debit, OpenOrder, OrderBook
+from .dates import FIRST_DATE, LAST_DATE, check_range
 from .errors import Conflict, NotFound, ValidationError
 from .matching import (
     NONE,
@@ -377,7 +381,45 @@ def check_statements(session: Session, statements: Sequence[BankStatement], name
                         f"the entry is {format_fi(entry.amount_cents)}")
                 if any(item.amount_cents * entry.amount_cents < 0 for item in entry.items):
                     raise ValidationError(f"{where} has items of both signs")
+        _check_dates(statement, label)
+        _check_arithmetic(statement, label)
     return banks
+
+
+def _check_dates(statement: BankStatement, label: str) -> None:
+    """Every date the bank gives lies in the years the service handles (``dates.check_range``)."""
+    for what, day in (("start date", statement.from_on), ("end date", statement.to_on)):
+        if day is not None:
+            check_range(day, f"{label} {what}")
+    for balance in statement.balances:
+        check_range(balance.on, f"{label} balance {balance.code} date")
+    for entry in statement.entries:
+        where = f"{label} entry {entry.position} ({entry.archive_id})"
+        for what, day in (("booking date", entry.booked_on), ("value date", entry.value_on)):
+            if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+                check_range(day, f"{where} {what}")
+        for item in entry.items:
+            if item.payment_date is not None and not FIRST_DATE <= item.payment_date <= LAST_DATE:
+                check_range(item.payment_date, f"{where} payment date")
+
+
+def _check_arithmetic(statement: BankStatement, label: str) -> None:
+    """A statement that carries both balances must add up: opening + booked entries = closing.
+
+    Only statements (camt.053, MT940, FinTS) carry the bank side; a statement without an opening
+    or a closing balance has nothing to check (CSV, camt.054).
+    """
+    opening, closing = statement.opening, statement.closing
+    if statement.source not in STATEMENT_SOURCES or opening is None or closing is None:
+        return
+    booked = sum(entry.amount_cents for entry in statement.entries if entry.status == "BOOK")
+    expected = opening.amount_cents + booked
+    if expected != closing.amount_cents:
+        raise ValidationError(
+            f"{label} does not add up: opening balance {format_fi(opening.amount_cents)} + "
+            f"booked entries {format_fi(booked)} = {format_fi(expected)}, but its closing "
+            f"balance is {format_fi(closing.amount_cents)} (difference "
+            f"{format_fi(closing.amount_cents - expected)}); nothing was imported")
 
 
 def item_archive_ids(entry: BankEntry) -> list[str]:
