@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .auth import Actor
 from .clients import require_open, resolve_client, utc_text
-from .dates import format_fi_date, parse_date
+from .dates import check_range, format_fi_date, parse_date
 from .errors import Conflict, NotFound, ValidationError
 from .identifiers import classify_reference, find_hetu
 from .models import ITEM_KINDS, PAID_BY, Payee, Plan, PlanIncome, PlanItem
@@ -237,7 +237,7 @@ def _review(value: Any, today: date) -> date | None:
     if isinstance(value, datetime):
         raise ValidationError("plan: review must be a date (review = 2027-02-01), without a time")
     if isinstance(value, date):
-        review = value
+        review = check_range(value, "plan: review date")
     elif isinstance(value, str):
         review = _wrapped("plan: review", parse_date, value)
     else:
