@@ -21,11 +21,12 @@ def test_walkthrough(cli, backend, tmp_path):
     # 2. A handler registers the payees.
     assert cli.ok("payee", "add", "--name", "Vaasan Asunnot Oy", "--iban", "FI2112345600000785",
                   "--kind", "landlord", user="hannu") == (
-        "payee  1\n"
-        "name   Vaasan Asunnot Oy\n"
-        "iban   FI2112345600000785\n"
-        "bic    NDEAFIHH\n"
-        "kind   landlord\n")
+        "payee         1\n"
+        "name          Vaasan Asunnot Oy\n"
+        "payment name\n"
+        "iban          FI2112345600000785\n"
+        "bic           NDEAFIHH\n"
+        "kind          landlord\n")
     cli.ok("payee", "add", "--name", "Vaasan Sähkö Oy", "--iban", "FI4950009420028730",
            "--kind", "utility", user="hannu")
 

@@ -8,7 +8,8 @@ Rules of this module:
   bill its kind (electricity, other …). Without one the bill is refused: a plan decides what the
   client's money is used for, a bill only says how much and when.
 - A bill carries its own reference (Finnish or RF, check digits checked, stored with its
-  ISO 20022 kind) or a message — exactly one of them, as EPC rules require.
+  ISO 20022 kind) or a message — exactly one of them, as EPC rules require. The message is
+  stored in its payment form (``plans.check_message``).
 - The same bill is never entered twice: another bill of the same client to the same payee with
   the same reference (or message) and amount is refused, whatever its due date.
 - Entering a bill is audited; listing a client's bills is a view of their data and is audited.
@@ -37,7 +38,9 @@ from .plans import check_message, plan_in_force, plan_items
 
 def add_bill(session: Session, actor: Actor, client: str | int, *, payee: str | int,
              amount_cents: int, due_on: date, reference: str | None = None,
-             message: str | None = None, today: date | None = None) -> dict:
+             message: str | None = None, today: date | None = None,
+             notes: list[str] | None = None) -> dict:
+    """Enter a bill; a message is stored in its payment form (``notes`` says when that differs)."""
     actor.require("bill.add")
     today = today or date.today()
     found = resolve_client(session, client, for_update=True)
@@ -46,7 +49,7 @@ def add_bill(session: Session, actor: Actor, client: str | int, *, payee: str | 
     if amount_cents <= 0:
         raise ValidationError(f"bill amount must be more than {format_fi(0)}")
     reference = (reference or "").strip() or None
-    message = " ".join((message or "").split()) or None
+    message = message if message is not None and message.strip() else None
     if reference is not None and message is not None:
         raise ValidationError("give --reference or --message, not both")
     if reference is None and message is None:
@@ -56,7 +59,7 @@ def add_bill(session: Session, actor: Actor, client: str | int, *, payee: str | 
     if reference is not None:
         reference_kind, reference = classify_reference(reference)
     else:
-        check_message(message, "bill")
+        message = check_message(message, "bill", notes)
 
     on = max(today, due_on)
     plan = plan_in_force(session, found.id, on)

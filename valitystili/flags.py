@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .auth import Actor
 from .errors import NotFound, ValidationError
 from .models import Flag
+from .text import free_text
 
 KINDS = (
     "arrears", "insufficient_funds", "income_missing", "income_changed", "unmatched_income",
@@ -95,14 +96,15 @@ def flag_row(flag: Flag) -> dict:
 
 def acknowledge(session: Session, actor: Actor, flag_id: int, comment: str) -> dict:
     actor.require("flags.ack")
-    if not comment.strip():
+    if comment is None or not comment.strip():
         raise ValidationError("an acknowledgement needs a comment")
+    comment = free_text(session, comment, "comment", multiline=True)
     flag = session.get(Flag, flag_id)
     if flag is None:
         raise NotFound(f"no flag {flag_id}")
     flag.ack_by = actor.name
     flag.ack_at = datetime.now(timezone.utc)
-    flag.ack_comment = comment.strip()
+    flag.ack_comment = comment
     session.flush()
     from . import audit
 

@@ -29,6 +29,7 @@ from .errors import ValidationError
 from .models import Lease, Payee
 from .money import format_fi
 from .payees import resolve_payee
+from .text import free_text
 
 FIRST_LEASE_MONTHS = 3
 LATER_LEASE_MONTHS = 12
@@ -78,7 +79,7 @@ def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str |
               rent_cents: int, start_on: date, end_on: date, sublet: bool = False,
               override: str | None = None) -> dict:
     actor.require("lease.add")
-    override = " ".join((override or "").split()) or None
+    override = free_text(session, override, "override reason", required=False)
     if override is not None:
         actor.require("lease.override")
     found = resolve_client(session, client, for_update=True)

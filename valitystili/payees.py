@@ -103,7 +103,7 @@ def resolve_payee(session: Session, text: str | int) -> Payee:
     folded = wanted.casefold()
     every = session.execute(select(Payee)).scalars().all()
     matches = [p for p in every if p.name.casefold() == folded]
-    if not matches:  # "Lodz Asunnot" for "Łódź Asunnot": its payment form names it too
+    if not matches:  # "Lódz Asunnot" for "Łódź Asunnot": its payment form names it too
         matches = [p for p in every if p.payment_name.casefold() == folded]
     if len(matches) == 1:
         return matches[0]

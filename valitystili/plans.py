@@ -20,7 +20,9 @@ Rules of this module:
 - A ``[[pay]]`` item is paid by the account (default), by Kela directly (``kela_direct``, from
   2026 Kela pays the rent share of basic social assistance itself) or by the client. An item paid
   by the account needs a ``reference`` (Finnish or RF, check digits checked; stored with its
-  ISO 20022 kind SCOR or ISO) or a ``message`` — never both, as EPC rules require. ``bills = true``
+  ISO 20022 kind SCOR or ISO) or a ``message`` — never both, as EPC rules require. A message
+  is stored in its payment form (``text.payment_form``: one line, ISO-8859-15, transliterated
+  where needed, at most 140 characters) and never holds a henkilötunnus. ``bills = true``
   items have no amount: they pay the bills entered with ``bill add``, each carrying its own
   amount, due date and reference. A kind that Kela pays directly must not also be paid by the
   account: that would pay the rent twice.
@@ -53,6 +55,7 @@ from .models import ITEM_KINDS, PAID_BY, Payee, Plan, PlanIncome, PlanItem
 from .money import format_fi, parse_amount
 from .payees import resolve_payee
 from .schedules import occurrences, parse_rule
+from .text import MAX_MESSAGE_CHARS, clean_line, payment_form
 
 TOP_KEYS = ("review", "income", "pay", "instalments")
 PAY_KEYS = ("kind", "payee", "amount", "due", "reference", "message", "paid_by", "allow_partial",
@@ -61,7 +64,6 @@ INCOME_KEYS = ("source", "kind", "amount", "schedule", "route")
 INSTALMENT_KEYS = ("schedule", "mode", "amount", "keep")
 ROUTES = ("client_declared_account", "agreement", "payment_demand_ev241n")
 INSTALMENT_MODES = ("even", "fixed")
-MAX_MESSAGE_LENGTH = 140   # pain.001 RmtInf/Ustrd
 _INCOME_KIND_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 #: What ``plan edit`` opens for a client who has no plan yet.
@@ -129,6 +131,8 @@ class ParsedPlan:
     instalment_cents: int | None
     keep_cents: int
     monthly_income_cents: int
+    #: Lines for the person: messages stored in another form for the payment file.
+    notes: tuple[str, ...] = ()
 
 
 def parse_plan(session: Session, text: str, *, effective_on: date, today: date) -> ParsedPlan:
@@ -143,12 +147,14 @@ def parse_plan(session: Session, text: str, *, effective_on: date, today: date) 
     review_on = _review(document.get("review"), today)
     incomes = tuple(_income(table, n, f"plan: income {n}")
                     for n, table in enumerate(_tables(document, "income"), start=1))
-    items = tuple(_item(session, table, n, f"plan: pay {n}")
+    notes: list[str] = []
+    items = tuple(_item(session, table, n, f"plan: pay {n}", notes)
                   for n, table in enumerate(_tables(document, "pay"), start=1))
     _no_double_payment(items)
     monthly = monthly_income_cents(incomes, effective_on)
     schedule, mode, amount, keep = _instalments(document.get("instalments"), monthly)
-    return ParsedPlan(review_on, items, incomes, schedule, mode, amount, keep, monthly)
+    return ParsedPlan(review_on, items, incomes, schedule, mode, amount, keep, monthly,
+                      tuple(notes))
 
 
 def monthly_income_cents(incomes: tuple[ParsedIncome, ...], start: date) -> int:
@@ -260,12 +266,12 @@ def _income(table: dict, position: int, where: str) -> ParsedIncome:
     if kind == "housing_allowance" and route == "payment_demand_ev241n":
         raise ValidationError(f"{where}: general housing allowance cannot be demanded with "
                               "EV 241N; use route client_declared_account or agreement")
-    if len(source) > 140:
-        raise ValidationError(f"{where}: source has {len(source)} characters; at most 140")
+    source = clean_line(source, f"{where}: source", max_chars=140)
     return ParsedIncome(position, source, kind, amount, schedule, route)
 
 
-def _item(session: Session, table: dict, position: int, where: str) -> ParsedItem:
+def _item(session: Session, table: dict, position: int, where: str,
+          notes: list[str]) -> ParsedItem:
     _known_keys(table, PAY_KEYS, where)
     kind = _choice(table, "kind", ITEM_KINDS, where)
     payee_text = table.get("payee")
@@ -290,7 +296,7 @@ def _item(session: Session, table: dict, position: int, where: str) -> ParsedIte
     if reference_text is not None:
         reference_kind, reference = _wrapped(where, classify_reference, reference_text)
     if message is not None:
-        check_message(message, where)
+        message = check_message(message, where, notes)
     if reference is None and message is None and paid_by == "account" and not bills:
         raise ValidationError(f"{where}: give reference or message, so that "
                               f"{payee.name} can tell what the payment is for")
@@ -298,13 +304,22 @@ def _item(session: Session, table: dict, position: int, where: str) -> ParsedIte
                       reference_kind, message, paid_by, allow_partial)
 
 
-def check_message(message: str, where: str) -> None:
-    if len(message) > MAX_MESSAGE_LENGTH:
-        raise ValidationError(f"{where}: message has {len(message)} characters; "
-                              f"at most {MAX_MESSAGE_LENGTH}")
-    if find_hetu(message) is not None:
+def check_message(message: str, where: str, notes: list[str] | None = None) -> str:
+    """A payment message in the form it is stored and paid with (``text.payment_form``).
+
+    When that form differs from what was typed, ``notes`` gets a line saying so.
+    """
+    line = clean_line(message, f"{where}: message")
+    form = payment_form(line, f"{where}: message")
+    if len(form) > MAX_MESSAGE_CHARS:
+        raise ValidationError(f"{where}: message has {len(form)} characters; "
+                              f"at most {MAX_MESSAGE_CHARS}")
+    if find_hetu(form) is not None:
         raise ValidationError(f"{where}: message contains a henkilötunnus; never put one in a "
                               "payment message")
+    if form != line and notes is not None:
+        notes.append(f"{where}: message stored as {form!r} for the payment file")
+    return form
 
 
 def _no_double_payment(items: tuple[ParsedItem, ...]) -> None:
@@ -349,11 +364,12 @@ def _instalments(table: Any, monthly: int) -> tuple[str | None, str, int | None,
 
 def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, *,
              effective_on: date | None = None, today: date | None = None,
-             expect_version: int | None = None) -> dict:
+             expect_version: int | None = None, notes: list[str] | None = None) -> dict:
     """Store the next version of the client's plan (a draft until approved).
 
     ``expect_version`` is the version the text was edited from (``plan edit``); when another
     version was stored meanwhile the edit is refused rather than silently overwriting it.
+    ``notes`` gets a line for each message stored in another form for the payment file.
     """
     actor.require("plan.set")
     today = today or date.today()
@@ -367,6 +383,8 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
         raise ValidationError(f"plan: effective date {format_fi_date(effective_on)} is after "
                               f"the service ends {format_fi_date(found.until_on)}")
     parsed = parse_plan(session, toml_text, effective_on=effective_on, today=today)
+    if notes is not None:
+        notes.extend(parsed.notes)
     latest = _latest(session, found.id)
     latest_version = latest.version if latest is not None else 0
     if expect_version is not None and latest_version != expect_version:

@@ -76,6 +76,11 @@ class App:
         if not self.quiet:
             click.echo(message, err=True)
 
+    def notes(self, lines: list[str]) -> None:
+        """Tell the person where what was stored differs from what they typed (stderr)."""
+        for line in lines:
+            self.info(f"valitystili: note: {line}")
+
 
 pass_app = click.make_pass_decorator(App)
 

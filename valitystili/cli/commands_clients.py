@@ -65,8 +65,12 @@ def payee_add(app: App, name: str, iban: str, bic: str | None, kind: str) -> Non
     Example:
       valitystili payee add --name "Vaasan Asunnot Oy" --iban FI2112345600000785 --kind landlord
     """
+    notes: list[str] = []
     with app.unit() as (session, actor):
-        app.emit(payees.add_payee(session, actor, name=name, iban=iban, kind=kind, bic=bic))
+        added = payees.add_payee(session, actor, name=name, iban=iban, kind=kind, bic=bic,
+                                 notes=notes)
+    app.notes(notes)
+    app.emit(added)
 
 
 @payee_group.command("list")
@@ -179,13 +183,16 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worke
                 answers[key] = click.confirm(clients.EXCLUSION_QUESTIONS[key], default=None,
                                              err=True)
     start_on, until_on, review_on = _date(start), _date(until), _date(review)
+    notes: list[str] = []
     with app.unit() as (session, actor):
         result = clients.open_client(
             session, actor, hetu=hetu, name=name, iban=iban, criterion=criterion,
             worker=worker, start_on=start_on, until_on=until_on, review_on=review_on,
-            language=language, exclusions=answers, despite=despite, today=date.today())
+            language=language, exclusions=answers, despite=despite, today=date.today(),
+            notes=notes)
     for warning in result.pop("warnings"):
         _warn(warning)
+    app.notes(notes)
     app.emit(result)
 
 
@@ -264,9 +271,12 @@ def plan_set(app: App, client: str, plan_file, effective: str | None) -> None:
     """
     text = plan_file.read()
     effective_on = _date(effective)
+    notes: list[str] = []
     with app.unit() as (session, actor):
-        app.emit(plans.set_plan(session, actor, client, text, effective_on=effective_on,
-                                today=date.today()))
+        result = plans.set_plan(session, actor, client, text, effective_on=effective_on,
+                                today=date.today(), notes=notes)
+    app.notes(notes)
+    app.emit(result)
 
 
 @plan_group.command("edit")
@@ -293,10 +303,12 @@ def plan_edit(app: App, client: str, effective: str | None) -> None:
     if not "".join(line for line in edited.splitlines()
                    if not line.lstrip().startswith("#")).strip():
         raise NothingSaved("plan is empty; nothing saved")
+    notes: list[str] = []
     try:
         with app.unit() as (session, actor):
             result = plans.set_plan(session, actor, client, edited, effective_on=effective_on,
-                                    today=date.today(), expect_version=current["version"])
+                                    today=date.today(), expect_version=current["version"],
+                                    notes=notes)
     except ValidationError as error:
         # Like `git commit`, keep what the person wrote so the fix is not typed again.
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".toml",
@@ -304,6 +316,7 @@ def plan_edit(app: App, client: str, effective: str | None) -> None:
                                          delete=False) as kept:
             kept.write(edited)
         raise ValidationError(f"{error} (your text is in {kept.name})") from None
+    app.notes(notes)
     app.emit(result)
 
 
@@ -386,10 +399,13 @@ def bill_add(app: App, client: str, payee: str, amount: str, due: str,
           --reference RF18539007547034
     """
     amount_cents, due_on = parse_amount(amount), parse_date(due)
+    notes: list[str] = []
     with app.unit() as (session, actor):
-        app.emit(bills.add_bill(session, actor, client, payee=payee, amount_cents=amount_cents,
-                                due_on=due_on, reference=reference, message=message,
-                                today=date.today()))
+        added = bills.add_bill(session, actor, client, payee=payee, amount_cents=amount_cents,
+                               due_on=due_on, reference=reference, message=message,
+                               today=date.today(), notes=notes)
+    app.notes(notes)
+    app.emit(added)
 
 
 @bill_group.command("list")
