@@ -155,13 +155,15 @@ def order(session: Session, bank_account_id: int, client_no: int, amount_cents: 
           creditor_name: str = "Vaasan Asunnot Oy", status: str = "exported") -> int:
     """An exported payment order as the daily batch leaves it (see the module docstring)."""
     batch = PaymentBatch(key=f"batch-{key}", run_on=execution_on, execution_on=execution_on,
-                         bank_account_id=bank_account_id, status="exported", created_by="hannu")
+                         bank_account_id=bank_account_id, status="draft", created_by="hannu")
     session.add(batch)
     session.flush()
     placed = PaymentOrder(key=key, end_to_end_id=e2e, batch_id=batch.id, client_id=client_no,
                           kind="rent", creditor_name=creditor_name, creditor_iban=creditor_iban,
                           amount_cents=amount_cents, execution_on=execution_on, status=status)
     session.add(placed)
+    session.flush()
+    batch.status = "exported"    # orders join only a draft batch (a database guard)
     session.flush()
     ledger.post(session, key, [(session.get(Client, client_no).ledger_code, amount_cents),
                                ("outgoing", -amount_cents)], execution_on)

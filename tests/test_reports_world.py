@@ -129,9 +129,12 @@ class Money:
         """An order executing on ``on``; approved ones have debited the client that day."""
         client = self.session.get(Client, client_no)
         key = key or f"order:{kind}:{client_no}:{on.isoformat()}"
+        batch = self.batch(on)
+        batch.status = "draft"       # orders join only a draft batch (a database guard)
+        self.session.flush()
         order = PaymentOrder(
             key=key, end_to_end_id="E2E-" + hashlib.sha1(key.encode()).hexdigest()[:20],
-            batch_id=self.batch(on).id,
+            batch_id=batch.id,
             client_id=client_no, obligation_id=obligation.id if obligation else None, kind=kind,
             payee_id=payee_id, creditor_name=client.name if kind == "instalment" else creditor,
             creditor_iban="FI2112345600000785", amount_cents=amount_cents, execution_on=on,
@@ -141,6 +144,8 @@ class Money:
             obligation.paid_cents += amount_cents
             if obligation.paid_cents >= obligation.amount_cents:
                 obligation.status = "settled"
+        self.session.flush()
+        batch.status = "exported"
         self.session.flush()
         if status in ("approved", "exported", "cleared", "returned"):
             self.post(key, [(client.ledger_code, amount_cents), ("outgoing", -amount_cents)], on,

@@ -26,6 +26,17 @@ plain ``1234.56 EUR``, in ``amount_cents`` integer cents):
   ``uncleared_after_banking_days`` banking days after its execution day (see ``flagcheck``).
 - ``suspense_old``: no statement line left in ``suspense`` for more than
   ``suspense_flag_after_days`` days.
+- ``order_not_debited`` / ``order_debit_mismatch`` / ``order_batch_state`` /
+  ``batch_changed_after_approval`` (``check_payment_orders``): every order that approval
+  debited (approved, exported, cleared, returned) has exactly one client debit of its amount:
+  the ledger transaction whose key is the order key, with the legs ``client:<no>`` +amount and
+  ``outgoing`` −amount, not reversed (else *not debited*, or *mismatch* when the legs differ);
+  a draft order has no such transaction, and a cancelled one has none or has it reversed (else
+  *mismatch*); a batch past its draft holds no draft order (it would be paid undebited), a
+  draft batch no debited order, a cancelled batch nothing but cancelled orders
+  (*batch state*); and every approved batch still gives the digest of the payments approval
+  covered (``batches.changes_after_approval``).
+  Subject: the order key (the batch key for the last); ``amount_cents``: the order (batch).
 - ``ledger_<check>`` / ``audit_chain``, ``audit_coverage``, ``audit_state``: ``ledger.verify()``
   and ``audit.verify()`` findings (the hash chain; ledger transactions no audited action
   posted; users, settings and batches changed behind the service's back).
@@ -296,6 +307,71 @@ def check_suspense(session: Session, as_of: date) -> list[Finding]:
     return findings
 
 
+def check_payment_orders(session: Session) -> list[Finding]:
+    from . import batches
+    from .models import Client, PaymentBatch, PaymentOrder
+
+    reversal = transactions.alias("reversal")
+    rows = session.execute(
+        select(PaymentOrder.id, PaymentOrder.key, PaymentOrder.status, PaymentOrder.amount_cents,
+               Client.ledger_code, PaymentBatch.key.label("batch_key"),
+               PaymentBatch.status.label("batch_status"), transactions.c.id.label("tx"),
+               reversal.c.id.label("reversed_by"))
+        .join(Client, Client.id == PaymentOrder.client_id)
+        .join(PaymentBatch, PaymentBatch.id == PaymentOrder.batch_id)
+        .outerjoin(transactions, transactions.c.key == PaymentOrder.key)
+        .outerjoin(reversal, reversal.c.reverses_id == transactions.c.id)
+        .order_by(PaymentOrder.id)).all()
+    legs: dict[int, dict[str, int]] = {}
+    for tx, code, amount in session.execute(
+            select(postings.c.transaction_id, accounts.c.code, func.sum(postings.c.amount_cents))
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .join(transactions, transactions.c.id == postings.c.transaction_id)
+            .join(PaymentOrder, PaymentOrder.key == transactions.c.key)
+            .group_by(postings.c.transaction_id, accounts.c.code)):
+        legs.setdefault(tx, {})[code] = int(amount)
+
+    findings = []
+    for row in rows:
+        def found(check: str, detail: str) -> None:
+            findings.append(Finding(check, row.key, f"{row.status} order in batch {row.batch_key}: "
+                                    f"{detail}", row.amount_cents))
+
+        expected = {row.ledger_code: row.amount_cents, "outgoing": -row.amount_cents}
+        if row.status in batches.DEBITED:
+            if row.tx is None:
+                found("order_not_debited", f"no ledger transaction {row.key} debits "
+                      f"{row.ledger_code}")
+            elif row.reversed_by is not None:
+                found("order_not_debited", "its client debit was reversed")
+            elif legs.get(row.tx, {}) != expected:
+                found("order_debit_mismatch", f"the debit's legs are {_legs(legs.get(row.tx, {}))}"
+                      f", not {_legs(expected)}")
+        elif row.tx is not None and row.reversed_by is None:
+            found("order_debit_mismatch", f"{row.ledger_code} was debited "
+                  f"({_legs(legs.get(row.tx, {}))}) for an order that is not approved")
+        if ((row.status == "draft" and row.batch_status != "draft")
+                or (row.status in batches.DEBITED and row.batch_status == "draft")
+                or (row.status != "cancelled" and row.batch_status == "cancelled")):
+            found("order_batch_state", f"the batch is {row.batch_status}")
+
+    for batch in session.execute(select(PaymentBatch).where(PaymentBatch.status == "approved")
+                                 .order_by(PaymentBatch.id)).scalars():
+        orders = session.execute(select(PaymentOrder).where(
+            PaymentOrder.batch_id == batch.id, PaymentOrder.status != "cancelled")).scalars().all()
+        problems = batches.changes_after_approval(batch, list(orders))
+        if problems:
+            findings.append(Finding("batch_changed_after_approval", batch.key, "; ".join(problems),
+                                    sum(o.amount_cents for o in orders)))
+    return findings
+
+
+def _legs(legs: dict[str, int]) -> str:
+    """``client:3 +520.00 EUR, outgoing -520.00 EUR`` (debits +, credits −)."""
+    return ", ".join(f"{code} {'+' if amount > 0 else ''}{eur(amount)}"
+                     for code, amount in sorted(legs.items())) or "none"
+
+
 def check_integrity(session: Session) -> list[Finding]:
     found = [Finding(f"ledger_{f.check}", f.subject, f.detail) for f in ledger.verify(session)]
     found += [Finding(f.check, f.subject, f.detail) for f in audit.verify(session)]
@@ -321,6 +397,7 @@ def _check(session: Session, as_of: date, calendar: BankingCalendar, today: date
         *check_clients_not_negative(balances),
         *check_uncleared(session, as_of, calendar),
         *check_suspense(session, as_of),
+        *check_payment_orders(session),
         *check_integrity(session),
     ]
     bank_accounts = session.execute(select(func.count()).select_from(BankAccount)).scalar_one()
