@@ -147,8 +147,9 @@ def _refuse_unaudited(session: Session) -> None:
     unclaimed = ledger.created.pending(session)
     if unclaimed:
         keys = ", ".join(key for _, key in unclaimed[:3]) + (" …" if len(unclaimed) > 3 else "")
-        raise UnauditedPosting(f"{len(unclaimed)} ledger transactions ({keys}) were posted "
-                               "without an audit entry; nothing was written")
+        what = ("1 ledger transaction ({}) was" if len(unclaimed) == 1
+                else f"{len(unclaimed)} ledger transactions ({{}}) were").format(keys)
+        raise UnauditedPosting(f"{what} posted without an audit entry; nothing was written")
 
 
 # --- the head --------------------------------------------------------------------------------
@@ -422,8 +423,8 @@ def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
     findings = walk.findings
     states = walk.states
 
-    def compare(kind: str, name: str, subject: str, row: dict | None, fields: Iterable[str],
-                required: bool = True) -> None:
+    def compare(kind: str, name: str, subject: str, row: dict | None, fields: Iterable[str]
+                ) -> None:
         trail = states.get((kind, name))
         if row is None:
             if trail is not None:
@@ -432,10 +433,9 @@ def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
                     "(deleted behind the service's back)")))
             return
         if trail is None:
-            if required:
-                findings.append(AuditFinding("audit_state", subject, (
-                    f"{_describe(row, fields)}: no audit entry made this row (written behind "
-                    "the service's back)")))
+            findings.append(AuditFinding("audit_state", subject, (
+                f"{_describe(row, fields)}: no audit entry made this row (written behind "
+                "the service's back)")))
             return
         differ = [f for f in fields if f in trail and trail[f] != row[f]]
         if differ:
@@ -450,12 +450,12 @@ def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
               for key, value in session.execute(select(Setting.key, Setting.value))}
     for key in sorted(stored.keys() | {n for k, n in states if k == "setting"}):
         compare("setting", key, f"setting:{key}", stored.get(key), ("value",))
-    batch_columns = [getattr(PaymentBatch, f) for f in BATCH_FIELDS if hasattr(PaymentBatch, f)]
+    batch_columns = [getattr(PaymentBatch, f) for f in BATCH_FIELDS]
     batches = {row.key: dict(row._mapping) for row in session.execute(
         select(PaymentBatch.key, *batch_columns).order_by(PaymentBatch.id))}
     fields = [c.key for c in batch_columns]
     for key in [*batches, *sorted({n for k, n in states if k == "batch"} - batches.keys())]:
-        compare("batch", key, key, batches.get(key), fields, required=False)
+        compare("batch", key, key, batches.get(key), fields)
     return len(users), len(stored), len(batches)
 
 
