@@ -540,3 +540,160 @@ def _old_history(connection) -> None:
         prev = digest
     if connection.dialect.name == "postgresql":     # the ids were given: move the sequence on
         connection.execute(text("SELECT setval(pg_get_serial_sequence('audit_log', 'id'), 5)"))
+
+
+# --- PostgreSQL: the README's deployment, with exactly its grants ------------------------------
+
+
+def readme_grants() -> str:
+    """The README's grant block (from its ``-- grants:`` line to the end of the block)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    start = readme.index("-- grants: run as valitystili_owner")
+    return readme[start:readme.index("```", start)]
+
+
+class Deployment:
+    """A schema owned by an owner login, people's logins in the app and admin group roles, with
+    the README's grants; names made unique so that tests never share roles."""
+
+    def __init__(self, admin_engine, tmp_path):
+        import uuid
+
+        from click.testing import CliRunner
+
+        from conftest import pg_schema_url
+
+        tag = uuid.uuid4().hex[:8]
+        self.admin_engine = admin_engine
+        self.schema = f"g_{tag}"
+        self.roles = {name: f"vt{tag}_{name}" for name in ("owner", "app", "admin")}
+        self.logins = {name: f"vt{tag}_{name}" for name in
+                       ("aino", "sanna", "hannu", "hilla", "fiona", "aune")}
+        self.url = lambda login: pg_schema_url(self.schema, login)
+        self.runner = CliRunner()
+        self.tmp_path = tmp_path
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'CREATE ROLE "{self.roles["owner"]}" LOGIN'))
+            connection.execute(text(f'CREATE ROLE "{self.roles["app"]}" NOLOGIN'))
+            connection.execute(text(f'CREATE ROLE "{self.roles["admin"]}" NOLOGIN '
+                                    f'IN ROLE "{self.roles["app"]}"'))
+            connection.execute(text(f'CREATE SCHEMA "{self.schema}" '
+                                    f'AUTHORIZATION "{self.roles["owner"]}"'))
+            for person, login in self.logins.items():
+                group = self.roles["admin" if person == "aino" else "app"]
+                connection.execute(text(f'CREATE ROLE "{login}" LOGIN IN ROLE "{group}"'))
+
+    def grants_sql(self) -> str:
+        sql = readme_grants()
+        for name, role in self.roles.items():
+            sql = sql.replace(f"valitystili_{name}", role)
+        return re.sub(r"\bvalitystili\b(?!_)", self.schema, sql)
+
+    def apply_grants(self) -> None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.url(self.roles["owner"]))
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(self.grants_sql())
+        finally:
+            engine.dispose()
+
+    def __call__(self, *args: str, login: str):
+        from valitystili.cli import cli as command
+
+        user = self.roles["owner"] if login == "owner" else self.logins[login]
+        return self.runner.invoke(command, list(args), catch_exceptions=False,
+                                  env={"VALITYSTILI_DB": self.url(user), "VALITYSTILI_USER": ""})
+
+    def ok(self, *args: str, login: str) -> str:
+        result = self(*args, login=login)
+        assert result.exit_code == 0, (args, login, result.stderr, result.stdout)
+        return result.stdout
+
+    def sql_as(self, login: str, statement: str) -> str:
+        """Run one statement as a person's login; the database's refusal, or "done"."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import ProgrammingError
+
+        engine = create_engine(self.url(self.logins[login]))
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(statement))
+            return "done"
+        except ProgrammingError as error:
+            return str(error.orig).splitlines()[0]
+        finally:
+            engine.dispose()
+
+    def drop(self) -> None:
+        with self.admin_engine.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            for role in [*self.logins.values(), self.roles["admin"], self.roles["app"],
+                         self.roles["owner"]]:
+                connection.execute(text(f'DROP OWNED BY "{role}"'))
+                connection.execute(text(f'DROP ROLE "{role}"'))
+
+
+@pytest.fixture
+def deployment(pg_admin_engine, tmp_path):
+    deployed = Deployment(pg_admin_engine, tmp_path)
+    try:
+        yield deployed
+    finally:
+        deployed.drop()
+
+
+def test_with_the_readme_grants_handlers_pay_but_cannot_change_roles(deployment, tmp_path):
+    from test_importing_helpers import Tx, camt053, ntry, write
+
+    d = deployment
+    d.ok("db", "init", login="owner")
+    d.apply_grants()
+    d.ok("user", "add", d.logins["aino"], "--role", "admin", login="owner")
+    for person, role in (("sanna", "social_worker"), ("hannu", "handler"), ("hilla", "handler"),
+                         ("fiona", "finance"), ("aune", "auditor")):
+        d.ok("user", "add", d.logins[person], "--role", role, login="aino")
+    d.ok("bank", "add", "--iban", "FI7433010001222090", "--name", "Välitystili", login="aino")
+    d.ok("settings", "set", "debtor_name", "Vaasan kaupunki", login="aino")
+    d.ok("payee", "add", "--name", "Vaasan Asunnot Oy", "--iban", "FI2112345600000785",
+         "--kind", "landlord", login="hannu")
+    d.ok("payee", "add", "--name", "Vaasan Sähkö Oy", "--iban", "FI4950009420028730",
+         "--kind", "utility", login="hannu")
+    review = date(max(date.today().year + 1, 2027), 2, 1)
+    d.ok("client", "open", "--hetu", HETU, "--name", "Maija Meikäläinen",
+         "--iban", "FI5542345670000081", "--criterion", "evictions", "--worker",
+         d.logins["sanna"], "--start", "1.11.2026", "--review", review.isoformat(),
+         "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord",
+         login="sanna")
+    plan_file = tmp_path / "plan.toml"
+    plan_file.write_text(WORKED_EXAMPLE.replace("2027-02-01", review.isoformat()), "utf-8")
+    d.ok("plan", "set", "1", "--file", str(plan_file), "--effective", "1.11.2026", login="sanna")
+    d.ok("plan", "approve", "1", login="hannu")
+    statement = camt053(ntry("560.00", "A-1", Tx(reference="100000010", payer="KELA")),
+                        ntry("380.00", "A-2", Tx(reference="100000010", payer="KELA")),
+                        statement_id="S-0211", opening_cents=0, closing_cents=94000,
+                        on="2026-11-02")
+    d.ok("import", str(write(tmp_path, "0211.xml", statement)), login="fiona")
+    d.ok("batch", "run", "--date", "2.11.2026", login="hannu")
+    d.ok("batch", "approve", "1", login="hilla")
+    d.ok("batch", "export", "1", "--out", str(tmp_path / "pain.xml"), login="fiona")
+    d.ok("reconcile", "--as-of", "2.11.2026", login="fiona")
+    assert d("audit", "verify", login="aune").exit_code == 0
+
+    table = lambda name: f'permission denied for table {name}'  # noqa: E731
+    assert d.sql_as("hannu", "UPDATE users SET role = 'admin' WHERE name = current_user") == (
+        table("users"))
+    assert d.sql_as("hannu", "UPDATE payment_batches SET created_by = 'someone'") == (
+        table("payment_batches"))
+    assert d.sql_as("hannu", "UPDATE payment_orders SET creditor_iban = 'FI2112345600000785'") \
+        == table("payment_orders")
+    assert d.sql_as("hannu", "UPDATE settings SET value = 'false'") == table("settings")
+    assert d.sql_as("aino", "DELETE FROM audit_log") == table("audit_log")
+    assert d.sql_as("fiona", "DELETE FROM ledger_transactions") == table("ledger_transactions")
+    assert d.sql_as("hannu", "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only") == (
+        "must be owner of table audit_log")
+    # What the grants allow is what the service does: the trail is clean.
+    assert d("audit", "verify", login="aune").exit_code == 0
