@@ -3,6 +3,12 @@
 Every command that prints data hands this module a list of dicts with stable keys. JSON output
 is a list of objects (or one object) with those keys; money is integer cents in ``*_cents``
 keys, dates ISO 8601. Tables and CSV show money in euros; tables Finnish-style.
+
+CSV cells that hold text (names, messages, payers — anything that came from a person or a bank)
+and start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'``, so a
+spreadsheet shows them as text instead of running them as a formula (OWASP, CSV injection).
+Numbers, money, dates and flags are never changed, and neither is text that is a plain number
+(``-12.50``). JSON and tables are verbatim.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +24,9 @@ from typing import Any
 from tabulate import tabulate
 
 FORMATS = ("table", "csv", "json")
+#: What a spreadsheet reads as the start of a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
 
 
 def _euros(cents: int, finnish: bool) -> str:
@@ -43,6 +53,24 @@ def _cell(key: str, value: Any, finnish: bool) -> Any:
     return value
 
 
+def _csv_cell(key: str, value: Any) -> Any:
+    """A CSV cell; text that a spreadsheet would run as a formula is neutralised."""
+    cell = _cell(key, value, finnish=False)
+    is_text = isinstance(value, (str, list, tuple, Mapping))
+    if (is_text and isinstance(cell, str) and cell.startswith(FORMULA_START)
+            and not _PLAIN_NUMBER.fullmatch(cell)):
+        return "'" + cell
+    return cell
+
+
+def _csv_line(cells: list) -> str:
+    # Written with CRLF so that the csv module quotes a cell holding a lone CR too; the line
+    # itself then ends in LF like all our output.
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2]
+
+
 def _header(key: str) -> str:
     return key.removesuffix("_cents").replace("_", " ") + (" €" if key.endswith("_cents") else "")
 
@@ -61,12 +89,9 @@ def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str) -> s
         return "" if fmt == "csv" else "(none)"
     keys = list(rows[0].keys())
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(keys)
-        for row in rows:
-            writer.writerow([_cell(k, row.get(k), finnish=False) for k in keys])
-        return buffer.getvalue().rstrip("\n")
+        lines = [_csv_line(keys)]
+        lines.extend(_csv_line([_csv_cell(k, row.get(k)) for k in keys]) for row in rows)
+        return "\n".join(lines)
     if isinstance(data, Mapping):
         return tabulate([[_header(k), _cell(k, data[k], True)] for k in keys], tablefmt="plain")
     return tabulate(
