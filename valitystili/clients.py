@@ -29,7 +29,9 @@ Rules of this module:
   needs ``client.hetu`` and is audited as ``client.view_hetu``. The audit trail never holds a
   code in clear.
 - Every change is audited with old and new values; every view of a client's data (show, list,
-  access log) is audited in the same transaction.
+  access log) is audited in the same transaction. Opening refused because the identity code
+  already belongs to a client (:class:`HetuTaken`) names that client: the caller records it as
+  a view (:func:`record_hetu_taken`) in a unit of its own, since the opening's is rolled back.
 - A client is closed only when the ledger balance is zero, or with ``final_payout``, which
   leaves the remaining money for the next batch to pay to the client's own account.
 """
@@ -46,7 +48,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 
-from . import audit
+from . import access, audit
 from .auth import Actor
 from .dates import format_fi_date
 from .errors import Conflict, NotFound, ValidationError
@@ -156,6 +158,26 @@ def resolve_client(session: Session, text: str | int, *, for_update: bool = Fals
 # --- opening ------------------------------------------------------------------------------------
 
 
+class HetuTaken(Conflict):
+    """The identity code already belongs to a client; the answer names that client, so it is a
+    view of the client's data (:func:`record_hetu_taken`)."""
+
+    def __init__(self, message: str, client_id: int, masked_hetu: str):
+        super().__init__(message)
+        self.client_id = client_id
+        self.masked_hetu = masked_hetu
+
+
+def record_hetu_taken(session: Session, actor: Actor, taken: HetuTaken) -> None:
+    """Log the answer "henkilötunnus … already belongs to client N" as a view of client N.
+
+    The opening's own unit of work is rolled back with the error, so the caller records this in
+    a unit of its own before the error reaches the user.
+    """
+    access.record_view(session, actor, "client.open.duplicate", [taken.client_id],
+                       subject=f"client:{taken.client_id}", detail={"hetu": taken.masked_hetu})
+
+
 def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: str,
                 criterion: str, worker: str, start_on: date | None = None,
                 until_on: date | None = None, review_on: date | None = None,
@@ -197,8 +219,8 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
         select(Client.id, Client.status).where(Client.hetu == hetu)
     ).first()
     if existing is not None:
-        raise Conflict(f"henkilötunnus {masked} already belongs to client {existing.id} "
-                       f"({existing.status})")
+        raise HetuTaken(f"henkilötunnus {masked} already belongs to client {existing.id} "
+                        f"({existing.status})", existing.id, masked)
 
     # The reference is made from the id, which exists only after the insert: write unique
     # placeholders first, then the real values, all in this one transaction.
@@ -420,13 +442,18 @@ def close_client(session: Session, actor: Actor, client: str | int, *, closed_on
 
 def access_log(session: Session, actor: Actor, client: str | int | None = None,
                limit: int | None = None) -> list[dict]:
-    """The audit trail, or one client's access history (Client Data Act 703/2023 §§ on logs).
+    """The audit trail, or one client's access history (Client Data Act 703/2023 §§ on logs):
+    the entries about the client and the views that showed the client among others
+    (``access.history``).
 
     Reading it is itself a view of the client's data and is recorded after the rows are read.
     """
     actor.require("audit.read")
     client_id = resolve_client(session, client).id if client is not None else None
-    rows = audit.log(session, client_id, limit)
+    if client_id is None:
+        rows = audit.log(session, None, limit)
+    else:
+        rows = access.history(session, client_id, limit)
     audit.record(session, actor.name, "audit.view", client_id=client_id,
                  subject=f"client:{client_id}" if client_id is not None else "audit_log",
                  detail={"entries": len(rows)})

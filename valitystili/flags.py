@@ -1,6 +1,8 @@
 """Flags: conditions a person should look at. They open, can be acknowledged with a comment,
 and resolve themselves when the condition clears.
 
+Listing flags is a view of the clients they concern and is recorded (``access.record_view``).
+
 A flag is identified by (kind, subject) — e.g. ("arrears", "rent:12:2026-11") — so raising the
 same condition again refreshes ``last_seen`` instead of adding a row. A resolved flag that
 comes back is reopened (its acknowledgement is cleared: the situation is new).
@@ -14,6 +16,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import access
 from .auth import Actor
 from .errors import NotFound, ValidationError
 from .models import Flag
@@ -72,6 +75,12 @@ def resolve_flags(session: Session, kind: str, on: date, *, keep: Iterable[str] 
 
 def list_flags(session: Session, actor: Actor, *, kind: str | None = None,
                client_id: int | None = None, include_resolved: bool = False) -> list[dict]:
+    """The flags (open ones unless ``include_resolved``), oldest first.
+
+    The listing is a view of the clients whose flags it shows (and of ``client_id``, whose
+    flags were asked for even when there are none): one ``flags.view`` entry
+    (``access.record_view``).
+    """
     actor.require("flags.read")
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"unknown flag kind {kind!r}; known: {', '.join(KINDS)}")
@@ -82,7 +91,15 @@ def list_flags(session: Session, actor: Actor, *, kind: str | None = None,
         query = query.where(Flag.kind == kind)
     if client_id is not None:
         query = query.where(Flag.client_id == client_id)
-    return [flag_row(f) for f in session.execute(query).scalars()]
+    rows = [flag_row(f) for f in session.execute(query).scalars()]
+    shown = {row["client"] for row in rows if row["client"] is not None}
+    if client_id is not None:
+        shown.add(client_id)
+    access.record_view(session, actor, "flags.view", shown,
+                       subject="flags" if client_id is None else f"client:{client_id}",
+                       detail={"kind": kind, "resolved_included": include_resolved,
+                               "flags": len(rows)})
+    return rows
 
 
 def flag_row(flag: Flag) -> dict:

@@ -445,6 +445,17 @@ class AuditHead(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
 
 
+class AuditClientView(Base):
+    """Append-only: the clients one audit entry's view showed, one row per client
+    (``access.record_view``), so that a view of thousands of clients is one chained entry and
+    each client's access history still finds it."""
+
+    __tablename__ = "audit_client_views"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_hash: Mapped[str] = mapped_column(String(64), primary_key=True)   # audit_log.hash
+
+
 class Setting(Base):
     """Deployment settings that are data, not code (debtor name, four-eyes, thresholds)."""
 

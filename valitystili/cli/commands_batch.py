@@ -180,6 +180,8 @@ def batch_cancel(app: App, batch: str, reason: str) -> None:
 def flags_group(ctx: click.Context, kind: str | None, client: str | None, include_resolved: bool) -> None:
     """List open flags (arrears, insufficient funds, unmatched income, …).
 
+    The listing is recorded in the access log of each client whose flags it shows.
+
     \b
     Example:
       valitystili flags --kind arrears
@@ -188,7 +190,7 @@ def flags_group(ctx: click.Context, kind: str | None, client: str | None, includ
     if ctx.invoked_subcommand is not None:
         return
     app: App = ctx.obj
-    with app.unit(read_only=True) as (session, actor):
+    with app.unit() as (session, actor):     # the view is recorded
         client_id = None
         if client is not None:
             from ..clients import resolve_client

@@ -184,12 +184,18 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worke
                                              err=True)
     start_on, until_on, review_on = _date(start), _date(until), _date(review)
     notes: list[str] = []
-    with app.unit() as (session, actor):
-        result = clients.open_client(
-            session, actor, hetu=hetu, name=name, iban=iban, criterion=criterion,
-            worker=worker, start_on=start_on, until_on=until_on, review_on=review_on,
-            language=language, exclusions=answers, despite=despite, today=date.today(),
-            notes=notes)
+    try:
+        with app.unit() as (session, actor):
+            result = clients.open_client(
+                session, actor, hetu=hetu, name=name, iban=iban, criterion=criterion,
+                worker=worker, start_on=start_on, until_on=until_on, review_on=review_on,
+                language=language, exclusions=answers, despite=despite, today=date.today(),
+                notes=notes)
+    except clients.HetuTaken as taken:
+        # The answer names a client: logged as a view, in a unit that is not rolled back.
+        with app.unit() as (session, actor):
+            clients.record_hetu_taken(session, actor, taken)
+        raise
     for warning in result.pop("warnings"):
         _warn(warning)
     app.notes(notes)

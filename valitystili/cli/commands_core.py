@@ -117,13 +117,21 @@ def ledger_verify(app: App) -> None:
 def ledger_balances(app: App, as_of: str | None, prefix: str | None) -> None:
     """Balances of ledger accounts (natural sign), today or as of a date.
 
+    A listing that shows clients' accounts is recorded in each of those clients' access log.
+
     \b
     Example:
       valitystili ledger balances --prefix client: --as-of 30.11.2026
     """
+    from .. import access
     from ..dates import parse_date
 
-    with app.unit(read_only=True) as (session, actor):
+    day = parse_date(as_of) if as_of else None
+    with app.unit() as (session, actor):     # a view of clients' balances is recorded
         actor.require("ledger.verify")
-        rows = ledger.balances(session, parse_date(as_of) if as_of else None, prefix)
+        rows = ledger.balances(session, day, prefix)
+        access.record_view(session, actor, "ledger.balances.view",
+                           access.clients_of_accounts(session, [r.code for r in rows]),
+                           subject="ledger balances",
+                           detail={"as_of": day, "prefix": prefix, "accounts": len(rows)})
     app.emit([{"account": r.code, "kind": r.kind, "balance_cents": r.balance_cents} for r in rows])
