@@ -5,11 +5,15 @@
 - The schema comes only from the Alembic migrations in ``valitystili/migrations``
   (``db init`` / ``db upgrade``). A fresh SQLite file is initialised on first use; a PostgreSQL
   database is initialised explicitly by its administrator.
+- A SQLite file holds identity codes in clear: it is private to its owner. A folder made for it
+  is 0700; the CLI creates files 0600 (its umask) and takes group and world access away from an
+  existing database file and its -wal/-shm files when it opens them (:func:`make_private`).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +30,8 @@ import ledger
 from .errors import CannotRun
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+PRIVATE_FOLDER_MODE = 0o700
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
 def default_path() -> Path:
@@ -41,11 +47,28 @@ def resolve_url(value: str | None) -> str:
         value = str(default_path())
     if "://" not in value:
         path = Path(value).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True)
         return f"sqlite:///{path}"
     if value.startswith("postgresql://") or value.startswith("postgres://"):
         value = "postgresql+psycopg://" + value.split("://", 1)[1]
     return value
+
+
+def make_private(url: str) -> None:
+    """Take group and world access away from a SQLite database file and its companions."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database \
+            or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    for suffix in SQLITE_COMPANIONS:
+        path = Path(parsed.database + suffix)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077 and path.is_file():
+                path.chmod(mode & 0o700)
+        except OSError:  # missing, or someone else's file: nothing we may change
+            continue
 
 
 def make_engine(url: str) -> Engine:

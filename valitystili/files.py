@@ -23,6 +23,7 @@ from pathlib import Path
 from .errors import ValidationError
 
 FILE_MODE = 0o600
+TEMPORARY_ATTEMPTS = 3
 _FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
           | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
@@ -90,8 +91,7 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
             raise ValidationError(f"{out} exists and is not a file")
         if not force:
             raise ValidationError(f"{out} already exists (use --force to replace it)")
-    temporary = folder / f".{out.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(temporary, _FLAGS, FILE_MODE)
+    fd, temporary = _create_temporary(folder, out.name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -103,11 +103,16 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
     return StagedFile(out, temporary, force=force)
 
 
-def write_private(out: Path, data: bytes, *, force: bool = False) -> Path:
-    """Stage and publish at once, for files that follow no database commit (letters, exports)."""
-    with stage(out, data, force=force) as staged:
-        staged.publish()
-    return staged.path
+def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
+    """A new file under a random name; a name already taken (even by a symlink) is never opened."""
+    for _ in range(TEMPORARY_ATTEMPTS):
+        temporary = folder / f".{name}.{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(temporary, _FLAGS, FILE_MODE), temporary
+        except FileExistsError:
+            continue
+    raise ValidationError(f"could not create a temporary file in {folder}: every name tried "
+                          "was taken")
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -3,6 +3,7 @@
 Exit status: 0 ok; 1 the command ran and found problems; 2 usage or invalid input; 3 could not
 run. Every error becomes one line on stderr here, in ``ValitystiliCLI.main`` — the one
 translation point — and the unit of work it interrupted is rolled back, so nothing is written.
+The CLI runs with umask 077: what it creates is private to the user running it (DESIGN §10).
 """
 
 from __future__ import annotations
@@ -39,8 +40,19 @@ def _one_line(error: BaseException) -> str:
     return re.sub(r"[ \t\r\n\f\v]+", " ", text)
 
 
+#: Files and folders the CLI creates (database, WAL, payment files, letters) are its user's only.
+PRIVATE_UMASK = 0o077
+
+
 class ValitystiliCLI(click.Group):
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, *args, **kwargs):
+        previous = os.umask(PRIVATE_UMASK)
+        try:
+            self._main(*args, **kwargs)
+        finally:
+            os.umask(previous)   # for callers in the same process (tests, scripts)
+
+    def _main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             code = super().main(
                 args, prog_name or "valitystili", complete_var, standalone_mode=False, **extra

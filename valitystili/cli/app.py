@@ -32,6 +32,7 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
+        db.make_private(self.url)
         return db.make_engine(self.url)
 
     @cached_property

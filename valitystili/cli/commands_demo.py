@@ -20,7 +20,8 @@ from .app import App, pass_app, stderr_is_terminal
               help="First month (YYYY-MM).")
 @click.option("--out", "out_dir", default="valitystili-demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the demo's database, statements and payment files (replaced).")
+              help="Folder for the demo's database, statements and payment files: new, "
+              "empty, or made by an earlier demo (then replaced).")
 @click.option("--seed", default=2026, show_default=True, help="Seed for the fictional data.")
 @pass_app
 def demo(app: App, clients: int, months: int, start_month: str, out_dir: Path, seed: int) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import click
 
-from .. import letters, reconcile, reports
+from .. import files, letters, reconcile, reports
 from ..dates import parse_date, parse_month
 from ..flags import KINDS
 from ..models import LANGUAGES
@@ -120,10 +119,12 @@ def report_batches(app: App, as_of: str | None, since: str | None) -> None:
 @click.option("--language", type=click.Choice(LANGUAGES), default=None,
               help="fi, sv or en (default the client's language).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a print-ready HTML page (FILE.html) instead of printing text.")
+              help="Write a print-ready HTML page (FILE.html, readable by you only) instead of "
+              "printing text; an existing FILE is refused.")
+@click.option("--force", is_flag=True, help="Replace an existing --out FILE.")
 @pass_app
 def report_statement(app: App, client: str, month: str, language: str | None,
-                     out: Path | None) -> None:
+                     out: Path | None, force: bool) -> None:
     """The client's monthly letter: money in, rent and bills paid, instalments, balance, what
     comes next and any unpaid bills.
 
@@ -134,13 +135,21 @@ def report_statement(app: App, client: str, month: str, language: str | None,
     """
     year, month_number = parse_month(month)
     output = "html" if out is not None else app.format
-    with app.unit() as (session, actor):
-        letter = letters.client_statement(session, actor, client, year, month_number, language,
-                                          output=output)
+    staged = None
+    try:
+        with app.unit() as (session, actor):
+            letter = letters.client_statement(session, actor, client, year, month_number,
+                                              language, output=output)
+            if out is not None:
+                # Staged inside the unit: a refused target leaves no trace of the view either.
+                staged = files.stage(out, letters.render_html(letter).encode("utf-8"),
+                                     force=force)
+        if staged is not None:
+            staged.publish()
+    finally:
+        if staged is not None:
+            staged.discard()
     if out is not None:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(letters.render_html(letter), encoding="utf-8")
-        os.replace(tmp, out)
         app.info(f"wrote {out}")
     elif app.format == "json":
         app.emit(letter.as_dict())

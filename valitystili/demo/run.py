@@ -27,6 +27,7 @@ import ledger
 from .. import batches, db, users
 from ..auth import Actor
 from ..calendar import CALENDAR
+from ..errors import ValidationError
 from ..expected import income_arrivals
 from ..models import Client, Flag, PaymentOrder
 from .bank import Credit, SimulatedBank
@@ -44,6 +45,8 @@ CLOSED_ACCOUNT_EVERY = 97      # every 97th client's own account is closed: a re
 # Kela's messages carry its decision number; the demo's handler knows whose decision it is, as a
 # handler does from the client's papers. The tool itself never relies on it.
 DECISION_BASE = 4_000_000
+#: Written into every folder the demo makes; only such a folder is ever cleared by the demo.
+MARKER = ".valitystili-demo"
 
 
 @dataclass
@@ -62,10 +65,9 @@ class Totals:
 def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date = date(2026, 11, 1),
              seed: int = 2026, progress=None) -> dict:
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
+    _fresh_folder(out_dir)
     for sub in ("statements", "payments", "letters"):
-        (out_dir / sub).mkdir(parents=True)
+        (out_dir / sub).mkdir(mode=0o700)
     engine = db.make_engine(f"sqlite:///{out_dir / 'demo.db'}")
     db.upgrade(engine)
     factory = db.session_factory(engine)
@@ -203,6 +205,24 @@ def _reconcile(factory, day: date) -> dict:
         result = reconcile.reconcile(session, FINANCE, as_of=day, today=day)
     return {"clean": result.clean, "findings": [f.row() for f in result.findings],
             "summary": result.summary()}
+
+
+def _fresh_folder(out_dir: Path) -> None:
+    """An empty folder for the demo: a new one, an empty one, or one an earlier demo made.
+
+    A folder holding anything else is refused and left as it is: ``--out`` pointed at the
+    wrong place must never delete someone's files.
+    """
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise ValidationError(f"{out_dir} is not a folder the demo can use")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / MARKER).is_file():
+            raise ValidationError(f"{out_dir} is not empty and was not made by the demo; "
+                                  "give a new or empty folder with --out")
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (out_dir / MARKER).write_text("Made by `valitystili demo`; the next demo run replaces "
+                                  "this folder.\n", encoding="utf-8")
 
 
 def _summary(factory, totals: Totals, reconciled: list[dict], persons, out_dir: Path,
