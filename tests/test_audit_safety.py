@@ -697,3 +697,63 @@ def test_with_the_readme_grants_handlers_pay_but_cannot_change_roles(deployment,
         "must be owner of table audit_log")
     # What the grants allow is what the service does: the trail is clean.
     assert d("audit", "verify", login="aune").exit_code == 0
+
+
+# --- many writers at once: one chain ---------------------------------------------------------
+
+
+WRITERS = 8
+ROUNDS = 3
+
+
+def test_writers_at_once_never_fork_or_gap_the_chain(cli, backend):
+    """Eight processes each append an entry at the same moment, three times over (on PostgreSQL
+    they are held at the append lock until all wait there); the chain stays one line."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    cli_world(cli)
+    cli.ok("client", "open", "--hetu", HETU, "--name", "Maija", "--iban", "FI5542345670000081",
+           "--criterion", "evictions", "--worker", "sanna", "--start", "1.11.2026",
+           "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord",
+           user="sanna")
+    before = len(cli.json("audit", "log", user="aune")) + 1
+    tag = f"w{uuid.uuid4().hex[:8]}"
+    readers = ("hannu", "hilla", "fiona", "aune")
+
+    def start(user: str) -> subprocess.Popen:
+        url = backend.url_for(user)
+        if backend.name == "postgresql":
+            url += f"&application_name={tag}"
+        env = {**os.environ, "VALITYSTILI_DB": url,
+               "VALITYSTILI_USER": user if backend.name == "sqlite" else ""}
+        return subprocess.Popen([sys.executable, "-c", "from valitystili.cli import main; main()",
+                                 "client", "show", "1"], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    for _ in range(ROUNDS):
+        if backend.name == "postgresql":
+            with backend.admin_engine.connect() as gate:
+                gate.execute(text("SELECT pg_advisory_lock(:k)"), {"k": audit.AUDIT_LOCK})
+                processes = [start(readers[i % len(readers)]) for i in range(WRITERS)]
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and gate.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
+                        "AND wait_event_type = 'Lock'"), {"tag": tag}).scalar_one() < WRITERS:
+                    time.sleep(0.05)
+                gate.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": audit.AUDIT_LOCK})
+        else:
+            processes = [start(readers[i % len(readers)]) for i in range(WRITERS)]
+        for process in processes:
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+    entries = cli.json("audit", "log", user="aune")
+    views = [e for e in entries[before - 1:] if e["action"] == "client.view"]
+    assert len(views) == WRITERS * ROUNDS
+    result = cli("audit", "verify", user="aune")
+    assert (result.exit_code, result.stdout) == (0, "(none)\n"), result.stderr
+    # The views, both readings of the log, and what came before: one entry per position.
+    assert HEAD.search(result.stderr).group(1) == str(before + WRITERS * ROUNDS + 1)
