@@ -36,11 +36,11 @@ Rules:
 - **Taking out.** ``remove_order`` and ``cancel_batch`` work on a draft or approved batch, never
   an exported one (the bank has the file). An approved order's debit is reversed
   (``ledger.reverse``, key ``cancel:<order key>``): the money is the client's again. The order
-  becomes ``cancelled`` and its obligation's ``paid_cents`` goes back down, so the obligation is
-  open again and the next run pays it under the next key (``order:<obligation>:<n>``). A removed
-  instalment is not paid again on its date: its money stays on the client's account and goes
-  with the following instalments. A closed client's final payout is ordered again by the next
-  run.
+  becomes ``cancelled`` and what it paid is open again: its obligation's ``paid_cents`` goes
+  back down, and the next run pays it under the next key (``order:<obligation key>:<n>``; a
+  removed instalment ``order:inst:<client>:<date>:<n>``, a final payout
+  ``order:final:<client>:<n>``). To stop a payment for good, change its cause (the plan, the
+  bill, the client's account) before the next run.
 - **The state in the audit trail.** Every entry that changes a batch (``batch.run``,
   ``batch.approve``, ``batch.export``, ``batch.remove``, ``batch.cancel``) has its batch key as
   subject and ``detail["state"]`` = the batch row right after the change: ``status``,
@@ -58,9 +58,10 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, event, func, select, text
 from sqlalchemy.orm import Session
@@ -75,7 +76,6 @@ from .dates import format_fi_date
 from .errors import Conflict, InsufficientFunds, NotFound, ValidationError
 from .expected import next_arrival
 from .flags import raise_flag, resolve_flags
-from .text import free_text
 from .models import (
     BankAccount,
     Client,
@@ -87,9 +87,12 @@ from .models import (
 )
 from .obligations import LOOKBACK_DAYS, approved_plans, ensure_obligations, in_force
 from .pain001 import CreditTransfer, Debtor, build_pain001, make_id
+from .text import free_text
 
 BATCH_LOCK = 72207003
 HORIZON_DAYS = 45
+#: Ids per ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits.
+IN_CHUNK = 5000
 #: How many changed orders an export refusal names (the flag and the audit entry list all).
 NAMED_CHANGES = 3
 
@@ -136,8 +139,9 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
         if dry_run:
             raise _DryRun
     except _DryRun:
+        # Obligations generated for the plan are rolled back; nothing else was written, so no
+        # batch number or order number is used up by looking.
         savepoint.rollback()
-        result.update(dry_run=True, batch=None, batch_key=None)
         shown = {row["client"] for row in result["order_rows"]}
         shown |= {notice["client_id"] for notice in result["notices"]}
         audit.record(session, actor.name, "batch.dry_run",
@@ -153,11 +157,52 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
     return result
 
 
+@dataclass
+class _Day:
+    """What one run reads and decides, before anything is stored."""
+
+    clients: dict[int, Any]
+    obligations: dict[int, Any]                 # open obligations by id
+    payees: dict[int, Any]
+    payments: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
+    finals: list = field(default_factory=list)  # (client, amount) of final payouts
+    final_orders: dict[int, int] = field(default_factory=dict)
+    removed_instalments: dict[tuple[int, date], int] = field(default_factory=dict)
+    obligations_created: int = 0
+
+
 def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execution_on: date,
          calendar: BankingCalendar, *, dry_run: bool) -> dict:
     # The day's open draft, locked before anything is read: an approval that got there first
     # has finished (the row is no longer a draft and a new batch is opened).
-    batch = _locked_draft(session, bank, execution_on)
+    batch = None if dry_run else _locked_draft(session, bank, execution_on)
+    day = _plan_day(session, execution_on, calendar)
+    if batch is None and not dry_run:
+        batch = _new_batch(session, actor, bank, run_on, execution_on)
+    orders, paid = _orders_of(day, batch.id if batch else None, execution_on, actor)
+    totals: dict[str, int] = defaultdict(int)
+    for order in orders:
+        totals[order["kind"]] += order["amount_cents"]
+    if not dry_run:
+        _store(session, day, orders, paid, run_on)
+        audit.record(session, actor.name, "batch.run", subject=batch.key,
+                     detail={"orders": len(orders), "total_cents": sum(totals.values()),
+                             "execution_on": execution_on.isoformat(),
+                             "state": batch_state(session, batch)})
+    return {
+        "batch": batch.id if batch else None, "batch_key": batch.key if batch else None,
+        "run_on": run_on, "execution_on": execution_on,
+        "orders": len(orders), "total_cents": sum(totals.values()),
+        "by_kind_cents": dict(sorted(totals.items())),
+        "obligations_created": day.obligations_created, "flags": len(day.notices),
+        "dry_run": dry_run, "order_rows": [_planned_row(o) for o in orders],
+        "notices": [asdict(n) for n in day.notices],
+    }
+
+
+def _plan_day(session: Session, execution_on: date, calendar: BankingCalendar) -> _Day:
+    """Read what the day's decisions need and decide each client's payments (DESIGN §6)."""
     horizon = execution_on + timedelta(days=HORIZON_DAYS)
     generated = ensure_obligations(session, execution_on - timedelta(days=LOOKBACK_DAYS), horizon,
                                    calendar=calendar)
@@ -181,41 +226,25 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
             Obligation.status == "open", Obligation.pay_by_on <= horizon)).all():
         obligations[obligation.client_id].append(obligation)
 
-    # Driven by the open obligations (a few per client), never by the orders of past years.
-    open_ids = [o.id for rows in obligations.values() for o in rows]
-    earlier_orders: dict[int, int] = {}
-    for chunk in range(0, len(open_ids), 5000):
-        earlier_orders.update(session.execute(
-            select(PaymentOrder.obligation_id, func.count())
-            .where(PaymentOrder.obligation_id.in_(open_ids[chunk:chunk + 5000]))
-            .group_by(PaymentOrder.obligation_id)).all())
-    final_orders = dict(session.execute(
-        select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
-        .group_by(PaymentOrder.client_id)).all())
-
-    paid_instalments: dict[int, set[date]] = defaultdict(set)
-    for client_id, day in session.execute(
-            select(PaymentOrder.client_id, PaymentOrder.instalment_on).where(
-                PaymentOrder.instalment_on.between(execution_on - timedelta(days=14),
-                                                   horizon))).all():
-        # Cancelled ones too: a removed instalment is not paid again (see the module rules).
-        paid_instalments[client_id].add(day)
-
+    earlier_orders = _earlier_orders(session, [o.id for rows in obligations.values() for o in rows])
+    paid_instalments, removed_instalments = _instalments_ordered(session, execution_on, horizon)
     plans = approved_plans(session, client_ids)
-    plan_ids = [in_force(v, execution_on).id for v in plans.values() if in_force(v, execution_on)]
-    incomes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for chunk in range(0, len(plan_ids), 5000):
-        for plan_id, kind, schedule in session.execute(
-                select(PlanIncome.plan_id, PlanIncome.kind, PlanIncome.schedule)
-                .where(PlanIncome.plan_id.in_(plan_ids[chunk:chunk + 5000]))).all():
-            incomes[plan_id].append((kind, schedule))
+    incomes = _incomes(session, [in_force(v, execution_on).id for v in plans.values()
+                                 if in_force(v, execution_on)])
 
-    payments, notices, finals = [], [], []
+    day = _Day(
+        clients=clients, obligations={o.id: o for rows in obligations.values() for o in rows},
+        payees={p.id: p for p in session.execute(
+            select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic)).all()},
+        final_orders=dict(session.execute(
+            select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
+            .group_by(PaymentOrder.client_id)).all()),
+        removed_instalments=removed_instalments, obligations_created=generated["created"])
     for client_id, client in sorted(clients.items()):
         available = balances.get(client.ledger_code, 0) - pending.get(client_id, 0)
         if client.status == "closed":
             if client.final_payout and available > 0:
-                finals.append((client, available))
+                day.finals.append((client, available))
             continue
         plan = in_force(plans.get(client_id, []), execution_on)
         if plan is None:
@@ -224,7 +253,7 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
         if plan.instalment_schedule:
             schedule = Instalments(plan.instalment_schedule, plan.instalment_mode,
                                    plan.instalment_cents, plan.keep_cents or 0)
-        day = ClientDay(
+        decided = plan_client(ClientDay(
             client_id=client_id, available_cents=available,
             obligations=tuple(
                 OpenObligation(o.id, o.key, o.kind, o.amount_cents - o.paid_cents, o.due_on,
@@ -232,27 +261,71 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
                 for o in obligations.get(client_id, [])),
             instalments=schedule,
             next_income_on=next_arrival(incomes.get(plan.id, []), execution_on, calendar),
-            paid_instalment_dates=frozenset(paid_instalments.get(client_id, ())))
-        decided = plan_client(day, execution_on, calendar)
-        payments.extend(decided.payments)
-        notices.extend(decided.notices)
+            paid_instalment_dates=frozenset(paid_instalments.get(client_id, ()))),
+            execution_on, calendar)
+        day.payments.extend(decided.payments)
+        day.notices.extend(decided.notices)
+    return day
 
-    if batch is None:
-        batch = _new_batch(session, actor, bank, run_on, execution_on)
-    obligations_by_id = {o.id: o for rows in obligations.values() for o in rows}
-    payees = {p.id: p for p in session.execute(select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic)).all()}
+
+def _earlier_orders(session: Session, obligation_ids: list[int]) -> dict[int, int]:
+    """How many orders each open obligation has had (they number its further orders). Driven by
+    the open obligations (a few per client), never by the orders of past years."""
+    found: dict[int, int] = {}
+    for chunk in range(0, len(obligation_ids), IN_CHUNK):
+        found.update(session.execute(
+            select(PaymentOrder.obligation_id, func.count())
+            .where(PaymentOrder.obligation_id.in_(obligation_ids[chunk:chunk + IN_CHUNK]))
+            .group_by(PaymentOrder.obligation_id)).all())
+    return found
+
+
+def _instalments_ordered(session: Session, execution_on: date, horizon: date
+                         ) -> tuple[dict[int, set[date]], dict[tuple[int, date], int]]:
+    """Instalment dates already ordered per client, and how often each (client, date) was
+    taken out (a removed instalment is planned again under a further key)."""
+    ordered: dict[int, set[date]] = defaultdict(set)
+    removed: dict[tuple[int, date], int] = defaultdict(int)
+    for client_id, on, status in session.execute(
+            select(PaymentOrder.client_id, PaymentOrder.instalment_on, PaymentOrder.status).where(
+                PaymentOrder.instalment_on.between(execution_on - timedelta(days=14),
+                                                   horizon))).all():
+        if status == "cancelled":
+            removed[client_id, on] += 1
+        else:
+            ordered[client_id].add(on)
+    return ordered, removed
+
+
+def _incomes(session: Session, plan_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """(kind, schedule) of each plan version's expected incomes."""
+    incomes: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for chunk in range(0, len(plan_ids), IN_CHUNK):
+        for plan_id, kind, schedule in session.execute(
+                select(PlanIncome.plan_id, PlanIncome.kind, PlanIncome.schedule)
+                .where(PlanIncome.plan_id.in_(plan_ids[chunk:chunk + IN_CHUNK]))).all():
+            incomes[plan_id].append((kind, schedule))
+    return incomes
+
+
+def _orders_of(day: _Day, batch_id: int | None, execution_on: date, actor: Actor
+               ) -> tuple[list[dict], list[dict]]:
+    """The day's payments as order rows, and the obligations' new paid amounts."""
     orders: list[dict] = []
     paid: list[dict] = []
-    for payment in payments:
-        client = clients[payment.client_id]
-        order = dict(key=payment.key, end_to_end_id=make_id(payment.key), batch_id=batch.id,
-                     client_id=client.id, amount_cents=payment.amount_cents,
-                     execution_on=execution_on, status="draft", obligation_id=None,
-                     payee_id=None, reference=None, reference_kind=None, instalment_on=None,
-                     created_by=actor.name)
+    common = dict(batch_id=batch_id, execution_on=execution_on, status="draft",
+                  obligation_id=None, payee_id=None, reference=None, reference_kind=None,
+                  instalment_on=None, created_by=actor.name)
+    for payment in day.payments:
+        client = day.clients[payment.client_id]
+        key = payment.key
+        if day.removed_instalments.get((client.id, payment.instalment_on)):
+            key = f"{key}:{day.removed_instalments[client.id, payment.instalment_on]}"
+        order = dict(common, key=key, end_to_end_id=make_id(key), client_id=client.id,
+                     amount_cents=payment.amount_cents)
         if payment.obligation_id is not None:
-            obligation = obligations_by_id[payment.obligation_id]
-            payee = payees[obligation.payee_id]
+            obligation = day.obligations[payment.obligation_id]
+            payee = day.payees[obligation.payee_id]
             order.update(
                 obligation_id=obligation.id, kind=obligation.kind, payee_id=payee.id,
                 creditor_name=payee.payment_name, creditor_iban=payee.iban, creditor_bic=payee.bic,
@@ -267,46 +340,31 @@ def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execut
                 creditor_bic=client.bic, instalment_on=payment.instalment_on,
                 message=f"Välitystili {format_fi_date(payment.instalment_on)}")
         orders.append(order)
-    for client, amount in finals:
-        key = f"order:final:{client.id}:{final_orders.get(client.id, 0) + 1}"
+    for client, amount in day.finals:
+        key = f"order:final:{client.id}:{day.final_orders.get(client.id, 0) + 1}"
         orders.append(dict(
-            key=key, end_to_end_id=make_id(key), batch_id=batch.id, client_id=client.id,
-            kind="final", creditor_name=client.payment_name, creditor_iban=client.iban,
-            creditor_bic=client.bic, amount_cents=amount, message="Välitystili: loppumaksu",
-            execution_on=execution_on, status="draft", obligation_id=None, payee_id=None,
-            reference=None, reference_kind=None, instalment_on=None, created_by=actor.name))
+            common, key=key, end_to_end_id=make_id(key), client_id=client.id, kind="final",
+            creditor_name=client.payment_name, creditor_iban=client.iban, creditor_bic=client.bic,
+            amount_cents=amount, message="Välitystili: loppumaksu"))
+    return orders, paid
+
+
+def _store(session: Session, day: _Day, orders: list[dict], paid: list[dict], run_on: date) -> None:
+    """Write the orders, the obligations they pay, and the flags of what could not be paid."""
     if orders:
         session.execute(PaymentOrder.__table__.insert(), orders)
     if paid:
         table = Obligation.__table__
         session.execute(table.update().where(table.c.id == bindparam("obligation_id"))
                         .values(paid_cents=bindparam("paid"), status=bindparam("status")), paid)
-
     # Flags: what the batch saw now replaces what it saw before for the clients it judged.
-    judged = list(clients)
+    judged = list(day.clients)
     for kind in ("insufficient_funds", "arrears"):
-        current = [n for n in notices if n.kind == kind]
+        current = [n for n in day.notices if n.kind == kind]
         for notice in current:
             raise_flag(session, kind, notice.subject, run_on, client_id=notice.client_id,
                        amount_cents=notice.amount_cents, detail=notice.detail)
         resolve_flags(session, kind, run_on, keep={n.subject for n in current}, client_ids=judged)
-
-    totals: dict[str, int] = defaultdict(int)
-    for order in orders:
-        totals[order["kind"]] += order["amount_cents"]
-    if not dry_run:   # a dry run records its view instead, after the rollback
-        audit.record(session, actor.name, "batch.run", subject=batch.key,
-                     detail={"orders": len(orders), "total_cents": sum(totals.values()),
-                             "execution_on": execution_on.isoformat(),
-                             "state": batch_state(session, batch)})
-    return {
-        "batch": batch.id, "batch_key": batch.key, "run_on": run_on, "execution_on": execution_on,
-        "orders": len(orders), "total_cents": sum(totals.values()),
-        "by_kind_cents": dict(sorted(totals.items())),
-        "obligations_created": generated["created"], "flags": len(notices),
-        "dry_run": False, "order_rows": [_planned_row(o) for o in orders],
-        "notices": [asdict(n) for n in notices],
-    }
 
 
 def _serialise(session: Session) -> None:

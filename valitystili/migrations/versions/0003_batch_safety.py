@@ -10,9 +10,11 @@
   the trigger takes a share lock on the batch row, so an insert waits for an approval in
   progress and then sees the batch approved.
 
-On SQLite the two tables are rebuilt (a CHECK constraint and a NOT NULL column cannot be altered
-in place); foreign keys are checked at the end of the migration's transaction, when the rebuilt
-tables are back under their names.
+SQLite alters neither in place, and rebuilding a table other tables refer to breaks their
+foreign keys, so on SQLite ``created_by`` is added with the default ``''`` (as the service
+writes it when no handler is known) and the widened CHECK is written into the schema as
+SQLite's documentation describes for loosening a constraint (``writable_schema``; every stored
+row still satisfies it). A downgrade refuses while cancelled batches exist.
 
 Revision ID: 0003
 Revises: 0002
@@ -61,42 +63,66 @@ POSTGRESQL_GUARD = [
 
 
 def upgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
+    sqlite = op.get_bind().dialect.name == "sqlite"
     op.add_column("payment_orders", sa.Column("created_by", sa.String(length=64),
-                                              server_default="", nullable=False))
+                                              nullable=not sqlite,
+                                              server_default="" if sqlite else None))
     op.add_column("payment_orders", sa.Column("approved_digest", sa.String(length=64),
                                               nullable=True))
     op.execute("UPDATE payment_orders SET created_by = (SELECT created_by FROM payment_batches "
                "WHERE payment_batches.id = payment_orders.batch_id)")
-    with op.batch_alter_table("payment_orders") as batch:
-        batch.alter_column("created_by", existing_type=sa.String(length=64),
-                           existing_nullable=False, server_default=None)
-    with op.batch_alter_table("payment_batches") as batch:
-        batch.add_column(sa.Column("approved_digest", sa.String(length=64), nullable=True))
-        batch.drop_constraint(op.f("ck_payment_batches_status"), type_="check")
-        batch.create_check_constraint(op.f("ck_payment_batches_status"), NEW_STATUSES)
+    op.add_column("payment_batches", sa.Column("approved_digest", sa.String(length=64),
+                                               nullable=True))
+    if sqlite:
+        _rewrite_sqlite_check(OLD_STATUSES, NEW_STATUSES)
+    else:
+        op.alter_column("payment_orders", "created_by", existing_type=sa.String(length=64),
+                        nullable=False)
+        op.drop_constraint(op.f("ck_payment_batches_status"), "payment_batches", type_="check")
+        op.create_check_constraint(op.f("ck_payment_batches_status"), "payment_batches",
+                                   NEW_STATUSES)
     _digest_approved_batches()
-    for statement in SQLITE_GUARD if dialect == "sqlite" else POSTGRESQL_GUARD:
+    for statement in SQLITE_GUARD if sqlite else POSTGRESQL_GUARD:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    cancelled = bind.execute(sa.text(
+        "SELECT count(*) FROM payment_batches WHERE status = 'cancelled'")).scalar_one()
+    if cancelled:
+        raise RuntimeError(f"{cancelled} payment batches are cancelled, which revision 0002 "
+                           "cannot hold; nothing was downgraded")
+    if sqlite:
         op.execute(f"DROP TRIGGER IF EXISTS {GUARD}_insert")
         op.execute(f"DROP TRIGGER IF EXISTS {GUARD}_move")
+        _rewrite_sqlite_check(NEW_STATUSES, OLD_STATUSES)
     else:
         op.execute(f"DROP FUNCTION IF EXISTS {GUARD}() CASCADE")
-    with op.batch_alter_table("payment_batches") as batch:
-        batch.drop_constraint(op.f("ck_payment_batches_status"), type_="check")
-        batch.create_check_constraint(op.f("ck_payment_batches_status"), OLD_STATUSES)
-        batch.drop_column("approved_digest")
-    with op.batch_alter_table("payment_orders") as batch:
-        batch.drop_column("approved_digest")
-        batch.drop_column("created_by")
+        op.drop_constraint(op.f("ck_payment_batches_status"), "payment_batches", type_="check")
+        op.create_check_constraint(op.f("ck_payment_batches_status"), "payment_batches",
+                                   OLD_STATUSES)
+    op.drop_column("payment_batches", "approved_digest")
+    op.drop_column("payment_orders", "approved_digest")
+    op.drop_column("payment_orders", "created_by")
+
+
+def _rewrite_sqlite_check(old: str, new: str) -> None:
+    """Replace the CHECK of payment_batches.status in SQLite's stored schema (see above)."""
+    bind = op.get_bind()
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        changed = bind.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
+            "WHERE type = 'table' AND name = 'payment_batches' AND instr(sql, ?) > 0",
+            (old, new, old)).rowcount
+        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    if changed != 1:
+        raise RuntimeError(f"payment_batches has no CHECK ({old}) to replace")
 
 
 # The digests as ``valitystili.batches`` computes them, spelled out so that this revision means
