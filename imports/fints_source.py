@@ -16,6 +16,9 @@ Rules:
   caller, so positions in the whole result and the bank's block numbers change when the range
   does, while a booking day is always delivered whole. ``fints:`` + sha256 (24 hex digits) of
   account, booking date, value date, amount, bank reference, customer reference, ordinal.
+- Texts from the bank are checked like a file's (``parsing.check_text``): a control or
+  bidirectional formatting character in a transaction's fields or the statement's reference
+  refuses the fetch.
 - A wrong PIN, a locked account, a TAN request, an unreachable server and every other FinTS
   failure become a ``StatementError`` with one clear line. The PIN never appears in a message
   and nothing here prints or logs it.
@@ -30,7 +33,7 @@ from urllib.parse import urlsplit
 
 from imports.errors import StatementError
 from imports.mt940 import account_of, balances_of, entry_from_transaction
-from imports.parsing import clean_iban, stable_id
+from imports.parsing import check_text, clean_iban, stable_id
 from imports.records import Balance, Entry, Statement
 
 # python-fints requires a product id. Banks in Germany expect one registered with Die Deutsche
@@ -178,8 +181,11 @@ def _statement(
         opening_on = min(booked_days) if booked_days else closing.on
         total = sum(e.amount_cents for e in entries)
         balances = [Balance("OPBD", closing.amount_cents - total, opening_on), closing]
-    reference = str(block_data.get("transaction_reference") or "").strip()
-    number = str(block_data.get("statement_number") or "").strip()
+    reference, number = (
+        check_text(str(block_data.get(key) or "").strip(), name=name, where="statement",
+                   field=key)
+        for key in ("transaction_reference", "statement_number")
+    )
     booked = [e.booked_on for e in entries if e.booked_on is not None]
     return Statement(
         source="fints",
