@@ -102,8 +102,8 @@ def test_a_hidden_character_refuses_the_file(world_cli, session_factory, tmp_pat
 
 
 def test_line_breaks_in_a_message_or_a_name_are_read_as_spaces(tmp_path):
-    csv_path = write(tmp_path, "multi.csv", CSV_HEADER
-                     + f'{CITY};2.11.2026;5,00;EUR;CSV-1;"vuokra\r\nmarraskuu";"Maija\nMeikäläinen"\n')
+    row = f'{CITY};2.11.2026;5,00;EUR;CSV-1;"vuokra\r\nmarraskuu";"Maija\nMeikäläinen"\n'
+    csv_path = write(tmp_path, "multi.csv", CSV_HEADER + row)
     camt_path = write(tmp_path, "multi.xml", camt053(
         ntry("5.00", "M1", Tx(message="vuokra\n   marraskuu", payer="Maija\nMeikäläinen"))))
     for path in (csv_path, camt_path):
