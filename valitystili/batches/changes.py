@@ -60,7 +60,7 @@ def _take_out(session: Session, actor: Actor, batch: PaymentBatch, order: Paymen
 
 def remove_order(session: Session, actor: Actor, batch_ref: str, order_ref: str, *, reason: str,
                  today: date | None = None) -> dict:
-    """Take one order out of a draft or approved batch (see the module rules)."""
+    """Take one order out of a draft or approved batch (see the package rules)."""
     actor.require("batch.approve")
     reason = free_text(session, reason, "reason")
     today = today or date.today()

@@ -23,7 +23,6 @@ from ..pain001 import CreditTransfer, Debtor, build_pain001
 from .store import (batch_digest, batch_row, batch_state, changes_after_approval, four_eyes,
                     lock_batch, order_digest, orders_in, serialise)
 
-
 #: How many changed orders an export refusal names (the flag and the audit entry list all).
 NAMED_CHANGES = 3
 

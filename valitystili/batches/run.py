@@ -28,7 +28,6 @@ from ..obligations import LOOKBACK_DAYS, approved_plans, ensure_obligations, in_
 from ..pain001 import make_id
 from .store import batch_state, serialise
 
-
 HORIZON_DAYS = 45
 
 #: Ids per ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits.

@@ -18,7 +18,6 @@ from ..auth import Actor
 from ..errors import Conflict, NotFound
 from ..models import PaymentBatch, PaymentOrder
 
-
 BATCH_LOCK = 72207003
 
 #: Order statuses whose client has been debited (by approval) and not given the money back.
@@ -26,7 +25,7 @@ DEBITED = ("approved", "exported", "cleared", "returned")
 
 
 def serialise(session: Session) -> None:
-    """One batch decision at a time (run, approve, remove, cancel): see the module rules."""
+    """One batch decision at a time (run, approve, remove, cancel): see the package rules."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BATCH_LOCK})
 
@@ -68,7 +67,7 @@ def orders_in(session: Session, batch: PaymentBatch, *statuses: str) -> list[Pay
 
 
 def batch_state(session: Session, batch: PaymentBatch) -> dict:
-    """The batch row's state as the audit trail records it (see the module rules)."""
+    """The batch row's state as the audit trail records it (see the package rules)."""
     count, total = session.execute(
         select(func.count(), func.coalesce(func.sum(PaymentOrder.amount_cents), 0))
         .where(PaymentOrder.batch_id == batch.id, PaymentOrder.status != "cancelled")).one()
@@ -147,7 +146,7 @@ def changes_after_approval(batch: PaymentBatch, orders: list[PaymentOrder]) -> l
 
 
 def four_eyes(session: Session, actor: Actor, batch: PaymentBatch, orders: list[PaymentOrder],
-               verb: str) -> None:
+              verb: str) -> None:
     """Refuse ``verb`` (approve, cancel) of the batch by a handler who ran it or made its orders."""
     if not settings.get_bool(session, "four_eyes"):
         return
