@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -551,6 +552,13 @@ def test_upgrading_a_database_with_batches_keeps_the_orders_and_digests_the_appr
                 "INSERT INTO payment_orders (key, end_to_end_id, batch_id, client_id, kind, "
                 "creditor_name, creditor_iban, amount_cents, execution_on, status, created_by) "
                 "VALUES ('x', 'x', 1, 1, 'other', 'x', 'x', 1, :day, 'draft', 'x')"), {"day": DAY})
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE payment_batches SET status = 'cancelled' WHERE id = 2"))
+        with engine.begin() as connection, pytest.raises(RuntimeError, match=(
+                "^1 payment batches are cancelled, which revision 0002 cannot hold; nothing was "
+                "downgraded$")):
+            command.downgrade(db.alembic_config(connection), "0002")
+        assert db.current_revision(engine) == "0003"
         db.upgrade(engine)
     finally:
         engine.dispose()
