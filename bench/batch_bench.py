@@ -109,7 +109,7 @@ def seed(url: str, clients: int, months: int) -> None:
             break
         with factory() as s, s.begin():
             batch = PaymentBatch(key=f"hist-{month:%Y-%m}", run_on=arrival, execution_on=arrival,
-                                 bank_account_id=1, status="exported", created_by="hannu",
+                                 bank_account_id=1, status="draft", created_by="hannu",
                                  approved_by="hilla")
             s.add(batch)
             s.flush()
@@ -145,6 +145,7 @@ def seed(url: str, clients: int, months: int) -> None:
                 entries.append(ledger.Entry(key, ((f"client:{c}", amount), ("outgoing", -amount)), on))
                 entries.append(ledger.Entry(f"clear:{key}", (("outgoing", amount), (BANK, -amount)), on))
             s.execute(insert(PaymentOrder), order_rows)
+            batch.status = "exported"  # orders join a batch only while it is a draft
             ledger.post_many(s, entries)
     engine.dispose()
 

@@ -68,6 +68,14 @@ def test_ledger_balances_are_in_the_log_of_each_client_account_shown(four_client
             ("hannu", "ledger.balances.view", None, "ledger balances")]
 
 
+def test_the_client_list_and_the_balance_report_are_in_each_listed_clients_log(four_clients):
+    four_clients.ok("client", "list", user="hannu")
+    four_clients.ok("report", "balances", "--as-of", "2026-11-30", user="hannu")
+    for number in (1, 2, 3, 4):
+        assert views(four_clients, number) == [("hannu", "client.list", None, "clients"),
+                                               ("hannu", "view", None, "report balances")]
+
+
 def test_ledger_balances_of_the_banks_alone_show_no_client(four_clients, session_factory):
     with session_factory() as session:
         before = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()

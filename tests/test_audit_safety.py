@@ -465,6 +465,17 @@ def test_the_settings_commands(cli):
     assert cli("audit", "verify", user="aune").exit_code == 0
 
 
+def test_the_payer_name_is_stored_in_the_form_a_payment_file_carries(cli):
+    cli_world(cli)
+    changed = cli.json("settings", "set", "debtor_name", "Łódźin kaupunki")
+    assert changed["value"] == "Lódzin kaupunki"
+    refused = cli("settings", "set", "debtor_name", "Город")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("valitystili: error: setting debtor_name contains 'Г'")
+    added = cli.json("bank", "add", "--iban", "FI49 5000 9420 0287 30", "--name", "Kaupunki Łask")
+    assert added["name"] == "Kaupunki Lask"
+
+
 def test_a_batch_changed_by_plain_sql_is_found(cli, backend, session_factory, november):
     assert cli("audit", "verify", user="aune").exit_code == 0
     plain_sql(backend, "UPDATE payment_batches SET created_by = 'hilla'")

@@ -515,8 +515,12 @@ def test_showing_a_batch_and_a_dry_run_are_logged_with_the_clients_shown(cli, se
         ("hannu", "batch.dry_run", "execution 2026-11-02"),
         ("hannu", "batch.run", "batch-2026-11-02-1-1"),
         ("aune", "batch.view", "batch-2026-11-02-1-1")]
-    assert viewed[0][3] == {"clients": [1, 2], "orders": 4, "total_cents": 119000}
-    assert viewed[2][3] == {"clients": [1, 2]}
+    assert viewed[0][3] == {"clients": 2, "orders": 4, "total_cents": 119000}
+    assert viewed[2][3] == {"clients": 2}
+    for client in ("1", "2"):
+        history = cli.json("audit", "log", "--client", client, user="aune")
+        assert [e["action"] for e in history if e["action"].startswith("batch.")] == [
+            "batch.dry_run", "batch.view"]
     audit = cli("audit", "verify", user="aune")
     assert audit.exit_code == 0, audit.stdout + audit.stderr
 

@@ -23,6 +23,7 @@ from .errors import Conflict
 from .identifiers import bic_for_iban, validate_bic, validate_iban
 from .models import BankAccount
 from .payees import check_name
+from .text import payment_name
 
 OUTGOING = "outgoing"
 SUSPENSE = "suspense"
@@ -37,7 +38,8 @@ def add_bank_account(session: Session, actor: Actor, *, iban: str, name: str,
                      bic: str | None = None) -> dict:
     actor.require("bank.add")
     iban = validate_iban(iban)
-    name = check_name(name, "bank account name")
+    # The account's name is the payer's name in payment files when debtor_name is empty.
+    name = payment_name(check_name(name, "bank account name"), "bank account name")
     bic = validate_bic(bic) if bic else bic_for_iban(iban)
     if session.execute(select(BankAccount.id).where(BankAccount.iban == iban)).first():
         raise Conflict(f"bank account {iban} already exists")

@@ -404,8 +404,8 @@ def list_clients(session: Session, actor: Actor, *, status: str | None = None) -
          "balance_cents": balances.get(c.ledger_code, 0)}
         for c in session.execute(query).scalars()
     ]
-    audit.record(session, actor.name, "client.list", subject="clients",
-                 detail={"status": status, "clients": [r["client"] for r in rows]})
+    access.record_view(session, actor, "client.list", [r["client"] for r in rows],
+                       subject="clients", detail={"status": status})
     return rows
 
 

@@ -26,7 +26,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import access
 from .auth import Actor
 from .flagcheck import client_balances, date_items
 from .models import Client, Obligation, Payee, PaymentBatch, PaymentOrder
@@ -51,9 +51,10 @@ def bucket_of(days_past_due: int) -> str:
     raise ValueError(f"negative days past due: {days_past_due}")
 
 
-def _audit_view(session: Session, actor: Actor, report: str, as_of: date, clients: int) -> None:
-    audit.record(session, actor.name, "view", subject=f"report {report}",
-                 detail={"as_of": as_of.isoformat(), "clients": clients})
+def _audit_view(session: Session, actor: Actor, report: str, as_of: date,
+                clients: set[int]) -> None:
+    access.record_view(session, actor, "view", clients, subject=f"report {report}",
+                       detail={"as_of": as_of.isoformat()})
 
 
 # --- balances --------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def balances_report(session: Session, actor: Actor, as_of: date | None = None, *
     for client in session.execute(select(Client).order_by(Client.id)).scalars():
         rows.append({"client": client.id, "name": client.name, "status": client.status,
                      "balance_cents": balances.get(client.ledger_code, 0)})
-    _audit_view(session, actor, "balances", as_of, len(rows))
+    _audit_view(session, actor, "balances", as_of, {r["client"] for r in rows})
     return rows
 
 
@@ -130,7 +131,7 @@ def arrears_report(session: Session, actor: Actor, as_of: date | None = None) ->
             row["total_cents"] += item["unpaid_cents"]
     rows = [*(by_client[k] for k in sorted(by_client)),
             *sorted(by_payee.values(), key=lambda r: (r["name"], r["id"])), total]
-    _audit_view(session, actor, "arrears", as_of, len(by_client))
+    _audit_view(session, actor, "arrears", as_of, set(by_client))
     return rows
 
 
@@ -144,7 +145,7 @@ def reviews_report(session: Session, actor: Actor, as_of: date | None = None) ->
     rows = [{"client": item.client_id, "name": item.name, "worker": item.worker,
              "what": item.what, "on": item.on, "days_left": item.days_left}
             for item in date_items(session, as_of)]
-    _audit_view(session, actor, "reviews", as_of, len({r["client"] for r in rows}))
+    _audit_view(session, actor, "reviews", as_of, {r["client"] for r in rows})
     return rows
 
 

@@ -56,6 +56,8 @@ def get_bool(session: Session, key: str) -> bool:
 #: Settings whose value is one of a few words.
 CHOICES: dict[str, tuple[str, ...]] = {"pain_version": ("09", "03")}
 BOOLEANS = ("true", "false")
+#: Settings that go into payment files as names: stored in their payment form.
+PAYMENT_NAMES = ("debtor_name",)
 #: Longest value stored (the widest text setting, a payer name, is 70 characters in pain.001).
 MAX_VALUE_CHARS = 140
 
@@ -84,6 +86,10 @@ def checked(key: str, value: str) -> str:
     elif len(value) > MAX_VALUE_CHARS or any(not ch.isprintable() for ch in value):
         raise ValidationError(f"setting {key} is one line of at most {MAX_VALUE_CHARS} "
                               "printable characters")
+    if key in PAYMENT_NAMES:
+        from .text import clean_line, payment_name  # text reads the free-text cap from here
+
+        value = payment_name(clean_line(value, f"setting {key}"), f"setting {key}")
     return value
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 
-from .. import audit
+from .. import access, audit
 from ..auth import Actor
 from ..batchplan import ClientDay, Instalments, OpenObligation, plan_client
 from ..calendar import CALENDAR, BankingCalendar
@@ -66,10 +66,10 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
         savepoint.rollback()
         shown = {row["client"] for row in result["order_rows"]}
         shown |= {notice["client_id"] for notice in result["notices"]}
-        audit.record(session, actor.name, "batch.dry_run",
-                     subject=f"execution {execution_on.isoformat()}",
-                     detail={"clients": sorted(shown), "orders": result["orders"],
-                             "total_cents": result["total_cents"]})
+        access.record_view(session, actor, "batch.dry_run", shown,
+                           subject=f"execution {execution_on.isoformat()}",
+                           detail={"orders": result["orders"],
+                                   "total_cents": result["total_cents"]})
         return result
     except BaseException:
         if savepoint.is_active:

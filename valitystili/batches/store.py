@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from .. import audit, settings
+from .. import access, settings
 from ..auth import Actor
 from ..errors import Conflict, NotFound
 from ..models import PaymentBatch, PaymentOrder
@@ -100,8 +100,8 @@ def show_batch(session: Session, actor: Actor, batch_ref: str) -> dict:
     batch = resolve_batch(session, batch_ref)
     orders = session.execute(select(PaymentOrder).where(PaymentOrder.batch_id == batch.id)
                              .order_by(PaymentOrder.id)).scalars().all()
-    audit.record(session, actor.name, "batch.view", subject=batch.key,
-                 detail={"clients": sorted({o.client_id for o in orders})})
+    access.record_view(session, actor, "batch.view", {o.client_id for o in orders},
+                       subject=batch.key)
     return {"batch": batch_row(session, batch), "orders": [order_row(o) for o in orders]}
 
 
