@@ -1,0 +1,86 @@
+"""How fast the command line answers: whole processes, as a handler runs them all day.
+
+Times, as separate processes on a 1,000-client demo database (built once, with ``valitystili
+demo``), ``python -c pass`` (the floor), ``valitystili --help``, ``valitystili client show 1``
+and ``valitystili --format json report balances``. The commands run in turn, round after round
+(A B C D A B C D …), so load on a shared machine falls on all of them alike; the median of each
+is printed with the machine's load average.
+
+    python -m bench.startup                 # 1,000 clients, 9 rounds
+    python -m bench.startup --rounds 15 --db /tmp/startup.db
+
+Targets (issue "One home for every rule"): ``--help`` <= 0.25 s and a one-client lookup
+<= 0.5 s on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CLIENTS = 1000
+ROUNDS = 9
+
+
+def build(out: Path, clients: int) -> Path:
+    """A demo month with ``clients`` clients; returns the database file."""
+    if out.exists():
+        shutil.rmtree(out)
+    subprocess.run([_tool(), "demo", "--clients", str(clients), "--months", "1", "--out", str(out)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return out / "demo.db"
+
+
+def _tool() -> str:
+    return str(Path(sys.executable).with_name("valitystili"))
+
+
+def commands(db: Path) -> dict[str, list[str]]:
+    tool = _tool()
+    return {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "valitystili --help": [tool, "--help"],
+        "valitystili client show 1": [tool, "--db", str(db), "client", "show", "1"],
+        "valitystili --format json report balances": [tool, "--db", str(db), "--format", "json",
+                                                      "report", "balances"],
+    }
+
+
+def measure(db: Path, rounds: int) -> dict[str, list[float]]:
+    env = {**os.environ, "VALITYSTILI_USER": "hannu"}
+    times: dict[str, list[float]] = {name: [] for name in commands(db)}
+    for _ in range(rounds):
+        for name, argv in commands(db).items():
+            started = time.perf_counter()
+            subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--db", type=Path, help="an existing demo database to use")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = args.db or build(Path(folder) / "demo", args.clients)
+        load_before = os.getloadavg()[0]
+        times = measure(db, args.rounds)
+        load_after = os.getloadavg()[0]
+    print(f"{args.rounds} rounds, load average {load_before:.2f} -> {load_after:.2f}")
+    for name, values in times.items():
+        print(f"{name:45s} median {statistics.median(values):6.3f} s   "
+              f"min {min(values):6.3f} s   max {max(values):6.3f} s")
+
+
+if __name__ == "__main__":
+    main()
