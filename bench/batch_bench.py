@@ -27,16 +27,24 @@ from sqlalchemy import insert
 
 import ledger
 from ledger.models import accounts
-from valitystili import db
-from valitystili.auth import Actor
-from valitystili.batches import run_batch
-from valitystili.calendar import CALENDAR
-from valitystili.identifiers import client_reference, rf_from_finnish
-from valitystili.models import (
-    BankAccount, Client, Obligation, Payee, PaymentBatch, PaymentOrder, Plan, PlanIncome, PlanItem,
+from valitystili.base.banking_calendar import CALENDAR
+from valitystili.base.identifiers import client_reference, rf_from_finnish
+from valitystili.payments import run_batch
+from valitystili.payments.pain001 import make_id
+from valitystili.store import db
+from valitystili.store.models import (
+    BankAccount,
+    Client,
+    Obligation,
+    Payee,
+    PaymentBatch,
+    PaymentOrder,
+    Plan,
+    PlanIncome,
+    PlanItem,
     User,
 )
-from valitystili.pain001 import make_id
+from valitystili.trust.auth import Actor
 
 BANK_IBAN = "FI7433010001222090"
 BANK = f"bank:{BANK_IBAN}"

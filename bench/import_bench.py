@@ -53,12 +53,12 @@ def set_up(path: Path, clients: int) -> list[str]:
     """The database: users, the city's account, ``clients`` clients; returns their references."""
     from sqlalchemy import insert
 
-    from valitystili import banks, db
-    from valitystili.auth import Actor
-    from valitystili.identifiers import client_reference, rf_from_finnish
-    from valitystili.models import Client, User
-
     import ledger
+    from valitystili.base.identifiers import client_reference, rf_from_finnish
+    from valitystili.people import banks
+    from valitystili.store import db
+    from valitystili.store.models import Client, User
+    from valitystili.trust.auth import Actor
 
     engine = db.make_engine(f"sqlite:///{path}")
     db.upgrade(engine)
@@ -121,7 +121,7 @@ def _tx(cents: int, archive_id: str, reference: str) -> str:
 
 
 def banking_days(year: int, month: int) -> list[date]:
-    from valitystili.calendar import CALENDAR
+    from valitystili.base.banking_calendar import CALENDAR
 
     first = date(year, month, 1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -186,14 +186,15 @@ def write_big(directory: Path, references: list[str], entries: int, opening_cent
 
 
 def child(db_path: str, file_path: str) -> dict:
-    from valitystili import db, importing
-    from valitystili.auth import Actor
+    from valitystili.statements import importing
+    from valitystili.store import db
+    from valitystili.trust.auth import Actor
 
     engine = db.make_engine(f"sqlite:///{db_path}")
     factory = db.session_factory(engine)
     started = time.perf_counter()
     # What `valitystili import FILE` does, in two timed halves: the reader (imports/), then
-    # checking, matching, planning, posting and committing (valitystili/importing.py).
+    # checking, matching, planning, posting and committing (valitystili/statements/importing.py).
     statements, digest = importing.read_file(file_path)
     read = time.perf_counter()
     with factory() as session, session.begin():

@@ -61,7 +61,7 @@ def run_ledger(path: Path, clients: int) -> dict:
 
     import ledger
     from ledger.models import accounts
-    from valitystili import db
+    from valitystili.store import db
 
     engine = db.make_engine(f"sqlite:///{path}")
     db.upgrade(engine)

@@ -18,9 +18,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from valitystili import banks, clients, payees, plans, users
-from valitystili.auth import Actor
-from valitystili.models import User
+from valitystili.people import banks, clients, payees
+from valitystili.plans import plans
+from valitystili.store.models import User
+from valitystili.trust import users
+from valitystili.trust.auth import Actor
 
 CITY_IBAN = "FI7433010001222090"
 LANDLORD = "Vaasan Asunnot Oy"

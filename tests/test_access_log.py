@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from scenario import HETU, HETU_2, client, world
 from sqlalchemy import func, select, text
 
-from scenario import HETU, HETU_2, client, world
-from valitystili import access, flags
-from valitystili.auth import Actor
-from valitystili.models import AuditClientView, AuditEntry
+from valitystili.flags import raising as flags
+from valitystili.store.models import AuditClientView, AuditEntry
+from valitystili.trust import access
+from valitystili.trust.auth import Actor
 
 AUNE = "aune"                      # the auditor who reads the access logs
 HANNU = Actor("hannu", "handler")

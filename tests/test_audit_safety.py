@@ -15,18 +15,19 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import func, select, text
-
-import ledger
-from valitystili import audit, db, reconcile, settings
-from valitystili.auth import Actor
-from valitystili.errors import PermissionDenied, ValidationError
-from valitystili.models import AuditEntry, AuditHead, User
-
 from scenario import HETU, WORKED_EXAMPLE, cli_world, client, world
+from sqlalchemy import func, select, text
 from test_reconcile import november  # noqa: F401  (the fixture: Maija's 2.11.2026)
 from test_reconcile_daily_cycle import monday  # noqa: F401  (the fixture: the batch of 2.11.2026)
-from test_reports_world import BANK, Money
+from test_reports_world import BANK
+
+import ledger
+from valitystili.base.errors import PermissionDenied, ValidationError
+from valitystili.oversight import reconcile
+from valitystili.store import db, settings
+from valitystili.store.models import AuditEntry, AuditHead
+from valitystili.trust import audit, configuration
+from valitystili.trust.auth import Actor
 
 FIONA = Actor("fiona", "finance")
 HEAD = re.compile(r"^head: (\d+):([0-9a-f]{64})$", re.M)
@@ -336,8 +337,9 @@ def test_each_posting_action_records_what_it_posted(session, monday):
 def test_the_daily_cycle_leaves_a_trail_that_accounts_for_every_transaction(session, monday,
                                                                              tmp_path):
     from test_importing_helpers import Tx, camt053, ntry, write
-    from valitystili import importing
-    from valitystili.models import PaymentOrder
+
+    from valitystili.statements import importing
+    from valitystili.store.models import PaymentOrder
 
     rent, instalment = session.execute(select(PaymentOrder).order_by(PaymentOrder.id)).scalars()
     statement = camt053(
@@ -413,7 +415,7 @@ def test_the_first_admin_is_in_the_trail(cli, backend):
 
 def test_settings_change_through_the_service_and_a_plain_sql_change_is_found(session, backend):
     w = world(session)
-    assert settings.put(session, w.admin, "four_eyes", "yes") == {
+    assert configuration.put(session, w.admin, "four_eyes", "yes") == {
         "key": "four_eyes", "value": "true", "previous": "true", "default": "true"}
     assert findings_of(session, "audit_state") == []
     session.execute(text("UPDATE settings SET value = 'false' WHERE key = 'four_eyes'"))
@@ -442,10 +444,10 @@ def test_settings_change_through_the_service_and_a_plain_sql_change_is_found(ses
 def test_a_bad_setting_is_refused(session, key, value, error):
     w = world(session)
     with pytest.raises(ValidationError) as caught:
-        settings.put(session, w.admin, key, value)
+        configuration.put(session, w.admin, key, value)
     assert str(caught.value).startswith(error)
     with pytest.raises(PermissionDenied):
-        settings.put(session, w.hannu, "four_eyes", "false")
+        configuration.put(session, w.hannu, "four_eyes", "false")
 
 
 def test_the_settings_commands(cli):
@@ -573,7 +575,6 @@ class Deployment:
         import uuid
 
         from click.testing import CliRunner
-
         from conftest import pg_schema_url
 
         tag = uuid.uuid4().hex[:8]

@@ -6,13 +6,25 @@ import json
 from datetime import date
 
 import pytest
+from scenario import (
+    BILLS_EXAMPLE,
+    HETU,
+    LANDLORD,
+    UTILITY,
+    cli_world,
+    client,
+    plan,
+    world,
+)
 from sqlalchemy import select, text
 
-from valitystili import audit, bills, clients, db, leases, plans
-from valitystili.errors import PermissionDenied
-from valitystili.models import AuditEntry
-
-from scenario import BILLS_EXAMPLE, HETU, LANDLORD, UTILITY, cli_world, client, plan, world
+from valitystili.base.errors import PermissionDenied
+from valitystili.oversight import card
+from valitystili.people import clients, leases
+from valitystili.plans import bills, plans
+from valitystili.store import db
+from valitystili.store.models import AuditEntry
+from valitystili.trust import audit
 
 
 def entries(session) -> list[tuple[str, str, int | None]]:
@@ -24,8 +36,8 @@ def test_every_change_and_every_view_is_recorded(session):
     w = world(session)
     number = client(session, w)
     plan(session, w, number, BILLS_EXAMPLE)
-    clients.show_client(session, w.hannu, "1")
-    clients.show_client(session, w.aune, "1", show_hetu=True)
+    card.show_client(session, w.hannu, "1")
+    card.show_client(session, w.aune, "1", show_hetu=True)
     clients.list_clients(session, w.fiona)
     plans.show_plan(session, w.fiona, "1")
     bills.add_bill(session, w.hannu, "1", payee=UTILITY, amount_cents=4520,
@@ -67,7 +79,7 @@ def test_every_change_and_every_view_is_recorded(session):
 def test_no_identity_code_is_ever_written_in_clear(session):
     w = world(session)
     client(session, w)
-    clients.show_client(session, w.aune, "1", show_hetu=True)
+    card.show_client(session, w.aune, "1", show_hetu=True)
     for entry in session.execute(select(AuditEntry)).scalars():
         assert HETU not in entry.detail and HETU not in entry.subject
     opened = session.execute(select(AuditEntry).where(AuditEntry.action == "client.open")) \
@@ -79,7 +91,7 @@ def test_the_access_history_is_one_clients_and_is_itself_recorded(session):
     w = world(session)
     client(session, w)
     client(session, w, hetu="150705B247K", name="Pekka")
-    clients.show_client(session, w.hannu, "2")
+    card.show_client(session, w.hannu, "2")
     history = clients.access_log(session, w.aune, "100000010")
     assert [(r["actor"], r["action"], r["client"]) for r in history] == [
         ("sanna", "client.open", 1)]

@@ -22,13 +22,20 @@ import time
 from contextlib import contextmanager
 from datetime import date
 
+import scenario
 from sqlalchemy import func, select, text
+from test_importing_helpers import valid_hetu
 
 import ledger
-import scenario
-from test_importing_helpers import valid_hetu
-from valitystili import batches, reconcile
-from valitystili.models import AuditEntry, Client, PaymentBatch, PaymentOrder, User
+from valitystili import payments as batches
+from valitystili.oversight import reconcile
+from valitystili.store.models import (
+    AuditEntry,
+    Client,
+    PaymentBatch,
+    PaymentOrder,
+    User,
+)
 
 DAY = date(2026, 11, 2)
 CLIENTS_PER_ROUND = 6

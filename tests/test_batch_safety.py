@@ -11,17 +11,26 @@ import re
 from datetime import date
 
 import pytest
+import scenario
 from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
+from test_importing_helpers import valid_hetu
 
 import ledger
-import scenario
-from test_importing_helpers import valid_hetu
-from valitystili import audit, batches, db, reconcile, users
-from valitystili.auth import Actor
-from valitystili.errors import Conflict, ValidationError
-from valitystili.models import AuditEntry, Flag, Obligation, PaymentBatch, PaymentOrder
+from valitystili import payments as batches
+from valitystili.base.errors import Conflict, ValidationError
+from valitystili.oversight import reconcile
+from valitystili.store import db
+from valitystili.store.models import (
+    AuditEntry,
+    Flag,
+    Obligation,
+    PaymentBatch,
+    PaymentOrder,
+)
+from valitystili.trust import audit, users
+from valitystili.trust.auth import Actor
 
 DAY = date(2026, 11, 2)
 HANNU = Actor("hannu", "handler")

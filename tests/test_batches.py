@@ -7,16 +7,17 @@ import multiprocessing as mp
 from datetime import date
 
 import pytest
+import scenario
 from lxml import etree
 from sqlalchemy import func, select
 
 import ledger
-import scenario
-from valitystili import batches, plans
-from valitystili.auth import Actor
-from valitystili.errors import Conflict
-from valitystili.models import Obligation, PaymentOrder
-from valitystili.pain001 import make_id, validate_pain001
+from valitystili import payments as batches
+from valitystili.base.errors import Conflict
+from valitystili.payments.pain001 import make_id, validate_pain001
+from valitystili.plans import plans
+from valitystili.store.models import Obligation, PaymentOrder
+from valitystili.trust.auth import Actor
 
 WORKER = Actor("sanna", "social_worker")
 HANNU = Actor("hannu", "handler")
@@ -161,7 +162,7 @@ def test_insufficient_funds_then_catch_up_of_arrears(session_factory, setup):
         receive(session, number, 2500, date(2026, 11, 5), "relative:1")
     caught_up = run_day(session_factory, date(2026, 11, 5))
     assert [(r["kind"], r["amount_cents"]) for r in caught_up["order_rows"]] == [("rent", 52000)]
-    from valitystili.models import Flag
+    from valitystili.store.models import Flag
     with session_factory() as session:
         open_flags = session.execute(select(Flag.kind).where(Flag.resolved_at.is_(None))).scalars().all()
         assert open_flags == []
@@ -216,7 +217,7 @@ def test_items_paid_by_kela_directly_are_never_ordered(session_factory):
 
 
 def _concurrent_run(url: str, barrier, results) -> None:
-    from valitystili import db as storage
+    from valitystili.store import db as storage
     engine = storage.make_engine(url)
     factory = storage.session_factory(engine)
     barrier.wait()
@@ -268,8 +269,8 @@ def test_a_returned_rent_payment_reopens_the_rent_and_the_next_batch_pays_it_aga
         session_factory, setup, tmp_path):
     """Orders → pain.001 → the simulated bank (landlord's account closed) → camt.053 → import:
     the money is back on the client, the rent is open again, and is paid again under a new key."""
-    from valitystili import importing
     from valitystili.demo.bank import SimulatedBank
+    from valitystili.statements import importing
 
     number = setup
     with session_factory() as session, session.begin():

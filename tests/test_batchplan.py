@@ -6,19 +6,24 @@ from datetime import date
 
 import pytest
 
-from valitystili.batchplan import ClientDay, Instalments, OpenObligation, plan_client
+from valitystili.payments.decision import (
+    ClientDay,
+    Instalments,
+    OpenObligation,
+    plan_client,
+)
 
 MONDAYS = Instalments("FREQ=WEEKLY;BYDAY=MO", "even")
 
 
 def rent(month: int, cents: int = 52000, year: int = 2026, **kw) -> OpenObligation:
     due = date(year, month, 2)
-    from valitystili.calendar import pay_by
+    from valitystili.base.banking_calendar import pay_by
     return OpenObligation(month, f"rent:1:{year}-{month:02d}", "rent", cents, due, pay_by(due), **kw)
 
 
 def power(month: int, cents: int = 4500) -> OpenObligation:
-    from valitystili.calendar import pay_by
+    from valitystili.base.banking_calendar import pay_by
     due = date(2026, month, 15)
     return OpenObligation(100 + month, f"electricity:1:2026-{month:02d}", "electricity", cents, due,
                           pay_by(due))

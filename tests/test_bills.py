@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from scenario import BILLS_EXAMPLE, LANDLORD, UTILITY, cli_world, client, plan, world
 from sqlalchemy import select
 
-from valitystili import bills
-from valitystili.errors import Conflict, PermissionDenied, ValidationError
-from valitystili.models import AuditEntry, Bill
-
-from scenario import BILLS_EXAMPLE, LANDLORD, UTILITY, cli_world, client, plan, world
+from valitystili.base.errors import Conflict, PermissionDenied, ValidationError
+from valitystili.plans import bills
+from valitystili.store.models import AuditEntry, Bill
 
 NBSP = "\u00a0"
 

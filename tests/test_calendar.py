@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from valitystili import calendar as calendar_module
-from valitystili.calendar import (
+from valitystili.base import banking_calendar as calendar_module
+from valitystili.base.banking_calendar import (
     CALENDAR,
     BankingCalendar,
     KelaPaymentRules,
@@ -21,8 +21,8 @@ from valitystili.calendar import (
     pay_by,
     rent_due_day,
 )
-from valitystili.dates import format_fi_date, parse_date, parse_month
-from valitystili.errors import ValidationError
+from valitystili.base.dates import format_fi_date, parse_date, parse_month
+from valitystili.base.errors import ValidationError
 
 
 def weekdays_closed(year: int, calendar: BankingCalendar = CALENDAR) -> list[date]:

@@ -9,15 +9,28 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from scenario import LANDLORD_IBAN, client, world
 from sqlalchemy import select
+from test_importing_helpers import (
+    Tx,
+    camt053,
+    camt054,
+    ntry,
+    order,
+    reference_of,
+    write,
+)
 
 import ledger
-from valitystili import importing
-from valitystili.clearing import AMOUNT, END_TO_END, Debit, OpenOrder, OrderBook
-from valitystili.models import Flag, PaymentOrder, StatementLine
-
-from scenario import LANDLORD_IBAN, client, world
-from test_importing_helpers import Tx, camt053, camt054, ntry, order, reference_of, write
+from valitystili.statements import importing
+from valitystili.statements.clearing import (
+    AMOUNT,
+    END_TO_END,
+    Debit,
+    OpenOrder,
+    OrderBook,
+)
+from valitystili.store.models import Flag, PaymentOrder, StatementLine
 
 TODAY = date(2026, 11, 23)
 RENT = 52_000
@@ -196,10 +209,10 @@ def test_a_notification_itemising_entries_already_booked_credits_nothing_twice(s
     """camt.053 booked X1 and X2 one by one; a later camt.054 lists them as items of a new
     entry A: the money is on the client once, and a notification mixing booked and new items
     is refused."""
-    from imports.records import Entry, Item, Statement
-
     import scenario as sc
-    from valitystili.models import Client
+
+    from imports.records import Entry, Item, Statement
+    from valitystili.store.models import Client
 
     with session_factory() as session, session.begin():
         w = sc.world(session)
@@ -230,7 +243,7 @@ def test_a_notification_itemising_entries_already_booked_credits_nothing_twice(s
     with session_factory() as session:
         assert ledger.balance(session, f"client:{number}") == 15000
         assert not ledger.account_exists(session, f"incoming:{sc.CITY_IBAN}")   # nothing moved
-    from valitystili.errors import ValidationError
+    from valitystili.base.errors import ValidationError
     with session_factory() as session, session.begin(), pytest.raises(
             ValidationError, match="entry B itemises X1, which the bank already booked"):
         importing.import_statements(

@@ -6,14 +6,6 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-
-import ledger
-from ledger.models import accounts
-from valitystili import clients
-from valitystili.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from valitystili.models import AuditEntry, Client
-
 from scenario import (
     CITY_IBAN,
     CLIENT_IBAN,
@@ -25,6 +17,19 @@ from scenario import (
     plan,
     world,
 )
+from sqlalchemy import select
+
+import ledger
+from ledger.models import accounts
+from valitystili.base.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from valitystili.oversight import card
+from valitystili.people import clients
+from valitystili.store.models import AuditEntry, Client
 
 NO = {"guardianship_need": False, "subsidy_against_will": False, "kela_pays_landlord": False}
 
@@ -228,7 +233,7 @@ def test_show_masks_the_identity_code_and_shows_balance_and_plan(session):
     plan(session, w, number)
     plan(session, w, number, approve=False)
     pay_in(session, number, 94000)
-    shown = clients.show_client(session, w.hannu, "1", today=date(2026, 11, 2))
+    shown = card.show_client(session, w.hannu, "1", today=date(2026, 11, 2))
     assert shown == {
         "client": 1, "name": "Maija Meikäläinen", "payment_name": None,
         "hetu": "010594Y****", "reference": "1000 00010", "rf_reference": "RF69 1000 0001 0", "status": "open",
@@ -241,22 +246,22 @@ def test_show_masks_the_identity_code_and_shows_balance_and_plan(session):
         "opened_by": "sanna",
     }
     # Before the plan takes effect the client's own review date is the one that counts.
-    before = clients.show_client(session, w.hannu, "1", today=date(2026, 10, 20))
+    before = card.show_client(session, w.hannu, "1", today=date(2026, 10, 20))
     assert (before["plan_in_force"], before["review_on"]) == (None, date(2026, 12, 1))
 
 
 def test_show_hetu_is_allowed_to_some_roles_and_audited_as_such(session):
     w = world(session)
     client(session, w)
-    assert clients.show_client(session, w.aune, "1", show_hetu=True)["hetu"] == HETU
+    assert card.show_client(session, w.aune, "1", show_hetu=True)["hetu"] == HETU
     last = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
     assert (last.actor, last.action, last.client_id, json.loads(last.detail)) == (
         "aune", "client.view_hetu", 1, {"hetu_shown": True})
     with pytest.raises(PermissionDenied, match=r"^user fiona \(finance\) may not client hetu; "
                                                r"allowed roles: auditor, handler, social_worker$"):
-        clients.show_client(session, w.fiona, "1", show_hetu=True)
+        card.show_client(session, w.fiona, "1", show_hetu=True)
     with pytest.raises(PermissionDenied, match=r"^user admin \(admin\) may not client read; "):
-        clients.show_client(session, w.admin, "1")
+        card.show_client(session, w.admin, "1")
 
 
 def test_list_shows_masked_codes_references_and_balances(session):
@@ -372,7 +377,7 @@ def test_cli_close_with_money_names_the_balance(cli, backend):
     cli_world(cli)
     cli.ok("client", "open", "--hetu", HETU, "--name", "M", "--iban", CLIENT_IBAN,
            "--criterion", "sublet", "--worker", "sanna", user="sanna")
-    from valitystili import db
+    from valitystili.store import db
 
     engine = db.make_engine(backend.url)
     with db.transaction(db.session_factory(engine)) as session:

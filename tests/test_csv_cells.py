@@ -12,9 +12,9 @@ import io
 from datetime import date
 
 import pytest
-
 from scenario import CITY_IBAN, CLIENT_IBAN, HETU, cli_world
-from valitystili.output import render
+
+from valitystili.cli.output import render
 
 EVIL_NAME = "=cmd|' /C calc'!A0"
 EVIL_PAYER = '=HYPERLINK("http://x","y")'

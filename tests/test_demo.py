@@ -12,7 +12,7 @@ from datetime import date
 
 from click.testing import CliRunner
 
-from valitystili.calendar import CALENDAR
+from valitystili.base.banking_calendar import CALENDAR
 from valitystili.cli import cli
 from valitystili.demo.data import people
 from valitystili.demo.run import run_demo

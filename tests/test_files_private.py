@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from scenario import CLIENT_IBAN, HETU, cli_world
-from valitystili import files
+
+from valitystili.base import files
+from valitystili.base.errors import ValidationError
 from valitystili.cli import cli as valitystili_cli
-from valitystili.errors import ValidationError
 
 
 def mode(path: Path) -> int:
@@ -199,7 +199,7 @@ def test_the_default_data_folder_and_database_are_private(tmp_path, open_umask):
     assert result.exit_code == 0, result.stderr
     folder = tmp_path / "data" / "valitystili"
     created = sorted(p.name for p in folder.iterdir())
-    assert "valitystili.db" in created
+    assert "valitystili.store.db" in created
     assert mode(folder) == 0o700
     assert {name: mode(folder / name) for name in created} == {name: 0o600 for name in created}
 

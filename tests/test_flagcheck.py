@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-
 from scenario import HETU_2, WORKED_EXAMPLE, client, plan, world
+from sqlalchemy import select
 from test_reports_world import Money
-from valitystili import clients, flags
-from valitystili.flagcheck import REFRESHED_KINDS, refresh_flags
-from valitystili.models import Flag, Lease
+
+from valitystili.flags import raising as flags
+from valitystili.flags.conditions import REFRESHED_KINDS, refresh_flags
+from valitystili.people import clients
+from valitystili.store.models import Flag, Lease
 
 D = date
 

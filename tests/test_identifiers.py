@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from valitystili.errors import ValidationError
-from valitystili.identifiers import (
+from valitystili.base.errors import ValidationError
+from valitystili.base.identifiers import (
     age_on,
     bic_for_iban,
     classify_reference,

@@ -7,14 +7,9 @@ import json
 import random
 
 import pytest
-
-from sqlalchemy import select
-
-import ledger
-from valitystili.models import AuditEntry, BankAccount
-
 from imports_helpers import fints_server_fixture
 from scenario import HETU, cli_world
+from sqlalchemy import select
 from test_importing_helpers import (
     CITY,
     SAMPLE_053,
@@ -25,6 +20,9 @@ from test_importing_helpers import (
     snapshot,
     write,
 )
+
+import ledger
+from valitystili.store.models import AuditEntry, BankAccount
 
 # The fake FinTS bank of python-fints' own tests (session fixture, started when first used).
 fints_server = fints_server_fixture()

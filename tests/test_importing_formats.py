@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from scenario import client, world
 from sqlalchemy import select
+from test_importing_helpers import CITY, camt053, ntry, reference_of, write
 
 import ledger
-from valitystili import importing
-from valitystili.models import Statement, StatementLine
-
-from scenario import client, world
-from test_importing_helpers import CITY, camt053, ntry, reference_of, write
+from valitystili.statements import importing
+from valitystili.store.models import Statement, StatementLine
 
 TODAY = date(2026, 11, 25)
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ledger
-from valitystili.models import Client, PaymentBatch, PaymentOrder
+from valitystili.store.models import Client, PaymentBatch, PaymentOrder
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "bank"
 SAMPLE_053 = SAMPLES / "finance-finland-content_053.xml"

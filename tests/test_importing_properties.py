@@ -20,12 +20,12 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import ledger
-from valitystili import importing
-from valitystili.models import BankAccount
-
 from scenario import HETU_2, client, world
 from test_importing_helpers import Tx, camt053, camt054, ntry, reference_of
+
+import ledger
+from valitystili.statements import importing
+from valitystili.store.models import BankAccount
 
 EXAMPLES = int(os.environ.get("VALITYSTILI_IMPORT_EXAMPLES", "30"))
 

@@ -15,14 +15,13 @@ import uuid
 from datetime import date
 
 import pytest
+from scenario import world
 from sqlalchemy import select, text
+from test_importing_helpers import CITY, SAMPLE_053, SAMPLE_054, balances
 
 import ledger
-from valitystili import importing
-from valitystili.models import Flag, Statement, StatementLine
-
-from scenario import world
-from test_importing_helpers import CITY, SAMPLE_053, SAMPLE_054, balances
+from valitystili.statements import importing
+from valitystili.store.models import Flag, Statement, StatementLine
 
 BANK = f"bank:{CITY}"
 INCOMING = f"incoming:{CITY}"
@@ -119,7 +118,7 @@ def second_factory(backend, tmp_path):
     """A second, empty database on the same backend."""
     from conftest import pg_schema_url
 
-    from valitystili import db
+    from valitystili.store import db
 
     schema = None
     if backend.name == "sqlite":

@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-
-from imports import Balance, StatementError, detect_format, read_statements
-from imports.camt import read_camt
 from imports_helpers import (
     IBAN,
     NS053,
@@ -20,6 +17,9 @@ from imports_helpers import (
     sample,
     write,
 )
+
+from imports import Balance, StatementError, detect_format, read_statements
+from imports.camt import read_camt
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from imports_helpers import write
 
 from imports import StatementError, detect_format, read_statements
 from imports.csvfile import read_csv
-from imports_helpers import write
 
 SEMICOLON = (
     "\ufeffaccount_iban;booking_date;value_date;amount;currency;archive_id;reference;message;"

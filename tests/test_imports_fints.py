@@ -7,10 +7,10 @@ import re
 from datetime import date
 
 import pytest
+from imports_helpers import fints_server_fixture
 
 from imports import Balance, StatementError
 from imports.fints_source import fetch_fints
-from imports_helpers import fints_server_fixture
 
 # The fake bank's session fixture, bound here so only this module starts the server.
 fints_server = fints_server_fixture()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from imports_helpers import NS053, SAMPLE_053, camt053, ntry, sample, write
 
 from imports import StatementError, detect_format, read_statements
 from imports.camt import read_camt
-from imports_helpers import NS053, SAMPLE_053, camt053, ntry, sample, write
 from imports.xmlsafe import root_tag
 
 XXE = """<?xml version="1.0"?>

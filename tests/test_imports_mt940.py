@@ -6,10 +6,10 @@ import hashlib
 from datetime import date
 
 import pytest
+from imports_helpers import write
 
 from imports import Balance, StatementError, detect_format, read_statements
 from imports.mt940 import read_mt940
-from imports_helpers import write
 
 STATEMENT = """\
 :20:STMT20261123

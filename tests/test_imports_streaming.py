@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from imports_helpers import NS053, balance, camt053, ntry, reference_details, write
+
 from imports import read_statements
 from imports.xmlsafe import iter_elements
-from imports_helpers import NS053, balance, camt053, ntry, reference_details, write
 
 ENTRIES = 100_000
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from scenario import CLIENT_IBAN, DESIGN_EXAMPLE, HETU, cli_world
 from test_importing_helpers import snapshot
-from valitystili.dates import check_range, parse_date, parse_month
-from valitystili.errors import ValidationError
+
+from valitystili.base.dates import check_range, parse_date, parse_month
+from valitystili.base.errors import ValidationError
 
 OUTSIDE = "is outside the years the service handles (1.1.2000–31.12.2100)"
 

@@ -6,13 +6,12 @@ import json
 from datetime import date
 
 import pytest
+from scenario import LANDLORD, cli_world, client, world
 from sqlalchemy import select
 
-from valitystili import leases
-from valitystili.errors import NotFound, PermissionDenied, ValidationError
-from valitystili.models import AuditEntry, Lease
-
-from scenario import LANDLORD, cli_world, client, world
+from valitystili.base.errors import NotFound, PermissionDenied, ValidationError
+from valitystili.people import leases
+from valitystili.store.models import AuditEntry, Lease
 
 HINT = '; a handler may allow it with --override "reason"'
 

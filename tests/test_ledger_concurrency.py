@@ -6,7 +6,7 @@ import multiprocessing as mp
 from datetime import date
 
 import ledger
-from valitystili import db
+from valitystili.store import db
 
 WORKERS = 4
 ORDERS_PER_WORKER = 15

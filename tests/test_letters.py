@@ -7,15 +7,15 @@ import json
 from datetime import date
 
 import pytest
+from scenario import WORKED_EXAMPLE, client, plan, world
 from sqlalchemy import select
+from test_reports_world import Money
 
 import ledger
-from scenario import WORKED_EXAMPLE, client, plan, world
-from test_reports_world import Money
-from valitystili import letters
-from valitystili.auth import Actor
-from valitystili.errors import NotFound, PermissionDenied
-from valitystili.models import AuditEntry
+from valitystili.base.errors import NotFound, PermissionDenied
+from valitystili.oversight import letters
+from valitystili.store.models import AuditEntry
+from valitystili.trust.auth import Actor
 
 HANNU = Actor("hannu", "handler")
 
@@ -254,7 +254,7 @@ Välitystili
 
 def test_the_html_page_is_self_contained_and_escaped(session, november):
     session.execute(select(1))
-    from valitystili.models import Client
+    from valitystili.store.models import Client
 
     session.get(Client, 1).name = "Maija <Meikäläinen> & co"
     letter = letters.client_statement(session, HANNU, "1", 2026, 11, "fi")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from scenario import HETU, HETU_2, client, plan, world
 from sqlalchemy import select
+from test_importing_helpers import Tx, camt053, ntry, reference_of, write
 
 import ledger
-from valitystili import clients, importing
-from valitystili.errors import Conflict
-from valitystili.matching import (
+from valitystili.base.errors import Conflict
+from valitystili.people import clients
+from valitystili.statements import importing
+from valitystili.statements.matching import (
     Credit,
     Directory,
     ExpectedIncome,
@@ -19,10 +22,7 @@ from valitystili.matching import (
     mask_message,
     payer_matches,
 )
-from valitystili.models import AuditEntry, Flag, StatementLine
-
-from scenario import HETU, HETU_2, client, plan, world
-from test_importing_helpers import Tx, camt053, ntry, reference_of, write
+from valitystili.store.models import AuditEntry, Flag, StatementLine
 
 TODAY = date(2026, 11, 23)
 KELA = "KANSANELÄKELAITOS"
@@ -276,7 +276,7 @@ def test_assign_refuses_matched_lines_and_other_roles(session, w, tmp_path):
     matched = line(session, "M1")
     with pytest.raises(Conflict, match=f"it is posted \\(client {maija}\\)"):
         importing.assign_line(session, w.hannu, matched.id, str(maija), today=TODAY)
-    from valitystili.errors import PermissionDenied
+    from valitystili.base.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         importing.assign_line(session, w.fiona, matched.id, str(maija), today=TODAY)

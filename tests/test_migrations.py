@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-import valitystili.models  # noqa: F401  (every table on the metadata)
+import valitystili.store.models  # noqa: F401  (every table on the metadata)
 from ledger import metadata
-from valitystili import db
+from valitystili.store import db
 
 
 def test_migrations_match_the_models(engine):

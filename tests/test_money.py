@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valitystili.errors import ValidationError
-from valitystili.money import (
+from valitystili.base.errors import ValidationError
+from valitystili.base.money import (
     MAX_AMOUNT_CENTS,
     cents_to_decimal,
     format_fi,

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from valitystili import pain001
-from valitystili.errors import ValidationError
-from valitystili.pain001 import (
+from valitystili.base.errors import ValidationError
+from valitystili.payments import pain001
+from valitystili.payments.pain001 import (
     CreditTransfer,
     Debtor,
     build_pain001,

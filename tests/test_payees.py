@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import pytest
+from scenario import (
+    CITY_IBAN,
+    LANDLORD,
+    LANDLORD_IBAN,
+    UTILITY,
+    UTILITY_IBAN,
+    cli_world,
+    world,
+)
 
 import ledger
-from valitystili import banks, payees
-from valitystili.auth import Actor
-from valitystili.errors import Conflict, NotFound, PermissionDenied, ValidationError
-
-from scenario import CITY_IBAN, LANDLORD, LANDLORD_IBAN, UTILITY, UTILITY_IBAN, cli_world, world
+from valitystili.base.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from valitystili.people import banks, payees
+from valitystili.trust.auth import Actor
 
 HANDLER = Actor("hannu", "handler")
 ADMIN = Actor("admin", "admin")

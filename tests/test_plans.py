@@ -8,12 +8,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-
-from valitystili import clients, plans
-from valitystili.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from valitystili.models import Plan, PlanIncome, PlanItem
-
 from scenario import (
     BILLS_EXAMPLE,
     DESIGN_EXAMPLE,
@@ -25,6 +19,17 @@ from scenario import (
     plan,
     world,
 )
+from sqlalchemy import select
+
+from valitystili.base.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from valitystili.people import clients
+from valitystili.plans import plans
+from valitystili.store.models import Plan, PlanIncome, PlanItem
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "plan.toml"
 NBSP = "\u00a0"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from valitystili.pain001 import validate_pain001
+from valitystili.payments.pain001 import validate_pain001
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

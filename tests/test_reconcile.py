@@ -7,15 +7,16 @@ import json
 from datetime import date
 
 import pytest
+from scenario import CITY_IBAN, WORKED_EXAMPLE, client, plan, world
 from sqlalchemy import select, text, update
+from test_reports_world import BANK, Money
 
 import ledger
-from scenario import CITY_IBAN, WORKED_EXAMPLE, client, plan, world
-from test_reports_world import BANK, Money
-from valitystili import audit, reconcile
-from valitystili.auth import Actor
-from valitystili.errors import PermissionDenied, ValidationError
-from valitystili.models import AuditEntry, Flag, Statement
+from valitystili.base.errors import PermissionDenied, ValidationError
+from valitystili.oversight import reconcile
+from valitystili.store.models import AuditEntry, Flag, Statement
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor
 
 FIONA = Actor("fiona", "finance")
 D = lambda day, month=11: date(2026, month, day)  # noqa: E731

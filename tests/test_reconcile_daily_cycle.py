@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-
 from scenario import CITY_IBAN, WORKED_EXAMPLE, client, plan, world
+from sqlalchemy import select
 from test_importing_helpers import Tx, camt053, ntry, write
-from valitystili import batches, importing, reconcile
-from valitystili.models import Client, PaymentOrder
+
+from valitystili import payments as batches
+from valitystili.oversight import reconcile
+from valitystili.statements import importing
+from valitystili.store.models import Client, PaymentOrder
 
 
 def findings(session, day):

@@ -7,14 +7,14 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from scenario import HETU_2, WORKED_EXAMPLE, client, plan, world
+from sqlalchemy import select
 from test_reports_world import Money
-from valitystili import reports
-from valitystili.auth import Actor
-from valitystili.errors import PermissionDenied
-from valitystili.models import AuditEntry, Lease
+
+from valitystili.base.errors import PermissionDenied
+from valitystili.oversight import reports
+from valitystili.store.models import AuditEntry, Lease
+from valitystili.trust.auth import Actor
 
 D = date
 HANNU = Actor("hannu", "handler")

@@ -20,13 +20,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from scenario import CITY_IBAN
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ledger
-from scenario import CITY_IBAN
-from valitystili import audit
-from valitystili.models import (
+from valitystili.store.models import (
     BankAccount,
     Client,
     Obligation,
@@ -35,6 +34,7 @@ from valitystili.models import (
     Statement,
     StatementLine,
 )
+from valitystili.trust import audit
 
 BANK = f"bank:{CITY_IBAN}"
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from valitystili.errors import ValidationError
-from valitystili.schedules import ANCHOR, next_occurrence, occurrences, parse_rule
+from valitystili.base.errors import ValidationError
+from valitystili.base.schedules import ANCHOR, next_occurrence, occurrences, parse_rule
 
 NOVEMBER_2026 = (date(2026, 11, 1), date(2026, 11, 30))
 

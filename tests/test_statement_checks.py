@@ -10,15 +10,15 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from scenario import cli_world
 from sqlalchemy import select
+from test_importing_helpers import CITY, Tx, camt053, ntry, snapshot, write
 
 import ledger
 from imports import read_statements
 from imports.errors import StatementError
 from imports.mt940 import entry_from_transaction
-from scenario import cli_world
-from test_importing_helpers import CITY, Tx, camt053, ntry, snapshot, write
-from valitystili.models import StatementLine
+from valitystili.store.models import StatementLine
 
 CSV_HEADER = "account_iban;booking_date;amount;currency;archive_id;message;counterparty_name\n"
 GOOD_ROW = f"{CITY};2.11.2026;10,00;EUR;CSV-1;lahja;Sukulainen\n"

@@ -10,16 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import scenario
 from lxml import etree
+from scenario import CITY_IBAN, CLIENT_IBAN, HETU, LANDLORD_IBAN, cli_world
 from sqlalchemy import func, select
 
 import ledger
-import scenario
-from scenario import CITY_IBAN, CLIENT_IBAN, HETU, LANDLORD_IBAN, cli_world
-from valitystili import flags
-from valitystili.errors import ValidationError
-from valitystili.models import AuditEntry, Bill, Client, Flag, Payee, PlanItem
-from valitystili.text import clean_line, lenient_payment_name, payment_form
+from valitystili.base.errors import ValidationError
+from valitystili.base.text import clean_line, lenient_payment_name, payment_form
+from valitystili.flags import raising as flags
+from valitystili.store.models import AuditEntry, Bill, Client, Flag, Payee, PlanItem
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 
@@ -305,7 +305,7 @@ def test_migration_0005_gives_stored_names_their_payment_form(backend):
     from alembic import command
     from sqlalchemy import text as sql
 
-    from valitystili import db
+    from valitystili.store import db
 
     engine = db.make_engine(backend.url)
     try:

@@ -13,14 +13,13 @@ import re
 import sys
 
 import click
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ledger import LedgerError
-
-from ..errors import CannotRun, ValitystiliError
-from ..output import FORMATS
-from .app import App
+from valitystili.base.errors import CannotRun, ValitystiliError
+from valitystili.cli.app import App
+from valitystili.cli.output import FORMATS
 
 try:  # the statement readers are optional at this layer only for import order
     from imports.errors import StatementError
@@ -106,7 +105,14 @@ def main() -> None:
     cli.main()
 
 
-from . import commands_batch, commands_core, commands_demo  # noqa: E402,F401  (registers the commands)
-from . import commands_audit, commands_clients  # noqa: E402,F401
-from . import commands_reports, commands_settings  # noqa: E402,F401
-from . import commands_import  # noqa: E402,F401  (import, income)
+# Registers the commands (each module adds its group or commands to ``cli``).
+from valitystili.cli import (  # noqa: E402,F401
+    commands_audit,
+    commands_batch,
+    commands_clients,
+    commands_core,
+    commands_demo,
+    commands_import,
+    commands_reports,
+    commands_settings,
+)

@@ -14,10 +14,11 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import audit, db
-from ..auth import Actor, current_actor, login_name
-from ..output import render
-from ..users import bootstrap_admin
+from valitystili.cli.output import render
+from valitystili.store import db
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor, current_actor, login_name
+from valitystili.trust.users import bootstrap_admin
 
 
 class App:

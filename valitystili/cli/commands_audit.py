@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 import ledger
-
-from .. import audit, clients
-from . import cli
-from .app import App, pass_app
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app
+from valitystili.people import clients
+from valitystili.trust import audit
 
 
 class ProblemsFound(click.ClickException):

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from .. import batches, flags
-from ..dates import parse_date
-from . import cli
-from .app import App, pass_app
+from valitystili import payments as batches
+from valitystili.base.dates import parse_date
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app
+from valitystili.flags import raising as flags
 
 
 @cli.group("batch")
@@ -193,7 +194,7 @@ def flags_group(ctx: click.Context, kind: str | None, client: str | None, includ
     with app.unit() as (session, actor):     # the view is recorded
         client_id = None
         if client is not None:
-            from ..clients import resolve_client
+            from valitystili.people.clients import resolve_client
 
             client_id = resolve_client(session, client).id
         app.emit(flags.list_flags(session, actor, kind=kind, client_id=client_id,

@@ -13,14 +13,16 @@ from datetime import date
 
 import click
 
-from .. import banks, bills, clients, leases, payees, plans
-from ..dates import parse_date
-from ..errors import ValidationError
-from ..models import CRITERIA, LANGUAGES
-from ..money import parse_amount
-from ..output import render
-from . import cli
-from .app import App, pass_app
+from valitystili.base.dates import parse_date
+from valitystili.base.errors import ValidationError
+from valitystili.base.money import parse_amount
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app
+from valitystili.cli.output import render
+from valitystili.oversight import card
+from valitystili.people import banks, clients, leases, payees
+from valitystili.plans import bills, plans
+from valitystili.store.models import CRITERIA, LANGUAGES
 
 
 class NothingSaved(click.ClickException):
@@ -230,7 +232,7 @@ def client_show(app: App, client: str, show_hetu: bool) -> None:
       valitystili client show "1000 00013" --show-hetu
     """
     with app.unit() as (session, actor):
-        app.emit(clients.show_client(session, actor, client, show_hetu=show_hetu,
+        app.emit(card.show_client(session, actor, client, show_hetu=show_hetu,
                                      today=date.today()))
 
 

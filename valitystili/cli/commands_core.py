@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 import ledger
-
-from .. import db, users
-from ..auth import login_name
-from ..models import ROLES
-from . import cli
-from .app import App, pass_app
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app
+from valitystili.store import db
+from valitystili.store.models import ROLES
+from valitystili.trust import users
+from valitystili.trust.auth import login_name
 
 
 @cli.group("db")
@@ -123,8 +123,8 @@ def ledger_balances(app: App, as_of: str | None, prefix: str | None) -> None:
     Example:
       valitystili ledger balances --prefix client: --as-of 30.11.2026
     """
-    from .. import access
-    from ..dates import parse_date
+    from valitystili.base.dates import parse_date
+    from valitystili.trust import access
 
     day = parse_date(as_of) if as_of else None
     with app.unit() as (session, actor):     # a view of clients' balances is recorded

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..dates import parse_month
-from . import cli
-from .app import App, pass_app, stderr_is_terminal
+from valitystili.base.dates import parse_month
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app, stderr_is_terminal
 
 
 @cli.command("demo")
@@ -37,7 +37,7 @@ def demo(app: App, clients: int, months: int, start_month: str, out_dir: Path, s
     """
     from datetime import date
 
-    from ..demo.run import run_demo
+    from valitystili.demo.run import run_demo
 
     year, month = parse_month(start_month)
     start = date(year, month, 1)

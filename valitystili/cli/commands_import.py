@@ -18,11 +18,11 @@ from datetime import date
 
 import click
 
-from .. import importing
-from ..dates import parse_date
-from ..errors import ValidationError
-from . import cli
-from .app import App, pass_app, stderr_is_terminal
+from valitystili.base.dates import parse_date
+from valitystili.base.errors import ValidationError
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app, stderr_is_terminal
+from valitystili.statements import importing
 
 FILES = "files"
 PROGRESS_MIN_ENTRIES = 2000

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from .. import files, letters, reconcile, reports
-from ..dates import parse_date, parse_month
-from ..flags import KINDS
-from ..models import LANGUAGES
-from ..money import format_plain
-from . import cli
-from .app import App, pass_app
+from valitystili.base import files
+from valitystili.base.dates import parse_date, parse_month
+from valitystili.base.money import format_plain
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app
+from valitystili.flags.raising import KINDS
+from valitystili.oversight import letters, reconcile, reports
+from valitystili.store.models import LANGUAGES
 
 AS_OF_HELP = "At the end of this day (default today), e.g. 30.11.2026 or 2026-11-30."
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .. import settings
-from . import cli
-from .app import App, pass_app
+from valitystili.cli import cli
+from valitystili.cli.app import App, pass_app
+from valitystili.trust import configuration
 
 
 @cli.group("settings")
@@ -24,7 +24,7 @@ def settings_list(app: App) -> None:
       valitystili settings list
     """
     with app.unit(read_only=True) as (session, actor):
-        app.emit(settings.list_settings(session, actor))
+        app.emit(configuration.list_settings(session, actor))
 
 
 @settings_group.command("set")
@@ -42,4 +42,4 @@ def settings_set(app: App, key: str, value: str) -> None:
       valitystili settings set suspense_flag_after_days 3
     """
     with app.unit() as (session, actor):
-        app.emit(settings.put(session, actor, key, value))
+        app.emit(configuration.put(session, actor, key, value))

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from schwifty import IBAN
 
-from ..identifiers import make_reference, rf_from_finnish
+from valitystili.base.identifiers import make_reference, rf_from_finnish
 
 FIRST = ("Aino", "Eino", "Helmi", "Väinö", "Elsa", "Onni", "Sofia", "Leevi", "Aada", "Eetu",
          "Kerttu", "Juho", "Siiri", "Matias", "Lilja", "Oskari", "Venla", "Aleksi", "Iida", "Lauri",

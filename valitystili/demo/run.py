@@ -23,15 +23,16 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
 import ledger
-
-from .. import batches, db, users
-from ..auth import Actor
-from ..calendar import CALENDAR
-from ..errors import ValidationError
-from ..expected import income_arrivals
-from ..models import Client, Flag, PaymentOrder
-from .bank import Credit, SimulatedBank
-from .data import LANDLORDS, UTILITIES, Person, iban, people, plan_toml
+from valitystili import payments as batches
+from valitystili.base.banking_calendar import CALENDAR
+from valitystili.base.errors import ValidationError
+from valitystili.demo.bank import Credit, SimulatedBank
+from valitystili.demo.data import LANDLORDS, UTILITIES, Person, iban, people, plan_toml
+from valitystili.plans.expected import income_arrivals
+from valitystili.store import db
+from valitystili.store.models import Client, Flag, PaymentOrder
+from valitystili.trust import users
+from valitystili.trust.auth import Actor
 
 CITY_IBAN = "FI7433010001222090"
 CITY_BIC = "ESSEFIHX"
@@ -119,7 +120,9 @@ def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date 
 
 
 def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
-    from .. import banks, clients as clients_service, payees, plans
+    from valitystili.people import banks, payees
+    from valitystili.people import clients as clients_service
+    from valitystili.plans import plans
 
     with factory() as session, session.begin():
         users.bootstrap_admin(session, ADMIN.name)
@@ -152,7 +155,7 @@ def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
 def _pay_in(bank: SimulatedBank, persons: list[Person], numbers: dict[str, int], day: date) -> int:
     """Credit the day's benefits (Kela, matched by expected income) and relatives' payments
     (with the client's reference) to the simulated bank."""
-    from ..identifiers import client_reference
+    from valitystili.base.identifiers import client_reference
 
     total = 0
     for person in persons:
@@ -172,7 +175,7 @@ def _pay_in(bank: SimulatedBank, persons: list[Person], numbers: dict[str, int],
 
 
 def _import(factory, path: Path, content: bytes, day: date):
-    from .. import importing
+    from valitystili.statements import importing
 
     path.write_bytes(content)
     with factory() as session, session.begin():
@@ -184,7 +187,7 @@ def _assign_unmatched(factory, day: date) -> int:
     the same name with similar benefits) by the decision number in Kela's message."""
     import re
 
-    from .. import importing
+    from valitystili.statements import importing
 
     with factory() as session, session.begin():
         lines = importing.list_income(session, HANDLER, unmatched=True)
@@ -199,7 +202,7 @@ def _assign_unmatched(factory, day: date) -> int:
 
 
 def _reconcile(factory, day: date) -> dict:
-    from .. import reconcile
+    from valitystili.oversight import reconcile
 
     with factory() as session, session.begin():
         result = reconcile.reconcile(session, FINANCE, as_of=day, today=day)

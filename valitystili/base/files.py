@@ -1,0 +1,128 @@
+"""Files the service writes for people: payment files, letters, exports.
+
+Rules:
+
+- A file appears under its real name complete or not at all. ``stage`` writes the data to a
+  temporary file next to the target and fsyncs it; the caller commits its database work and only
+  then calls ``publish``, which renames the file into place and fsyncs the folder. On any error
+  before that the caller calls ``discard`` (or uses the staged file as a context manager).
+- An existing target is refused unless the user asked to replace it (``force``); a symlink at
+  the target is always refused, and a target whose folder does not exist too.
+- The temporary file gets a random name and is created with ``O_CREAT | O_EXCL | O_NOFOLLOW``,
+  so a file or symlink planted at any name is never opened, followed or overwritten.
+- Everything is created 0600: payment files and letters hold names, IBANs and amounts.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from pathlib import Path
+
+from valitystili.base.errors import ValidationError
+
+FILE_MODE = 0o600
+TEMPORARY_ATTEMPTS = 3
+_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+          | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+class StagedFile:
+    """Data written and fsynced under a temporary name next to ``path``, waiting to be published."""
+
+    def __init__(self, path: Path, temporary: Path, *, force: bool):
+        self.path = path
+        self.temporary = temporary
+        self._force = force
+        self._done = False
+
+    def publish(self) -> None:
+        """Rename the staged file into place (call after the database commit)."""
+        if self._done:
+            return
+        if self.path.is_symlink():
+            self.discard()
+            raise ValidationError(f"{self.path} is a symbolic link: refusing to replace it")
+        if self._force:
+            os.replace(self.temporary, self.path)
+        else:
+            self._link_without_replacing()
+        self._done = True
+        _fsync_folder(self.path.parent)
+
+    def _link_without_replacing(self) -> None:
+        # A hard link fails when the name was taken meanwhile, where a rename would replace it.
+        try:
+            os.link(self.temporary, self.path, follow_symlinks=False)
+        except FileExistsError:
+            self.discard()
+            raise ValidationError(f"{self.path} already exists (use --force to replace it)") from None
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            os.replace(self.temporary, self.path)  # a filesystem without hard links
+            return
+        self.temporary.unlink()
+
+    def discard(self) -> None:
+        """Remove the staged temporary file; harmless when already published or discarded."""
+        if not self._done:
+            self.temporary.unlink(missing_ok=True)
+            self._done = True
+
+    def __enter__(self) -> StagedFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
+
+
+def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
+    """Write ``data`` to a fresh temporary file next to ``out``; refuse a target we must not touch."""
+    out = Path(out)
+    folder = out.parent
+    if out.is_symlink():
+        raise ValidationError(f"{out} is a symbolic link: refusing to write through it")
+    if not folder.is_dir():
+        raise ValidationError(f"folder {folder} does not exist")
+    if out.exists():
+        if not out.is_file():
+            raise ValidationError(f"{out} exists and is not a file")
+        if not force:
+            raise ValidationError(f"{out} already exists (use --force to replace it)")
+    fd, temporary = _create_temporary(folder, out.name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return StagedFile(out, temporary, force=force)
+
+
+def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
+    """A new file under a random name; a name already taken (even by a symlink) is never opened."""
+    for _ in range(TEMPORARY_ATTEMPTS):
+        temporary = folder / f".{name}.{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(temporary, _FLAGS, FILE_MODE), temporary
+        except FileExistsError:
+            continue
+    raise ValidationError(f"could not create a temporary file in {folder}: every name tried "
+                          "was taken")
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - platforms whose folders cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,126 @@
+"""Money at the edges: parsing euro amounts typed by people and formatting cents for output.
+
+Rules of this module:
+
+- Inside the service money is an ``int`` of euro cents. Floats are never accepted (a float given
+  to a formatter is a bug and raises ``TypeError``); ``Decimal`` appears only in
+  :func:`cents_to_decimal` for callers that need it at a boundary (XML, reports).
+- Input accepts a decimal comma or a decimal point (``512,40``, ``512.40``), whole euros
+  (``512``), one decimal (``1234.5``) and thousands grouped by a space, no-break space (U+00A0) or
+  narrow no-break space (U+202F) in groups of three (``1 234,56``). A trailing ``€`` is allowed so
+  that what :func:`format_fi` prints parses back. Only one kind of separator may appear besides
+  the grouping space: ``1.234,56`` and ``1,234.56`` are refused because they are ambiguous.
+- Amounts are **refused, never rounded**, when they have more than two decimals, and refused when
+  empty, not a number (NaN, inf, letters), negative (except in :func:`parse_signed_amount`) or
+  larger than :data:`MAX_AMOUNT_CENTS` in absolute value.
+- Output: :func:`format_fi` is Babel's fi_FI currency format (``1 234,56 €`` with U+00A0 as both
+  group separator and the space before ``€``; Babel 2.18 writes negatives with a hyphen-minus,
+  ``-1 234,56 €``). :func:`format_plain` is for machines (``1234.56``, no grouping).
+  :func:`format_locale` formats for the user's language: ``fi`` → fi_FI, ``sv`` → sv_FI and
+  ``en`` → **en_FI**. en_FI is CLDR's English-in-Finland locale and, in Babel, writes the
+  Finnish style (``1 234,56 €``), not ``€1,234.56``: the tool's users are Finnish offices, so an
+  amount reads the same in every language, matches the bank's and Kela's documents, and the comma
+  is never a thousands separator anywhere (which :func:`parse_amount` could not read back).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+from valitystili.base.errors import ValidationError
+
+#: The largest amount (in absolute value) accepted anywhere: 10 000 000,00 €. Nothing a client
+#: receives or pays comes near it, so a larger value is a typing slip (an extra digit or a pasted
+#: account number), not money.
+MAX_AMOUNT_CENTS = 1_000_000_000
+
+# Grouping characters people and Babel use between thousands: space, NO-BREAK SPACE, NARROW
+# NO-BREAK SPACE (newer CLDR data uses U+202F for some locales).
+_GROUP = " \u00a0\u202f"
+
+# ASCII digits only (\d would also take Arabic-Indic and other digits, which int() accepts).
+# Either plain digits or correctly grouped thousands, then optionally one decimal separator and
+# digits. The decimal digits are captured without a length limit so that "more than two decimals"
+# can be reported as such instead of as "not a number".
+_AMOUNT_RE = re.compile(
+    rf"(?P<whole>[0-9]+|[0-9]{{1,3}}(?:[{_GROUP}][0-9]{{3}})+)(?:[.,](?P<fraction>[0-9]+))?"
+)
+
+# A trailing euro sign, as format_fi prints it, may follow the number.
+_EURO_SUFFIX_RE = re.compile(rf"[{_GROUP}]*€$")
+
+# Minus signs a leading minus may be written with: hyphen-minus and U+2212 MINUS SIGN (CLDR's
+# minus for Finnish, which some programs and older Babel data print).
+_MINUS = "-\u2212"
+
+_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_FI"}
+
+
+def parse_amount(text: str) -> int:
+    """Parse a non-negative euro amount such as ``512,40`` or ``1 234.5`` into cents."""
+    cents = parse_signed_amount(text)
+    if cents < 0:
+        raise ValidationError(f"amount {text.strip()} is negative")
+    return cents
+
+
+def parse_signed_amount(text: str) -> int:
+    """Parse a euro amount that may carry a leading minus (``-12,50``) into cents."""
+    stripped = text.strip()
+    if not stripped:
+        raise ValidationError("amount is empty")
+    body = _EURO_SUFFIX_RE.sub("", stripped)
+    sign = 1
+    if body[:1] and body[0] in _MINUS:
+        sign = -1
+        body = body[1:]
+    match = _AMOUNT_RE.fullmatch(body)
+    if match is None:
+        raise ValidationError(f"amount {stripped!r} is not a number (use e.g. 512,40 or 512.40)")
+    fraction = match["fraction"] or ""
+    if len(fraction) > 2:
+        raise ValidationError(f"amount {stripped} has more than two decimals")
+    whole = int(re.sub(f"[{_GROUP}]", "", match["whole"]))
+    cents = sign * (whole * 100 + int(fraction.ljust(2, "0")))
+    if abs(cents) > MAX_AMOUNT_CENTS:
+        raise ValidationError(
+            f"amount {stripped} is larger than the maximum {format_fi(MAX_AMOUNT_CENTS)}"
+        )
+    return cents
+
+
+def cents_to_decimal(cents: int) -> Decimal:
+    """Cents as euros with exactly two decimals: ``51240`` → ``Decimal('512.40')``."""
+    _require_int(cents)
+    # scaleb keeps the exponent at -2, so 100 becomes 1.00, not 1: exact and always two decimals.
+    return Decimal(cents).scaleb(-2)
+
+
+def format_plain(cents: int) -> str:
+    """Machine-readable euros: ``123456`` → ``1234.56``, ``-5`` → ``-0.05``."""
+    return format(cents_to_decimal(cents), "f")
+
+
+def format_fi(cents: int) -> str:
+    """Finnish display form as Babel gives it for fi_FI: ``123456`` → ``1 234,56 €`` (U+00A0)."""
+    return format_locale(cents, "fi")
+
+
+def format_locale(cents: int, language: str) -> str:
+    """Display form for the user's language (``fi``, ``sv`` or ``en``; see the module rules)."""
+    try:
+        locale = _LOCALES[language]
+    except KeyError:
+        raise ValidationError(
+            f"language {language!r} is not supported (choose one of {', '.join(_LOCALES)})"
+        ) from None
+    return format_currency(cents_to_decimal(cents), "EUR", locale=locale)
+
+
+def _require_int(cents: int) -> None:
+    # bool is an int subclass; True cents is always a bug, as is a float that slipped through.
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise TypeError(f"money must be integer cents, got {type(cents).__name__} {cents!r}")

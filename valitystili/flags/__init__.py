@@ -1,0 +1,2 @@
+"""Flags: one write path that raises and resolves them (``raising``) and the conditions that the
+nightly refresh checks (``conditions``)."""

@@ -1,0 +1,424 @@
+"""The nightly flag refresh: conditions a person should look at, raised and resolved from data.
+
+``refresh_flags(session, on)`` judges every condition below as of the end of day ``on`` and, for
+each kind, raises a flag per subject that holds (``flags.raise_flag``: a new flag, or the open
+one refreshed) and resolves every open flag of that kind whose subject no longer holds
+(``flags.resolve_flags``). So a flag resolves itself when its condition clears, and an
+acknowledged flag keeps its acknowledgement as long as its condition holds.
+
+Rules of this module (thresholds are settings, see ``settings.DEFAULTS``):
+
+- Only **open** clients are judged for review, fixed-term, lease and income flags; a closed
+  client's flags of those kinds resolve.
+- **review_due / review_overdue** (subject ``review:<client>:<date>``): a client's review date is
+  the ``review_on`` of the client's newest plan version (approved or not: a new plan is how a
+  review is recorded, so it is the social worker's latest word), else ``clients.review_on``
+  (given when the client was opened, before any plan). Due when it is within
+  ``review_warning_days`` from ``on`` (the day itself included), overdue once it has passed.
+- **fixed_term_ending** (``fixed_term:<client>:<date>``): ``clients.until_on`` within
+  ``fixed_term_warning_days``, or already passed while the service is still open.
+- **lease_ending** (``lease:<lease>``): the client's lease that ends last ends within
+  ``lease_warning_days`` (or has ended); an earlier lease followed by a later one is not flagged.
+- **income_missing / income_changed** (``income:<client>:<kind>:<scheduled date>``, with
+  ``-<position>`` after the kind when one plan expects the same kind twice): every arrival of an
+  expected income (``expected.income_arrivals`` for the approved plan version in force on the
+  scheduled day) in the last ``INCOME_LOOKBACK_DAYS`` days is matched to the client's credits
+  (statement lines with the client, positive, not a returned payment of ours) booked within
+  ``income_window_days`` of the arrival and by ``on``. A credit within
+  ``income_amount_tolerance_cents`` settles it; failing that, an unused credit in the window
+  with another amount is *income_changed*; failing that, once ``on`` is
+  ``income_missing_after_banking_days`` banking days after the arrival, it is *income_missing*.
+  A credit settles at most one expected arrival. Older arrivals are no longer judged and their
+  flags resolve: by then the plan should have been revised.
+- **funds_accumulating** (``funds:<client>``): a client's balance above
+  ``funds_accumulating_cents`` (any client with money, open or closed).
+- **uncleared_payment** (the order's key): an approved or exported order whose execution day
+  lies more than ``uncleared_after_banking_days`` banking days before ``on`` and which the bank
+  has not yet shown leaving (status still approved/exported).
+- **arrears** (the obligation's key, as the daily batch names it): an open obligation due
+  before ``on`` that is not fully paid. The batch raises the same flags when it cannot pay; this
+  keeps them right on the days the batch does not run.
+
+Balances "as of" today (or later) are the ledger's stored running balances, so the nightly run
+never sums history; an earlier day sums postings up to that day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import ledger
+from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.money import format_plain
+from valitystili.flags.raising import raise_flag, resolve_flags
+from valitystili.plans.expected import income_arrivals
+from valitystili.plans.obligations import approved_plans, in_force
+from valitystili.store import settings
+from valitystili.store.models import (
+    Client,
+    Lease,
+    Obligation,
+    PaymentOrder,
+    Plan,
+    PlanIncome,
+    StatementLine,
+)
+
+#: How far back expected incomes are judged (two months: a late benefit is found, an older one
+#: belongs to a plan revision, not to a nightly flag).
+INCOME_LOOKBACK_DAYS = 62
+
+#: The kinds ``refresh_flags`` raises and resolves, in the order it judges them.
+REFRESHED_KINDS = (
+    "review_due", "review_overdue", "fixed_term_ending", "lease_ending", "income_missing",
+    "income_changed", "funds_accumulating", "uncleared_payment", "arrears",
+)
+
+#: Order statuses whose money has left the client's account but not yet the bank.
+UNCLEARED_STATUSES = ("approved", "exported")
+
+IN_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition that holds: what a flag of ``kind`` on ``subject`` says."""
+
+    kind: str
+    subject: str
+    client_id: int | None
+    amount_cents: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class DateItem:
+    """A date a person must act by: a review, a fixed-term end or a lease end."""
+
+    what: str            # review | fixed_term_end | lease_end
+    client_id: int
+    name: str
+    worker: str
+    on: date
+    days_left: int       # negative once passed
+    subject: str
+    amount_cents: int | None = None
+
+
+def eur(cents: int) -> str:
+    return f"{format_plain(cents)} EUR"
+
+
+# --- shared reading helpers ------------------------------------------------------------------
+
+
+def client_balances(session: Session, on: date, today: date | None = None) -> dict[str, int]:
+    """Balance of every ``client:`` account at the end of ``on`` (stored balances for today)."""
+    today = today or date.today()
+    as_of = None if on >= today else on
+    return {b.code: b.balance_cents for b in ledger.balances(session, as_of, prefix="client:")}
+
+
+def client_id_of(code: str) -> int | None:
+    """``client:12`` → 12 (None when the code is not a client account)."""
+    prefix, _, rest = code.partition(":")
+    return int(rest) if prefix == "client" and rest.isdigit() else None
+
+
+def uncleared_orders(session: Session, on: date, calendar: BankingCalendar = CALENDAR
+                     ) -> list[tuple[PaymentOrder, date]]:
+    """(order, last day it should have cleared by) for orders overdue to clear on ``on``."""
+    days = settings.get_int(session, "uncleared_after_banking_days")
+    # Cheap pre-filter: N banking days are at least N calendar days.
+    query = (select(PaymentOrder)
+             .where(PaymentOrder.status.in_(UNCLEARED_STATUSES),
+                    PaymentOrder.execution_on < on - timedelta(days=days))
+             .order_by(PaymentOrder.execution_on, PaymentOrder.id))
+    found = []
+    for order in session.execute(query).scalars():
+        deadline = calendar.add_banking_days(order.execution_on, days)
+        if on > deadline:
+            found.append((order, deadline))
+    return found
+
+
+def review_date(client: Client, newest_plan_review: date | None) -> date | None:
+    """The client's next review: the newest plan version's, else the one given at opening."""
+    return newest_plan_review if newest_plan_review is not None else client.review_on
+
+
+def date_items(session: Session, on: date, *, review_days: int | None = None,
+               fixed_term_days: int | None = None, lease_days: int | None = None) -> list[DateItem]:
+    """Reviews, fixed-term ends and lease ends of open clients that fall within their warning
+    windows from ``on`` (or have passed), soonest first."""
+    review_days = settings.get_int(session, "review_warning_days") if review_days is None else review_days
+    fixed_term_days = (settings.get_int(session, "fixed_term_warning_days")
+                       if fixed_term_days is None else fixed_term_days)
+    lease_days = settings.get_int(session, "lease_warning_days") if lease_days is None else lease_days
+
+    clients = {c.id: c for c in session.execute(
+        select(Client).where(Client.status == "open").order_by(Client.id)).scalars()}
+    newest = _newest_plan_reviews(session)
+    items: list[DateItem] = []
+    for client in clients.values():
+        review_on = review_date(client, newest.get(client.id))
+        if review_on is not None and review_on <= on + timedelta(days=review_days):
+            items.append(DateItem("review", client.id, client.name, client.worker, review_on,
+                                  (review_on - on).days, f"review:{client.id}:{review_on.isoformat()}"))
+        until = client.until_on
+        if until is not None and until <= on + timedelta(days=fixed_term_days):
+            items.append(DateItem("fixed_term_end", client.id, client.name, client.worker, until,
+                                  (until - on).days, f"fixed_term:{client.id}:{until.isoformat()}"))
+    last_lease: dict[int, Lease] = {}
+    for lease in session.execute(select(Lease).order_by(Lease.end_on, Lease.id)).scalars():
+        last_lease[lease.client_id] = lease       # ordered by end: the last one wins
+    for client_id, lease in last_lease.items():
+        client = clients.get(client_id)
+        if client is not None and lease.end_on <= on + timedelta(days=lease_days):
+            items.append(DateItem("lease_end", client.id, client.name, client.worker, lease.end_on,
+                                  (lease.end_on - on).days, f"lease:{lease.id}", lease.rent_cents))
+    items.sort(key=lambda item: (item.on, item.client_id, item.what))
+    return items
+
+
+def _newest_plan_reviews(session: Session) -> dict[int, date | None]:
+    newest = (select(Plan.client_id, func.max(Plan.version).label("version"))
+              .group_by(Plan.client_id).subquery())
+    rows = session.execute(
+        select(Plan.client_id, Plan.review_on).join(
+            newest, (Plan.client_id == newest.c.client_id) & (Plan.version == newest.c.version))
+    ).all()
+    return dict(rows)
+
+
+# --- the conditions --------------------------------------------------------------------------
+
+
+def _date_conditions(session: Session, on: date) -> list[Condition]:
+    found = []
+    for item in date_items(session, on):
+        if item.what == "review":
+            if item.days_left < 0:
+                found.append(Condition("review_overdue", item.subject, item.client_id, None,
+                                       f"review was due {item.on.isoformat()}, "
+                                       f"{-item.days_left} days ago"))
+            else:
+                found.append(Condition("review_due", item.subject, item.client_id, None,
+                                       f"review due {item.on.isoformat()}, "
+                                       f"{item.days_left} days left"))
+        elif item.what == "fixed_term_end":
+            detail = (f"fixed-term service ends {item.on.isoformat()}, {item.days_left} days left"
+                      if item.days_left >= 0 else
+                      f"fixed-term service ended {item.on.isoformat()} but the client is still open")
+            found.append(Condition("fixed_term_ending", item.subject, item.client_id, None, detail))
+        else:
+            detail = (f"lease ends {item.on.isoformat()}, {item.days_left} days left; no later lease"
+                      if item.days_left >= 0 else
+                      f"lease ended {item.on.isoformat()}; no later lease")
+            found.append(Condition("lease_ending", item.subject, item.client_id,
+                                   item.amount_cents, detail))
+    return found
+
+
+@dataclass(frozen=True)
+class _Expected:
+    client_id: int
+    subject: str
+    kind: str
+    source: str
+    amount_cents: int
+    arrival_on: date
+
+
+@dataclass(frozen=True)
+class _Credit:
+    line_id: int
+    client_id: int
+    amount_cents: int
+    booked_on: date
+
+
+def expected_arrivals(session: Session, start: date, end: date,
+                      calendar: BankingCalendar = CALENDAR) -> list[_Expected]:
+    """Arrivals in [start, end] of the incomes the approved plans in force expect."""
+    clients = dict(session.execute(
+        select(Client.id, Client.start_on).where(Client.status == "open")).all())
+    plans = approved_plans(session, list(clients)) if clients else {}
+    plan_ids = [p.id for versions in plans.values() for p in versions]
+    incomes: dict[int, list[PlanIncome]] = defaultdict(list)
+    for chunk in range(0, len(plan_ids), IN_CHUNK):
+        for income in session.execute(select(PlanIncome).where(
+                PlanIncome.plan_id.in_(plan_ids[chunk:chunk + IN_CHUNK]))
+                .order_by(PlanIncome.position, PlanIncome.id)).scalars():
+            incomes[income.plan_id].append(income)
+    found: list[_Expected] = []
+    for client_id, versions in plans.items():
+        window_start = max(start, clients[client_id])
+        for plan in versions:
+            plan_incomes = incomes.get(plan.id, [])
+            kinds = defaultdict(int)
+            for income in plan_incomes:
+                kinds[income.kind] += 1
+            for income in plan_incomes:
+                tag = f"-{income.position}" if kinds[income.kind] > 1 else ""
+                for scheduled, arrival in income_arrivals(income.kind, income.schedule,
+                                                          window_start, end, calendar):
+                    if in_force(versions, scheduled) is not plan:
+                        continue
+                    found.append(_Expected(
+                        client_id, f"income:{client_id}:{income.kind}{tag}:{scheduled.isoformat()}",
+                        income.kind, income.source, income.amount_cents, arrival))
+    found.sort(key=lambda e: (e.client_id, e.arrival_on, e.subject))
+    return found
+
+
+def _client_credits(session: Session, start: date, end: date) -> dict[int, list[_Credit]]:
+    credits: dict[int, list[_Credit]] = defaultdict(list)
+    for row in session.execute(
+            select(StatementLine.id, StatementLine.client_id, StatementLine.amount_cents,
+                   StatementLine.booked_on)
+            .where(StatementLine.client_id.is_not(None), StatementLine.amount_cents > 0,
+                   StatementLine.order_id.is_(None), StatementLine.return_reason.is_(None),
+                   StatementLine.state != "bank_only",
+                   StatementLine.booked_on.between(start, end))
+            .order_by(StatementLine.booked_on, StatementLine.id)).all():
+        credits[row.client_id].append(_Credit(row.id, row.client_id, row.amount_cents, row.booked_on))
+    return credits
+
+
+def _income_conditions(session: Session, on: date, calendar: BankingCalendar) -> list[Condition]:
+    tolerance = settings.get_int(session, "income_amount_tolerance_cents")
+    window = timedelta(days=settings.get_int(session, "income_window_days"))
+    missing_after = settings.get_int(session, "income_missing_after_banking_days")
+    start = on - timedelta(days=INCOME_LOOKBACK_DAYS)
+    expected = expected_arrivals(session, start, on, calendar)
+    credits = _client_credits(session, start - window, on)
+
+    by_client: dict[int, list[_Expected]] = defaultdict(list)
+    for item in expected:
+        by_client[item.client_id].append(item)
+
+    found: list[Condition] = []
+    for client_id, items in by_client.items():
+        pool = credits.get(client_id, [])
+        used: set[int] = set()
+
+        def candidates(item: _Expected) -> list[_Credit]:
+            return [c for c in pool if c.line_id not in used
+                    and abs((c.booked_on - item.arrival_on).days) <= window.days]
+
+        def closest(item: _Expected, among: list[_Credit]) -> _Credit:
+            return min(among, key=lambda c: (abs(c.amount_cents - item.amount_cents),
+                                             abs((c.booked_on - item.arrival_on).days), c.line_id))
+
+        unmatched = []
+        for item in items:                 # first every arrival that has its own amount
+            fitting = [c for c in candidates(item)
+                       if abs(c.amount_cents - item.amount_cents) <= tolerance]
+            if fitting:
+                used.add(closest(item, fitting).line_id)
+            else:
+                unmatched.append(item)
+        for item in unmatched:             # then credits in the window with another amount
+            others = candidates(item)
+            if others:
+                credit = closest(item, others)
+                used.add(credit.line_id)
+                found.append(Condition(
+                    "income_changed", item.subject, client_id, credit.amount_cents,
+                    f"{item.kind} from {item.source} expected {item.arrival_on.isoformat()}: "
+                    f"{eur(item.amount_cents)} expected, {eur(credit.amount_cents)} received "
+                    f"{credit.booked_on.isoformat()}"))
+            elif on >= calendar.add_banking_days(item.arrival_on, missing_after):
+                found.append(Condition(
+                    "income_missing", item.subject, client_id, item.amount_cents,
+                    f"{item.kind} from {item.source} of {eur(item.amount_cents)} expected "
+                    f"{item.arrival_on.isoformat()} has not arrived"))
+    return found
+
+
+def _funds_conditions(session: Session, on: date, today: date | None) -> list[Condition]:
+    threshold = settings.get_int(session, "funds_accumulating_cents")
+    found = []
+    for code, balance in client_balances(session, on, today).items():
+        client_id = client_id_of(code)
+        if client_id is not None and balance > threshold:
+            found.append(Condition("funds_accumulating", f"funds:{client_id}", client_id, balance,
+                                   f"balance {eur(balance)} is above {eur(threshold)}"))
+    return found
+
+
+def uncleared_conditions(session: Session, on: date, calendar: BankingCalendar = CALENDAR
+                         ) -> list[Condition]:
+    found = []
+    for order, deadline in uncleared_orders(session, on, calendar):
+        what = "exported" if order.status == "exported" else "approved but never exported"
+        found.append(Condition(
+            "uncleared_payment", order.key, order.client_id, order.amount_cents,
+            f"{order.kind} to {order.creditor_name} executing {order.execution_on.isoformat()}: "
+            f"{what}, not seen leaving the bank by {deadline.isoformat()}"))
+    return found
+
+
+def arrears_obligations(session: Session, on: date) -> list[Obligation]:
+    """Open obligations due before ``on`` and not fully paid (the rent ledger as it stands)."""
+    return list(session.execute(
+        select(Obligation).where(Obligation.status == "open", Obligation.due_on < on,
+                                 Obligation.paid_cents < Obligation.amount_cents)
+        .order_by(Obligation.client_id, Obligation.due_on, Obligation.id)).scalars())
+
+
+def _arrears_conditions(session: Session, on: date) -> list[Condition]:
+    found = []
+    for obligation in arrears_obligations(session, on):
+        days = (on - obligation.due_on).days
+        found.append(Condition(
+            "arrears", obligation.key, obligation.client_id,
+            obligation.amount_cents - obligation.paid_cents,
+            f"{obligation.kind} due {obligation.due_on.isoformat()} unpaid, {days} days past due"))
+    return found
+
+
+def conditions(session: Session, on: date, *, calendar: BankingCalendar = CALENDAR,
+               today: date | None = None) -> list[Condition]:
+    """Every condition that holds at the end of ``on`` (nothing is written)."""
+    return [
+        *_date_conditions(session, on),
+        *_income_conditions(session, on, calendar),
+        *_funds_conditions(session, on, today),
+        *uncleared_conditions(session, on, calendar),
+        *_arrears_conditions(session, on),
+    ]
+
+
+def apply_conditions(session: Session, kinds: Iterable[str], found: Iterable[Condition],
+                     on: date) -> dict[str, dict[str, int]]:
+    """Raise a flag for each condition and resolve the open flags of ``kinds`` not among them."""
+    by_kind: dict[str, list[Condition]] = {kind: [] for kind in kinds}
+    for condition in found:
+        by_kind[condition.kind].append(condition)
+    summary = {}
+    for kind, current in by_kind.items():
+        for condition in current:
+            raise_flag(session, kind, condition.subject, on, client_id=condition.client_id,
+                       amount_cents=condition.amount_cents, detail=condition.detail)
+        resolved = resolve_flags(session, kind, on, keep={c.subject for c in current})
+        summary[kind] = {"open": len(current), "resolved": resolved}
+    return summary
+
+
+def refresh_flags(session: Session, on: date, *, calendar: BankingCalendar = CALENDAR,
+                  today: date | None = None) -> dict[str, dict[str, int]]:
+    """Raise and resolve the flags of ``REFRESHED_KINDS`` as of ``on``.
+
+    Returns ``{kind: {"open": n, "resolved": m}}``: how many of each kind hold now and how many
+    open flags this refresh resolved.
+    """
+    return apply_conditions(session, REFRESHED_KINDS,
+                            conditions(session, on, calendar=calendar, today=today), on)

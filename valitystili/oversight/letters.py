@@ -1,0 +1,452 @@
+"""The monthly letter to a client: what came in, what was paid, what is left and what comes next.
+
+``client_statement()`` gathers the month as data (a frozen ``Letter``); ``render_text()`` and
+``render_html()`` write it in Finnish, Swedish or English. Rules of this module:
+
+- **Money received**: credits to the client's ledger account booked in the month, named by the
+  payer on the bank line (a credit with no bank line is a "deposit"). Returns of our own
+  payments and reversals are left out: they undo a payment rather than bring money.
+- **Rent and bills paid** / **instalments paid to you**: the client's payment orders executing
+  in the month that were approved, exported or cleared (not drafts, cancelled or returned
+  ones); rent, electricity and other bills in the first list, instalments and a final payment
+  in the second.
+- **Balance**: the ledger balance at the end of the month's last day.
+- **Next month's payments** (open clients): what the approved plan in force on each day pays
+  from the account (items paid by the account, dated the banking day the batch pays them,
+  ``calendar.pay_by``), the client's bills due then, and the instalment dates (with the amount
+  when the plan fixes it; an even split depends on the balance, and a note says so).
+- **Unpaid bills**: the client's arrears at the end of the month (``reports.arrears_items``);
+  the section is left out when there are none.
+- Dates are Finnish (``23.11.2026``) and money ``format_locale`` in every language; month
+  names come from the tables below (Finnish needs the ablative: "marraskuulta").
+- Reading a client's letter is a view of their data and is audited (action ``view``).
+- The HTML page is self-contained (inline style, no scripts, fonts or images) and prints on A4.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+from ledger.models import accounts, postings, transactions
+from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.dates import format_fi_date
+from valitystili.base.errors import ValidationError
+from valitystili.base.money import format_locale
+from valitystili.base.schedules import occurrences
+from valitystili.oversight.reports import arrears_items
+from valitystili.payments.decision import instalment_dates
+from valitystili.people.clients import resolve_client
+from valitystili.plans.obligations import approved_plans, in_force
+from valitystili.store import settings
+from valitystili.store.models import (
+    LANGUAGES,
+    Bill,
+    Client,
+    Payee,
+    PaymentOrder,
+    PlanItem,
+    StatementLine,
+)
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor
+
+#: Order statuses that show as paid in a letter.
+SHOWN_STATUSES = ("approved", "exported", "cleared")
+BILL_KINDS = ("rent", "electricity", "other")
+TO_CLIENT_KINDS = ("instalment", "final")
+
+MONTHS = {
+    "fi": ("tammikuu", "helmikuu", "maaliskuu", "huhtikuu", "toukokuu", "kesäkuu", "heinäkuu",
+           "elokuu", "syyskuu", "lokakuu", "marraskuu", "joulukuu"),
+    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+           "september", "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+TEXTS = {
+    "fi": {
+        "title": "Välitystilin kuukausiote – {month}",
+        "greeting": "Hei {name},",
+        "intro": "tässä välitystilisi tapahtumat {month_from}.",
+        "received": "Tilillesi tulleet rahat",
+        "paid": "Maksamamme vuokrat ja laskut",
+        "instalments": "Sinulle maksetut erät",
+        "balance": "Tililläsi oli {date} rahaa {amount}.",
+        "coming": "Seuraavan kuukauden maksut",
+        "arrears": "Maksamatta olevat laskut",
+        "arrears_note": "Näitä ei ole vielä voitu maksaa.",
+        "none": "Ei tapahtumia.",
+        "none_coming": "Ei suunniteltuja maksuja.",
+        "total": "Yhteensä",
+        "deposit": "Talletus",
+        "rent": "Vuokra", "electricity": "Sähkölasku", "other": "Lasku",
+        "instalment": "Erä tilillesi", "final": "Loppumaksu tilillesi",
+        "even_note": "Erien summa riippuu tilisi saldosta.",
+        "questions": "Jos sinulla on kysyttävää, ota yhteyttä välitystilin hoitajaan.",
+        "regards": "Ystävällisin terveisin",
+    },
+    "sv": {
+        "title": "Förmedlingskontots månadsbesked – {month}",
+        "greeting": "Hej {name},",
+        "intro": "här är händelserna på ditt förmedlingskonto i {month}.",
+        "received": "Pengar som kommit in på ditt konto",
+        "paid": "Hyror och räkningar som vi har betalat",
+        "instalments": "Rater som betalats till dig",
+        "balance": "Den {date} fanns det {amount} på ditt konto.",
+        "coming": "Nästa månads betalningar",
+        "arrears": "Obetalda räkningar",
+        "arrears_note": "Dessa har ännu inte kunnat betalas.",
+        "none": "Inga händelser.",
+        "none_coming": "Inga planerade betalningar.",
+        "total": "Totalt",
+        "deposit": "Insättning",
+        "rent": "Hyra", "electricity": "Elräkning", "other": "Räkning",
+        "instalment": "Rat till ditt konto", "final": "Slutbetalning till ditt konto",
+        "even_note": "Ratens belopp beror på saldot på ditt konto.",
+        "questions": "Om du har frågor, kontakta förmedlingskontots handläggare.",
+        "regards": "Med vänliga hälsningar",
+    },
+    "en": {
+        "title": "Intermediary account monthly statement – {month}",
+        "greeting": "Hello {name},",
+        "intro": "here is what happened on your intermediary account in {month}.",
+        "received": "Money received",
+        "paid": "Rent and bills we paid",
+        "instalments": "Instalments paid to you",
+        "balance": "On {date} your account held {amount}.",
+        "coming": "Next month's payments",
+        "arrears": "Unpaid bills",
+        "arrears_note": "These could not be paid yet.",
+        "none": "Nothing this month.",
+        "none_coming": "No payments planned.",
+        "total": "Total",
+        "deposit": "Deposit",
+        "rent": "Rent", "electricity": "Electricity bill", "other": "Bill",
+        "instalment": "Instalment to your account", "final": "Final payment to your account",
+        "even_note": "The amount of each instalment depends on your balance.",
+        "questions": "If you have any questions, please contact your account handler.",
+        "regards": "Kind regards",
+    },
+}
+
+
+def month_name(language: str, year: int, month: int) -> str:
+    """``marraskuu 2026`` / ``november 2026`` / ``November 2026``."""
+    return f"{MONTHS[language][month - 1]} {year}"
+
+
+def month_from(language: str, year: int, month: int) -> str:
+    """Finnish ablative, "from the month": ``marraskuulta 2026`` (other languages: the name)."""
+    if language == "fi":
+        return f"{MONTHS['fi'][month - 1]}lta {year}"
+    return month_name(language, year, month)
+
+
+# --- the letter as data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of a section: ``kind`` picks the words (``payer`` shows ``text`` as it is), ``text``
+    is the payer's or payee's name."""
+
+    on: date | None
+    kind: str                  # deposit | payer | rent | electricity | other | instalment | final
+    text: str = ""             # payer or payee name
+    amount_cents: int | None = None
+    due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Letter:
+    client: int
+    name: str
+    language: str
+    year: int
+    month: int
+    received: tuple[Line, ...]
+    paid: tuple[Line, ...]
+    instalments: tuple[Line, ...]
+    balance_on: date
+    balance_cents: int
+    coming: tuple[Line, ...]
+    arrears: tuple[Line, ...]
+    sender: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _month_bounds(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def _received(session: Session, client: Client, first: date, last: date) -> list[Line]:
+    rows = session.execute(
+        select(transactions.c.key, transactions.c.booked_on, postings.c.amount_cents,
+               transactions.c.reverses_id)
+        .join(postings, postings.c.transaction_id == transactions.c.id)
+        .join(accounts, accounts.c.id == postings.c.account_id)
+        .where(accounts.c.code == client.ledger_code, postings.c.amount_cents < 0,
+               postings.c.booked_on.between(first, last))
+        .order_by(transactions.c.booked_on, transactions.c.id)).all()
+    # The bank line behind each credit: by the line's ledger key (one entry, or the items of
+    # a lump sum sharing it), or the line a handler assigned from suspense (``assign:<line>``).
+    keys = [r.key for r in rows]
+    assigned = {r.key: int(r.key.split(":", 1)[1]) for r in rows
+                if r.key.startswith("assign:") and r.key.split(":", 1)[1].isdigit()}
+    by_key: dict[str, list[StatementLine]] = {}
+    if keys:
+        for line in session.execute(select(StatementLine).where(
+                StatementLine.ledger_key.in_(keys) | StatementLine.id.in_(list(assigned.values())))
+                .order_by(StatementLine.id)).scalars():
+            if line.client_id != client.id:
+                continue
+            if line.ledger_key in keys:
+                by_key.setdefault(line.ledger_key, []).append(line)
+            for key, line_id in assigned.items():
+                if line.id == line_id:
+                    by_key.setdefault(key, []).append(line)
+    found = []
+    for row in rows:
+        lines = by_key.get(row.key, [])
+        if row.reverses_id is not None or any(
+                line.order_id is not None or line.return_reason is not None for line in lines):
+            continue
+        payers = {(line.counterparty_name or "").strip() for line in lines}
+        payer = payers.pop() if len(payers) == 1 else ""
+        found.append(Line(row.booked_on, "payer" if payer else "deposit", payer,
+                          -int(row.amount_cents)))
+    return found
+
+
+def _orders(session: Session, client: Client, first: date, last: date,
+            kinds: tuple[str, ...]) -> list[Line]:
+    orders = session.execute(
+        select(PaymentOrder).where(
+            PaymentOrder.client_id == client.id, PaymentOrder.kind.in_(kinds),
+            PaymentOrder.status.in_(SHOWN_STATUSES),
+            PaymentOrder.execution_on.between(first, last))
+        .order_by(PaymentOrder.execution_on, PaymentOrder.id)).scalars()
+    return [Line(o.execution_on, o.kind, o.creditor_name if o.kind in BILL_KINDS else "",
+                 o.amount_cents) for o in orders]
+
+
+def _coming(session: Session, client: Client, first: date, last: date,
+            calendar: BankingCalendar) -> list[Line]:
+    versions = approved_plans(session, [client.id]).get(client.id, [])
+    payees = dict(session.execute(select(Payee.id, Payee.name)).all())
+    lines: list[Line] = []
+    plan_ids = [p.id for p in versions]
+    items: dict[int, list[PlanItem]] = {}
+    if plan_ids:
+        for item in session.execute(select(PlanItem).where(PlanItem.plan_id.in_(plan_ids))
+                                    .order_by(PlanItem.position, PlanItem.id)).scalars():
+            items.setdefault(item.plan_id, []).append(item)
+    for plan in versions:
+        for item in items.get(plan.id, []):
+            if item.paid_by != "account" or item.bills or not item.schedule:
+                continue
+            for rule_day in occurrences(item.schedule, max(first, client.start_on), last):
+                if in_force(versions, rule_day) is plan and item.amount_cents is not None:
+                    lines.append(Line(calendar.pay_by(rule_day), item.kind,
+                                      payees.get(item.payee_id, ""), item.amount_cents))
+        if plan.instalment_schedule:
+            for rule_day, paid_on in instalment_dates(plan.instalment_schedule, first, last,
+                                                      calendar):
+                if in_force(versions, rule_day) is not plan:
+                    continue
+                if plan.instalment_mode == "fixed" and plan.instalment_cents:
+                    lines.append(Line(paid_on, "instalment", "", plan.instalment_cents))
+                else:
+                    lines.append(Line(paid_on, "instalment"))
+    for bill in session.execute(select(Bill).where(
+            Bill.client_id == client.id, Bill.due_on.between(first, last))).scalars():
+        lines.append(Line(calendar.pay_by(bill.due_on), bill.kind, payees.get(bill.payee_id, ""),
+                          bill.amount_cents))
+    order = {"rent": 0, "electricity": 1, "other": 2}
+    lines.sort(key=lambda line: (line.on, order.get(line.kind, 3), line.text))
+    return lines
+
+
+def client_statement(session: Session, actor: Actor, client_ref: str, year: int, month: int,
+                     language: str | None = None, *, output: str = "text",
+                     calendar: BankingCalendar = CALENDAR) -> Letter:
+    """The client's letter for a month (see the module rules); the view is audited."""
+    actor.require("report")
+    client = resolve_client(session, client_ref)
+    language = language or client.language or "fi"
+    if language not in LANGUAGES:
+        raise ValidationError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    first, last = _month_bounds(year, month)
+    next_first, next_last = _month_bounds(*((year + 1, 1) if month == 12 else (year, month + 1)))
+    try:
+        balance = ledger.balance(session, client.ledger_code, as_of=last)
+    except ledger.UnknownAccount:
+        balance = 0
+    arrears = [Line(item["due_on"], item["kind"], item["payee_name"], item["unpaid_cents"],
+                    item["due_on"])
+               for item in arrears_items(session, last, client.id)]
+    letter = Letter(
+        client=client.id, name=client.name, language=language, year=year, month=month,
+        received=tuple(_received(session, client, first, last)),
+        paid=tuple(_orders(session, client, first, last, BILL_KINDS)),
+        instalments=tuple(_orders(session, client, first, last, TO_CLIENT_KINDS)),
+        balance_on=last, balance_cents=balance,
+        coming=tuple(_coming(session, client, next_first, next_last, calendar)
+                     if client.status == "open" else ()),
+        arrears=tuple(arrears),
+        sender=settings.get(session, "debtor_name"))
+    audit.record(session, actor.name, "view", client_id=client.id,
+                 subject=f"statement {year:04d}-{month:02d}",
+                 detail={"month": f"{year:04d}-{month:02d}", "language": language,
+                         "output": output})
+    return letter
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def _label(line: Line, texts: dict[str, str]) -> str:
+    if line.kind == "payer":
+        return line.text
+    if line.kind in BILL_KINDS:
+        return f"{texts[line.kind]}, {line.text}" if line.text else texts[line.kind]
+    return texts[line.kind]
+
+
+def _sections(letter: Letter) -> list[tuple[str, list[tuple[str, str, str]], str | None, str]]:
+    """(heading, rows of (date, label, amount), note, text when empty) for each section."""
+    texts = TEXTS[letter.language]
+    money = lambda cents: format_locale(cents, letter.language)  # noqa: E731
+
+    def rows(lines: tuple[Line, ...], total: bool) -> list[tuple[str, str, str]]:
+        out = [(format_fi_date(line.on) if line.on else "", _label(line, texts),
+                money(line.amount_cents) if line.amount_cents is not None else "")
+               for line in lines]
+        if total and lines:
+            out.append(("", texts["total"], money(sum(line.amount_cents or 0 for line in lines))))
+        return out
+
+    sections = [
+        (texts["received"], rows(letter.received, True), None, texts["none"]),
+        (texts["paid"], rows(letter.paid, True), None, texts["none"]),
+        (texts["instalments"], rows(letter.instalments, True), None, texts["none"]),
+    ]
+    if letter.arrears:
+        sections.append((texts["arrears"], rows(letter.arrears, True), texts["arrears_note"], ""))
+    return sections
+
+
+def _texts(letter: Letter) -> dict[str, str]:
+    texts = TEXTS[letter.language]
+    return {
+        "title": texts["title"].format(month=month_name(letter.language, letter.year, letter.month)),
+        "greeting": texts["greeting"].format(name=letter.name),
+        "intro": texts["intro"].format(
+            month_from=month_from(letter.language, letter.year, letter.month),
+            month=month_name(letter.language, letter.year, letter.month)),
+        "balance": texts["balance"].format(date=format_fi_date(letter.balance_on),
+                                           amount=format_locale(letter.balance_cents,
+                                                                letter.language)),
+    }
+
+
+def _coming_rows(letter: Letter) -> list[tuple[str, str, str]]:
+    texts = TEXTS[letter.language]
+    return [(format_fi_date(line.on) if line.on else "", _label(line, texts),
+             format_locale(line.amount_cents, letter.language) if line.amount_cents is not None else "")
+            for line in letter.coming]
+
+
+def _even_instalments(letter: Letter) -> bool:
+    return any(line.kind == "instalment" and line.amount_cents is None for line in letter.coming)
+
+
+def render_text(letter: Letter) -> str:
+    """The letter as plain text, columns aligned (money right-aligned)."""
+    texts = TEXTS[letter.language]
+    words = _texts(letter)
+    sections = _sections(letter)
+    coming = _coming_rows(letter)
+    all_rows = [row for _, rows, _, _ in sections for row in rows] + coming
+    label_width = max((len(label) for _, label, _ in all_rows), default=0)
+    amount_width = max((len(amount) for _, _, amount in all_rows), default=0)
+
+    def table(rows: list[tuple[str, str, str]]) -> list[str]:
+        return [f"  {day:<10}  {label:<{label_width}}  {amount:>{amount_width}}".rstrip()
+                for day, label, amount in rows]
+
+    out = [words["title"], "", words["greeting"], "", words["intro"], ""]
+    for heading, rows, note, empty in sections[:3]:
+        out += [heading, *(table(rows) if rows else [f"  {empty}"]), ""]
+    out += [words["balance"], ""]
+    out += [texts["coming"], *(table(coming) if coming else [f"  {texts['none_coming']}"])]
+    if _even_instalments(letter):
+        out.append(f"  {texts['even_note']}")
+    out.append("")
+    for heading, rows, note, _ in sections[3:]:
+        out += [heading, f"  {note}", *table(rows), ""]
+    out += [texts["questions"], "", texts["regards"], letter.sender]
+    return "\n".join(out) + "\n"
+
+
+_STYLE = """
+@page { size: A4; margin: 20mm 20mm 25mm 20mm; }
+body { font-family: "DejaVu Serif", Georgia, serif; font-size: 11pt; color: #000;
+       max-width: 170mm; margin: 0 auto; line-height: 1.4; }
+h1 { font-size: 15pt; margin: 0 0 1.5em 0; }
+h2 { font-size: 12pt; margin: 1.4em 0 0.3em 0; }
+table { border-collapse: collapse; width: 100%; }
+td { padding: 0.15em 0.5em 0.15em 0; vertical-align: top; }
+td.date { width: 7em; white-space: nowrap; }
+td.amount { text-align: right; white-space: nowrap; width: 8em; }
+tr.total td { border-top: 1px solid #000; font-weight: bold; }
+p.balance { font-weight: bold; margin-top: 1.4em; }
+""".strip()
+
+
+def render_html(letter: Letter) -> str:
+    """The letter as one self-contained, print-ready HTML page."""
+    texts = TEXTS[letter.language]
+    words = _texts(letter)
+    e = html.escape
+
+    def table(rows: list[tuple[str, str, str]], totals: bool) -> str:
+        body = []
+        for index, (day, label, amount) in enumerate(rows):
+            total = totals and index == len(rows) - 1
+            opening = '<tr class="total">' if total else "<tr>"
+            body.append(f'{opening}<td class="date">{e(day)}</td><td>{e(label)}</td>'
+                        f'<td class="amount">{e(amount)}</td></tr>')
+        return "<table>\n" + "\n".join(body) + "\n</table>"
+
+    sections = _sections(letter)
+    parts = [f"<h1>{e(words['title'])}</h1>", f"<p>{e(words['greeting'])}</p>",
+             f"<p>{e(words['intro'])}</p>"]
+    for heading, rows, _note, empty in sections[:3]:
+        parts.append(f"<h2>{e(heading)}</h2>")
+        parts.append(table(rows, True) if rows else f"<p>{e(empty)}</p>")
+    parts.append(f'<p class="balance">{e(words["balance"])}</p>')
+    coming = _coming_rows(letter)
+    parts.append(f"<h2>{e(texts['coming'])}</h2>")
+    parts.append(table(coming, False) if coming else f"<p>{e(texts['none_coming'])}</p>")
+    if _even_instalments(letter):
+        parts.append(f"<p>{e(texts['even_note'])}</p>")
+    for heading, rows, note, _ in sections[3:]:
+        parts += [f"<h2>{e(heading)}</h2>", f"<p>{e(note)}</p>", table(rows, True)]
+    parts += [f"<p>{e(texts['questions'])}</p>",
+              f"<p>{e(texts['regards'])}<br>\n{e(letter.sender)}</p>"]
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="{letter.language}">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{e(words['title'])}</title>\n<style>\n{_STYLE}\n</style>\n</head>\n<body>\n"
+            + "\n".join(parts) + "\n</body>\n</html>\n")

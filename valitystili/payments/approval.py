@@ -1,0 +1,159 @@
+"""The decisions on a batch: approval (the clients' debits) and export (the payment file).
+
+See the package docstring (``valitystili.payments``) for the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+import ledger
+from valitystili.base import files
+from valitystili.base.errors import Conflict, InsufficientFunds, ValidationError
+from valitystili.flags.raising import raise_flag
+from valitystili.payments.batches import (
+    batch_digest,
+    batch_row,
+    batch_state,
+    changes_after_approval,
+    four_eyes,
+    lock_batch,
+    order_digest,
+    orders_in,
+    serialise,
+)
+from valitystili.payments.pain001 import CreditTransfer, Debtor, build_pain001
+from valitystili.store import settings
+from valitystili.store.models import BankAccount, Client, PaymentBatch
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor
+
+#: How many changed orders an export refusal names (the flag and the audit entry list all).
+NAMED_CHANGES = 3
+
+
+class ChangedAfterApproval(Conflict):
+    """A batch's orders no longer give the digest stored at approval: export refused."""
+
+    def __init__(self, batch: PaymentBatch, problems: list[str]):
+        self.batch_id, self.batch_key, self.problems = batch.id, batch.key, problems
+        named = "; ".join(problems[:NAMED_CHANGES])
+        more = (f"; and {len(problems) - NAMED_CHANGES} more" if len(problems) > NAMED_CHANGES
+                else "")
+        super().__init__(f"batch {batch.id} was changed after approval: {named}{more}; "
+                         "nothing was exported")
+
+
+def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date | None = None) -> dict:
+    """The handler's decision: the orders debit the clients and credit ``outgoing``."""
+    actor.require("batch.approve")
+    today = today or date.today()
+    serialise(session)
+    batch = lock_batch(session, batch_ref)
+    if batch.status != "draft":
+        raise Conflict(f"batch {batch.id} is already {batch.status}")
+    orders = orders_in(session, batch, "draft")
+    four_eyes(session, actor, batch, orders, "approve")
+    codes = dict(session.execute(select(Client.id, Client.ledger_code).where(
+        Client.id.in_({o.client_id for o in orders}))).all()) if orders else {}
+    entries = [ledger.Entry(order.key, ((codes[order.client_id], order.amount_cents),
+                                        ("outgoing", -order.amount_cents)),
+                            today, description=f"{order.kind} to {order.creditor_name}",
+                            actor=actor.name) for order in orders]
+    try:
+        ledger.post_many(session, entries)
+    except ledger.InsufficientFunds as error:
+        client = error.account.split(":", 1)[1]
+        raise InsufficientFunds(
+            f"client {client} no longer has the money for this batch "
+            f"({error.balance_cents / 100:.2f} EUR left); run the batch again") from None
+    for order in orders:
+        order.status = "approved"
+        order.approved_digest = order_digest(order)
+    batch.status = "approved"
+    batch.approved_by = actor.name
+    batch.approved_at = datetime.now(timezone.utc).replace(microsecond=0)
+    batch.approved_digest = batch_digest(orders)
+    session.flush()
+    if orders_in(session, batch, "draft"):     # the lock and the database guard make this impossible
+        raise Conflict(f"batch {batch.id} gained orders while it was approved; nothing was approved")
+    audit.record(session, actor.name, "batch.approve", subject=batch.key,
+                 detail={"orders": len(orders), "total_cents": sum(o.amount_cents for o in orders),
+                         "state": batch_state(session, batch)})
+    return batch_row(session, batch)
+
+
+def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
+                 version: str | None = None, force: bool = False) -> dict:
+    """Write the approved batch as pain.001 to ``out`` when the caller's transaction commits."""
+    actor.require("batch.export")
+    batch = lock_batch(session, batch_ref)
+    if batch.status not in ("approved", "exported"):
+        raise Conflict(f"batch {batch.id} is {batch.status}: only approved batches are exported")
+    version = version or settings.get(session, "pain_version")
+    bank = session.get(BankAccount, batch.bank_account_id)
+    orders = orders_in(session, batch)
+    if not orders:
+        raise ValidationError(f"batch {batch.id} has no orders to export")
+    problems = changes_after_approval(batch, orders)
+    if problems:
+        raise ChangedAfterApproval(batch, problems)
+    debtor = Debtor(name=settings.get(session, "debtor_name") or bank.name, iban=bank.iban,
+                    bic=bank.bic, initiating_party_id=settings.get(session, "initiating_party_id") or None)
+    approved_at = batch.approved_at
+    if approved_at.tzinfo is None:
+        approved_at = approved_at.replace(tzinfo=timezone.utc)
+    xml = build_pain001(
+        message_key=batch.key, created_at=approved_at, debtor=debtor, version=version,
+        transfers=[CreditTransfer(
+            key=o.key, execution_on=o.execution_on, amount_cents=o.amount_cents,
+            creditor_name=o.creditor_name, creditor_iban=o.creditor_iban, creditor_bic=o.creditor_bic,
+            reference=o.reference, reference_kind=o.reference_kind, message=o.message)
+            for o in orders])
+    staged = files.stage(Path(out), xml, force=force)
+    _publish_on_commit(session, staged)
+    digest = hashlib.sha256(xml).hexdigest()
+    first = batch.status == "approved"
+    if first:
+        batch.status = "exported"
+        batch.exported_at = datetime.now(timezone.utc)
+        batch.file_sha256 = digest
+        for order in orders:
+            if order.status == "approved":
+                order.status = "exported"
+    session.flush()
+    audit.record(session, actor.name, "batch.export", subject=batch.key,
+                 detail={"file": staged.path.name, "sha256": digest, "version": version,
+                         "first_export": first, "state": batch_state(session, batch)})
+    return {"batch": batch.id, "file": str(staged.path), "orders": len(orders),
+            "total_cents": sum(o.amount_cents for o in orders), "sha256": digest,
+            "version": f"pain.001.001.{version}", "first_export": first}
+
+
+def _publish_on_commit(session: Session, staged: files.StagedFile) -> None:
+    """The staged file takes its name after the commit; any other end of the transaction
+    removes it. (``publish`` after a discard, or the reverse, does nothing.)"""
+    event.listen(session, "after_commit", lambda _session: staged.publish(), once=True)
+
+    def ended(_session: Session, transaction) -> None:
+        if transaction.parent is None:
+            staged.discard()
+
+    event.listen(session, "after_transaction_end", ended)
+
+
+def record_changed_after_approval(session: Session, actor: Actor, error: ChangedAfterApproval, *,
+                                  on: date | None = None) -> None:
+    """Keep the refusal: a *reconciliation_mismatch* flag (the subject ``reconcile`` gives the
+    same finding, so it stays open while the change does) and a ``batch.export_refused`` entry.
+    Called in a unit of its own after the refused export's unit rolled back."""
+    on = on or date.today()
+    raise_flag(session, "reconciliation_mismatch",
+               f"batch_changed_after_approval:{error.batch_key}", on, detail=str(error))
+    audit.record(session, actor.name, "batch.export_refused", subject=error.batch_key,
+                 detail={"problems": error.problems})

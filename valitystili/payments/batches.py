@@ -1,0 +1,161 @@
+"""The stored batch: finding and locking it, its state, the views, what approval covers.
+
+See the package docstring (``valitystili.payments``) for the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from valitystili.base.errors import Conflict, NotFound
+from valitystili.store import settings
+from valitystili.store.models import PaymentBatch, PaymentOrder
+from valitystili.trust import access
+from valitystili.trust.auth import Actor
+
+BATCH_LOCK = 72207003
+
+#: Order statuses whose client has been debited (by approval) and not given the money back.
+DEBITED = ("approved", "exported", "cleared", "returned")
+
+
+def serialise(session: Session) -> None:
+    """One batch decision at a time (run, approve, remove, cancel): see the package rules."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BATCH_LOCK})
+
+
+def _batch_id(session: Session, text_value: str) -> int:
+    """The id of the batch named by its number or its key."""
+    found = None
+    if text_value.isdigit():
+        found = session.execute(select(PaymentBatch.id).where(
+            PaymentBatch.id == int(text_value))).scalar_one_or_none()
+    if found is None:
+        found = session.execute(select(PaymentBatch.id).where(
+            PaymentBatch.key == text_value)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no batch {text_value}")
+    return found
+
+
+def resolve_batch(session: Session, text_value: str) -> PaymentBatch:
+    return session.get(PaymentBatch, _batch_id(session, text_value))
+
+
+def lock_batch(session: Session, text_value: str) -> PaymentBatch:
+    """The batch, its row locked until the transaction ends and read after the lock."""
+    return session.execute(
+        select(PaymentBatch).where(PaymentBatch.id == _batch_id(session, text_value))
+        .with_for_update().execution_options(populate_existing=True)).scalar_one()
+
+
+def orders_in(session: Session, batch: PaymentBatch, *statuses: str) -> list[PaymentOrder]:
+    """The batch's orders (of these statuses; else all not cancelled), in export order."""
+    query = select(PaymentOrder).where(PaymentOrder.batch_id == batch.id)
+    if statuses:
+        query = query.where(PaymentOrder.status.in_(statuses))
+    else:
+        query = query.where(PaymentOrder.status != "cancelled")
+    return list(session.execute(query.order_by(PaymentOrder.execution_on, PaymentOrder.id))
+                .scalars())
+
+
+def batch_state(session: Session, batch: PaymentBatch) -> dict:
+    """The batch row's state as the audit trail records it (see the package rules)."""
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(PaymentOrder.amount_cents), 0))
+        .where(PaymentOrder.batch_id == batch.id, PaymentOrder.status != "cancelled")).one()
+    return {"status": batch.status, "created_by": batch.created_by,
+            "approved_by": batch.approved_by, "approved_digest": batch.approved_digest,
+            "orders": count, "total_cents": int(total)}
+
+
+def batch_row(session: Session, batch: PaymentBatch) -> dict:
+    state = batch_state(session, batch)
+    return {"batch": batch.id, "key": batch.key, "run_on": batch.run_on,
+            "execution_on": batch.execution_on, "status": batch.status,
+            "orders": state["orders"], "total_cents": state["total_cents"],
+            "created_by": batch.created_by, "approved_by": batch.approved_by,
+            "exported": batch.exported_at is not None}
+
+
+def order_row(order: PaymentOrder) -> dict:
+    return {
+        "order": order.id, "client": order.client_id, "kind": order.kind,
+        "payee": order.creditor_name, "iban": order.creditor_iban,
+        "amount_cents": order.amount_cents, "reference": order.reference,
+        "message": order.message, "execution_on": order.execution_on, "status": order.status,
+        "key": order.key,
+    }
+
+
+def show_batch(session: Session, actor: Actor, batch_ref: str) -> dict:
+    actor.require("batch.read")
+    batch = resolve_batch(session, batch_ref)
+    orders = session.execute(select(PaymentOrder).where(PaymentOrder.batch_id == batch.id)
+                             .order_by(PaymentOrder.id)).scalars().all()
+    access.record_view(session, actor, "batch.view", {o.client_id for o in orders},
+                       subject=batch.key)
+    return {"batch": batch_row(session, batch), "orders": [order_row(o) for o in orders]}
+
+
+def list_batches(session: Session, actor: Actor, *, since: date | None = None) -> list[dict]:
+    actor.require("batch.read")
+    query = select(PaymentBatch).order_by(PaymentBatch.id)
+    if since:
+        query = query.where(PaymentBatch.execution_on >= since)
+    return [batch_row(session, b) for b in session.execute(query).scalars()]
+
+
+def order_digest(order: PaymentOrder) -> str:
+    """SHA-256 of an order's payment content, in a canonical form."""
+    content = [order.key, order.client_id, order.amount_cents, order.creditor_name,
+               order.creditor_iban, order.creditor_bic, order.reference, order.reference_kind,
+               order.message, order.execution_on.isoformat()]
+    material = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def batch_digest(orders: Iterable[PaymentOrder]) -> str:
+    """SHA-256 over the orders' digests, sorted by order key."""
+    material = "".join(f"{key}\t{digest}\n"
+                       for key, digest in sorted((o.key, order_digest(o)) for o in orders))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def changes_after_approval(batch: PaymentBatch, orders: list[PaymentOrder]) -> list[str]:
+    """How an approved batch's orders (those not cancelled) differ from what was approved."""
+    if batch.approved_digest is not None and batch_digest(orders) == batch.approved_digest:
+        return []
+    problems = []
+    for order in orders:
+        if order.status == "draft" or order.approved_digest is None:
+            problems.append(f"order {order.id} ({order.key}) was never approved")
+        elif order_digest(order) != order.approved_digest:
+            problems.append(f"order {order.id} ({order.key}) differs from what was approved")
+    if not problems:
+        problems.append("its orders do not add up to the approved digest "
+                        "(an order was taken out or its record rewritten)")
+    return problems
+
+
+def four_eyes(session: Session, actor: Actor, batch: PaymentBatch, orders: list[PaymentOrder],
+              verb: str) -> None:
+    """Refuse ``verb`` (approve, cancel) of the batch by a handler who ran it or made its orders."""
+    if not settings.get_bool(session, "four_eyes"):
+        return
+    if batch.created_by == actor.name:
+        raise Conflict(f"four-eyes: batch {batch.id} was run by {actor.name}; "
+                       f"another handler must {verb} it")
+    made = sum(1 for order in orders if order.created_by == actor.name)
+    if made:
+        raise Conflict(f"four-eyes: {actor.name} created {made} of the {len(orders)} orders in "
+                       f"batch {batch.id}; a handler who created none of its orders must "
+                       f"{verb} it")

@@ -1,0 +1,407 @@
+"""Clients: opening, finding, showing, listing and closing the service for one person.
+
+Rules of this module:
+
+- A client is opened by a social worker (``client.open``) with a valid henkilötunnus, the
+  client's own IBAN, one opening criterion (``models.CRITERIA``) and a responsible worker who is a
+  registered ``social_worker``. ``rent_debt_fixed_term`` is fixed-term: ``until_on`` must fall 3–6
+  calendar months after ``start_on``, both bounds included (start 31.8. → 30.11.–28.2.).
+- The client number is the row id. The client's Finnish reference is
+  ``identifiers.client_reference(number)`` and its RF form ``rf_from_finnish`` of that; the money
+  is on the ledger account ``client:<number>`` (liability, no-negative). Row, references and
+  ledger account are written in one transaction, so a client never exists without them.
+- **Exclusions** (DESIGN §2): the service is not meant for people who need guardianship, who get
+  labour market subsidy into the account against their will, whose housing costs Kela can pay
+  straight to the landlord, or the elderly. The first three are questions the worker answers
+  (``True``/``False``; ``None`` = not asked, recorded as such and warned about); ``elderly`` is
+  computed from the identity code (65 or older on the start date). When any applies, opening is
+  refused unless a reason is given in ``despite``, which is recorded: a person decides, the tool
+  warns. The answers and the reason are kept in ``clients.exclusions``.
+- ``CLIENT`` in commands is the client number, the Finnish reference (spaces allowed, leading
+  zeros as banks pad them ignored) or the RF reference: :func:`resolve_client`. A text of up to
+  eight digits is a client number; nine or more digits is a reference, whose check digit is
+  checked before it is looked up.
+- The name is checked where it enters (``text.clean_line``: no control or invisible characters)
+  and its payment form (``text.payment_name``) is stored as ``payment_name``, the name payment
+  files carry; ``client show`` shows it where it differs. A name a payment file cannot carry is
+  refused at opening, never at export. The ``despite`` reason is a free text (``text.free_text``).
+- Identity codes are shown masked (``131052-****``) unless asked for with ``show_hetu``, which
+  needs ``client.hetu`` and is audited as ``client.view_hetu``. The audit trail never holds a
+  code in clear.
+- Every change is audited with old and new values; every view of a client's data (show, list,
+  access log) is audited in the same transaction. Opening refused because the identity code
+  already belongs to a client (:class:`HetuTaken`) names that client: the caller records it as
+  a view (:func:`record_hetu_taken`) in a unit of its own, since the opening's is rolled back.
+- A client is closed only when the ledger balance is zero, or with ``final_payout``, which
+  leaves the remaining money for the next batch to pay to the client's own account.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timezone
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+from valitystili.base.dates import format_fi_date
+from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.identifiers import (
+    age_on,
+    bic_for_iban,
+    client_reference,
+    mask_hetu,
+    rf_from_finnish,
+    validate_finnish_reference,
+    validate_hetu,
+    validate_iban,
+    validate_rf,
+)
+from valitystili.base.money import format_fi
+from valitystili.base.text import payment_name
+from valitystili.people.payees import check_name, shown_payment_name
+from valitystili.store.models import CRITERIA, LANGUAGES, Client, User
+from valitystili.store.settings import free_text
+from valitystili.trust import access, audit
+from valitystili.trust.auth import Actor
+
+#: The questions a social worker answers at opening, in the order they are asked.
+ASKED_EXCLUSIONS = ("guardianship_need", "subsidy_against_will", "kela_pays_landlord")
+#: All exclusions, as recorded in ``clients.exclusions``.
+EXCLUSIONS = (*ASKED_EXCLUSIONS, "elderly")
+EXCLUSION_TEXT = {
+    "guardianship_need": "needs guardianship (edunvalvonta)",
+    "subsidy_against_will": "gets labour market subsidy into the account against their will",
+    "kela_pays_landlord": "Kela can pay the housing costs straight to the landlord",
+    "elderly": "is elderly",
+}
+#: Questions the tool asks a person at a terminal (the CLI); kept here with the rules.
+EXCLUSION_QUESTIONS = {
+    "guardianship_need": "Does the client need guardianship (edunvalvonta)?",
+    "subsidy_against_will": "Is labour market subsidy to be paid to the account against the "
+                            "client's will?",
+    "kela_pays_landlord": "Can Kela pay the housing costs straight to the landlord?",
+}
+ELDERLY_AGE = 65
+FIXED_TERM = "rent_debt_fixed_term"
+FIXED_TERM_MONTHS = (3, 6)
+
+_SPACES_RE = re.compile("[ \u00a0\u202f]")
+_DIGITS_RE = re.compile("[0-9]+")
+#: Up to this many digits a CLIENT argument is a client number; longer ones are references
+#: (a client reference has at least nine digits: prefix, seven digits, check digit).
+_MAX_NUMBER_DIGITS = 8
+
+
+# --- helpers the other service modules share ----------------------------------------------------
+
+
+def utc_text(at: datetime | None) -> str | None:
+    """A stored timestamp as ``2026-11-23 11:16:49`` UTC (SQLite returns naive UTC values)."""
+    if at is None:
+        return None
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc)
+    return at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def require_open(client: Client) -> None:
+    if client.status != "open":
+        closed = f" on {format_fi_date(client.closed_on)}" if client.closed_on else ""
+        raise Conflict(f"client {client.id} was closed{closed}")
+
+
+def format_rf(rf: str) -> str:
+    """An RF reference in groups of four, as printed on bills (``RF85 1234 5672``)."""
+    return " ".join(rf[i:i + 4] for i in range(0, len(rf), 4))
+
+
+def answer_text(value: bool | None) -> str:
+    return "not asked" if value is None else ("yes" if value else "no")
+
+
+# --- finding a client ---------------------------------------------------------------------------
+
+
+def resolve_client(session: Session, text: str | int, *, for_update: bool = False) -> Client:
+    """The client named by its number, Finnish reference or RF reference (see the module rules).
+
+    ``for_update`` locks the row (PostgreSQL) so that two writers to one client's plans or bills
+    take turns; SQLite's write transaction already serialises them.
+    """
+    raw = str(text).strip()
+    compact = _SPACES_RE.sub("", raw)
+    if compact[:2].upper() == "RF":
+        condition = Client.rf_reference == validate_rf(compact)
+    elif _DIGITS_RE.fullmatch(compact):
+        if len(compact) <= _MAX_NUMBER_DIGITS:
+            condition = Client.id == int(compact)
+        else:
+            # Banks pad references with leading zeros; ours never start with one.
+            condition = Client.reference == validate_finnish_reference(compact).lstrip("0")
+    else:
+        raise NotFound(f"unknown client {raw!r}: give the client number or its reference")
+    query = select(Client).where(condition)
+    if for_update:
+        query = query.with_for_update()
+    client = session.execute(query).scalar_one_or_none()
+    if client is None:
+        raise NotFound(f"unknown client {raw}")
+    return client
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+
+class HetuTaken(Conflict):
+    """The identity code already belongs to a client; the answer names that client, so it is a
+    view of the client's data (:func:`record_hetu_taken`)."""
+
+    def __init__(self, message: str, client_id: int, masked_hetu: str):
+        super().__init__(message)
+        self.client_id = client_id
+        self.masked_hetu = masked_hetu
+
+
+def record_hetu_taken(session: Session, actor: Actor, taken: HetuTaken) -> None:
+    """Log the answer "henkilötunnus … already belongs to client N" as a view of client N.
+
+    The opening's own unit of work is rolled back with the error, so the caller records this in
+    a unit of its own before the error reaches the user.
+    """
+    access.record_view(session, actor, "client.open.duplicate", [taken.client_id],
+                       subject=f"client:{taken.client_id}", detail={"hetu": taken.masked_hetu})
+
+
+def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: str,
+                criterion: str, worker: str, start_on: date | None = None,
+                until_on: date | None = None, review_on: date | None = None,
+                language: str = "fi", exclusions: dict | None = None,
+                despite: str | None = None, today: date | None = None,
+                notes: list[str] | None = None) -> dict:
+    """Open the service for a person; returns the client's card and ``warnings`` for the user.
+
+    When payment files will carry the name in another form, ``notes`` gets a line saying so.
+    """
+    actor.require("client.open")
+    today = today or date.today()
+    start_on = start_on or today
+    hetu = validate_hetu(hetu)
+    masked = mask_hetu(hetu)
+    name = check_name(name, "client name")
+    payment = payment_name(name, "client name")
+    iban = validate_iban(iban)
+    if criterion not in CRITERIA:
+        raise ValidationError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
+    if language not in LANGUAGES:
+        raise ValidationError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    _check_worker(session, worker)
+    _check_term(criterion, start_on, until_on)
+    if review_on is not None and review_on < today:
+        raise ValidationError(f"review date {format_fi_date(review_on)} is in the past")
+    answers, age = _exclusion_answers(hetu, start_on, exclusions)
+    applying = [key for key in EXCLUSIONS if answers[key] is True]
+    despite = free_text(session, despite, "--despite reason", required=False)
+    described = " and ".join(_describe(key, age, start_on) for key in applying)
+    if applying and despite is None:
+        raise ValidationError(
+            f"exclusion applies: the client {described}; the service is not meant for them — "
+            'to open it anyway give --despite "reason"'
+        )
+    answers["despite"] = despite
+
+    existing = session.execute(
+        select(Client.id, Client.status).where(Client.hetu == hetu)
+    ).first()
+    if existing is not None:
+        raise HetuTaken(f"henkilötunnus {masked} already belongs to client {existing.id} "
+                        f"({existing.status})", existing.id, masked)
+
+    # The reference is made from the id, which exists only after the insert: write unique
+    # placeholders first, then the real values, all in this one transaction.
+    token = uuid.uuid4().hex
+    client = Client(hetu=hetu, name=name, payment_name=payment, iban=iban,
+                    bic=bic_for_iban(iban), language=language,
+                    criterion=criterion, worker=worker, start_on=start_on, until_on=until_on,
+                    review_on=review_on, reference="x" + token[:19], rf_reference="x" + token[:24],
+                    ledger_code="x:" + token, exclusions=answers, status="open",
+                    created_by=actor.name)
+    session.add(client)
+    session.flush()
+    client.reference = client_reference(client.id)
+    client.rf_reference = rf_from_finnish(client.reference)
+    client.ledger_code = f"client:{client.id}"
+    session.flush()
+    ledger.open_account(session, client.ledger_code, "liability", name=f"client {client.id}",
+                        no_negative=True)
+
+    card = _card(client)
+    audit.record(session, actor.name, "client.open", client_id=client.id,
+                 subject=f"client:{client.id}", detail={"old": None, "new": card})
+    warnings = []
+    if applying:
+        warnings.append(f"opened despite exclusion: the client {described}; reason: {despite}")
+    not_asked = [key for key in ASKED_EXCLUSIONS if answers[key] is None]
+    if not_asked:
+        warnings.append(f"exclusion questions not answered, recorded as not asked: "
+                        f"{', '.join(not_asked)}")
+    if payment != name and notes is not None:
+        notes.append(f"payment files carry the client's name as {payment!r}")
+    return {**card, "warnings": warnings}
+
+
+def _check_worker(session: Session, worker: str) -> None:
+    role = session.execute(select(User.role).where(User.name == worker)).scalar_one_or_none()
+    if role is None:
+        raise ValidationError(f"worker {worker!r} is not a registered user")
+    if role != "social_worker":
+        raise ValidationError(f"worker {worker} is a {role}, not a social_worker")
+
+
+def _check_term(criterion: str, start_on: date, until_on: date | None) -> None:
+    if until_on is not None and until_on <= start_on:
+        raise ValidationError(f"end date {format_fi_date(until_on)} must be after the start "
+                              f"{format_fi_date(start_on)}")
+    if criterion != FIXED_TERM:
+        return
+    shortest, longest = FIXED_TERM_MONTHS
+    if until_on is None:
+        raise ValidationError(f"criterion {FIXED_TERM} is fixed-term: give --until "
+                              f"{shortest}–{longest} months after the start")
+    # relativedelta keeps month ends: 31.8. + 3 months is 30.11.
+    earliest = start_on + relativedelta(months=shortest)
+    latest = start_on + relativedelta(months=longest)
+    if not earliest <= until_on <= latest:
+        raise ValidationError(
+            f"criterion {FIXED_TERM} runs {shortest}–{longest} months: --until "
+            f"{format_fi_date(until_on)} is not between {format_fi_date(earliest)} and "
+            f"{format_fi_date(latest)} (start {format_fi_date(start_on)})"
+        )
+
+
+def _exclusion_answers(hetu: str, start_on: date, given: dict | None) -> tuple[dict, int]:
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(ASKED_EXCLUSIONS))
+    if unknown:
+        computed = " (computed from the henkilötunnus)" if unknown == ["elderly"] else ""
+        raise ValidationError(f"unknown exclusion {', '.join(unknown)}{computed}; "
+                              f"the questions are {', '.join(ASKED_EXCLUSIONS)}")
+    answers: dict = {}
+    for key in ASKED_EXCLUSIONS:
+        value = given.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise ValidationError(f"exclusion {key} must be yes, no or not asked")
+        answers[key] = value
+    age = age_on(hetu, start_on)
+    answers["elderly"] = age >= ELDERLY_AGE
+    return answers, age
+
+
+def _describe(key: str, age: int, start_on: date) -> str:
+    if key == "elderly":
+        return (f"is elderly ({age} on {format_fi_date(start_on)}; direct debit or a continuing "
+                "power of attorney first)")
+    return EXCLUSION_TEXT[key]
+
+
+def _card(client: Client) -> dict:
+    """What opening records and returns: no identity code in clear."""
+    answers = client.exclusions or {}
+    return {
+        "client": client.id,
+        "name": client.name,
+        "payment_name": shown_payment_name(client.name, client.payment_name),
+        "hetu": mask_hetu(client.hetu),
+        "reference": client.reference,
+        "rf_reference": client.rf_reference,
+        "iban": client.iban,
+        "criterion": client.criterion,
+        "worker": client.worker,
+        "start_on": client.start_on,
+        "until_on": client.until_on,
+        "review_on": client.review_on,
+        "language": client.language,
+        **{key: answer_text(answers.get(key)) for key in EXCLUSIONS},
+        "despite": answers.get("despite"),
+    }
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def list_clients(session: Session, actor: Actor, *, status: str | None = None) -> list[dict]:
+    """All clients (or those with ``status``), with masked identity codes and balances.
+
+    The listing is one audit entry (``client.list``) naming the clients shown, not one per
+    client: a county lists thousands at once.
+    """
+    actor.require("client.read")
+    if status is not None and status not in ("open", "closed"):
+        raise ValidationError(f"status {status!r} is not open or closed")
+    query = select(Client).order_by(Client.id)
+    if status is not None:
+        query = query.where(Client.status == status)
+    balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="client:")}
+    rows = [
+        {"client": c.id, "name": c.name, "hetu": mask_hetu(c.hetu), "reference": c.reference,
+         "status": c.status, "worker": c.worker,
+         "balance_cents": balances.get(c.ledger_code, 0)}
+        for c in session.execute(query).scalars()
+    ]
+    access.record_view(session, actor, "client.list", [r["client"] for r in rows],
+                       subject="clients", detail={"status": status})
+    return rows
+
+
+# --- closing ------------------------------------------------------------------------------------
+
+
+def close_client(session: Session, actor: Actor, client: str | int, *, closed_on: date,
+                 final_payout: bool = False) -> dict:
+    """End the service. Refused while money is held, unless the batch is to pay it out."""
+    actor.require("client.close")
+    found = resolve_client(session, client, for_update=True)
+    require_open(found)
+    if closed_on < found.start_on:
+        raise ValidationError(f"closing date {format_fi_date(closed_on)} is before the start "
+                              f"{format_fi_date(found.start_on)}")
+    balance = ledger.balance(session, found.ledger_code)
+    if balance != 0 and not final_payout:
+        raise Conflict(f"client {found.id} still holds {format_fi(balance)}; pay it out first "
+                       "or close with --final-payout")
+    old = {"status": found.status, "closed_on": None, "final_payout": found.final_payout}
+    found.status = "closed"
+    found.closed_on = closed_on
+    found.final_payout = final_payout
+    session.flush()
+    new = {"status": "closed", "closed_on": closed_on, "final_payout": final_payout}
+    audit.record(session, actor.name, "client.close", client_id=found.id,
+                 subject=f"client:{found.id}",
+                 detail={"old": old, "new": new, "balance_cents": balance})
+    return {"client": found.id, **new, "balance_cents": balance}
+
+
+# --- the access history -------------------------------------------------------------------------
+
+
+def access_log(session: Session, actor: Actor, client: str | int | None = None,
+               limit: int | None = None) -> list[dict]:
+    """The audit trail, or one client's access history (Client Data Act 703/2023 §§ on logs):
+    the entries about the client and the views that showed the client among others
+    (``access.history``).
+
+    Reading it is itself a view of the client's data and is recorded after the rows are read.
+    """
+    actor.require("audit.read")
+    client_id = resolve_client(session, client).id if client is not None else None
+    if client_id is None:
+        rows = audit.log(session, None, limit)
+    else:
+        rows = access.history(session, client_id, limit)
+    audit.record(session, actor.name, "audit.view", client_id=client_id,
+                 subject=f"client:{client_id}" if client_id is not None else "audit_log",
+                 detail={"entries": len(rows)})
+    return rows

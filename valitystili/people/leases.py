@@ -1,0 +1,129 @@
+"""Leases of supported-housing flats and sublets, checked against the lease rules (DESIGN §2).
+
+Rules of this module:
+
+- A client's first lease may last at most 3 months, each later one at most 12 months, and all of
+  them together at most 4 years, counted from the start of the earliest lease to the end of the
+  latest. Ends are inclusive: a lease starting 1.11.2026 may end 31.1.2027 at the latest as a
+  first lease, 31.10.2027 as a later one; when the month has no such day the period ends on
+  its last day (a first lease from 30.11.2026 may run until 28.2.2027).
+- A lease that breaks a rule is refused with the rule in one line, unless a handler allows it
+  with an override reason (``lease.override``, handlers only). The reason is stored on the lease
+  and the audit entry names the rules it set aside.
+- Adding a lease is audited; listing a client's leases is a view of their data and is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valitystili.base.dates import format_fi_date as fi
+from valitystili.base.errors import ValidationError
+from valitystili.base.money import format_fi
+from valitystili.people.clients import require_open, resolve_client
+from valitystili.people.payees import resolve_payee
+from valitystili.store.models import Lease, Payee
+from valitystili.store.settings import free_text
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor
+
+FIRST_LEASE_MONTHS = 3
+LATER_LEASE_MONTHS = 12
+ALL_LEASES_YEARS = 4
+
+
+def last_day(start: date, months: int) -> date:
+    """The last day of a period of ``months`` months starting on ``start`` (inclusive).
+
+    The period ends the day before the same date ``months`` later; when that month has no such
+    date (30.11. + 3 months), it ends on that month's last day (28.2.), as time limits in months
+    are counted in Finland.
+    """
+    same_date = start + relativedelta(months=months)
+    if same_date.day != start.day:
+        # relativedelta moved a missing day to the month's last day: that is the end.
+        return same_date
+    return same_date - timedelta(days=1)
+
+
+def rule_violations(client_id: int, existing: list[tuple[date, date]], start_on: date,
+                    end_on: date) -> list[str]:
+    """The lease rules a new lease ``start_on``–``end_on`` would break, as one-line texts."""
+    found = []
+    if not existing:
+        limit = last_day(start_on, FIRST_LEASE_MONTHS)
+        if end_on > limit:
+            found.append(f"the first lease of client {client_id} may last at most "
+                         f"{FIRST_LEASE_MONTHS} months: {fi(start_on)}–{fi(end_on)} is longer "
+                         f"(at most until {fi(limit)})")
+    else:
+        limit = last_day(start_on, LATER_LEASE_MONTHS)
+        if end_on > limit:
+            found.append(f"a later lease of client {client_id} may last at most "
+                         f"{LATER_LEASE_MONTHS} months: {fi(start_on)}–{fi(end_on)} is longer "
+                         f"(at most until {fi(limit)})")
+    earliest = min([start_on, *(start for start, _ in existing)])
+    limit = last_day(earliest, ALL_LEASES_YEARS * 12)
+    if end_on > limit:
+        found.append(f"the leases of client {client_id} may last at most {ALL_LEASES_YEARS} "
+                     f"years in all: from {fi(earliest)} until {fi(limit)}, and this one ends "
+                     f"{fi(end_on)}")
+    return found
+
+
+def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str | int,
+              rent_cents: int, start_on: date, end_on: date, sublet: bool = False,
+              override: str | None = None) -> dict:
+    actor.require("lease.add")
+    override = free_text(session, override, "override reason", required=False)
+    if override is not None:
+        actor.require("lease.override")
+    found = resolve_client(session, client, for_update=True)
+    require_open(found)
+    landlord = resolve_payee(session, payee)
+    if rent_cents <= 0:
+        raise ValidationError(f"rent must be more than {format_fi(0)}")
+    if end_on < start_on:
+        raise ValidationError(f"lease end {fi(end_on)} is before its start {fi(start_on)}")
+    existing = [(lease.start_on, lease.end_on) for lease in _leases(session, found.id)]
+    broken = rule_violations(found.id, existing, start_on, end_on)
+    if broken and override is None:
+        raise ValidationError(f'{broken[0]}; a handler may allow it with --override "reason"')
+    lease = Lease(client_id=found.id, payee_id=landlord.id, rent_cents=rent_cents,
+                  start_on=start_on, end_on=end_on, sublet=sublet,
+                  override_reason=override, created_by=actor.name)
+    session.add(lease)
+    session.flush()
+    row = _row(lease, landlord.name)
+    detail = {"old": None, "new": row}
+    if override is not None:
+        detail["overridden"] = broken
+    audit.record(session, actor.name, "lease.override" if broken else "lease.add",
+                 client_id=found.id, subject=f"lease:{lease.id}", detail=detail)
+    return row
+
+
+def list_leases(session: Session, actor: Actor, client: str | int) -> list[dict]:
+    actor.require("client.read")
+    found = resolve_client(session, client)
+    names = dict(session.execute(select(Payee.id, Payee.name)).all())
+    rows = [_row(lease, names[lease.payee_id]) for lease in _leases(session, found.id)]
+    audit.record(session, actor.name, "lease.view", client_id=found.id,
+                 subject=f"client:{found.id}", detail={"leases": len(rows)})
+    return rows
+
+
+def _leases(session: Session, client_id: int) -> list[Lease]:
+    return list(session.execute(
+        select(Lease).where(Lease.client_id == client_id).order_by(Lease.start_on, Lease.id)
+    ).scalars())
+
+
+def _row(lease: Lease, payee_name: str) -> dict:
+    return {"lease": lease.id, "client": lease.client_id, "payee": payee_name,
+            "rent_cents": lease.rent_cents, "start_on": lease.start_on, "end_on": lease.end_on,
+            "sublet": lease.sublet, "override": lease.override_reason}

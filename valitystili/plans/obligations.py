@@ -1,0 +1,235 @@
+"""The rent ledger: obligations generated from approved plans and bills.
+
+Rules:
+- One obligation per plan item and period, with a stable key: ``rent:<client>:2026-11`` for an
+  item that falls at most once a month, ``<kind>:<client>:2026-11-02`` otherwise; a second item
+  of the same kind in one plan adds its position (``other-3:<client>:2026-11``). A bill is
+  ``bill:<id>``. The key is the same whichever plan version generates it, so a new version never
+  makes a second obligation for the same period.
+- Only items paid by this account become obligations (``kela_direct`` and ``client`` items are
+  recorded in the plan, never paid here); ``bills = true`` items are paid per bill.
+- ``due_on`` is the legal due date: a rule date on a weekend or holiday moves to the next
+  weekday (AHVL 34 §). ``pay_by_on`` is the last banking day on or before the rule's date, so
+  the money is there no later than the original due date.
+- Generation looks at a window around the batch day (from ``LOOKBACK_DAYS`` before to the
+  horizon after). Each approved plan version remembers how far its obligations have been
+  generated (``plans.obligations_through``), so a day's run only generates the dates that
+  entered the horizon since the last run — the cost follows the day's work, never the years
+  of history. A newly approved version starts from the window's beginning, and an open, still
+  unpaid obligation whose amount or payee it changed is updated to it; a paid one is never
+  touched.
+- Leases do not create obligations: the plan's rent item does, and the lease is checked
+  against it — so rent can never be paid twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.schedules import occurrences
+from valitystili.store.models import Bill, Client, Obligation, Plan, PlanItem
+
+LOOKBACK_DAYS = 62
+
+
+@lru_cache(maxsize=512)
+def _monthly(rule: str) -> bool:
+    """True when the rule falls at most once in any month (so a month names the period)."""
+    days = occurrences(rule, date(2025, 1, 1), date(2026, 12, 31))
+    months = [(d.year, d.month) for d in days]
+    return len(months) == len(set(months))
+
+
+def obligation_key(kind: str, client_id: int, due: date, rule: str, position_tag: str = "") -> str:
+    period = due.strftime("%Y-%m") if _monthly(rule) else due.isoformat()
+    return f"{kind}{position_tag}:{client_id}:{period}"
+
+
+@lru_cache(maxsize=1024)
+def _schedule(rule: str, start: date, end: date, calendar: BankingCalendar) -> tuple:
+    """(rule date, period text, legal due date, pay-by day) for the rule's dates in a window.
+
+    The same few rules recur for thousands of clients; this is computed once per rule a day."""
+    monthly = _monthly(rule)
+    return tuple(
+        (day, day.strftime("%Y-%m") if monthly else day.isoformat(),
+         calendar.rent_due_day(day), calendar.pay_by(day))
+        for day in occurrences(rule, start, end))
+
+
+PLAN_COLUMNS = (Plan.id, Plan.client_id, Plan.version, Plan.effective_on, Plan.review_on,
+                Plan.instalment_schedule, Plan.instalment_mode, Plan.instalment_cents,
+                Plan.keep_cents, Plan.obligations_through)
+
+
+def approved_plans(session: Session, client_ids: list[int] | None = None) -> dict[int, list]:
+    """Approved plan versions per client (rows with the plan's columns), oldest first.
+
+    Rows, not ORM objects: the batch reads thousands of plans and changes none."""
+    query = select(*PLAN_COLUMNS).where(Plan.approved_at.is_not(None)).order_by(
+        Plan.client_id, Plan.effective_on, Plan.version)
+    plans: dict[int, list] = defaultdict(list)
+    if client_ids is None:
+        rows = session.execute(query).all()
+    else:
+        rows = []
+        for start in range(0, len(client_ids), 5000):
+            rows.extend(session.execute(
+                query.where(Plan.client_id.in_(client_ids[start:start + 5000]))).all())
+    for plan in rows:
+        plans[plan.client_id].append(plan)
+    return plans
+
+
+def in_force(versions: list, on: date):
+    """The version in force on a date: of the approved versions effective on or before it, the
+    highest version number (a later decision supersedes an earlier one, whatever its date) —
+    the same rule as ``plans.plan_in_force``."""
+    current = None
+    for plan in versions:
+        if plan.effective_on <= on and (current is None or plan.version > current.version):
+            current = plan
+    return current
+
+
+def ensure_obligations(session: Session, start: date, end: date, *,
+                       calendar: BankingCalendar = CALENDAR) -> dict[str, int]:
+    """Create (or update, while unpaid) the obligations with rule dates in [start, end]."""
+    clients = dict(session.execute(
+        select(Client.id, Client.start_on).where(Client.status == "open")).all())
+    plans = approved_plans(session, list(clients)) if clients else {}
+    items: dict[int, list] = defaultdict(list)
+    plan_ids = [p.id for versions in plans.values() for p in versions]
+    item_columns = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
+                    PlanItem.payee_id, PlanItem.amount_cents, PlanItem.bills, PlanItem.schedule,
+                    PlanItem.reference, PlanItem.reference_kind, PlanItem.message,
+                    PlanItem.paid_by, PlanItem.allow_partial)
+    for chunk_start in range(0, len(plan_ids), 5000):
+        for item in session.execute(select(*item_columns).where(
+                PlanItem.plan_id.in_(plan_ids[chunk_start:chunk_start + 5000]))).all():
+            items[item.plan_id].append(item)
+
+    wanted: dict[str, dict] = {}
+    for client_id, versions in plans.items():
+        client_start = clients[client_id]
+        for plan in versions:
+            if plan.obligations_through is not None:
+                # Continue where this version stopped, even before the lookback: a gap
+                # between runs must never leave a period without its obligation.
+                window_start = max(plan.effective_on, client_start,
+                                   plan.obligations_through + timedelta(days=1))
+            else:
+                window_start = max(start, plan.effective_on, client_start)
+            window_end = end
+            if window_start > window_end:
+                continue
+            plan_items = items.get(plan.id, [])
+            kinds = defaultdict(int)
+            for item in plan_items:
+                if item.paid_by == "account" and not item.bills:
+                    kinds[item.kind] += 1
+            for item in plan_items:
+                if item.paid_by != "account" or item.bills or not item.schedule:
+                    continue
+                tag = f"-{item.position}" if kinds[item.kind] > 1 else ""
+                prefix = f"{item.kind}{tag}:{client_id}:"
+                for rule_day, period, due_on, pay_by_on in _schedule(
+                        item.schedule, window_start, window_end, calendar):
+                    if len(versions) > 1 and in_force(versions, rule_day) is not plan:
+                        continue
+                    key = prefix + period
+                    wanted[key] = dict(
+                        key=key, client_id=client_id, kind=item.kind, payee_id=item.payee_id,
+                        amount_cents=item.amount_cents, due_on=due_on,
+                        pay_by_on=pay_by_on, reference=item.reference,
+                        reference_kind=item.reference_kind, message=item.message,
+                        allow_partial=item.allow_partial, source="plan_item", source_id=item.id)
+
+    for bill in session.execute(select(Bill).where(Bill.due_on.between(start, end))).scalars():
+        if bill.client_id not in clients:
+            continue
+        key = f"bill:{bill.id}"
+        wanted[key] = dict(
+            key=key, client_id=bill.client_id, kind=bill.kind, payee_id=bill.payee_id,
+            amount_cents=bill.amount_cents, due_on=calendar.rent_due_day(bill.due_on),
+            pay_by_on=calendar.pay_by(bill.due_on), reference=bill.reference,
+            reference_kind=bill.reference_kind, message=bill.message, allow_partial=False,
+            source="bill", source_id=bill.id)
+
+    created = updated = 0
+    keys = list(wanted)
+    existing: dict[str, tuple] = {}
+    columns = (Obligation.key, Obligation.id, Obligation.status, Obligation.paid_cents,
+               Obligation.amount_cents, Obligation.payee_id, Obligation.reference,
+               Obligation.message, Obligation.source_id, Obligation.due_on, Obligation.pay_by_on)
+    for chunk_start in range(0, len(keys), 5000):
+        for row in session.execute(select(*columns).where(
+                Obligation.key.in_(keys[chunk_start:chunk_start + 5000]))).all():
+            existing[row.key] = row
+    new_rows, changes = [], []
+    for key, row in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            new_rows.append({**row, "paid_cents": 0, "status": "open"})
+        elif current.status in ("open", "cancelled") and current.paid_cents == 0 and (
+                current.status, current.amount_cents, current.payee_id, current.reference,
+                current.message, current.source_id, current.due_on, current.pay_by_on) != (
+                "open", row["amount_cents"], row["payee_id"], row["reference"],
+                row["message"], row["source_id"], row["due_on"], row["pay_by_on"]):
+            changes.append({"obligation_id": current.id, "status": "open", **{
+                field: row[field] for field in ("amount_cents", "payee_id", "reference",
+                                                "reference_kind", "message", "allow_partial",
+                                                "source_id", "due_on", "pay_by_on")}})
+    if new_rows:
+        session.execute(Obligation.__table__.insert(), new_rows)
+        created = len(new_rows)
+    if changes:
+        table = Obligation.__table__
+        session.execute(
+            table.update().where(table.c.id == bindparam("obligation_id")).values(
+                {name: bindparam(name) for name in changes[0] if name != "obligation_id"}),
+            changes)
+        updated = len(changes)
+    cancelled = _cancel_superseded(session, plans, wanted, start)
+    table = Plan.__table__
+    for chunk_start in range(0, len(plan_ids), 5000):
+        session.execute(table.update().where(
+            table.c.id.in_(plan_ids[chunk_start:chunk_start + 5000]),
+            (table.c.obligations_through.is_(None)) | (table.c.obligations_through < end))
+            .values(obligations_through=end))
+    return {"created": created, "updated": updated, "cancelled": cancelled}
+
+
+def _cancel_superseded(session: Session, plans: dict[int, list], wanted: dict[str, dict],
+                       start: date) -> int:
+    """Cancel open, unpaid obligations that a newer plan version no longer asks for (an item
+    removed, or now paid by Kela directly or by the client), so they are never paid.
+
+    Only clients with more than one approved version can have such obligations. An obligation
+    that is partly paid or has an order is left alone (a person must look at it)."""
+    several = [client for client, versions in plans.items() if len(versions) > 1]
+    if not several:
+        return 0
+    rows = []
+    for chunk_start in range(0, len(several), 5000):
+        rows.extend(session.execute(
+            select(Obligation.id, Obligation.key, Obligation.client_id, Obligation.due_on,
+                   PlanItem.plan_id)
+            .join(PlanItem, PlanItem.id == Obligation.source_id)
+            .where(Obligation.source == "plan_item", Obligation.status == "open",
+                   Obligation.paid_cents == 0, Obligation.due_on >= start - timedelta(days=31),
+                   Obligation.client_id.in_(several[chunk_start:chunk_start + 5000]))).all())
+    stale = [row.id for row in rows
+             if row.key not in wanted
+             and (current := in_force(plans[row.client_id], row.due_on)) is not None
+             and current.id != row.plan_id]
+    if stale:
+        table = Obligation.__table__
+        session.execute(table.update().where(table.c.id.in_(stale)).values(status="cancelled"))
+    return len(stale)

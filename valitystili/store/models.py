@@ -1,0 +1,465 @@
+"""Stored shape of the service (clients, plans, users, audit …) on the ledger's metadata.
+
+The service's tables share ``ledger.metadata`` so that one Alembic history covers both and
+foreign keys to ledger accounts resolve. Money columns are integer cents (``*_cents``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, Integer, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+import ledger
+
+ROLES = ("social_worker", "handler", "finance", "auditor", "admin")
+
+
+class Base(DeclarativeBase):
+    metadata = ledger.metadata
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('social_worker', 'handler', 'finance', 'auditor', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+metadata = ledger.metadata
+
+
+# --- the city's accounts, payees, clients ----------------------------------------------------
+
+from datetime import date as _date  # noqa: E402
+
+from sqlalchemy import (  # noqa: E402
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Text,
+    UniqueConstraint,
+)
+
+CRITERIA = ("sublet", "housing_condition", "evictions", "other_weighty", "rent_debt_fixed_term")
+LANGUAGES = ("fi", "sv", "en")
+ITEM_KINDS = ("rent", "electricity", "other")
+PAID_BY = ("account", "kela_direct", "client")
+
+
+class BankAccount(Base):
+    """One of the city's own intermediary accounts, as the bank knows it."""
+
+    __tablename__ = "bank_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iban: Mapped[str] = mapped_column(String(34), unique=True)
+    name: Mapped[str] = mapped_column(String(140))
+    bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    ledger_code: Mapped[str] = mapped_column(String(64), unique=True)   # "bank:<IBAN>"
+    initiating_party_id: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Payee(Base):
+    __tablename__ = "payees"
+    __table_args__ = (CheckConstraint("kind IN ('landlord', 'utility', 'other')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(140), unique=True)
+    #: The name as payment files carry it (``text.payment_name``); batches use this.
+    payment_name: Mapped[str] = mapped_column(String(70))
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="other")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Client(Base):
+    """A client of the service. ``id`` is the client number; money is on ``ledger_code``."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hetu: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str] = mapped_column(String(140))
+    #: The name as payment files carry it (``text.payment_name``); batches use this.
+    payment_name: Mapped[str] = mapped_column(String(70))
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="fi")
+    criterion: Mapped[str] = mapped_column(String(32))
+    worker: Mapped[str] = mapped_column(String(64))
+    start_on: Mapped[_date] = mapped_column(Date)
+    until_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    review_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    rf_reference: Mapped[str] = mapped_column(String(25), unique=True)
+    ledger_code: Mapped[str] = mapped_column(String(64), unique=True)
+    exclusions: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    closed_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    final_payout: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+class Plan(Base):
+    """One version of a client's payment plan. In force from ``effective_on`` once approved."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("client_id", "version", name="uq_plans_client_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    effective_on: Mapped[_date] = mapped_column(Date)
+    review_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    source: Mapped[str] = mapped_column(Text)            # the TOML as written
+    instalment_schedule: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    instalment_mode: Mapped[str] = mapped_column(String(8), default="even")   # even | fixed
+    instalment_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    keep_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # How far this version's obligations have been generated (see plans/obligations.py).
+    obligations_through: Mapped[_date | None] = mapped_column(Date, nullable=True)
+
+
+class PlanItem(Base):
+    """A ``[[pay]]`` entry: what the account pays, to whom, when."""
+
+    __tablename__ = "plan_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))                 # rent | electricity | other
+    payee_id: Mapped[int] = mapped_column(ForeignKey("payees.id"))
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # None with bills
+    bills: Mapped[bool] = mapped_column(Boolean, default=False)
+    schedule: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)  # SCOR | ISO
+    message: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    paid_by: Mapped[str] = mapped_column(String(16), default="account")
+    allow_partial: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PlanIncome(Base):
+    """An ``[[income]]`` entry: money expected in, for matching, reserves and flags."""
+
+    __tablename__ = "plan_incomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(140))     # payer, e.g. "Kela"
+    kind: Mapped[str] = mapped_column(String(40))        # housing_allowance, pension, ...
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    schedule: Mapped[str] = mapped_column(String(200))
+    route: Mapped[str] = mapped_column(String(40), default="client_declared_account")
+
+
+class Bill(Base):
+    __tablename__ = "bills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    payee_id: Mapped[int] = mapped_column(ForeignKey("payees.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="other")
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    due_on: Mapped[_date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Lease(Base):
+    __tablename__ = "leases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    payee_id: Mapped[int] = mapped_column(ForeignKey("payees.id"))
+    rent_cents: Mapped[int] = mapped_column(BigInteger)
+    start_on: Mapped[_date] = mapped_column(Date)
+    end_on: Mapped[_date] = mapped_column(Date)
+    sublet: Mapped[bool] = mapped_column(Boolean, default=False)
+    override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+# --- the rent ledger and payments --------------------------------------------------------------
+
+
+class Obligation(Base):
+    """One thing to pay for one period (``rent:<client>:2026-11``); settled by payment orders."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'settled', 'cancelled')", name="status"),
+        Index("ix_obligations_client_status", "client_id", "status"),
+        Index("ix_obligations_status_pay_by", "status", "pay_by_on"),
+        Index("ix_obligations_due", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    payee_id: Mapped[int] = mapped_column(ForeignKey("payees.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    due_on: Mapped[_date] = mapped_column(Date)
+    pay_by_on: Mapped[_date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    allow_partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16))          # plan_item | bill | lease
+    source_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+
+
+class PaymentBatch(Base):
+    """A day's orders from one account: draft → approved → exported, or cancelled before export.
+
+    ``approved_digest`` is the SHA-256 over the payment content of the orders approval covered
+    (``batches.batch_digest``); export refuses a batch whose orders no longer give it.
+    """
+
+    __tablename__ = "payment_batches"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'approved', 'exported', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)      # "batch:2026-11-02"
+    run_on: Mapped[_date] = mapped_column(Date)
+    execution_on: Mapped[_date] = mapped_column(Date)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class PaymentOrder(Base):
+    """One payment out of one client's money. ``key`` makes it happen at most once.
+
+    ``created_by`` is the handler whose run made the order (four-eyes: the approver must have
+    made none of a batch's orders); ``approved_digest`` is the SHA-256 of its payment content as
+    approved (``batches.order_digest``), which names the order when export finds a change.
+    """
+
+    __tablename__ = "payment_orders"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'approved', 'exported', 'cleared', 'returned', 'cancelled')",
+            name="status"),
+        Index("ix_payment_orders_batch", "batch_id"),
+        Index("ix_payment_orders_status", "status"),
+        Index("ix_payment_orders_client_instalment", "client_id", "instalment_on"),
+        # The batch reads recent instalments, an obligation's orders and final payouts: these
+        # keep its cost to the day's work as the table grows with years of history.
+        Index("ix_payment_orders_instalment_on", "instalment_on"),
+        Index("ix_payment_orders_obligation", "obligation_id"),
+        Index("ix_payment_orders_kind_client", "kind", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batches.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))   # rent | electricity | other | instalment | final
+    payee_id: Mapped[int | None] = mapped_column(ForeignKey("payees.id"), nullable=True)
+    creditor_name: Mapped[str] = mapped_column(String(140))
+    creditor_iban: Mapped[str] = mapped_column(String(34))
+    creditor_bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    execution_on: Mapped[_date] = mapped_column(Date)
+    instalment_on: Mapped[_date | None] = mapped_column(Date, nullable=True)  # the rule's date
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    cleared_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    returned_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+# --- money in: statements ----------------------------------------------------------------------
+
+
+class Statement(Base):
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("bank_account_id", "source", "statement_id", name="uq_statements_ident"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    source: Mapped[str] = mapped_column(String(10))          # camt053 | camt054 | mt940 | csv | fints
+    statement_id: Mapped[str] = mapped_column(String(140))
+    file_name: Mapped[str] = mapped_column(String(400), default="")
+    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    from_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    to_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    opening_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    opening_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    closing_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    closing_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StatementLine(Base):
+    """A booked bank entry (from camt.053/MT940/CSV) or an itemised credit (from camt.054).
+
+    ``archive_id`` is the bank's id; lines are unique per bank account and archive id, which is
+    what makes imports idempotent across overlapping files.
+    """
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        UniqueConstraint("bank_account_id", "archive_id", name="uq_statement_lines_archive"),
+        Index("ix_statement_lines_parent", "bank_account_id", "parent_archive_id"),
+        Index("ix_statement_lines_state", "state"),
+        Index("ix_statement_lines_e2e", "end_to_end_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
+    archive_id: Mapped[str] = mapped_column(String(140))
+    parent_archive_id: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    level: Mapped[str] = mapped_column(String(6))          # entry | item
+    booked_on: Mapped[_date] = mapped_column(Date)
+    value_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # signed: + in, - out
+    counterparty_name: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    counterparty_iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    end_to_end_id: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    bank_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    return_reason: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("payment_orders.id"), nullable=True)
+    match_rule: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # posted (money on a client) | suspense | assigned | bank_only (lump sum itemised elsewhere)
+    # | outgoing (a debit, waiting for or matched to an order)
+    state: Mapped[str] = mapped_column(String(12))
+    ledger_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+# --- flags and the audit trail -----------------------------------------------------------------
+
+
+class Flag(Base):
+    __tablename__ = "flags"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", name="uq_flags_kind_subject"),
+        Index("ix_flags_open", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200))    # stable, e.g. "rent:1001:2026-11"
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[_date] = mapped_column(Date)
+    last_seen: Mapped[_date] = mapped_column(Date)
+    resolved_at: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    ack_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ack_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ack_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained record of every change and every view of a client's data.
+
+    ``position`` is the entry's place in the chain (1, 2, 3 …), given under the append lock;
+    ``id`` is only a row id and may have gaps."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_client", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    client_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")    # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """Append-only: the audit trail's head (last position and hash) as ``reconcile`` verified
+    it; the next reconcile checks the trail still holds that entry."""
+
+    __tablename__ = "audit_heads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class AuditClientView(Base):
+    """Append-only: the clients one audit entry's view showed, one row per client
+    (``access.record_view``), so that a view of thousands of clients is one chained entry and
+    each client's access history still finds it."""
+
+    __tablename__ = "audit_client_views"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_hash: Mapped[str] = mapped_column(String(64), primary_key=True)   # audit_log.hash
+
+
+class Setting(Base):
+    """Deployment settings that are data, not code (debtor name, four-eyes, thresholds)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,103 @@
+"""Deployment settings: defaults here, overrides stored in the ``settings`` table.
+
+Everything a county may need to tune lives in ``DEFAULTS`` with its meaning; nothing else in
+the code hard-codes these values.
+
+Settings change only through ``trust.configuration.put()`` (``settings set``, admins): the value is checked against
+the kind of its default (yes/no, a whole number, a choice) and each change is an audit entry
+(subject ``setting:<key>``) holding the new state, ``{"state": {"value": …}}``. ``audit
+verify`` compares the ``settings`` rows with it, so a value changed behind the service's back
+(``four_eyes`` switched off by plain SQL, say) is a finding.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valitystili.base import text
+from valitystili.base.errors import ValidationError
+from valitystili.store.models import Setting
+
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "four_eyes": ("true", "a batch must be approved by another handler than the one who ran it"),
+    "debtor_name": ("Välitystili", "payer name in payment files (the city or county)"),
+    "initiating_party_id": ("", "service id / Y-tunnus for pain.001 InitgPty (empty: none)"),
+    "pain_version": ("09", "pain.001 version: 09 or 03"),
+    "uncleared_after_banking_days": ("3", "an exported order not seen leaving the bank by then is flagged"),
+    "suspense_flag_after_days": ("5", "unattributed money older than this is a reconciliation finding"),
+    "income_amount_tolerance_cents": ("500", "expected income matches within this many cents"),
+    "income_window_days": ("5", "expected income matches within this many days of its date"),
+    "income_missing_after_banking_days": ("2", "an expected income not seen by then is flagged"),
+    "funds_accumulating_cents": ("200000", "a client balance above this raises a flag"),
+    "review_warning_days": ("14", "plans due for review within this many days are flagged"),
+    "fixed_term_warning_days": ("30", "fixed-term services ending within this many days are flagged"),
+    "lease_warning_days": ("60", "leases ending within this many days are flagged"),
+    "free_text_max_chars": ("2000", "comments, reasons and other free texts are at most this long"),
+}
+
+
+def get(session: Session, key: str) -> str:
+    if key not in DEFAULTS:
+        raise ValidationError(f"unknown setting {key!r}")
+    stored = session.execute(select(Setting.value).where(Setting.key == key)).scalar_one_or_none()
+    return DEFAULTS[key][0] if stored is None else stored
+
+
+def get_int(session: Session, key: str) -> int:
+    return int(get(session, key))
+
+
+def get_bool(session: Session, key: str) -> bool:
+    return get(session, key).lower() in ("1", "true", "yes", "on")
+
+
+#: Settings whose value is one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {"pain_version": ("09", "03")}
+BOOLEANS = ("true", "false")
+#: Settings that go into payment files as names: stored in their payment form.
+PAYMENT_NAMES = ("debtor_name",)
+#: Longest value stored (the widest text setting, a payer name, is 70 characters in pain.001).
+MAX_VALUE_CHARS = 140
+
+
+def checked(key: str, value: str) -> str:
+    """The value as stored, or a ``ValidationError`` saying what this setting takes."""
+    if key not in DEFAULTS:
+        raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+    value = value.strip()
+    default = DEFAULTS[key][0]
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            raise ValidationError(f"setting {key} is one of {', '.join(CHOICES[key])}, not {value!r}")
+    elif default in BOOLEANS:
+        value = value.lower()
+        if value in ("yes", "on", "1"):
+            value = "true"
+        elif value in ("no", "off", "0"):
+            value = "false"
+        if value not in BOOLEANS:
+            raise ValidationError(f"setting {key} is true or false, not {value!r}")
+    elif default.isdigit():
+        if not value.isdigit() or len(value) > 12:
+            raise ValidationError(f"setting {key} is a whole number of 0 or more, not {value!r}")
+        value = str(int(value))
+    elif len(value) > MAX_VALUE_CHARS or any(not ch.isprintable() for ch in value):
+        raise ValidationError(f"setting {key} is one line of at most {MAX_VALUE_CHARS} "
+                              "printable characters")
+    if key in PAYMENT_NAMES:
+        value = text.payment_name(text.clean_line(value, f"setting {key}"), f"setting {key}")
+    return value
+
+
+def all_settings(session: Session) -> list[dict]:
+    stored = dict(session.execute(select(Setting.key, Setting.value)).all())
+    return [{"key": k, "value": stored.get(k, default), "default": default, "meaning": meaning}
+            for k, (default, meaning) in DEFAULTS.items()]
+
+
+def free_text(session: Session, value: str | None, what: str, *, multiline: bool = False,
+              required: bool = True) -> str | None:
+    """A comment or reason checked by ``text.free_text``, capped at ``free_text_max_chars``."""
+    return text.free_text(value, what, max_chars=get_int(session, "free_text_max_chars"),
+                             multiline=multiline, required=required)

@@ -1,0 +1,483 @@
+"""The audit trail: every change and every view of a client's data, hash-chained.
+
+Rules:
+- ``record()`` is called in the same database transaction as the change it records, so a
+  change and its audit entry are written together or not at all.
+- Each entry has a ``position`` in the chain (1, 2, 3 …), given under the append lock (an
+  advisory lock on PostgreSQL, the write lock on SQLite) as the last position + 1, so two
+  sessions can never fork the chain and a rolled-back insert leaves no gap (row ids may have
+  gaps; the chain does not use them). The table refuses UPDATE and DELETE by trigger.
+- Each entry's hash covers the previous entry's hash and the entry's own fields in a canonical
+  form (``_digest``: the same material as before positions existed, so old entries still
+  verify). The position is not in the material: it is implied by the chain, since each entry
+  names the hash of the one before it, and ``verify()`` checks the positions run 1, 2, 3 …
+- ``verify()`` walks the chain by position and reports every finding (``audit_chain``): missing
+  positions, an entry that does not follow the one before it, altered content. It carries on
+  after each, resynchronising on the stored hash.
+- The head (last position and hash) is what an operator keeps: ``check_head`` says whether the
+  chain still holds that entry (``audit_rewound`` when it ends before it, ``audit_rewritten``
+  when another entry is there). ``reconcile`` records the head it verified (``audit_heads``) and
+  compares the chain with the head it recorded last time.
+- Every ledger transaction belongs to an audited action. The ledger remembers what the session
+  posted (``ledger.created``); ``record()`` claims it and writes it into the entry's ``detail``
+  as ``"transactions": {"count", "first_id", "last_id", "keys_digest"}``, so it is hashed with
+  the entry. ``keys_digest`` is a multiset hash: the sum modulo 2**256 of SHA-256 of each key,
+  so the digests of parts add up. ``verify()`` checks (``audit_coverage``) that the ledger holds
+  as many transactions as the entries record, that their keys add up to the entries' digests,
+  and names each transaction whose id falls in no entry's [first_id, last_id]. Transactions up
+  to the id the ``audit.coverage`` entry of migration 0004 names were posted before the trail
+  recorded this and are not findings. A unit of work marked with ``require_entries`` (every
+  command's) refuses to commit transactions no entry claimed.
+- Users, settings and payment batches change only through the service, and each change is an
+  entry whose ``detail["state"]`` is the row's new state: subject ``user:<name>`` with
+  ``{"role"}``, ``setting:<key>`` with ``{"value"}``, the batch key (actions ``batch.*``) with
+  ``{"status", "created_by", "approved_by", "approved_digest", …}``. ``verify()`` compares the
+  rows with the last state the trail gives each (``audit_state``): a row changed, added or
+  deleted behind the service's back is a finding. (The ``audit.coverage`` entry holds the state
+  of every such row at migration time.)
+- Identity codes never go into ``detail`` in clear; callers pass masked values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
+
+import ledger
+from ledger.models import transactions
+from valitystili.base.errors import ValidationError
+from valitystili.store.models import AuditEntry, AuditHead, PaymentBatch, Setting, User
+
+GENESIS = "0" * 64
+AUDIT_LOCK = 72207002
+#: The entry migration 0004 appends: where ledger coverage and the tracked state begin.
+COVERAGE_ACTION = "audit.coverage"
+#: A digest of a set of keys is this many bits: sums of digests are taken modulo 2**BITS.
+BITS = 256
+#: Transactions no entry covers are named one by one, up to this many; the rest are counted.
+NAMED_UNCOVERED = 100
+#: The batch state fields compared with the payment_batches row.
+BATCH_FIELDS = ("status", "created_by", "approved_by", "approved_digest")
+#: ``session.info`` key: this unit of work may not commit transactions no entry claimed.
+REQUIRED = "audit.required"
+
+
+class UnauditedPosting(RuntimeError):
+    """A unit of work posted ledger transactions but recorded no audit entry for them (a bug)."""
+
+
+def _canonical_time(at: datetime) -> str:
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _digest(prev_hash: str, at: datetime, actor: str, action: str, client_id: int | None,
+            subject: str, detail: str) -> str:
+    material = "\x1f".join([prev_hash, _canonical_time(at), actor, action,
+                            "" if client_id is None else str(client_id), subject, detail])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def canonical(detail: dict) -> str:
+    return json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def key_digest(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest(), "big")
+
+
+def keys_digest(keys: Iterable[str]) -> str:
+    """The multiset digest of transaction keys, as 64 hex digits (see the module rules)."""
+    return f"{sum(map(key_digest, keys)) % (1 << BITS):064x}"
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+
+
+def record(session: Session, actor: str, action: str, *, client_id: int | None = None,
+           subject: str = "", detail: dict | None = None, at: datetime | None = None) -> str:
+    """Append one entry (with the ledger transactions this unit posted); returns its hash."""
+    if action == COVERAGE_ACTION:
+        raise ValueError(f"{COVERAGE_ACTION} entries are written by the migration only")
+    _lock(session)
+    last = session.execute(
+        select(AuditEntry.position, AuditEntry.hash).order_by(AuditEntry.position.desc()).limit(1)
+    ).first()
+    position, prev = (last.position + 1, last.hash) if last is not None else (1, GENESIS)
+    detail = dict(detail or {})
+    posted = ledger.created.claim(session)
+    if posted:
+        if "transactions" in detail:
+            raise ValueError("detail key 'transactions' is the audit trail's own")
+        detail["transactions"] = {"count": len(posted), "first_id": posted[0][0],
+                                  "last_id": posted[-1][0],
+                                  "keys_digest": keys_digest(key for _, key in posted)}
+    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    body = canonical(detail)
+    digest = _digest(prev, at, actor, action, client_id, subject, body)
+    session.add(AuditEntry(position=position, at=at, actor=actor, action=action,
+                           client_id=client_id, subject=subject, detail=body, prev_hash=prev,
+                           hash=digest))
+    session.flush()
+    return digest
+
+
+def require_entries(session: Session) -> None:
+    """Mark a unit of work: committing ledger transactions no audit entry claimed is refused."""
+    session.info[REQUIRED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_unaudited(session: Session) -> None:
+    if not session.info.get(REQUIRED) or session.in_nested_transaction():
+        return
+    unclaimed = ledger.created.pending(session)
+    if unclaimed:
+        keys = ", ".join(key for _, key in unclaimed[:3]) + (" …" if len(unclaimed) > 3 else "")
+        what = ("1 ledger transaction ({}) was" if len(unclaimed) == 1
+                else f"{len(unclaimed)} ledger transactions ({{}}) were").format(keys)
+        raise UnauditedPosting(f"{what} posted without an audit entry; nothing was written")
+
+
+# --- the head --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last entry of the chain: what an operator keeps to see later that nothing was cut
+    off or rewritten."""
+
+    position: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.position}:{self.hash}"
+
+
+def head(session: Session) -> Head | None:
+    row = session.execute(select(AuditEntry.position, AuditEntry.hash)
+                          .order_by(AuditEntry.position.desc()).limit(1)).first()
+    return None if row is None else Head(row.position, row.hash)
+
+
+def parse_head(value: str) -> Head:
+    """``POSITION:HASH`` as ``audit verify`` prints it."""
+    position, _, digest = value.strip().partition(":")
+    digest = digest.strip().lower()
+    if not position.strip().isdigit() or int(position) < 1 or len(digest) != 64 or any(
+            c not in "0123456789abcdef" for c in digest):
+        raise ValidationError(f"head {value!r} is not POSITION:HASH (a position and 64 hex "
+                              "digits, as `audit verify` prints it)")
+    return Head(int(position), digest)
+
+
+def check_head(session: Session, expected: Head, kept: str = "the head kept") -> list[AuditFinding]:
+    """Does the chain still hold ``expected``? (It may have grown since.)"""
+    stored = session.execute(select(AuditEntry.hash)
+                             .where(AuditEntry.position == expected.position)).scalar_one_or_none()
+    if stored == expected.hash:
+        return []
+    now = head(session)
+    if stored is None and (now is None or now.position < expected.position):
+        ends = f"ends at position {now.position}" if now else "is empty"
+        return [AuditFinding("audit_rewound", f"position {expected.position}",
+                             f"the audit trail {ends}, before {kept} ({expected}): "
+                             "the audit trail was rewound or rewritten")]
+    found = f"holds {stored[:16]}…" if stored else "holds no entry"
+    return [AuditFinding("audit_rewritten", f"position {expected.position}",
+                         f"{found}, not {kept} ({expected.hash[:16]}…): "
+                         "the audit trail was rewound or rewritten")]
+
+
+def last_recorded_head(session: Session) -> AuditHead | None:
+    return session.execute(select(AuditHead).order_by(AuditHead.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def check_recorded_head(session: Session) -> list[AuditFinding]:
+    """Compare the chain with the head ``reconcile`` recorded last time."""
+    recorded = last_recorded_head(session)
+    if recorded is None:
+        return []
+    when = _canonical_time(recorded.recorded_at)[:16].replace("T", " ")
+    return check_head(session, Head(recorded.position, recorded.hash),
+                      f"the head {recorded.recorded_by} recorded at reconcile on {when}")
+
+
+def record_head(session: Session, actor: str) -> Head | None:
+    """Record the chain's head as verified now (``reconcile`` does, after its checks)."""
+    now = head(session)
+    if now is not None:
+        session.add(AuditHead(position=now.position, hash=now.hash,
+                              recorded_at=datetime.now(timezone.utc), recorded_by=actor))
+        session.flush()
+    return now
+
+
+# --- verifying -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    check: str
+    subject: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``verify`` looked at, and what it found."""
+
+    findings: list[AuditFinding]
+    entries: int
+    head: Head | None
+    transactions: int                 # ledger transactions the trail must account for
+    before_coverage: int              # older ones (posted before migration 0004)
+    users: int
+    settings: int
+    batches: int
+
+    def what(self) -> str:
+        """What was checked, in words for people."""
+        before = f" (and {self.before_coverage} from before coverage)" if self.before_coverage else ""
+        return (f"{_count(self.entries, 'audit entry', 'audit entries')}, "
+                f"{_count(self.transactions, 'ledger transaction')} against the entries that "
+                f"posted them{before}, {_count(self.users, 'user')}, "
+                f"{_count(self.settings, 'stored setting')} and "
+                f"{_count(self.batches, 'payment batch', 'payment batches')} against their "
+                "audited state")
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+@dataclass
+class _Walk:
+    """What the chain says, gathered in one pass."""
+
+    findings: list[AuditFinding] = field(default_factory=list)
+    entries: int = 0
+    last: Head | None = None
+    through_id: int = 0                       # transactions up to this id: before coverage
+    coverage_seen: bool = False
+    count: int = 0
+    digest: int = 0
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    states: dict[tuple[str, str], dict] = field(default_factory=dict)
+
+
+def verify(session: Session, expect_head: Head | None = None) -> list[AuditFinding]:
+    """Every finding of the chain, the ledger's coverage and the audited state (see the rules)."""
+    return verification(session, expect_head).findings
+
+
+def verification(session: Session, expect_head: Head | None = None) -> Verification:
+    walk = _walk_chain(session)
+    findings = walk.findings
+    if expect_head is not None:
+        findings += check_head(session, expect_head)
+    covered, before = _check_coverage(session, walk)
+    users, stored_settings, batches = _check_state(session, walk)
+    return Verification(findings, walk.entries, walk.last, covered, before, users,
+                        stored_settings, batches)
+
+
+def _walk_chain(session: Session) -> _Walk:
+    walk = _Walk()
+    prev = GENESIS
+    expected = 1
+    rows = session.execute(
+        select(AuditEntry.id, AuditEntry.position, AuditEntry.at, AuditEntry.actor,
+               AuditEntry.action, AuditEntry.client_id, AuditEntry.subject, AuditEntry.detail,
+               AuditEntry.prev_hash, AuditEntry.hash)
+        .order_by(AuditEntry.position).execution_options(yield_per=5000))
+    for entry in rows:
+        where = f"position {entry.position}"
+        if entry.position != expected:
+            last = entry.position - 1
+            missing = (f"position {expected} is" if last == expected
+                       else f"positions {expected}-{last} are")
+            walk.findings.append(AuditFinding(
+                "audit_chain", where, f"{missing} missing before it (deleted)"))
+        elif entry.prev_hash != prev:
+            walk.findings.append(AuditFinding(
+                "audit_chain", where,
+                f"entry id {entry.id} does not follow the entry before it (deleted or reordered)"))
+        digest = _digest(entry.prev_hash, entry.at, entry.actor, entry.action, entry.client_id,
+                         entry.subject, entry.detail)
+        if digest != entry.hash:
+            walk.findings.append(AuditFinding(
+                "audit_chain", where,
+                f"entry id {entry.id}: its content was altered after it was written"))
+        prev = entry.hash
+        expected = entry.position + 1
+        walk.entries += 1
+        _read_content(walk, entry)
+    if walk.entries:
+        walk.last = Head(expected - 1, prev)
+    return walk
+
+
+def _read_content(walk: _Walk, entry) -> None:
+    """Take what the chain vouches for from one entry: its transactions and any new state."""
+    body = entry.detail
+    if entry.action == COVERAGE_ACTION:
+        detail = json.loads(body)
+        if not walk.coverage_seen:
+            walk.coverage_seen = True
+            walk.through_id = int(detail["before_coverage"]["ledger_transactions_through_id"])
+        state = detail.get("state", {})
+        for kind, plural in (("user", "users"), ("setting", "settings"), ("batch", "batches")):
+            for name, value in state.get(plural, {}).items():
+                walk.states[kind, name] = value
+        return
+    if '"transactions":' not in body and '"state":' not in body:
+        return
+    detail = json.loads(body)
+    posted = detail.get("transactions")
+    if isinstance(posted, dict):
+        walk.count += int(posted["count"])
+        walk.digest += int(posted["keys_digest"], 16)
+        walk.ranges.append((int(posted["first_id"]), int(posted["last_id"])))
+    state = detail.get("state")
+    if isinstance(state, dict):
+        kind = _state_kind(entry.action, entry.subject)
+        if kind is not None:
+            walk.states[kind] = state
+
+
+def _state_kind(action: str, subject: str) -> tuple[str, str] | None:
+    for prefix in ("user", "setting"):
+        if subject.startswith(prefix + ":"):
+            return prefix, subject[len(prefix) + 1:]
+    if action.startswith("batch."):
+        return "batch", subject
+    return None
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _check_coverage(session: Session, walk: _Walk) -> tuple[int, int]:
+    """``audit_coverage`` findings; returns (transactions checked, transactions before coverage)."""
+    ranges = _merged(walk.ranges)
+    count, digest, uncovered, index = 0, 0, [], 0
+    rows = session.execute(
+        select(transactions.c.id, transactions.c.key).where(transactions.c.id > walk.through_id)
+        .order_by(transactions.c.id).execution_options(yield_per=10_000))
+    for tx_id, key in rows:
+        count += 1
+        digest += key_digest(key)
+        while index < len(ranges) and ranges[index][1] < tx_id:
+            index += 1
+        if index == len(ranges) or tx_id < ranges[index][0]:
+            uncovered.append((tx_id, key))
+    findings = walk.findings
+    for tx_id, key in uncovered[:NAMED_UNCOVERED]:
+        findings.append(AuditFinding(
+            "audit_coverage", f"transaction {key}",
+            f"ledger transaction id {tx_id} was posted by no audited action"))
+    if len(uncovered) > NAMED_UNCOVERED:
+        findings.append(AuditFinding(
+            "audit_coverage", "ledger_transactions",
+            f"{len(uncovered) - NAMED_UNCOVERED} more transactions were posted by no audited "
+            "action"))
+    since = f" after id {walk.through_id}" if walk.through_id else ""
+    if count != walk.count:
+        findings.append(AuditFinding(
+            "audit_coverage", "ledger_transactions",
+            f"the ledger holds {count} transactions{since}; the audit trail records "
+            f"{walk.count} posted"))
+    elif digest % (1 << BITS) != walk.digest % (1 << BITS):
+        findings.append(AuditFinding(
+            "audit_coverage", "ledger_transactions",
+            f"the keys of the ledger's {count} transactions{since} are not those the audit "
+            "trail records (a transaction replaced)"))
+    before = session.execute(select(func.count()).select_from(transactions)
+                             .where(transactions.c.id <= walk.through_id)).scalar_one()
+    return count, int(before)
+
+
+def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
+    """``audit_state`` findings; returns how many users, stored settings and batches were compared."""
+    findings = walk.findings
+    states = walk.states
+
+    def compare(kind: str, name: str, subject: str, row: dict | None, fields: Iterable[str]
+                ) -> None:
+        trail = states.get((kind, name))
+        if row is None:
+            if trail is not None:
+                findings.append(AuditFinding("audit_state", subject, (
+                    f"the audit trail says {_describe(trail, fields)}, but there is no such row "
+                    "(deleted behind the service's back)")))
+            return
+        if trail is None:
+            findings.append(AuditFinding("audit_state", subject, (
+                f"{_describe(row, fields)}: no audit entry made this row (written behind "
+                "the service's back)")))
+            return
+        differ = [f for f in fields if f in trail and trail[f] != row[f]]
+        if differ:
+            findings.append(AuditFinding("audit_state", subject, "; ".join(
+                f"{f} is {_shown(row[f])}, the audit trail says {_shown(trail[f])}"
+                for f in differ) + " (changed behind the service's back)"))
+
+    users = {name: {"role": role} for name, role in session.execute(select(User.name, User.role))}
+    for name in sorted(users.keys() | {n for k, n in states if k == "user"}):
+        compare("user", name, f"user:{name}", users.get(name), ("role",))
+    stored = {key: {"value": value}
+              for key, value in session.execute(select(Setting.key, Setting.value))}
+    for key in sorted(stored.keys() | {n for k, n in states if k == "setting"}):
+        compare("setting", key, f"setting:{key}", stored.get(key), ("value",))
+    batch_columns = [getattr(PaymentBatch, f) for f in BATCH_FIELDS]
+    batches = {row.key: dict(row._mapping) for row in session.execute(
+        select(PaymentBatch.key, *batch_columns).order_by(PaymentBatch.id))}
+    fields = [c.key for c in batch_columns]
+    for key in [*batches, *sorted({n for k, n in states if k == "batch"} - batches.keys())]:
+        compare("batch", key, key, batches.get(key), fields)
+    return len(users), len(stored), len(batches)
+
+
+def _shown(value) -> str:
+    return "null" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def _describe(state: dict, fields: Iterable[str]) -> str:
+    return ", ".join(f"{f} {_shown(state.get(f))}" for f in fields)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def log(session: Session, client_id: int | None = None, limit: int | None = None) -> list[dict]:
+    query = select(AuditEntry).order_by(AuditEntry.position)
+    if client_id is not None:
+        query = query.where(AuditEntry.client_id == client_id)
+    if limit:
+        query = query.limit(limit)
+    return [
+        {"id": e.id, "at": _canonical_time(e.at)[:19].replace("T", " "), "actor": e.actor,
+         "action": e.action, "client": e.client_id, "subject": e.subject,
+         "detail": json.loads(e.detail)}
+        for e in session.execute(query).scalars()
+    ]

@@ -1,0 +1,87 @@
+"""Who is acting, and what their role allows.
+
+The acting user is the OS login, or ``VALITYSTILI_USER`` for scripts and tests; on PostgreSQL it
+is the database login (``current_user``), and a ``VALITYSTILI_USER`` that differs is refused
+rather than trusted. The user must be registered. ``PERMISSIONS`` is the one table of what each
+role may do; every service function that reads or changes data asks it through ``Actor.require``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from valitystili.base.errors import PermissionDenied
+from valitystili.store.models import ROLES, User
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "user.add": frozenset({"admin"}),
+    "user.list": frozenset({"admin", "auditor"}),
+    "settings.set": frozenset({"admin"}),
+    "settings.list": frozenset(ROLES),
+    "bank.add": frozenset({"admin"}),
+    "bank.list": frozenset(ROLES),
+    "payee.add": frozenset({"handler", "social_worker"}),
+    "payee.list": frozenset(ROLES),
+    "client.open": frozenset({"social_worker"}),
+    "client.close": frozenset({"social_worker", "handler"}),
+    "client.read": frozenset({"social_worker", "handler", "finance", "auditor"}),
+    "client.hetu": frozenset({"social_worker", "handler", "auditor"}),
+    "plan.set": frozenset({"social_worker"}),
+    "plan.approve": frozenset({"handler"}),
+    "bill.add": frozenset({"handler"}),
+    "lease.add": frozenset({"handler", "social_worker"}),
+    "lease.override": frozenset({"handler"}),
+    "import": frozenset({"finance"}),
+    "income.read": frozenset({"handler", "finance", "auditor"}),
+    "income.assign": frozenset({"handler"}),
+    "batch.run": frozenset({"handler"}),
+    "batch.approve": frozenset({"handler"}),
+    "batch.export": frozenset({"handler", "finance"}),
+    "batch.read": frozenset({"handler", "finance", "auditor"}),
+    "reconcile": frozenset({"finance", "admin", "auditor"}),
+    "flags.read": frozenset({"handler", "social_worker", "finance", "auditor"}),
+    "flags.ack": frozenset({"handler", "social_worker", "finance"}),
+    "report": frozenset({"handler", "social_worker", "finance", "auditor"}),
+    "audit.read": frozenset({"auditor", "admin"}),
+    "ledger.verify": frozenset(ROLES),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+
+    def require(self, action: str) -> None:
+        allowed = PERMISSIONS[action]
+        if self.role not in allowed:
+            raise PermissionDenied(
+                f"user {self.name} ({self.role}) may not {action.replace('.', ' ')}; "
+                f"allowed roles: {', '.join(sorted(allowed))}"
+            )
+
+
+def login_name(session: Session) -> str:
+    """The name the acting user is known by, before checking registration."""
+    requested = os.environ.get("VALITYSTILI_USER", "").strip()
+    if session.get_bind().dialect.name == "postgresql":
+        login = session.execute(text("SELECT current_user")).scalar_one()
+        if requested and requested != login:
+            raise PermissionDenied(
+                f"VALITYSTILI_USER={requested} does not match the database login {login}"
+            )
+        return login
+    return requested or getpass.getuser()
+
+
+def current_actor(session: Session) -> Actor:
+    name = login_name(session)
+    role = session.execute(select(User.role).where(User.name == name)).scalar_one_or_none()
+    if role is None:
+        raise PermissionDenied(f"user {name} is not registered; an admin adds users with `user add`")
+    return Actor(name, role)

@@ -1,0 +1,57 @@
+"""Registered users and their roles.
+
+Users and roles change only here, and each change is an audit entry (subject ``user:<name>``)
+holding the user's new state, ``{"state": {"role": …}}``: ``audit verify`` compares the
+``users`` rows with it, so a role given or changed behind the service's back is a finding. The
+first admin (``db init``, or the first use of a new SQLite file) is recorded the same way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valitystili.base.errors import Conflict, ValidationError
+from valitystili.store.models import ROLES, User
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor
+
+
+def _check(name: str, role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if not name or len(name) > 64 or any(ch.isspace() for ch in name):
+        raise ValidationError(f"user name {name!r} must be 1-64 characters without spaces")
+
+
+def bootstrap_admin(session: Session, name: str) -> bool:
+    """Register ``name`` as the first admin of an empty user table; True when it did."""
+    if session.execute(select(User.id).limit(1)).first() is not None:
+        return False
+    _check(name, "admin")
+    session.add(User(name=name, role="admin", created_by=name))
+    session.flush()
+    audit.record(session, name, "user.add", subject=f"user:{name}",
+                 detail={"first_admin": True, "state": {"role": "admin"}})
+    return True
+
+
+def add_user(session: Session, actor: Actor, name: str, role: str, full_name: str = "") -> dict:
+    actor.require("user.add")
+    _check(name, role)
+    if session.execute(select(User.id).where(User.name == name)).first() is not None:
+        raise Conflict(f"user {name} already exists")
+    user = User(name=name, role=role, full_name=full_name, created_by=actor.name)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor.name, "user.add", subject=f"user:{name}",
+                 detail={"full_name": full_name, "state": {"role": role}})
+    return {"name": name, "role": role, "full_name": full_name, "created_by": actor.name}
+
+
+def list_users(session: Session, actor: Actor) -> list[dict]:
+    actor.require("user.list")
+    return [
+        {"name": u.name, "role": u.role, "full_name": u.full_name, "created_by": u.created_by}
+        for u in session.execute(select(User).order_by(User.name)).scalars()
+    ]
