@@ -12,13 +12,13 @@ from test_importing_helpers import Tx, camt053, ntry, reference_of, write
 import ledger
 from valitystili.base.errors import Conflict
 from valitystili.people import clients
+from valitystili.plans.versions import in_force_periods
 from valitystili.statements import importing
 from valitystili.statements.matching import (
     Credit,
     Directory,
     ExpectedIncome,
     KnownClient,
-    in_force_periods,
     mask_message,
     payer_matches,
 )

@@ -58,7 +58,7 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.money import format_plain
 from valitystili.flags.raising import raise_flag, resolve_flags
 from valitystili.plans.expected import income_arrivals
-from valitystili.plans.obligations import approved_plans, in_force
+from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
 from valitystili.store.models import (
     Client,
@@ -249,7 +249,7 @@ def expected_arrivals(session: Session, start: date, end: date,
     """Arrivals in [start, end] of the incomes the approved plans in force expect."""
     clients = dict(session.execute(
         select(Client.id, Client.start_on).where(Client.status == "open")).all())
-    plans = approved_plans(session, list(clients)) if clients else {}
+    plans = approved_versions(session, list(clients)) if clients else {}
     plan_ids = [p.id for versions in plans.values() for p in versions]
     incomes: dict[int, list[PlanIncome]] = defaultdict(list)
     for chunk in range(0, len(plan_ids), IN_CHUNK):

@@ -20,7 +20,7 @@ from valitystili.people.clients import (
     resolve_client,
 )
 from valitystili.people.payees import shown_payment_name
-from valitystili.plans.plans import plan_in_force
+from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import Plan
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor

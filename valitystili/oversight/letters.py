@@ -42,7 +42,7 @@ from valitystili.base.schedules import occurrences
 from valitystili.oversight.reports import arrears_items
 from valitystili.payments.decision import instalment_dates
 from valitystili.people.clients import resolve_client
-from valitystili.plans.obligations import approved_plans, in_force
+from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
 from valitystili.store.models import (
     LANGUAGES,
@@ -243,7 +243,7 @@ def _orders(session: Session, client: Client, first: date, last: date,
 
 def _coming(session: Session, client: Client, first: date, last: date,
             calendar: BankingCalendar) -> list[Line]:
-    versions = approved_plans(session, [client.id]).get(client.id, [])
+    versions = approved_versions(session, [client.id]).get(client.id, [])
     payees = dict(session.execute(select(Payee.id, Payee.name)).all())
     lines: list[Line] = []
     plan_ids = [p.id for p in versions]

@@ -27,12 +27,8 @@ from valitystili.payments.decision import (
 )
 from valitystili.payments.pain001 import make_id
 from valitystili.plans.expected import next_arrival
-from valitystili.plans.obligations import (
-    LOOKBACK_DAYS,
-    approved_plans,
-    ensure_obligations,
-    in_force,
-)
+from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations
+from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.models import (
     BankAccount,
     Client,
@@ -167,7 +163,7 @@ def _plan_day(session: Session, execution_on: date, calendar: BankingCalendar) -
 
     earlier_orders = _earlier_orders(session, [o.id for rows in obligations.values() for o in rows])
     paid_instalments, removed_instalments = _instalments_ordered(session, execution_on, horizon)
-    plans = approved_plans(session, client_ids)
+    plans = approved_versions(session, client_ids)
     incomes = _incomes(session, [in_force(v, execution_on).id for v in plans.values()
                                  if in_force(v, execution_on)])
 

@@ -30,7 +30,8 @@ from valitystili.base.identifiers import classify_reference
 from valitystili.base.money import format_fi
 from valitystili.people.clients import require_open, resolve_client
 from valitystili.people.payees import resolve_payee
-from valitystili.plans.plans import check_message, plan_in_force, plan_items
+from valitystili.plans.plans import check_message, plan_items
+from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import Bill, Obligation, Payee
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.schedules import occurrences
+from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.models import Bill, Client, Obligation, Plan, PlanItem
 
 LOOKBACK_DAYS = 62
@@ -63,47 +64,12 @@ def _schedule(rule: str, start: date, end: date, calendar: BankingCalendar) -> t
         for day in occurrences(rule, start, end))
 
 
-PLAN_COLUMNS = (Plan.id, Plan.client_id, Plan.version, Plan.effective_on, Plan.review_on,
-                Plan.instalment_schedule, Plan.instalment_mode, Plan.instalment_cents,
-                Plan.keep_cents, Plan.obligations_through)
-
-
-def approved_plans(session: Session, client_ids: list[int] | None = None) -> dict[int, list]:
-    """Approved plan versions per client (rows with the plan's columns), oldest first.
-
-    Rows, not ORM objects: the batch reads thousands of plans and changes none."""
-    query = select(*PLAN_COLUMNS).where(Plan.approved_at.is_not(None)).order_by(
-        Plan.client_id, Plan.effective_on, Plan.version)
-    plans: dict[int, list] = defaultdict(list)
-    if client_ids is None:
-        rows = session.execute(query).all()
-    else:
-        rows = []
-        for start in range(0, len(client_ids), 5000):
-            rows.extend(session.execute(
-                query.where(Plan.client_id.in_(client_ids[start:start + 5000]))).all())
-    for plan in rows:
-        plans[plan.client_id].append(plan)
-    return plans
-
-
-def in_force(versions: list, on: date):
-    """The version in force on a date: of the approved versions effective on or before it, the
-    highest version number (a later decision supersedes an earlier one, whatever its date) —
-    the same rule as ``plans.plan_in_force``."""
-    current = None
-    for plan in versions:
-        if plan.effective_on <= on and (current is None or plan.version > current.version):
-            current = plan
-    return current
-
-
 def ensure_obligations(session: Session, start: date, end: date, *,
                        calendar: BankingCalendar = CALENDAR) -> dict[str, int]:
     """Create (or update, while unpaid) the obligations with rule dates in [start, end]."""
     clients = dict(session.execute(
         select(Client.id, Client.start_on).where(Client.status == "open")).all())
-    plans = approved_plans(session, list(clients)) if clients else {}
+    plans = approved_versions(session, list(clients)) if clients else {}
     items: dict[int, list] = defaultdict(list)
     plan_ids = [p.id for versions in plans.values() for p in versions]
     item_columns = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,

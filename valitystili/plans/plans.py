@@ -8,7 +8,7 @@ Rules of this module:
   never before the client's start). Nothing is ever changed in a stored version except its
   approval.
 - **The plan in force** on a date D is the highest-numbered *approved* version whose
-  ``effective_on`` ≤ D (:func:`plan_in_force`). A draft pays nothing; approving a later version
+  ``effective_on`` ≤ D (:func:`valitystili.plans.versions.in_force`). A draft pays nothing; approving a later version
   with a later effective date leaves the earlier one in force until then.
 - Approval is the handler's decision (``plan.approve``). The author may not approve their own
   plan; a version older than an approved one cannot be approved (set a new version instead).
@@ -53,6 +53,7 @@ from valitystili.base.schedules import occurrences, parse_rule
 from valitystili.base.text import MAX_MESSAGE_CHARS, clean_line, payment_form
 from valitystili.people.clients import require_open, resolve_client, utc_text
 from valitystili.people.payees import resolve_payee
+from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import (
     ITEM_KINDS,
     PAID_BY,
@@ -469,17 +470,6 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-
-def plan_in_force(session: Session, client_id: int, on: date) -> Plan | None:
-    """The highest approved version effective on or before ``on``; None when there is none."""
-    return session.execute(
-        select(Plan)
-        .where(Plan.client_id == client_id, Plan.approved_by.is_not(None),
-               Plan.effective_on <= on)
-        .order_by(Plan.version.desc())
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def plan_items(session: Session, plan: Plan) -> list[PlanItem]:

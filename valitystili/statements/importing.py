@@ -90,6 +90,7 @@ from valitystili.base.dates import FIRST_DATE, LAST_DATE, check_range
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.money import MAX_AMOUNT_CENTS, format_fi
 from valitystili.people import clients
+from valitystili.plans.versions import in_force_periods
 from valitystili.statements.clearing import RETURN, Debit, OpenOrder, OrderBook
 from valitystili.statements.matching import (
     NONE,
@@ -97,7 +98,6 @@ from valitystili.statements.matching import (
     Directory,
     ExpectedIncome,
     KnownClient,
-    in_force_periods,
     mask_message,
 )
 from valitystili.store import settings

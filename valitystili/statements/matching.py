@@ -404,23 +404,3 @@ def _arrivals(kind: str, schedule: str, booked_on: date, window_days: int,
 
 def _ids(ids: Iterable[int]) -> str:
     return ", ".join(str(i) for i in sorted(ids))
-
-
-def in_force_periods(versions: Iterable[tuple[int, date, int]]) -> dict[int, tuple[date, date | None]]:
-    """For plan versions ``(plan id, effective_on, version)`` of one client: the days each is in
-    force, ``{plan id: (from, until exclusive or None)}``. On a day, the highest version
-    effective on or before it is in force — the rule of ``plans.plan_in_force`` and the batch
-    (a later decision supersedes an earlier one whatever its date). The version in force only
-    ever rises, so each has at most one period; one never in force is left out."""
-    periods: dict[int, tuple[date, date | None]] = {}
-    current: tuple[int, int] | None = None       # (version, plan id)
-    started: date | None = None
-    for effective_on, version, plan_id in sorted((e, v, p) for p, e, v in versions):
-        if current is not None and version <= current[0]:
-            continue                               # an older decision: never in force again
-        if current is not None and effective_on > started:
-            periods[current[1]] = (started, effective_on)
-        current, started = (version, plan_id), effective_on if current is None or effective_on > started else started
-    if current is not None:
-        periods[current[1]] = (started, None)
-    return periods
