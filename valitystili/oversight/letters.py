@@ -38,10 +38,10 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import ValidationError
 from valitystili.base.money import format_locale
-from valitystili.base.schedules import occurrences
 from valitystili.oversight.reports import arrears_items
 from valitystili.payments.decision import instalment_dates
 from valitystili.people.clients import resolve_client
+from valitystili.plans.due import bill_days, item_dues, rank
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
 from valitystili.store.models import (
@@ -252,14 +252,12 @@ def _coming(session: Session, client: Client, first: date, last: date,
         for item in session.execute(select(PlanItem).where(PlanItem.plan_id.in_(plan_ids))
                                     .order_by(PlanItem.position, PlanItem.id)).scalars():
             items.setdefault(item.plan_id, []).append(item)
+    windows = {plan.id: (max(first, client.start_on), last) for plan in versions}
+    for due in item_dues(client.id, versions, items, windows, calendar):
+        if due.item.amount_cents is not None:
+            lines.append(Line(due.pay_by_on, due.item.kind, payees.get(due.item.payee_id, ""),
+                              due.item.amount_cents))
     for plan in versions:
-        for item in items.get(plan.id, []):
-            if item.paid_by != "account" or item.bills or not item.schedule:
-                continue
-            for rule_day in occurrences(item.schedule, max(first, client.start_on), last):
-                if in_force(versions, rule_day) is plan and item.amount_cents is not None:
-                    lines.append(Line(calendar.pay_by(rule_day), item.kind,
-                                      payees.get(item.payee_id, ""), item.amount_cents))
         if plan.instalment_schedule:
             for rule_day, paid_on in instalment_dates(plan.instalment_schedule, first, last,
                                                       calendar):
@@ -271,10 +269,9 @@ def _coming(session: Session, client: Client, first: date, last: date,
                     lines.append(Line(paid_on, "instalment"))
     for bill in session.execute(select(Bill).where(
             Bill.client_id == client.id, Bill.due_on.between(first, last))).scalars():
-        lines.append(Line(calendar.pay_by(bill.due_on), bill.kind, payees.get(bill.payee_id, ""),
-                          bill.amount_cents))
-    order = {"rent": 0, "electricity": 1, "other": 2}
-    lines.sort(key=lambda line: (line.on, order.get(line.kind, 3), line.text))
+        lines.append(Line(bill_days(bill.due_on, calendar)[1], bill.kind,
+                          payees.get(bill.payee_id, ""), bill.amount_cents))
+    lines.sort(key=lambda line: (line.on, rank(line.kind), line.text))
     return lines
 
 

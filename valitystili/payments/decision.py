@@ -27,8 +27,8 @@ from functools import lru_cache
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.schedules import occurrences
+from valitystili.plans.due import rank
 
-PRIORITY = {"rent": 1, "electricity": 2, "other": 3}
 NO_INCOME_HORIZON_DAYS = 31
 
 
@@ -119,7 +119,7 @@ def plan_client(day: ClientDay, execution_on: date, calendar: BankingCalendar = 
 
     due_now = sorted(
         (o for o in day.obligations if o.pay_by_on <= execution_on and o.amount_cents > 0),
-        key=lambda o: (0 if o.pay_by_on < execution_on else 1, PRIORITY.get(o.kind, 9), o.due_on, o.key),
+        key=lambda o: (0 if o.pay_by_on < execution_on else 1, rank(o.kind), o.due_on, o.key),
     )
     blocked = False
     for obligation in due_now:

@@ -1,16 +1,10 @@
 """The rent ledger: obligations generated from approved plans and bills.
 
 Rules:
-- One obligation per plan item and period, with a stable key: ``rent:<client>:2026-11`` for an
-  item that falls at most once a month, ``<kind>:<client>:2026-11-02`` otherwise; a second item
-  of the same kind in one plan adds its position (``other-3:<client>:2026-11``). A bill is
-  ``bill:<id>``. The key is the same whichever plan version generates it, so a new version never
-  makes a second obligation for the same period.
-- Only items paid by this account become obligations (``kela_direct`` and ``client`` items are
-  recorded in the plan, never paid here); ``bills = true`` items are paid per bill.
-- ``due_on`` is the legal due date: a rule date on a weekend or holiday moves to the next
-  weekday (AHVL 34 §). ``pay_by_on`` is the last banking day on or before the rule's date, so
-  the money is there no later than the original due date.
+- What falls due when — which items, their stable keys, legal due dates and pay-by days — is
+  ``plans.due``'s one expansion; this module stores it as obligations (one per key), and bills
+  as ``bill:<id>``. The key is the same whichever plan version generates it, so a new version
+  never makes a second obligation for the same period.
 - Generation looks at a window around the batch day (from ``LOOKBACK_DAYS`` before to the
   horizon after). Each approved plan version remembers how far its obligations have been
   generated (``plans.obligations_through``), so a day's run only generates the dates that
@@ -26,42 +20,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from functools import lru_cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
-from valitystili.base.schedules import occurrences
+from valitystili.plans.due import bill_days, item_dues
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.models import Bill, Client, Obligation, Plan, PlanItem
 
 LOOKBACK_DAYS = 62
-
-
-@lru_cache(maxsize=512)
-def _monthly(rule: str) -> bool:
-    """True when the rule falls at most once in any month (so a month names the period)."""
-    days = occurrences(rule, date(2025, 1, 1), date(2026, 12, 31))
-    months = [(d.year, d.month) for d in days]
-    return len(months) == len(set(months))
-
-
-def obligation_key(kind: str, client_id: int, due: date, rule: str, position_tag: str = "") -> str:
-    period = due.strftime("%Y-%m") if _monthly(rule) else due.isoformat()
-    return f"{kind}{position_tag}:{client_id}:{period}"
-
-
-@lru_cache(maxsize=1024)
-def _schedule(rule: str, start: date, end: date, calendar: BankingCalendar) -> tuple:
-    """(rule date, period text, legal due date, pay-by day) for the rule's dates in a window.
-
-    The same few rules recur for thousands of clients; this is computed once per rule a day."""
-    monthly = _monthly(rule)
-    return tuple(
-        (day, day.strftime("%Y-%m") if monthly else day.isoformat(),
-         calendar.rent_due_day(day), calendar.pay_by(day))
-        for day in occurrences(rule, start, end))
 
 
 def ensure_obligations(session: Session, start: date, end: date, *,
@@ -84,47 +52,33 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     wanted: dict[str, dict] = {}
     for client_id, versions in plans.items():
         client_start = clients[client_id]
+        windows = {}
         for plan in versions:
             if plan.obligations_through is not None:
                 # Continue where this version stopped, even before the lookback: a gap
                 # between runs must never leave a period without its obligation.
-                window_start = max(plan.effective_on, client_start,
-                                   plan.obligations_through + timedelta(days=1))
+                windows[plan.id] = (max(plan.effective_on, client_start,
+                                        plan.obligations_through + timedelta(days=1)), end)
             else:
-                window_start = max(start, plan.effective_on, client_start)
-            window_end = end
-            if window_start > window_end:
-                continue
-            plan_items = items.get(plan.id, [])
-            kinds = defaultdict(int)
-            for item in plan_items:
-                if item.paid_by == "account" and not item.bills:
-                    kinds[item.kind] += 1
-            for item in plan_items:
-                if item.paid_by != "account" or item.bills or not item.schedule:
-                    continue
-                tag = f"-{item.position}" if kinds[item.kind] > 1 else ""
-                prefix = f"{item.kind}{tag}:{client_id}:"
-                for rule_day, period, due_on, pay_by_on in _schedule(
-                        item.schedule, window_start, window_end, calendar):
-                    if len(versions) > 1 and in_force(versions, rule_day) is not plan:
-                        continue
-                    key = prefix + period
-                    wanted[key] = dict(
-                        key=key, client_id=client_id, kind=item.kind, payee_id=item.payee_id,
-                        amount_cents=item.amount_cents, due_on=due_on,
-                        pay_by_on=pay_by_on, reference=item.reference,
-                        reference_kind=item.reference_kind, message=item.message,
-                        allow_partial=item.allow_partial, source="plan_item", source_id=item.id)
+                windows[plan.id] = (max(start, plan.effective_on, client_start), end)
+        for due in item_dues(client_id, versions, items, windows, calendar):
+            item = due.item
+            wanted[due.key] = dict(
+                key=due.key, client_id=client_id, kind=item.kind, payee_id=item.payee_id,
+                amount_cents=item.amount_cents, due_on=due.due_on, pay_by_on=due.pay_by_on,
+                reference=item.reference, reference_kind=item.reference_kind,
+                message=item.message, allow_partial=item.allow_partial, source="plan_item",
+                source_id=item.id)
 
     for bill in session.execute(select(Bill).where(Bill.due_on.between(start, end))).scalars():
         if bill.client_id not in clients:
             continue
         key = f"bill:{bill.id}"
+        due_on, pay_by_on = bill_days(bill.due_on, calendar)
         wanted[key] = dict(
             key=key, client_id=bill.client_id, kind=bill.kind, payee_id=bill.payee_id,
-            amount_cents=bill.amount_cents, due_on=calendar.rent_due_day(bill.due_on),
-            pay_by_on=calendar.pay_by(bill.due_on), reference=bill.reference,
+            amount_cents=bill.amount_cents, due_on=due_on,
+            pay_by_on=pay_by_on, reference=bill.reference,
             reference_kind=bill.reference_kind, message=bill.message, allow_partial=False,
             source="bill", source_id=bill.id)
 

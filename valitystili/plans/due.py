@@ -1,0 +1,108 @@
+"""What falls due when: plan items expanded into dated dues, and the order of payment.
+
+One expansion serves the rent ledger (``obligations.ensure_obligations`` stores the dues) and
+the client's letter ("coming payments"), so the two can never disagree about a date.
+
+Rules:
+- Only items paid by this account fall due here (``kela_direct`` and ``client`` items are
+  recorded in the plan, never paid here); ``bills = true`` items are paid per bill.
+- Each rule date of an item is asked the plan-version rule (``versions.in_force``): a date
+  belongs to the version in force on it, so a new version never makes a second due.
+- The key is stable across plan versions: ``<kind>:<client>:2026-11`` for an item that falls at
+  most once a month, ``<kind>:<client>:2026-11-02`` otherwise; a second item of the same kind
+  in one plan adds its position (``other-3:<client>:2026-11``). A bill is ``bill:<id>``.
+- ``due_on`` is the legal due date: a rule date on a weekend or holiday moves to the next
+  weekday (AHVL 34 §). ``pay_by_on`` is the last banking day on or before the rule's date.
+- The order of payment among what is due on one day: rent, electricity, then the rest
+  (``rank``); the batch's decision and the letter both sort by it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from valitystili.base.banking_calendar import BankingCalendar
+from valitystili.base.schedules import occurrences
+from valitystili.plans.versions import in_force
+
+#: Kinds in their order of payment; any other kind comes after them.
+PAYMENT_ORDER = ("rent", "electricity", "other")
+
+
+def rank(kind: str) -> int:
+    """Where ``kind`` stands in the order of payment (lower is paid first)."""
+    return PAYMENT_ORDER.index(kind) if kind in PAYMENT_ORDER else len(PAYMENT_ORDER)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One plan item falling due once."""
+    key: str
+    client_id: int
+    plan_id: int
+    item: object                 # the plan item row (kind, payee, amount, reference, …)
+    rule_on: date
+    due_on: date
+    pay_by_on: date
+
+
+def paid_here(item) -> bool:
+    """Items this account pays on their own schedule (not Kela's or the client's, not bills)."""
+    return item.paid_by == "account" and not item.bills and bool(item.schedule)
+
+
+def item_dues(client_id: int, versions: Sequence, items: Mapping[int, Sequence],
+              windows: Mapping[int, tuple[date, date]], calendar: BankingCalendar
+              ) -> Iterator[Due]:
+    """Every due of the client's plan items whose rule date is in its version's window.
+
+    ``versions`` are the client's approved plan versions, ``items`` their items by plan id, and
+    ``windows`` the (first, last) rule dates to look at for each version (a version without a
+    window is skipped)."""
+    for plan in versions:
+        window = windows.get(plan.id)
+        if window is None or window[0] > window[1]:
+            continue
+        plan_items = items.get(plan.id, ())
+        kinds: dict[str, int] = defaultdict(int)
+        for item in plan_items:
+            if item.paid_by == "account" and not item.bills:
+                kinds[item.kind] += 1
+        for item in plan_items:
+            if not paid_here(item):
+                continue
+            tag = f"-{item.position}" if kinds[item.kind] > 1 else ""
+            prefix = f"{item.kind}{tag}:{client_id}:"
+            for rule_on, period, due_on, pay_by_on in _schedule(item.schedule, window[0],
+                                                                window[1], calendar):
+                if len(versions) > 1 and in_force(versions, rule_on) is not plan:
+                    continue
+                yield Due(prefix + period, client_id, plan.id, item, rule_on, due_on, pay_by_on)
+
+
+def bill_days(due: date, calendar: BankingCalendar) -> tuple[date, date]:
+    """(legal due date, pay-by day) of a bill due on ``due``."""
+    return calendar.rent_due_day(due), calendar.pay_by(due)
+
+
+@lru_cache(maxsize=512)
+def _monthly(rule: str) -> bool:
+    """True when the rule falls at most once in any month (so a month names the period)."""
+    days = occurrences(rule, date(2025, 1, 1), date(2026, 12, 31))
+    months = [(d.year, d.month) for d in days]
+    return len(months) == len(set(months))
+
+
+@lru_cache(maxsize=1024)
+def _schedule(rule: str, start: date, end: date, calendar: BankingCalendar) -> tuple:
+    """(rule date, period text, legal due date, pay-by day) for the rule's dates in a window.
+
+    The same few rules recur for thousands of clients; this is computed once per rule a day."""
+    monthly = _monthly(rule)
+    return tuple(
+        (day, day.strftime("%Y-%m") if monthly else day.isoformat(), *bill_days(day, calendar))
+        for day in occurrences(rule, start, end))
