@@ -1,2 +1,2 @@
-"""Storage: the table models, engines and sessions, the Alembic migrations (``migrations/``) and
-the deployment settings. Imports only ``base``."""
+"""Storage: the table models, engines and sessions, the Alembic migrations (``migrations/``),
+the deployment settings and chunked ``IN`` reads (``chunks``). Imports only ``base``."""

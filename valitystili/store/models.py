@@ -347,6 +347,16 @@ class Statement(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+# Line states (``statement_lines.state``): where a line's money went.
+POSTED = "posted"          # on a client by a matching rule
+IN_SUSPENSE = "suspense"   # not attributed: in suspense, flagged
+ASSIGNED = "assigned"      # moved from suspense to a client by a handler
+BANK_ONLY = "bank_only"    # the bank side of an entry whose items are lines of their own
+CLEARED = "outgoing"       # a debit that cleared a payment order
+RETURNED = "returned"      # a credit that gave a returned payment back to its client
+LINE_STATES = (POSTED, IN_SUSPENSE, ASSIGNED, BANK_ONLY, CLEARED, RETURNED)
+
+
 class StatementLine(Base):
     """A booked bank entry (from camt.053/MT940/CSV) or an itemised credit (from camt.054).
 
@@ -381,9 +391,7 @@ class StatementLine(Base):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("payment_orders.id"), nullable=True)
     match_rule: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    # posted (money on a client) | suspense | assigned | bank_only (lump sum itemised elsewhere)
-    # | outgoing (a debit, waiting for or matched to an order)
-    state: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(12))         # one of LINE_STATES
     ledger_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
