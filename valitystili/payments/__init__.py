@@ -1,7 +1,7 @@
 """The daily payment batch: run, approve, export, and taking orders out (DESIGN §6).
 
 Rules:
-- ``run_batch`` plans every active client with ``decision.plan_client`` and stores the result
+- ``run_batch`` plans every active client with ``decision.decide_client`` and stores the result
   as payment orders in a draft batch for the execution day. Every order has a stable key, so
   running the batch twice, or two handlers at once, never orders anything twice. ``dry_run``
   does all of it inside a savepoint and rolls it back: it prints exactly what would be ordered.

@@ -1,8 +1,9 @@
 """The daily batch's decisions for one client, as a pure function (DESIGN §6).
 
 Given the client's money, open obligations, instalment rule and next expected income, decide
-what to pay on execution day E. Nothing here touches the database: ``batches.run_batch`` builds
-the inputs, calls ``plan_client`` and applies the result, and ``--dry-run`` prints it.
+what to pay on execution day E. Nothing here touches the database: ``payments.run`` reads
+the inputs (``load_day``), ``decide_day`` calls ``decide_client`` for each client, and the run
+stores the result or, with ``--dry-run``, prints it.
 
 Rules:
 1. Obligations whose pay-by day is on or before E and that are not settled are paid in priority
@@ -16,7 +17,7 @@ Rules:
    reserve and the ``keep`` buffer: a fixed amount (or what is left, if less), or an even split
    of it over the instalment dates from E to the day before the next income, floored to cents;
    the last date before the income takes the remainder.
-4. Amounts are integer cents; nothing is ever planned above what the client has.
+4. Amounts are integer cents; nothing is ever decided above what the client has.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class Notice:
 
 
 @dataclass(frozen=True)
-class ClientPlan:
+class ClientDecision:
     payments: tuple[Payment, ...] = ()
     notices: tuple[Notice, ...] = ()
     reserve_cents: int = 0
@@ -112,7 +113,7 @@ def instalment_dates(rule: str, start: date, end: date, calendar: BankingCalenda
     return tuple(found)
 
 
-def plan_client(day: ClientDay, execution_on: date, calendar: BankingCalendar = CALENDAR) -> ClientPlan:
+def decide_client(day: ClientDay, execution_on: date, calendar: BankingCalendar = CALENDAR) -> ClientDecision:
     available = day.available_cents
     payments: list[Payment] = []
     notices: list[Notice] = []
@@ -147,25 +148,25 @@ def plan_client(day: ClientDay, execution_on: date, calendar: BankingCalendar = 
             if obligation.due_on < execution_on:
                 notices.append(_arrears(day.client_id, obligation, execution_on))
     if blocked:
-        return ClientPlan(tuple(payments), tuple(notices), 0, available)
+        return ClientDecision(tuple(payments), tuple(notices), 0, available)
 
     horizon = day.next_income_on or execution_on + timedelta(days=NO_INCOME_HORIZON_DAYS)
     reserve = sum(o.amount_cents for o in day.obligations
                   if execution_on < o.pay_by_on < horizon and o.amount_cents > 0)
 
-    plan = day.instalments
-    if plan is not None:
-        spendable = max(0, available - reserve - plan.keep_cents)
+    rule = day.instalments
+    if rule is not None:
+        spendable = max(0, available - reserve - rule.keep_cents)
         last_day = horizon - timedelta(days=1)
-        upcoming = [pair for pair in instalment_dates(plan.schedule, execution_on, last_day, calendar)
+        upcoming = [pair for pair in instalment_dates(rule.schedule, execution_on, last_day, calendar)
                     if pair[0] not in day.paid_instalment_dates]
         today = [rule_day for rule_day, paid_on in upcoming if paid_on == execution_on]
         remaining_dates = len(upcoming)
         for rule_day in today:
             if spendable <= 0:
                 break
-            if plan.mode == "fixed":
-                amount = min(plan.amount_cents or 0, spendable)
+            if rule.mode == "fixed":
+                amount = min(rule.amount_cents or 0, spendable)
             elif remaining_dates <= 1:
                 amount = spendable                      # the last date takes the remainder
             else:
@@ -177,7 +178,7 @@ def plan_client(day: ClientDay, execution_on: date, calendar: BankingCalendar = 
                                     day.client_id, "instalment", amount, instalment_on=rule_day))
             spendable -= amount
             available -= amount
-    return ClientPlan(tuple(payments), tuple(notices), reserve, available)
+    return ClientDecision(tuple(payments), tuple(notices), reserve, available)
 
 
 def _arrears(client_id: int, obligation: OpenObligation, execution_on: date) -> Notice:

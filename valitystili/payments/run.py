@@ -6,7 +6,7 @@ See the package docstring (``valitystili.payments``) for the rules.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from valitystili.payments.decision import (
     ClientDay,
     Instalments,
     OpenObligation,
-    plan_client,
+    decide_client,
 )
 from valitystili.payments.pain001 import make_id
 from valitystili.plans.expected import next_arrival
@@ -47,10 +47,6 @@ HORIZON_DAYS = 45
 IN_CHUNK = 5000
 
 
-class _DryRun(Exception):
-    pass
-
-
 def _bank_account(session: Session, iban: str | None) -> BankAccount:
     query = select(BankAccount).order_by(BankAccount.id)
     if iban:
@@ -64,18 +60,33 @@ def _bank_account(session: Session, iban: str | None) -> BankAccount:
 
 def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = False,
               iban: str | None = None, calendar: BankingCalendar = CALENDAR) -> dict:
+    """The day's batch: read (``load_day``), decide (``decide_day``, pure), then store.
+
+    A dry run reads and decides the same way and stores nothing: the obligations the reading
+    generates are rolled back with their savepoint, so no batch or order number is used up by
+    looking; the view of the clients it showed is logged."""
     actor.require("batch.run")
     serialise(session)
     bank = _bank_account(session, iban)
     execution_on = calendar.on_or_after(run_on)
     savepoint = session.begin_nested()
     try:
-        result = _run(session, actor, bank, run_on, execution_on, calendar, dry_run=dry_run)
-        if dry_run:
-            raise _DryRun
-    except _DryRun:
-        # Obligations generated for the plan are rolled back; nothing else was written, so no
-        # batch number or order number is used up by looking.
+        # The day's open draft, locked before anything is read: an approval that got there
+        # first has finished (the row is no longer a draft and a new batch is opened).
+        batch = None if dry_run else _locked_draft(session, bank, execution_on)
+        day = load_day(session, execution_on, calendar)
+        decided = decide_day(day, execution_on, calendar)
+        if not dry_run and batch is None:
+            batch = _new_batch(session, actor, bank, run_on, execution_on)
+        orders, paid = _orders_of(day, decided, batch.id if batch else None, execution_on, actor)
+        if not dry_run:
+            _store(session, day, decided, orders, paid, run_on)
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    result = _result(batch, run_on, execution_on, day, decided, orders, dry_run)
+    if dry_run:
         savepoint.rollback()
         shown = {row["client"] for row in result["order_rows"]}
         shown |= {notice["client_id"] for notice in result["notices"]}
@@ -84,123 +95,131 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
                            detail={"orders": result["orders"],
                                    "total_cents": result["total_cents"]})
         return result
-    except BaseException:
-        if savepoint.is_active:
-            savepoint.rollback()
-        raise
     savepoint.commit()
+    audit.record(session, actor.name, "batch.run", subject=batch.key,
+                 detail={"orders": result["orders"], "total_cents": result["total_cents"],
+                         "execution_on": execution_on.isoformat(),
+                         "state": batch_state(session, batch)})
     return result
 
 
-@dataclass
-class _Day:
-    """What one run reads and decides, before anything is stored."""
-
-    clients: dict[int, Any]
-    obligations: dict[int, Any]                 # open obligations by id
-    payees: dict[int, Any]
-    payments: list = field(default_factory=list)
-    notices: list = field(default_factory=list)
-    finals: list = field(default_factory=list)  # (client, amount) of final payouts
-    final_orders: dict[int, int] = field(default_factory=dict)
-    removed_instalments: dict[tuple[int, date], int] = field(default_factory=dict)
-    obligations_created: int = 0
-
-
-def _run(session: Session, actor: Actor, bank: BankAccount, run_on: date, execution_on: date,
-         calendar: BankingCalendar, *, dry_run: bool) -> dict:
-    # The day's open draft, locked before anything is read: an approval that got there first
-    # has finished (the row is no longer a draft and a new batch is opened).
-    batch = None if dry_run else _locked_draft(session, bank, execution_on)
-    day = _plan_day(session, execution_on, calendar)
-    if batch is None and not dry_run:
-        batch = _new_batch(session, actor, bank, run_on, execution_on)
-    orders, paid = _orders_of(day, batch.id if batch else None, execution_on, actor)
+def _result(batch: PaymentBatch | None, run_on: date, execution_on: date, day: "DayInputs",
+            decided: "DayDecision", orders: list[dict], dry_run: bool) -> dict:
     totals: dict[str, int] = defaultdict(int)
     for order in orders:
         totals[order["kind"]] += order["amount_cents"]
-    if not dry_run:
-        _store(session, day, orders, paid, run_on)
-        audit.record(session, actor.name, "batch.run", subject=batch.key,
-                     detail={"orders": len(orders), "total_cents": sum(totals.values()),
-                             "execution_on": execution_on.isoformat(),
-                             "state": batch_state(session, batch)})
     return {
         "batch": batch.id if batch else None, "batch_key": batch.key if batch else None,
         "run_on": run_on, "execution_on": execution_on,
         "orders": len(orders), "total_cents": sum(totals.values()),
         "by_kind_cents": dict(sorted(totals.items())),
-        "obligations_created": day.obligations_created, "flags": len(day.notices),
+        "obligations_created": day.obligations_created, "flags": len(decided.notices),
         "dry_run": dry_run, "order_rows": [_planned_row(o) for o in orders],
-        "notices": [asdict(n) for n in day.notices],
+        "notices": [asdict(n) for n in decided.notices],
     }
 
 
-def _plan_day(session: Session, execution_on: date, calendar: BankingCalendar) -> _Day:
-    """Read what the day's decisions need and decide each client's payments (DESIGN §6)."""
+@dataclass(frozen=True)
+class DayInputs:
+    """What one run reads: everything ``decide_day`` needs, nothing it would have to look up."""
+
+    clients: dict[int, Any]                      # open clients and closed ones paid out
+    available: dict[int, int]                    # balance less orders not yet debited
+    obligations: dict[int, Any]                  # open obligations by id
+    obligations_of: dict[int, tuple]             # open obligations by client
+    earlier_orders: dict[int, int]               # orders each open obligation has had
+    plans: dict[int, Any]                        # the plan version in force by client
+    incomes: dict[int, tuple[tuple[str, str], ...]]   # (kind, schedule) by plan id
+    paid_instalments: dict[int, frozenset[date]]
+    removed_instalments: dict[tuple[int, date], int]
+    payees: dict[int, Any]
+    final_orders: dict[int, int]
+    obligations_created: int = 0
+
+
+@dataclass(frozen=True)
+class DayDecision:
+    """What the run decided: the payments, the flags' notices and the final payouts."""
+
+    payments: tuple = ()
+    notices: tuple = ()
+    finals: tuple = ()                           # (client, amount) of final payouts
+
+
+def load_day(session: Session, execution_on: date, calendar: BankingCalendar) -> DayInputs:
+    """Read what the day's decisions need (generating the obligations that entered the horizon)."""
     horizon = execution_on + timedelta(days=HORIZON_DAYS)
     generated = ensure_obligations(session, execution_on - timedelta(days=LOOKBACK_DAYS), horizon,
                                    calendar=calendar)
-
     clients = {c.id: c for c in session.execute(
-        select(Client.id, Client.payment_name, Client.iban, Client.bic, Client.status, Client.final_payout,
-               Client.ledger_code)
+        select(Client.id, Client.payment_name, Client.iban, Client.bic, Client.status,
+               Client.final_payout, Client.ledger_code)
         .where((Client.status == "open") | (Client.final_payout.is_(True)))).all()}
-    client_ids = list(clients)
     balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="client:")}
     pending = dict(session.execute(
         select(PaymentOrder.client_id, func.sum(PaymentOrder.amount_cents))
         .where(PaymentOrder.status == "draft").group_by(PaymentOrder.client_id)).all())
-
-    obligations: dict[int, list] = defaultdict(list)
+    obligations_of: dict[int, list] = defaultdict(list)
     for obligation in session.execute(select(
             Obligation.id, Obligation.key, Obligation.client_id, Obligation.kind,
             Obligation.payee_id, Obligation.amount_cents, Obligation.paid_cents, Obligation.due_on,
             Obligation.pay_by_on, Obligation.reference, Obligation.reference_kind,
             Obligation.message, Obligation.allow_partial).where(
             Obligation.status == "open", Obligation.pay_by_on <= horizon)).all():
-        obligations[obligation.client_id].append(obligation)
-
-    earlier_orders = _earlier_orders(session, [o.id for rows in obligations.values() for o in rows])
+        obligations_of[obligation.client_id].append(obligation)
+    versions = approved_versions(session, list(clients))
+    plans = {client_id: plan for client_id, v in versions.items()
+             if (plan := in_force(v, execution_on)) is not None}
     paid_instalments, removed_instalments = _instalments_ordered(session, execution_on, horizon)
-    plans = approved_versions(session, client_ids)
-    incomes = _incomes(session, [in_force(v, execution_on).id for v in plans.values()
-                                 if in_force(v, execution_on)])
-
-    day = _Day(
-        clients=clients, obligations={o.id: o for rows in obligations.values() for o in rows},
+    return DayInputs(
+        clients=clients,
+        available={client_id: balances.get(client.ledger_code, 0) - pending.get(client_id, 0)
+                   for client_id, client in clients.items()},
+        obligations={o.id: o for rows in obligations_of.values() for o in rows},
+        obligations_of={client_id: tuple(rows) for client_id, rows in obligations_of.items()},
+        earlier_orders=_earlier_orders(
+            session, [o.id for rows in obligations_of.values() for o in rows]),
+        plans=plans,
+        incomes=_incomes(session, [plan.id for plan in plans.values()]),
+        paid_instalments={c: frozenset(days) for c, days in paid_instalments.items()},
+        removed_instalments=dict(removed_instalments),
         payees={p.id: p for p in session.execute(
             select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic)).all()},
         final_orders=dict(session.execute(
             select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
             .group_by(PaymentOrder.client_id)).all()),
-        removed_instalments=removed_instalments, obligations_created=generated["created"])
-    for client_id, client in sorted(clients.items()):
-        available = balances.get(client.ledger_code, 0) - pending.get(client_id, 0)
+        obligations_created=generated["created"])
+
+
+def decide_day(day: DayInputs, execution_on: date, calendar: BankingCalendar) -> DayDecision:
+    """Each client's payments for the day (DESIGN §6), from what ``load_day`` read. Pure."""
+    payments, notices, finals = [], [], []
+    for client_id, client in sorted(day.clients.items()):
+        available = day.available[client_id]
         if client.status == "closed":
             if client.final_payout and available > 0:
-                day.finals.append((client, available))
+                finals.append((client, available))
             continue
-        plan = in_force(plans.get(client_id, []), execution_on)
+        plan = day.plans.get(client_id)
         if plan is None:
             continue
         schedule = None
         if plan.instalment_schedule:
             schedule = Instalments(plan.instalment_schedule, plan.instalment_mode,
                                    plan.instalment_cents, plan.keep_cents or 0)
-        decided = plan_client(ClientDay(
+        decided = decide_client(ClientDay(
             client_id=client_id, available_cents=available,
             obligations=tuple(
                 OpenObligation(o.id, o.key, o.kind, o.amount_cents - o.paid_cents, o.due_on,
-                               o.pay_by_on, o.allow_partial, earlier_orders.get(o.id, 0))
-                for o in obligations.get(client_id, [])),
+                               o.pay_by_on, o.allow_partial, day.earlier_orders.get(o.id, 0))
+                for o in day.obligations_of.get(client_id, ())),
             instalments=schedule,
-            next_income_on=next_arrival(incomes.get(plan.id, []), execution_on, calendar),
-            paid_instalment_dates=frozenset(paid_instalments.get(client_id, ()))),
+            next_income_on=next_arrival(day.incomes.get(plan.id, ()), execution_on, calendar),
+            paid_instalment_dates=day.paid_instalments.get(client_id, frozenset())),
             execution_on, calendar)
-        day.payments.extend(decided.payments)
-        day.notices.extend(decided.notices)
-    return day
+        payments.extend(decided.payments)
+        notices.extend(decided.notices)
+    return DayDecision(tuple(payments), tuple(notices), tuple(finals))
 
 
 def _earlier_orders(session: Session, obligation_ids: list[int]) -> dict[int, int]:
@@ -232,7 +251,7 @@ def _instalments_ordered(session: Session, execution_on: date, horizon: date
     return ordered, removed
 
 
-def _incomes(session: Session, plan_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+def _incomes(session: Session, plan_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
     """(kind, schedule) of each plan version's expected incomes."""
     incomes: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for chunk in range(0, len(plan_ids), IN_CHUNK):
@@ -240,18 +259,18 @@ def _incomes(session: Session, plan_ids: list[int]) -> dict[int, list[tuple[str,
                 select(PlanIncome.plan_id, PlanIncome.kind, PlanIncome.schedule)
                 .where(PlanIncome.plan_id.in_(plan_ids[chunk:chunk + IN_CHUNK]))).all():
             incomes[plan_id].append((kind, schedule))
-    return incomes
+    return {plan_id: tuple(found) for plan_id, found in incomes.items()}
 
 
-def _orders_of(day: _Day, batch_id: int | None, execution_on: date, actor: Actor
-               ) -> tuple[list[dict], list[dict]]:
+def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execution_on: date,
+               actor: Actor) -> tuple[list[dict], list[dict]]:
     """The day's payments as order rows, and the obligations' new paid amounts."""
     orders: list[dict] = []
     paid: list[dict] = []
     common = dict(batch_id=batch_id, execution_on=execution_on, status="draft",
                   obligation_id=None, payee_id=None, reference=None, reference_kind=None,
                   instalment_on=None, created_by=actor.name)
-    for payment in day.payments:
+    for payment in decided.payments:
         client = day.clients[payment.client_id]
         key = payment.key
         if day.removed_instalments.get((client.id, payment.instalment_on)):
@@ -275,7 +294,7 @@ def _orders_of(day: _Day, batch_id: int | None, execution_on: date, actor: Actor
                 creditor_bic=client.bic, instalment_on=payment.instalment_on,
                 message=f"Välitystili {format_fi_date(payment.instalment_on)}")
         orders.append(order)
-    for client, amount in day.finals:
+    for client, amount in decided.finals:
         key = f"order:final:{client.id}:{day.final_orders.get(client.id, 0) + 1}"
         orders.append(dict(
             common, key=key, end_to_end_id=make_id(key), client_id=client.id, kind="final",
@@ -284,7 +303,8 @@ def _orders_of(day: _Day, batch_id: int | None, execution_on: date, actor: Actor
     return orders, paid
 
 
-def _store(session: Session, day: _Day, orders: list[dict], paid: list[dict], run_on: date) -> None:
+def _store(session: Session, day: DayInputs, decided: DayDecision, orders: list[dict],
+           paid: list[dict], run_on: date) -> None:
     """Write the orders, the obligations they pay, and the flags of what could not be paid."""
     if orders:
         session.execute(PaymentOrder.__table__.insert(), orders)
@@ -295,7 +315,7 @@ def _store(session: Session, day: _Day, orders: list[dict], paid: list[dict], ru
     # Flags: what the batch saw now replaces what it saw before for the clients it judged.
     judged = list(day.clients)
     for kind in ("insufficient_funds", "arrears"):
-        current = [n for n in day.notices if n.kind == kind]
+        current = [n for n in decided.notices if n.kind == kind]
         for notice in current:
             raise_flag(session, kind, notice.subject, run_on, client_id=notice.client_id,
                        amount_cents=notice.amount_cents, detail=notice.detail)

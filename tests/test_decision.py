@@ -10,7 +10,7 @@ from valitystili.payments.decision import (
     ClientDay,
     Instalments,
     OpenObligation,
-    plan_client,
+    decide_client,
 )
 
 MONDAYS = Instalments("FREQ=WEEKLY;BYDAY=MO", "even")
@@ -36,7 +36,7 @@ def test_the_worked_example_day_by_day():
     paid_dates: set[date] = set()
     ledger: list[tuple[date, str, int]] = []
     for day in [date(2026, 11, d) for d in (2, 3, 9, 13, 16, 23, 30)]:
-        plan = plan_client(ClientDay(1, balance, tuple(open_items.values()), MONDAYS,
+        plan = decide_client(ClientDay(1, balance, tuple(open_items.values()), MONDAYS,
                                      date(2026, 12, 1), frozenset(paid_dates)), day)
         assert plan.notices == ()
         for payment in plan.payments:
@@ -60,7 +60,7 @@ def test_the_worked_example_day_by_day():
 
 
 def test_reserve_is_held_for_electricity_due_before_the_next_income():
-    plan = plan_client(ClientDay(1, 94000, (rent(11), power(11)), MONDAYS, date(2026, 12, 1)),
+    plan = decide_client(ClientDay(1, 94000, (rent(11), power(11)), MONDAYS, date(2026, 12, 1)),
                        date(2026, 11, 2))
     assert plan.reserve_cents == 4500
     assert [(p.kind, p.amount_cents, p.key) for p in plan.payments] == [
@@ -74,7 +74,7 @@ def test_even_split_with_odd_cents_floors_and_the_last_date_takes_the_remainder(
     paid: set[date] = set()
     amounts = []
     for day in (date(2026, 11, 16), date(2026, 11, 23), date(2026, 11, 30)):
-        plan = plan_client(ClientDay(1, balance, (), MONDAYS, date(2026, 12, 1), frozenset(paid)), day)
+        plan = decide_client(ClientDay(1, balance, (), MONDAYS, date(2026, 12, 1), frozenset(paid)), day)
         (payment,) = plan.payments
         amounts.append(payment.amount_cents)
         balance -= payment.amount_cents
@@ -84,14 +84,14 @@ def test_even_split_with_odd_cents_floors_and_the_last_date_takes_the_remainder(
 
 
 def test_fixed_instalment_and_keep_buffer():
-    plan = plan_client(
+    plan = decide_client(
         ClientDay(1, 30000, (), Instalments("FREQ=WEEKLY;BYDAY=MO", "fixed", 10000, keep_cents=25000),
                   date(2026, 12, 1)), date(2026, 11, 2))
     assert [p.amount_cents for p in plan.payments] == [5000]   # only what is above the buffer
 
 
 def test_insufficient_funds_pays_nothing_of_that_item_and_blocks_lower_priorities():
-    plan = plan_client(ClientDay(1, 50000, (rent(11), power(11)), MONDAYS, date(2026, 12, 1)),
+    plan = decide_client(ClientDay(1, 50000, (rent(11), power(11)), MONDAYS, date(2026, 12, 1)),
                        date(2026, 11, 13))
     assert plan.payments == ()
     assert [(n.kind, n.subject, n.amount_cents) for n in plan.notices] == [
@@ -103,34 +103,34 @@ def test_insufficient_funds_pays_nothing_of_that_item_and_blocks_lower_prioritie
 
 def test_arrears_are_paid_first_when_money_arrives():
     # October rent unpaid; November money arrives: October first, then November.
-    plan = plan_client(ClientDay(1, 104000, (rent(11), rent(10)), None, date(2026, 12, 1)),
+    plan = decide_client(ClientDay(1, 104000, (rent(11), rent(10)), None, date(2026, 12, 1)),
                        date(2026, 11, 2))
     assert [p.key for p in plan.payments] == ["order:rent:1:2026-10", "order:rent:1:2026-11"]
 
 
 @pytest.mark.parametrize("allow_partial, expected", [(True, [30000]), (False, [])])
 def test_partial_payment_only_when_the_plan_allows_it(allow_partial, expected):
-    plan = plan_client(ClientDay(1, 30000, (rent(11, allow_partial=allow_partial),), None, None),
+    plan = decide_client(ClientDay(1, 30000, (rent(11, allow_partial=allow_partial),), None, None),
                        date(2026, 11, 2))
     assert [p.amount_cents for p in plan.payments] == expected
     assert [n.amount_cents for n in plan.notices if n.kind == "insufficient_funds"] == [22000]
 
 
 def test_a_further_order_of_an_obligation_is_numbered_by_the_orders_before_it():
-    first = plan_client(ClientDay(1, 30000, (rent(11, allow_partial=True),), None, None),
+    first = decide_client(ClientDay(1, 30000, (rent(11, allow_partial=True),), None, None),
                         date(2026, 11, 2))
     assert first.payments[0].key == "order:rent:1:2026-11"
     rest = rent(11, cents=22000, allow_partial=True, earlier_orders=1)
-    second = plan_client(ClientDay(1, 30000, (rest,), None, None), date(2026, 11, 2))
+    second = decide_client(ClientDay(1, 30000, (rest,), None, None), date(2026, 11, 2))
     assert [(p.key, p.amount_cents) for p in second.payments] == [("order:rent:1:2026-11:1", 22000)]
 
 
 def test_instalment_on_a_holiday_monday_is_paid_the_next_banking_day():
     # Easter Monday 6.4.2026 is closed: its instalment is paid on Tuesday 7.4.
-    plan = plan_client(ClientDay(1, 20000, (), MONDAYS, date(2026, 5, 4)), date(2026, 4, 7))
+    plan = decide_client(ClientDay(1, 20000, (), MONDAYS, date(2026, 5, 4)), date(2026, 4, 7))
     assert [(p.instalment_on, p.amount_cents) for p in plan.payments] == [(date(2026, 4, 6), 5000)]
 
 
 def test_nothing_is_planned_beyond_the_money():
-    plan = plan_client(ClientDay(1, 0, (rent(11),), MONDAYS, date(2026, 12, 1)), date(2026, 11, 2))
+    plan = decide_client(ClientDay(1, 0, (rent(11),), MONDAYS, date(2026, 12, 1)), date(2026, 11, 2))
     assert plan.payments == ()
