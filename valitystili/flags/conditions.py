@@ -1,10 +1,11 @@
 """The nightly flag refresh: conditions a person should look at, raised and resolved from data.
 
 ``refresh_flags(session, on)`` judges every condition below as of the end of day ``on`` and, for
-each kind, raises a flag per subject that holds (``flags.raise_flag``: a new flag, or the open
-one refreshed) and resolves every open flag of that kind whose subject no longer holds
-(``flags.resolve_flags``). So a flag resolves itself when its condition clears, and an
-acknowledged flag keeps its acknowledgement as long as its condition holds.
+each kind, raises a flag per subject that holds (each condition is a ``FlagRaised``, written by
+``raising.raise_flags``: a new flag, or the open one refreshed) and resolves every open flag of
+that kind whose subject no longer holds (``raising.resolve_flags``). So a flag resolves itself
+when its condition clears, and an acknowledged flag keeps its acknowledgement as long as its
+condition holds.
 
 Rules of this module (thresholds are settings, see ``settings.DEFAULTS``):
 
@@ -56,7 +57,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.money import format_plain
-from valitystili.flags.raising import raise_flag, resolve_flags
+from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
@@ -84,17 +85,6 @@ REFRESHED_KINDS = (
 UNCLEARED_STATUSES = ("approved", "exported")
 
 IN_CHUNK = 5000
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One condition that holds: what a flag of ``kind`` on ``subject`` says."""
-
-    kind: str
-    subject: str
-    client_id: int | None
-    amount_cents: int | None
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -200,29 +190,30 @@ def _newest_plan_reviews(session: Session) -> dict[int, date | None]:
 # --- the conditions --------------------------------------------------------------------------
 
 
-def _date_conditions(session: Session, on: date) -> list[Condition]:
+def _date_conditions(session: Session, on: date) -> list[FlagRaised]:
     found = []
     for item in date_items(session, on):
         if item.what == "review":
             if item.days_left < 0:
-                found.append(Condition("review_overdue", item.subject, item.client_id, None,
-                                       f"review was due {item.on.isoformat()}, "
-                                       f"{-item.days_left} days ago"))
+                found.append(FlagRaised("review_overdue", item.subject, item.client_id, None,
+                                        f"review was due {item.on.isoformat()}, "
+                                        f"{-item.days_left} days ago"))
             else:
-                found.append(Condition("review_due", item.subject, item.client_id, None,
-                                       f"review due {item.on.isoformat()}, "
-                                       f"{item.days_left} days left"))
+                found.append(FlagRaised("review_due", item.subject, item.client_id, None,
+                                        f"review due {item.on.isoformat()}, "
+                                        f"{item.days_left} days left"))
         elif item.what == "fixed_term_end":
             detail = (f"fixed-term service ends {item.on.isoformat()}, {item.days_left} days left"
                       if item.days_left >= 0 else
                       f"fixed-term service ended {item.on.isoformat()} but the client is still open")
-            found.append(Condition("fixed_term_ending", item.subject, item.client_id, None, detail))
+            found.append(FlagRaised("fixed_term_ending", item.subject, item.client_id, None,
+                                    detail))
         else:
             detail = (f"lease ends {item.on.isoformat()}, {item.days_left} days left; no later lease"
                       if item.days_left >= 0 else
                       f"lease ended {item.on.isoformat()}; no later lease")
-            found.append(Condition("lease_ending", item.subject, item.client_id,
-                                   item.amount_cents, detail))
+            found.append(FlagRaised("lease_ending", item.subject, item.client_id,
+                                    item.amount_cents, detail))
     return found
 
 
@@ -292,7 +283,7 @@ def _client_credits(session: Session, start: date, end: date) -> dict[int, list[
     return credits
 
 
-def _income_conditions(session: Session, on: date, calendar: BankingCalendar) -> list[Condition]:
+def _income_conditions(session: Session, on: date, calendar: BankingCalendar) -> list[FlagRaised]:
     tolerance = settings.get_int(session, "income_amount_tolerance_cents")
     window = timedelta(days=settings.get_int(session, "income_window_days"))
     missing_after = settings.get_int(session, "income_missing_after_banking_days")
@@ -304,7 +295,7 @@ def _income_conditions(session: Session, on: date, calendar: BankingCalendar) ->
     for item in expected:
         by_client[item.client_id].append(item)
 
-    found: list[Condition] = []
+    found: list[FlagRaised] = []
     for client_id, items in by_client.items():
         pool = credits.get(client_id, [])
         used: set[int] = set()
@@ -330,36 +321,36 @@ def _income_conditions(session: Session, on: date, calendar: BankingCalendar) ->
             if others:
                 credit = closest(item, others)
                 used.add(credit.line_id)
-                found.append(Condition(
+                found.append(FlagRaised(
                     "income_changed", item.subject, client_id, credit.amount_cents,
                     f"{item.kind} from {item.source} expected {item.arrival_on.isoformat()}: "
                     f"{eur(item.amount_cents)} expected, {eur(credit.amount_cents)} received "
                     f"{credit.booked_on.isoformat()}"))
             elif on >= calendar.add_banking_days(item.arrival_on, missing_after):
-                found.append(Condition(
+                found.append(FlagRaised(
                     "income_missing", item.subject, client_id, item.amount_cents,
                     f"{item.kind} from {item.source} of {eur(item.amount_cents)} expected "
                     f"{item.arrival_on.isoformat()} has not arrived"))
     return found
 
 
-def _funds_conditions(session: Session, on: date, today: date | None) -> list[Condition]:
+def _funds_conditions(session: Session, on: date, today: date | None) -> list[FlagRaised]:
     threshold = settings.get_int(session, "funds_accumulating_cents")
     found = []
     for code, balance in client_balances(session, on, today).items():
         client_id = client_id_of(code)
         if client_id is not None and balance > threshold:
-            found.append(Condition("funds_accumulating", f"funds:{client_id}", client_id, balance,
-                                   f"balance {eur(balance)} is above {eur(threshold)}"))
+            found.append(FlagRaised("funds_accumulating", f"funds:{client_id}", client_id, balance,
+                                    f"balance {eur(balance)} is above {eur(threshold)}"))
     return found
 
 
 def uncleared_conditions(session: Session, on: date, calendar: BankingCalendar = CALENDAR
-                         ) -> list[Condition]:
+                         ) -> list[FlagRaised]:
     found = []
     for order, deadline in uncleared_orders(session, on, calendar):
         what = "exported" if order.status == "exported" else "approved but never exported"
-        found.append(Condition(
+        found.append(FlagRaised(
             "uncleared_payment", order.key, order.client_id, order.amount_cents,
             f"{order.kind} to {order.creditor_name} executing {order.execution_on.isoformat()}: "
             f"{what}, not seen leaving the bank by {deadline.isoformat()}"))
@@ -374,11 +365,11 @@ def arrears_obligations(session: Session, on: date) -> list[Obligation]:
         .order_by(Obligation.client_id, Obligation.due_on, Obligation.id)).scalars())
 
 
-def _arrears_conditions(session: Session, on: date) -> list[Condition]:
+def _arrears_conditions(session: Session, on: date) -> list[FlagRaised]:
     found = []
     for obligation in arrears_obligations(session, on):
         days = (on - obligation.due_on).days
-        found.append(Condition(
+        found.append(FlagRaised(
             "arrears", obligation.key, obligation.client_id,
             obligation.amount_cents - obligation.paid_cents,
             f"{obligation.kind} due {obligation.due_on.isoformat()} unpaid, {days} days past due"))
@@ -386,7 +377,7 @@ def _arrears_conditions(session: Session, on: date) -> list[Condition]:
 
 
 def conditions(session: Session, on: date, *, calendar: BankingCalendar = CALENDAR,
-               today: date | None = None) -> list[Condition]:
+               today: date | None = None) -> list[FlagRaised]:
     """Every condition that holds at the end of ``on`` (nothing is written)."""
     return [
         *_date_conditions(session, on),
@@ -397,17 +388,15 @@ def conditions(session: Session, on: date, *, calendar: BankingCalendar = CALEND
     ]
 
 
-def apply_conditions(session: Session, kinds: Iterable[str], found: Iterable[Condition],
+def apply_conditions(session: Session, kinds: Iterable[str], found: Iterable[FlagRaised],
                      on: date) -> dict[str, dict[str, int]]:
     """Raise a flag for each condition and resolve the open flags of ``kinds`` not among them."""
-    by_kind: dict[str, list[Condition]] = {kind: [] for kind in kinds}
+    by_kind: dict[str, list[FlagRaised]] = {kind: [] for kind in kinds}
     for condition in found:
         by_kind[condition.kind].append(condition)
+    raise_flags(session, [c for current in by_kind.values() for c in current], on)
     summary = {}
     for kind, current in by_kind.items():
-        for condition in current:
-            raise_flag(session, kind, condition.subject, on, client_id=condition.client_id,
-                       amount_cents=condition.amount_cents, detail=condition.detail)
         resolved = resolve_flags(session, kind, on, keep={c.subject for c in current})
         summary[kind] = {"open": len(current), "resolved": resolved}
     return summary

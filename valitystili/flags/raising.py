@@ -6,14 +6,20 @@ Listing flags is a view of the clients they concern and is recorded (``access.re
 A flag is identified by (kind, subject) — e.g. ("arrears", "rent:12:2026-11") — so raising the
 same condition again refreshes ``last_seen`` instead of adding a row. A resolved flag that
 comes back is reopened (its acknowledgement is cleared: the situation is new).
+
+Every flag is written here: whoever raises one (the nightly conditions, the batch, the import,
+reconcile) tells it as a ``FlagRaised`` and calls ``raise_flags`` (``raise_flag`` for one), and
+resolves with ``resolve_flags``. Flags are written with SQL, in bulk; a copy of a flag already
+loaded in the session is expired so that it reads what was written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import NotFound, ValidationError
@@ -29,26 +35,75 @@ KINDS = (
     "closed_client_income",   # raised by the import: money for a client whose service is closed
 )
 
+FLAGS = Flag.__table__
+
+#: Subjects or ids per ``IN (...)`` list when flags are read or written in bulk.
+IN_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class FlagRaised:
+    """A flag to raise (or keep open): a condition of ``kind`` holds on ``subject``.
+
+    What the nightly conditions find, what the batch could not pay and what an import could not
+    place are all told as these, and written by ``raise_flags``."""
+
+    kind: str
+    subject: str
+    client_id: int | None = None
+    amount_cents: int | None = None
+    detail: str = ""
+
+
+def raise_flags(session: Session, flags: Iterable[FlagRaised], on: date) -> None:
+    """Raise each flag as of ``on``: a new row, or the stored one refreshed (``last_seen``, amount
+    and detail) and, when it had resolved, reopened with its acknowledgement cleared.
+
+    A flag given twice counts once (the last one given wins); new flags are stored in the order
+    given. Written with a few statements however many flags there are (bulk-capable for the
+    import and the nightly refresh); flags already loaded in the session are expired."""
+    wanted = {(flag.kind, flag.subject): flag for flag in flags}
+    if not wanted:
+        return
+    session.flush()                     # pending changes to loaded flags are seen below
+    existing = {}
+    subjects = sorted({subject for _, subject in wanted})
+    for part in _chunks(subjects):
+        for row in session.execute(
+                select(FLAGS.c.id, FLAGS.c.kind, FLAGS.c.subject, FLAGS.c.resolved_at,
+                       FLAGS.c.last_seen).where(FLAGS.c.subject.in_(part))):
+            if (row.kind, row.subject) in wanted:
+                existing[(row.kind, row.subject)] = row
+    refreshed, reopened, new = [], [], []
+    for ident, flag in wanted.items():
+        row = existing.get(ident)
+        if row is None:
+            new.append({"kind": flag.kind, "subject": flag.subject, "client_id": flag.client_id,
+                        "amount_cents": flag.amount_cents, "detail": flag.detail,
+                        "first_seen": on, "last_seen": on})
+            continue
+        values = {"flag_id": row.id, "last_seen": max(row.last_seen, on),
+                  "amount_cents": flag.amount_cents, "detail": flag.detail}
+        if row.resolved_at is None:
+            refreshed.append(values)
+        else:                           # the condition is back: a new situation
+            reopened.append({**values, "resolved_at": None, "first_seen": on, "ack_by": None,
+                             "ack_at": None, "ack_comment": None})
+    by_id = update(FLAGS).where(FLAGS.c.id == bindparam("flag_id"))
+    for rows in (refreshed, reopened):
+        if rows:
+            session.execute(by_id, rows)
+    if new:
+        session.execute(insert(FLAGS), new)
+    _expire_loaded(session, [row.id for row in existing.values()])
+
 
 def raise_flag(session: Session, kind: str, subject: str, on: date, *, client_id: int | None = None,
                amount_cents: int | None = None, detail: str = "") -> Flag:
-    flag = session.execute(
-        select(Flag).where(Flag.kind == kind, Flag.subject == subject)
-    ).scalar_one_or_none()
-    if flag is None:
-        flag = Flag(kind=kind, subject=subject, client_id=client_id, amount_cents=amount_cents,
-                    detail=detail, first_seen=on, last_seen=on)
-        session.add(flag)
-    else:
-        if flag.resolved_at is not None:
-            flag.resolved_at = None
-            flag.first_seen = on
-            flag.ack_by = flag.ack_at = flag.ack_comment = None
-        flag.last_seen = max(flag.last_seen, on)
-        flag.amount_cents = amount_cents
-        flag.detail = detail
-    session.flush()
-    return flag
+    """Raise one flag (``raise_flags``); returns it as stored."""
+    raise_flags(session, [FlagRaised(kind, subject, client_id, amount_cents, detail)], on)
+    return session.execute(
+        select(Flag).where(Flag.kind == kind, Flag.subject == subject)).scalar_one()
 
 
 def resolve_flags(session: Session, kind: str, on: date, *, keep: Iterable[str] = (),
@@ -56,21 +111,41 @@ def resolve_flags(session: Session, kind: str, on: date, *, keep: Iterable[str] 
     """Resolve open flags of ``kind`` except those whose subject is in ``keep``.
 
     ``subjects`` / ``client_ids`` limit which flags are considered at all (a batch only judges
-    the clients it looked at). Returns how many were resolved.
+    the clients it looked at; an import resolves the subjects it settled). Returns how many
+    were resolved.
     """
-    keep = set(keep)
-    query = select(Flag).where(Flag.kind == kind, Flag.resolved_at.is_(None))
-    if subjects is not None:
-        query = query.where(Flag.subject.in_(list(subjects)))
-    if client_ids is not None:
-        query = query.where(Flag.client_id.in_(list(client_ids)))
-    count = 0
-    for flag in session.execute(query).scalars():
-        if flag.subject not in keep:
-            flag.resolved_at = on
-            count += 1
     session.flush()
-    return count
+    keep = set(keep)
+    subjects = None if subjects is None else set(subjects)
+    client_ids = None if client_ids is None else set(client_ids)
+    query = select(FLAGS.c.id, FLAGS.c.subject, FLAGS.c.client_id).where(
+        FLAGS.c.kind == kind, FLAGS.c.resolved_at.is_(None))
+    if subjects is not None:
+        queries = [query.where(FLAGS.c.subject.in_(part)) for part in _chunks(sorted(subjects))]
+    elif client_ids is not None:
+        queries = [query.where(FLAGS.c.client_id.in_(part)) for part in _chunks(sorted(client_ids))]
+    else:
+        queries = [query]
+    ids = [row.id for q in queries for row in session.execute(q)
+           if row.subject not in keep
+           and (subjects is None or row.subject in subjects)
+           and (client_ids is None or row.client_id in client_ids)]
+    for part in _chunks(ids):
+        session.execute(update(FLAGS).where(FLAGS.c.id.in_(part)).values(resolved_at=on))
+    _expire_loaded(session, ids)
+    return len(ids)
+
+
+def _chunks(values: list) -> list[list]:
+    return [values[start:start + IN_CHUNK] for start in range(0, len(values), IN_CHUNK)]
+
+
+def _expire_loaded(session: Session, flag_ids: Iterable[int]) -> None:
+    """Flags written here with SQL: a copy already loaded in the session reads them afresh."""
+    for flag_id in flag_ids:
+        loaded = session.identity_map.get(session.identity_key(Flag, flag_id))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def list_flags(session: Session, actor: Actor, *, kind: str | None = None,

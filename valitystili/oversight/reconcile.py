@@ -75,8 +75,8 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import ValidationError
 from valitystili.flags import conditions
-from valitystili.flags.conditions import Condition, client_id_of, eur
-from valitystili.flags.raising import KINDS
+from valitystili.flags.conditions import client_id_of, eur
+from valitystili.flags.raising import KINDS, FlagRaised
 from valitystili.store import settings
 from valitystili.store.models import (
     AuditEntry,
@@ -432,14 +432,15 @@ def _last_refresh_on(session: Session) -> date | None:
     return date.fromisoformat(day) if day else None
 
 
-def mismatch_conditions(findings: Iterable[Finding]) -> list[Condition]:
+def mismatch_conditions(findings: Iterable[Finding]) -> list[FlagRaised]:
     found = {}
     for finding in findings:
         if finding.check in OWN_FLAG_CHECKS:
             continue
         subject = f"{finding.check}:{finding.subject}"[:200]
-        found[subject] = Condition("reconciliation_mismatch", subject, client_id_of(finding.subject),
-                                   finding.amount_cents, finding.detail)
+        found[subject] = FlagRaised("reconciliation_mismatch", subject,
+                                    client_id_of(finding.subject), finding.amount_cents,
+                                    finding.detail)
     return list(found.values())
 
 
