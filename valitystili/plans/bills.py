@@ -9,7 +9,7 @@ Rules of this module:
   client's money is used for, a bill only says how much and when.
 - A bill carries its own reference (Finnish or RF, check digits checked, stored with its
   ISO 20022 kind) or a message — exactly one of them, as EPC rules require. The message is
-  stored in its payment form (``plans.check_message``).
+  stored in its payment form (``planfile.check_message``).
 - The same bill is never entered twice: another bill of the same client to the same payee with
   the same reference (or message) and amount is refused, whatever its due date.
 - Entering a bill is audited; listing a client's bills is a view of their data and is audited.
@@ -30,7 +30,8 @@ from valitystili.base.identifiers import classify_reference
 from valitystili.base.money import format_fi
 from valitystili.people.clients import require_open, resolve_client
 from valitystili.people.payees import resolve_payee
-from valitystili.plans.plans import check_message, plan_items
+from valitystili.plans.planfile import check_message
+from valitystili.plans.plans import plan_items
 from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import Bill, Obligation, Payee
 from valitystili.trust import audit

@@ -1,0 +1,346 @@
+"""The plan file: TOML as DESIGN §12 writes it, parsed and checked (no database writes).
+
+Rules of this module:
+
+- The file has exactly the keys of DESIGN §12; any other key is an error, so a typo
+  (``amout``) never silently drops a line. Every error is one line naming the place:
+  ``plan: pay 2: reference 12345673 has a wrong check digit (expected 12345672)``.
+- Amounts are TOML strings in euros (``"520.00"`` or ``"520,00"``), never TOML numbers: a float
+  would already have lost the cents. Schedules are RFC 5545 rules (``schedules.parse_rule``).
+- A ``[[pay]]`` item is paid by the account (default), by Kela directly (``kela_direct``, from
+  2026 Kela pays the rent share of basic social assistance itself) or by the client. An item paid
+  by the account needs a ``reference`` (Finnish or RF, check digits checked; stored with its
+  ISO 20022 kind SCOR or ISO) or a ``message`` — never both, as EPC rules require. A message
+  is stored in its payment form (``text.payment_form``: one line, ISO-8859-15, transliterated
+  where needed, at most 140 characters) and never holds a henkilötunnus. ``bills = true``
+  items have no amount: they pay the bills entered with ``bill add``, each carrying its own
+  amount, due date and reference. A kind that Kela pays directly must not also be paid by the
+  account: that would pay the rent twice.
+- A fixed instalment may not exceed the expected monthly income: the incomes' amounts over the
+  twelve months from the effective date, divided by twelve (floored to cents).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy.orm import Session
+
+from valitystili.base.dates import check_range, format_fi_date, parse_date
+from valitystili.base.errors import NotFound, ValidationError
+from valitystili.base.identifiers import classify_reference, find_hetu
+from valitystili.base.money import format_fi, parse_amount
+from valitystili.base.schedules import occurrences, parse_rule
+from valitystili.base.text import MAX_MESSAGE_CHARS, clean_line, payment_form
+from valitystili.people.payees import resolve_payee
+from valitystili.store.models import (
+    ITEM_KINDS,
+    PAID_BY,
+    Payee,
+)
+
+TOP_KEYS = ("review", "income", "pay", "instalments")
+PAY_KEYS = ("kind", "payee", "amount", "due", "reference", "message", "paid_by", "allow_partial",
+            "bills")
+INCOME_KEYS = ("source", "kind", "amount", "schedule", "route")
+INSTALMENT_KEYS = ("schedule", "mode", "amount", "keep")
+ROUTES = ("client_declared_account", "agreement", "payment_demand_ev241n")
+INSTALMENT_MODES = ("even", "fixed")
+_INCOME_KIND_RE = re.compile(r"[a-z][a-z0-9_]*")
+
+#: What ``plan edit`` opens for a client who has no plan yet.
+PLAN_TEMPLATE = """\
+# Payment plan (DESIGN §12). Lines starting with # are ignored; save an empty file to abort.
+#
+# review = 2027-02-01
+#
+# [[income]]
+# source = "Kela"
+# kind = "basic_social_assistance"
+# amount = "560.00"
+# schedule = "FREQ=MONTHLY;BYMONTHDAY=1"
+# route = "client_declared_account"
+#
+# [[pay]]
+# kind = "rent"
+# payee = "Vaasan Asunnot Oy"
+# amount = "520.00"
+# due = "FREQ=MONTHLY;BYMONTHDAY=2"
+# reference = "12345672"
+#
+# [instalments]
+# schedule = "FREQ=WEEKLY;BYDAY=MO"
+# mode = "even"
+# keep = "0.00"
+"""
+
+
+# --- the parsed file ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    position: int
+    kind: str
+    payee_id: int
+    amount_cents: int | None
+    bills: bool
+    schedule: str | None
+    reference: str | None
+    reference_kind: str | None
+    message: str | None
+    paid_by: str
+    allow_partial: bool
+
+
+@dataclass(frozen=True)
+class ParsedIncome:
+    position: int
+    source: str
+    kind: str
+    amount_cents: int
+    schedule: str
+    route: str
+
+
+@dataclass(frozen=True)
+class ParsedPlan:
+    review_on: date | None
+    items: tuple[ParsedItem, ...]
+    incomes: tuple[ParsedIncome, ...]
+    instalment_schedule: str | None
+    instalment_mode: str
+    instalment_cents: int | None
+    keep_cents: int
+    monthly_income_cents: int
+    #: Lines for the person: messages stored in another form for the payment file.
+    notes: tuple[str, ...] = ()
+
+
+def parse_plan(session: Session, text: str, *, effective_on: date, today: date) -> ParsedPlan:
+    """Check a plan file and return its rows; raises ``ValidationError`` with one line."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValidationError(f"plan: not valid TOML: {error}") from None
+    if not document:
+        raise ValidationError("plan: the file is empty")
+    _known_keys(document, TOP_KEYS, "plan")
+    review_on = _review(document.get("review"), today)
+    incomes = tuple(_income(table, n, f"plan: income {n}")
+                    for n, table in enumerate(_tables(document, "income"), start=1))
+    notes: list[str] = []
+    items = tuple(_item(session, table, n, f"plan: pay {n}", notes)
+                  for n, table in enumerate(_tables(document, "pay"), start=1))
+    _no_double_payment(items)
+    monthly = monthly_income_cents(incomes, effective_on)
+    schedule, mode, amount, keep = _instalments(document.get("instalments"), monthly)
+    return ParsedPlan(review_on, items, incomes, schedule, mode, amount, keep, monthly,
+                      tuple(notes))
+
+
+def monthly_income_cents(incomes: tuple[ParsedIncome, ...], start: date) -> int:
+    """Expected income per month: the twelve months from ``start``, divided by twelve."""
+    end = start + relativedelta(years=1) - timedelta(days=1)
+    total = sum(i.amount_cents * len(occurrences(i.schedule, start, end)) for i in incomes)
+    return total // 12
+
+
+def _known_keys(table: dict, known: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in known:
+            raise ValidationError(
+                f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+
+
+def _tables(document: dict, key: str) -> list[dict]:
+    value = document.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise ValidationError(f"plan: {key} must be written as [[{key}]] tables")
+    return value
+
+
+def _wrapped(where: str, function, *args):
+    """Run a checker and put the place in the file in front of its error."""
+    try:
+        return function(*args)
+    except (ValidationError, NotFound) as error:
+        raise ValidationError(f"{where}: {error}") from None
+
+
+def _string(table: dict, key: str, where: str, *, required: bool = True) -> str | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(f"{where}: {key} is missing")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{where}: {key} must be a string")
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"{where}: {key} is empty")
+    return value
+
+
+def _choice(table: dict, key: str, choices: tuple[str, ...], where: str,
+            default: str | None = None) -> str:
+    value = _string(table, key, where, required=default is None) or default
+    if value not in choices:
+        raise ValidationError(f"{where}: {key} {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _flag(table: dict, key: str, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ValidationError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _amount(table: dict, key: str, where: str, *, required: bool = True,
+            zero_ok: bool = False) -> int | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(f"{where}: {key} is missing")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f'{where}: {key} must be a string in euros, e.g. {key} = "520.00"')
+    cents = _wrapped(where, parse_amount, value)
+    if cents == 0 and not zero_ok:
+        raise ValidationError(f"{where}: {key} must be more than {format_fi(0)}")
+    return cents
+
+
+def _schedule(table: dict, key: str, where: str, *, required: bool = True) -> str | None:
+    value = _string(table, key, where, required=required)
+    if value is not None:
+        _wrapped(where, parse_rule, value)
+    return value
+
+
+def _review(value: Any, today: date) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        raise ValidationError("plan: review must be a date (review = 2027-02-01), without a time")
+    if isinstance(value, date):
+        review = check_range(value, "plan: review date")
+    elif isinstance(value, str):
+        review = _wrapped("plan: review", parse_date, value)
+    else:
+        raise ValidationError("plan: review must be a date (review = 2027-02-01)")
+    if review < today:
+        raise ValidationError(f"plan: review date {format_fi_date(review)} is in the past")
+    return review
+
+
+def _income(table: dict, position: int, where: str) -> ParsedIncome:
+    _known_keys(table, INCOME_KEYS, where)
+    source = _string(table, "source", where)
+    kind = _string(table, "kind", where)
+    if not _INCOME_KIND_RE.fullmatch(kind):
+        raise ValidationError(f"{where}: kind {kind!r} must be lower-case letters, digits and _ "
+                              "(e.g. housing_allowance)")
+    amount = _amount(table, "amount", where)
+    schedule = _schedule(table, "schedule", where)
+    route = _choice(table, "route", ROUTES, where, default="client_declared_account")
+    if kind == "housing_allowance" and route == "payment_demand_ev241n":
+        raise ValidationError(f"{where}: general housing allowance cannot be demanded with "
+                              "EV 241N; use route client_declared_account or agreement")
+    source = clean_line(source, f"{where}: source", max_chars=140)
+    return ParsedIncome(position, source, kind, amount, schedule, route)
+
+
+def _item(session: Session, table: dict, position: int, where: str,
+          notes: list[str]) -> ParsedItem:
+    _known_keys(table, PAY_KEYS, where)
+    kind = _choice(table, "kind", ITEM_KINDS, where)
+    payee_text = table.get("payee")
+    if payee_text is None:
+        raise ValidationError(f"{where}: payee is missing")
+    if isinstance(payee_text, bool) or not isinstance(payee_text, (str, int)):
+        raise ValidationError(f"{where}: payee must be a payee's name or id")
+    payee: Payee = _wrapped(where, resolve_payee, session, payee_text)
+    bills = _flag(table, "bills", where)
+    allow_partial = _flag(table, "allow_partial", where)
+    paid_by = _choice(table, "paid_by", PAID_BY, where, default="account")
+    if bills and "amount" in table:
+        raise ValidationError(f"{where}: give amount or bills = true, not both")
+    amount = None if bills else _amount(table, "amount", where)
+    # Bills carry their own due dates; a schedule on a bills item is allowed but optional.
+    schedule = _schedule(table, "due", where, required=not bills)
+    reference_text = _string(table, "reference", where, required=False)
+    message = _string(table, "message", where, required=False)
+    if reference_text is not None and message is not None:
+        raise ValidationError(f"{where}: give reference or message, not both")
+    reference = reference_kind = None
+    if reference_text is not None:
+        reference_kind, reference = _wrapped(where, classify_reference, reference_text)
+    if message is not None:
+        message = check_message(message, where, notes)
+    if reference is None and message is None and paid_by == "account" and not bills:
+        raise ValidationError(f"{where}: give reference or message, so that "
+                              f"{payee.name} can tell what the payment is for")
+    return ParsedItem(position, kind, payee.id, amount, bills, schedule, reference,
+                      reference_kind, message, paid_by, allow_partial)
+
+
+def check_message(message: str, where: str, notes: list[str] | None = None) -> str:
+    """A payment message in the form it is stored and paid with (``text.payment_form``).
+
+    When that form differs from what was typed, ``notes`` gets a line saying so.
+    """
+    line = clean_line(message, f"{where}: message")
+    form = payment_form(line, f"{where}: message")
+    if len(form) > MAX_MESSAGE_CHARS:
+        raise ValidationError(f"{where}: message has {len(form)} characters; "
+                              f"at most {MAX_MESSAGE_CHARS}")
+    if find_hetu(form) is not None:
+        raise ValidationError(f"{where}: message contains a henkilötunnus; never put one in a "
+                              "payment message")
+    if form != line and notes is not None:
+        notes.append(f"{where}: message stored as {form!r} for the payment file")
+    return form
+
+
+def _no_double_payment(items: tuple[ParsedItem, ...]) -> None:
+    for kind in ITEM_KINDS:
+        kela = [i for i in items if i.kind == kind and i.paid_by == "kela_direct"]
+        ours = [i for i in items if i.kind == kind and i.paid_by == "account"]
+        if kela and ours:
+            raise ValidationError(
+                f"plan: {kind} is paid both by Kela directly (pay {kela[0].position}) and by the "
+                f"account (pay {ours[0].position}); it would be paid twice"
+            )
+
+
+def _instalments(table: Any, monthly: int) -> tuple[str | None, str, int | None, int]:
+    if table is None:
+        return None, "even", None, 0
+    where = "plan: instalments"
+    if not isinstance(table, dict):
+        raise ValidationError(f"{where} must be written as an [instalments] table")
+    _known_keys(table, INSTALMENT_KEYS, where)
+    schedule = _schedule(table, "schedule", where)
+    mode = _string(table, "mode", where, required=False)
+    if mode is not None and mode not in INSTALMENT_MODES:
+        raise ValidationError(f"{where}: mode {mode!r} is not one of {', '.join(INSTALMENT_MODES)}")
+    amount = _amount(table, "amount", where, required=False)
+    if amount is not None:
+        if mode == "even":
+            raise ValidationError(f'{where}: mode = "even" splits what is left; '
+                                  "give it or amount, not both")
+        mode = "fixed"
+        if amount > monthly:
+            raise ValidationError(f"{where}: amount {format_fi(amount)} is larger than the "
+                                  f"expected monthly income {format_fi(monthly)}")
+    elif mode == "fixed":
+        raise ValidationError(f'{where}: mode = "fixed" needs amount')
+    keep = _amount(table, "keep", where, required=False, zero_ok=True) or 0
+    return schedule, mode or "even", amount, keep
