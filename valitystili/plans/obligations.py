@@ -27,9 +27,22 @@ from sqlalchemy.orm import Session
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.plans.due import bill_days, item_dues
 from valitystili.plans.versions import approved_versions, in_force
+from valitystili.store.chunks import chunks, select_in
 from valitystili.store.models import Bill, Client, Obligation, Plan, PlanItem
 
 LOOKBACK_DAYS = 62
+
+
+#: The fields a still unpaid obligation takes over from a newer plan version or bill.
+UPDATED_FIELDS = ("amount_cents", "payee_id", "reference", "reference_kind", "message",
+                  "allow_partial", "source_id", "due_on", "pay_by_on")
+#: Those compared to decide whether an obligation changed.
+COMPARED_FIELDS = ("amount_cents", "payee_id", "reference", "message", "source_id", "due_on",
+                   "pay_by_on")
+ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
+                PlanItem.payee_id, PlanItem.amount_cents, PlanItem.bills, PlanItem.schedule,
+                PlanItem.reference, PlanItem.reference_kind, PlanItem.message,
+                PlanItem.paid_by, PlanItem.allow_partial)
 
 
 def ensure_obligations(session: Session, start: date, end: date, *,
@@ -38,17 +51,25 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     clients = dict(session.execute(
         select(Client.id, Client.start_on).where(Client.status == "open")).all())
     plans = approved_versions(session, list(clients)) if clients else {}
-    items: dict[int, list] = defaultdict(list)
     plan_ids = [p.id for versions in plans.values() for p in versions]
-    item_columns = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
-                    PlanItem.payee_id, PlanItem.amount_cents, PlanItem.bills, PlanItem.schedule,
-                    PlanItem.reference, PlanItem.reference_kind, PlanItem.message,
-                    PlanItem.paid_by, PlanItem.allow_partial)
-    for chunk_start in range(0, len(plan_ids), 5000):
-        for item in session.execute(select(*item_columns).where(
-                PlanItem.plan_id.in_(plan_ids[chunk_start:chunk_start + 5000]))).all():
-            items[item.plan_id].append(item)
+    items: dict[int, list] = defaultdict(list)
+    for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, plan_ids):
+        items[item.plan_id].append(item)
+    wanted = _wanted_from_plans(clients, plans, items, start, end, calendar)
+    wanted.update(_wanted_from_bills(session, clients, start, end, calendar))
+    created, updated = _store(session, wanted)
+    cancelled = _cancel_superseded(session, plans, wanted, start)
+    table = Plan.__table__
+    for chunk in chunks(plan_ids):
+        session.execute(table.update().where(
+            table.c.id.in_(chunk),
+            (table.c.obligations_through.is_(None)) | (table.c.obligations_through < end))
+            .values(obligations_through=end))
+    return {"created": created, "updated": updated, "cancelled": cancelled}
 
+
+def _wanted_from_plans(clients: dict[int, date], plans: dict[int, list], items: dict[int, list],
+                       start: date, end: date, calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
     for client_id, versions in plans.items():
         client_start = clients[client_id]
@@ -69,7 +90,12 @@ def ensure_obligations(session: Session, start: date, end: date, *,
                 reference=item.reference, reference_kind=item.reference_kind,
                 message=item.message, allow_partial=item.allow_partial, source="plan_item",
                 source_id=item.id)
+    return wanted
 
+
+def _wanted_from_bills(session: Session, clients: dict[int, date], start: date, end: date,
+                       calendar: BankingCalendar) -> dict[str, dict]:
+    wanted: dict[str, dict] = {}
     for bill in session.execute(select(Bill).where(Bill.due_on.between(start, end))).scalars():
         if bill.client_id not in clients:
             continue
@@ -77,53 +103,37 @@ def ensure_obligations(session: Session, start: date, end: date, *,
         due_on, pay_by_on = bill_days(bill.due_on, calendar)
         wanted[key] = dict(
             key=key, client_id=bill.client_id, kind=bill.kind, payee_id=bill.payee_id,
-            amount_cents=bill.amount_cents, due_on=due_on,
-            pay_by_on=pay_by_on, reference=bill.reference,
-            reference_kind=bill.reference_kind, message=bill.message, allow_partial=False,
-            source="bill", source_id=bill.id)
+            amount_cents=bill.amount_cents, due_on=due_on, pay_by_on=pay_by_on,
+            reference=bill.reference, reference_kind=bill.reference_kind, message=bill.message,
+            allow_partial=False, source="bill", source_id=bill.id)
+    return wanted
 
-    created = updated = 0
-    keys = list(wanted)
-    existing: dict[str, tuple] = {}
+
+def _store(session: Session, wanted: dict[str, dict]) -> tuple[int, int]:
+    """Insert the new obligations and update the unpaid ones that changed; (created, updated)."""
     columns = (Obligation.key, Obligation.id, Obligation.status, Obligation.paid_cents,
-               Obligation.amount_cents, Obligation.payee_id, Obligation.reference,
-               Obligation.message, Obligation.source_id, Obligation.due_on, Obligation.pay_by_on)
-    for chunk_start in range(0, len(keys), 5000):
-        for row in session.execute(select(*columns).where(
-                Obligation.key.in_(keys[chunk_start:chunk_start + 5000]))).all():
-            existing[row.key] = row
+               *(getattr(Obligation, name) for name in COMPARED_FIELDS))
+    existing = {row.key: row for row in select_in(session, select(*columns), Obligation.key,
+                                                  list(wanted))}
     new_rows, changes = [], []
     for key, row in wanted.items():
         current = existing.get(key)
         if current is None:
             new_rows.append({**row, "paid_cents": 0, "status": "open"})
         elif current.status in ("open", "cancelled") and current.paid_cents == 0 and (
-                current.status, current.amount_cents, current.payee_id, current.reference,
-                current.message, current.source_id, current.due_on, current.pay_by_on) != (
-                "open", row["amount_cents"], row["payee_id"], row["reference"],
-                row["message"], row["source_id"], row["due_on"], row["pay_by_on"]):
-            changes.append({"obligation_id": current.id, "status": "open", **{
-                field: row[field] for field in ("amount_cents", "payee_id", "reference",
-                                                "reference_kind", "message", "allow_partial",
-                                                "source_id", "due_on", "pay_by_on")}})
+                (current.status, *(getattr(current, name) for name in COMPARED_FIELDS))
+                != ("open", *(row[name] for name in COMPARED_FIELDS))):
+            changes.append({"obligation_id": current.id, "status": "open",
+                            **{name: row[name] for name in UPDATED_FIELDS}})
     if new_rows:
         session.execute(Obligation.__table__.insert(), new_rows)
-        created = len(new_rows)
     if changes:
         table = Obligation.__table__
         session.execute(
             table.update().where(table.c.id == bindparam("obligation_id")).values(
                 {name: bindparam(name) for name in changes[0] if name != "obligation_id"}),
             changes)
-        updated = len(changes)
-    cancelled = _cancel_superseded(session, plans, wanted, start)
-    table = Plan.__table__
-    for chunk_start in range(0, len(plan_ids), 5000):
-        session.execute(table.update().where(
-            table.c.id.in_(plan_ids[chunk_start:chunk_start + 5000]),
-            (table.c.obligations_through.is_(None)) | (table.c.obligations_through < end))
-            .values(obligations_through=end))
-    return {"created": created, "updated": updated, "cancelled": cancelled}
+    return len(new_rows), len(changes)
 
 
 def _cancel_superseded(session: Session, plans: dict[int, list], wanted: dict[str, dict],
@@ -153,3 +163,12 @@ def _cancel_superseded(session: Session, plans: dict[int, list], wanted: dict[st
         table = Obligation.__table__
         session.execute(table.update().where(table.c.id.in_(stale)).values(status="cancelled"))
     return len(stale)
+
+
+def reopen_returned(session: Session, obligation_id: int, amount_cents: int) -> None:
+    """A payment of ``amount_cents`` that came back did not pay its obligation: the amount is
+    unpaid again and the obligation open for the next batch. (The import calls it once per
+    return: the same return seen again on an overlapping statement changes nothing.)"""
+    table = Obligation.__table__
+    session.execute(table.update().where(table.c.id == obligation_id).values(
+        paid_cents=table.c.paid_cents - amount_cents, status="open"))
