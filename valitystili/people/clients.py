@@ -202,16 +202,7 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
     _check_term(criterion, start_on, until_on)
     if review_on is not None and review_on < today:
         raise ValidationError(f"review date {format_fi_date(review_on)} is in the past")
-    answers, age = _exclusion_answers(hetu, start_on, exclusions)
-    applying = [key for key in EXCLUSIONS if answers[key] is True]
-    despite = free_text(session, despite, "--despite reason", required=False)
-    described = " and ".join(_describe(key, age, start_on) for key in applying)
-    if applying and despite is None:
-        raise ValidationError(
-            f"exclusion applies: the client {described}; the service is not meant for them — "
-            'to open it anyway give --despite "reason"'
-        )
-    answers["despite"] = despite
+    answers, described = _checked_exclusions(session, hetu, start_on, exclusions, despite)
 
     existing = session.execute(
         select(Client.id, Client.status).where(Client.hetu == hetu)
@@ -241,16 +232,38 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
     card = _card(client)
     audit.record(session, actor.name, "client.open", client_id=client.id,
                  subject=f"client:{client.id}", detail={"old": None, "new": card})
+    if payment != name and notes is not None:
+        notes.append(f"payment files carry the client's name as {payment!r}")
+    return {**card, "warnings": _opening_warnings(answers, described)}
+
+
+def _checked_exclusions(session: Session, hetu: str, start_on: date, exclusions: dict | None,
+                        despite: str | None) -> tuple[dict, str]:
+    """The exclusion answers with the ``--despite`` reason, and what applies described; an
+    exclusion that applies without a reason is refused."""
+    answers, age = _exclusion_answers(hetu, start_on, exclusions)
+    applying = [key for key in EXCLUSIONS if answers[key] is True]
+    despite = free_text(session, despite, "--despite reason", required=False)
+    described = " and ".join(_describe(key, age, start_on) for key in applying)
+    if applying and despite is None:
+        raise ValidationError(
+            f"exclusion applies: the client {described}; the service is not meant for them — "
+            'to open it anyway give --despite "reason"'
+        )
+    answers["despite"] = despite
+    return answers, described
+
+
+def _opening_warnings(answers: dict, described: str) -> list[str]:
     warnings = []
-    if applying:
-        warnings.append(f"opened despite exclusion: the client {described}; reason: {despite}")
+    if described:
+        warnings.append(f"opened despite exclusion: the client {described}; "
+                        f"reason: {answers['despite']}")
     not_asked = [key for key in ASKED_EXCLUSIONS if answers[key] is None]
     if not_asked:
         warnings.append(f"exclusion questions not answered, recorded as not asked: "
                         f"{', '.join(not_asked)}")
-    if payment != name and notes is not None:
-        notes.append(f"payment files carry the client's name as {payment!r}")
-    return {**card, "warnings": warnings}
+    return warnings
 
 
 def _check_worker(session: Session, worker: str) -> None:
