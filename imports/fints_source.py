@@ -69,32 +69,7 @@ def fetch_fints(
         client = FinTS3PinTanClient(
             blz, login, pin, url, product_id=product_id or DEFAULT_PRODUCT_ID
         )
-        fetched: list[tuple[str, list]] = []
-        with client:
-            if client.init_tan_response is not None:
-                raise StatementError(
-                    f"{where}: the bank asks for a TAN to log in; TANs are not supported"
-                )
-            accounts = client.get_sepa_accounts()
-            chosen = [a for a in accounts if wanted is None or clean_iban(a.iban) == wanted]
-            if wanted is not None and not chosen:
-                offered = ", ".join(sorted(str(a.iban) for a in accounts)) or "none"
-                raise StatementError(
-                    f"{where}: user {login} has no account {wanted} (accounts: {offered})"
-                )
-            for account in chosen:
-                kwargs = {}
-                if start is not None:
-                    kwargs["start_date"] = start
-                if end is not None:
-                    kwargs["end_date"] = end
-                result = client.get_transactions(account, **kwargs)
-                if isinstance(result, NeedTANResponse):
-                    raise StatementError(
-                        f"{where}: the bank asks for a TAN to list transactions; "
-                        "TANs are not supported"
-                    )
-                fetched.append((clean_iban(account.iban) or str(account.iban), list(result or [])))
+        fetched = _fetch(client, NeedTANResponse, wanted, start, end, where, login)
     except StatementError:
         raise
     except FinTSClientPINError:
@@ -198,3 +173,35 @@ def _statement(
         balances=tuple(balances),
         entries=tuple(entries),
     )
+
+
+def _fetch(client, need_tan, wanted: str | None, start: date | None, end: date | None,
+           where: str, login: str) -> list[tuple[str, list]]:
+    """(IBAN, transactions) of the login's chosen accounts, in one FinTS dialogue."""
+    fetched: list[tuple[str, list]] = []
+    with client:
+        if client.init_tan_response is not None:
+            raise StatementError(
+                f"{where}: the bank asks for a TAN to log in; TANs are not supported"
+            )
+        accounts = client.get_sepa_accounts()
+        chosen = [a for a in accounts if wanted is None or clean_iban(a.iban) == wanted]
+        if wanted is not None and not chosen:
+            offered = ", ".join(sorted(str(a.iban) for a in accounts)) or "none"
+            raise StatementError(
+                f"{where}: user {login} has no account {wanted} (accounts: {offered})"
+            )
+        for account in chosen:
+            kwargs = {}
+            if start is not None:
+                kwargs["start_date"] = start
+            if end is not None:
+                kwargs["end_date"] = end
+            result = client.get_transactions(account, **kwargs)
+            if isinstance(result, need_tan):
+                raise StatementError(
+                    f"{where}: the bank asks for a TAN to list transactions; "
+                    "TANs are not supported"
+                )
+            fetched.append((clean_iban(account.iban) or str(account.iban), list(result or [])))
+    return fetched
