@@ -35,13 +35,17 @@ def open_maija(cli, *extra: str):
 
 
 @pytest.mark.parametrize(("args", "user", "message"), [
-    (("batch", "run", "--date", "31.12.9999"), "hannu", f"date 31.12.9999 {OUTSIDE}"),
-    (("batch", "run", "--date", "1.1.1999"), "hannu", f"date 1.1.1999 {OUTSIDE}"),
+    (("batch", "run", "--date", "31.12.9999"), "hannu",
+     f"Invalid value for '--date': date 31.12.9999 {OUTSIDE}"),
+    (("batch", "run", "--date", "1.1.1999"), "hannu",
+     f"Invalid value for '--date': date 1.1.1999 {OUTSIDE}"),
     (("batch", "run", "--date", "31.12.9999", "--dry-run"), "hannu",
-     f"date 31.12.9999 {OUTSIDE}"),
-    (("reconcile", "--as-of", "2101-01-01"), "fiona", f"date 1.1.2101 {OUTSIDE}"),
+     f"Invalid value for '--date': date 31.12.9999 {OUTSIDE}"),
+    (("reconcile", "--as-of", "2101-01-01"), "fiona",
+     f"Invalid value for '--as-of': date 1.1.2101 {OUTSIDE}"),
     (("report", "statement", "1", "--month", "9999-12"), "hannu",
-     "month 9999-12 is outside the years the service handles (2000–2100)"),
+     "Invalid value for '--month': month 9999-12 is outside the years the service handles "
+     "(2000–2100)"),
 ], ids=["batch-9999", "batch-1999", "dry-run-9999", "reconcile-2101", "letter-9999"])
 def test_a_command_line_date_outside_the_years_is_refused(world_cli, session_factory, args,
                                                           user, message):
@@ -57,7 +61,7 @@ def test_a_client_starting_in_9999_is_not_opened(world_cli, session_factory):
     before = state(session_factory)
     result = open_maija(world_cli, "--start", "9999-12-31")
     assert (result.exit_code, result.stdout, result.stderr) == (
-        2, "", f"valitystili: error: date 31.12.9999 {OUTSIDE}\n")
+        2, "", f"valitystili: error: Invalid value for '--start': date 31.12.9999 {OUTSIDE}\n")
     assert state(session_factory) == before
 
 

@@ -301,4 +301,5 @@ def test_report_statement_writes_a_print_ready_page(cli, november, tmp_path):
 def test_report_statement_bad_month_is_a_usage_error(cli, november):
     result = cli("report", "statement", "1", "--month", "11/2026", user="hannu")
     assert (result.exit_code, result.stderr) == (
-        2, "valitystili: error: month '11/2026' is not in the form 2026-11\n")
+        2, "valitystili: error: Invalid value for '--month': month '11/2026' is not in the form "
+           "2026-11\n")

@@ -4,6 +4,11 @@ Exit status: 0 ok; 1 the command ran and found problems; 2 usage or invalid inpu
 run. Every error becomes one line on stderr here, in ``ValitystiliCLI.main`` — the one
 translation point — and the unit of work it interrupted is rolled back, so nothing is written.
 The CLI runs with umask 077: what it creates is private to the user running it (DESIGN §10).
+
+The CLI starts fast (STYLE 13): :data:`COMMANDS` names the module of each command, loaded only
+when that command runs (``cli/lazy.py``), and nothing here loads the database or a file-format
+library. An error of a library can only be raised once the command has loaded that library, so
+the translation looks its classes up only among the modules already loaded.
 """
 
 from __future__ import annotations
@@ -13,19 +18,50 @@ import re
 import sys
 
 import click
-from sqlalchemy.exc import DatabaseError as SADatabaseError
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ledger import LedgerError
 from valitystili.base.errors import CannotRun, ValitystiliError
-from valitystili.cli.app import App
+from valitystili.cli.lazy import LazyGroup
 from valitystili.cli.output import FORMATS
 
-try:  # the statement readers are optional at this layer only for import order
-    from imports.errors import StatementError
-except ImportError:  # pragma: no cover
-    class StatementError(ValueError):  # type: ignore[no-redef]
-        pass
+#: Every top-level command: ``module:attribute`` and its short help (the first paragraph of the
+#: command's own help; tests/test_cli_help.py holds the two equal).
+COMMANDS = {
+    "audit": ("valitystili.cli.commands_audit:audit_group",
+              "The tamper-evident audit trail (auditor, admin)."),
+    "bank": ("valitystili.cli.commands_clients:bank_group",
+             "The city's own intermediary bank accounts."),
+    "batch": ("valitystili.cli.commands_batch:batch_group",
+              "Run, review, approve and export the daily payment batch."),
+    "bill": ("valitystili.cli.commands_clients:bill_group",
+             "Bills for plan items marked bills = true (electricity, water …)."),
+    "client": ("valitystili.cli.commands_clients:client_group",
+               "Open, show, list and close clients. CLIENT is the client number or its "
+               "reference."),
+    "db": ("valitystili.cli.commands_core:db_group", "Create or upgrade the database schema."),
+    "demo": ("valitystili.cli.commands_demo:demo",
+             "Run the service end to end on a fresh SQLite ledger with fictional clients."),
+    "flags": ("valitystili.cli.commands_flags:flags_group",
+              "List open flags (arrears, insufficient funds, unmatched income, …)."),
+    "import": ("valitystili.cli.commands_import:import_group",
+               "Import bank statements: camt.053/054, MT940 or CSV files, or a FinTS fetch "
+               "(finance)."),
+    "income": ("valitystili.cli.commands_import:income_group",
+               "Incoming money: list it, assign what matched no client."),
+    "lease": ("valitystili.cli.commands_clients:lease_group",
+              "Leases of supported-housing flats and sublets."),
+    "ledger": ("valitystili.cli.commands_core:ledger_group", "Look into the double-entry ledger."),
+    "payee": ("valitystili.cli.commands_clients:payee_group",
+              "Landlords, utilities and others the account pays."),
+    "plan": ("valitystili.cli.commands_clients:plan_group",
+             "Payment plans: set (social worker), approve (handler), show, edit."),
+    "reconcile": ("valitystili.cli.commands_reports:reconcile_command",
+                  "Check the ledger against the bank statements and itself; refresh the flags."),
+    "report": ("valitystili.cli.commands_reports:report_group",
+               "Balances, arrears, reviews, batches and the client's monthly statement."),
+    "settings": ("valitystili.cli.commands_settings:settings_group",
+                 "The deployment's settings: four-eyes, the payer in payment files, thresholds."),
+    "user": ("valitystili.cli.commands_core:user_group", "Register users and their roles (admin)."),
+}
 
 
 def _fail(message: str, code: int) -> None:
@@ -39,11 +75,33 @@ def _one_line(error: BaseException) -> str:
     return re.sub(r"[ \t\r\n\f\v]+", " ", text)
 
 
+def _loaded(module: str, name: str) -> type | tuple[()]:
+    """An error class of ``module`` if the command loaded it; else a class nothing is."""
+    found = sys.modules.get(module)
+    return getattr(found, name) if found is not None else ()
+
+
+def _library_error(error: Exception) -> tuple[str, int] | None:
+    """The line and exit status for an error of the ledger, a statement reader or the database."""
+    if isinstance(error, (_loaded("ledger.errors", "LedgerError"),
+                          _loaded("imports.errors", "StatementError"))):
+        return _one_line(error), 2
+    if isinstance(error, _loaded("sqlalchemy.exc", "IntegrityError")):
+        return f"refused by the database: {_one_line(error.orig)}", 2
+    if isinstance(error, _loaded("sqlalchemy.exc", "OperationalError")):
+        return f"could not run: {_one_line(error.orig)}", 3
+    if isinstance(error, _loaded("sqlalchemy.exc", "DatabaseError")):
+        return f"database error: {_one_line(error.orig)}", 3
+    if isinstance(error, OSError):
+        return _one_line(error), 2
+    return None
+
+
 #: Files and folders the CLI creates (database, WAL, payment files, letters) are its user's only.
 PRIVATE_UMASK = 0o077
 
 
-class ValitystiliCLI(click.Group):
+class ValitystiliCLI(LazyGroup):
     def main(self, *args, **kwargs):
         previous = os.umask(PRIVATE_UMASK)
         try:
@@ -64,17 +122,11 @@ class ValitystiliCLI(click.Group):
             _fail(_one_line(error), 3)
         except ValitystiliError as error:
             _fail(_one_line(error), error.exit_code)
-        except (LedgerError, StatementError) as error:
-            _fail(_one_line(error), 2)
-        except IntegrityError as error:
-            _fail(f"refused by the database: {_one_line(error.orig)}", 2)
-        except OperationalError as error:
-            _fail(f"could not run: {_one_line(error.orig)}", 3)
-        except SADatabaseError as error:
-            _fail(f"database error: {_one_line(error.orig)}", 3)
-        except OSError as error:
-            _fail(_one_line(error), 2)
-        except Exception as error:  # a bug: still one line, the traceback on request
+        except Exception as error:
+            known = _library_error(error)
+            if known is not None:
+                _fail(*known)
+            # A bug: still one line, the traceback on request.
             if os.environ.get("VALITYSTILI_DEBUG"):
                 raise
             _fail(f"internal error ({type(error).__name__}): {_one_line(error)}; "
@@ -82,7 +134,8 @@ class ValitystiliCLI(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-@click.group(cls=ValitystiliCLI, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ValitystiliCLI, lazy_subcommands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_option", metavar="URL", envvar="VALITYSTILI_DB",
               help="Database URL or SQLite file path (default: a file in your data directory).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -98,21 +151,10 @@ def cli(ctx: click.Context, db_option: str | None, fmt: str, quiet: bool) -> Non
     The acting user is your login (VALITYSTILI_USER for scripts; the database login on
     PostgreSQL) and must be registered with a role that allows the command.
     """
+    from valitystili.cli.app import App
+
     ctx.obj = App(db_option, fmt, quiet)
 
 
 def main() -> None:
     cli.main()
-
-
-# Registers the commands (each module adds its group or commands to ``cli``).
-from valitystili.cli import (  # noqa: E402,F401
-    commands_audit,
-    commands_batch,
-    commands_clients,
-    commands_core,
-    commands_demo,
-    commands_import,
-    commands_reports,
-    commands_settings,
-)

@@ -2,6 +2,8 @@
 
 Commands get an ``App`` with ``@pass_app``, open one unit of work with ``app.unit()`` (which
 yields the session and the acting user), call one service function and ``app.emit`` the result.
+The database and the service are loaded when a command first asks for them, not before: the
+group makes an ``App`` for ``--help`` too (fast start, STYLE 13).
 """
 
 from __future__ import annotations
@@ -9,16 +11,15 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from valitystili.cli.output import render
-from valitystili.store import db
-from valitystili.trust import audit
-from valitystili.trust.auth import Actor, current_actor, login_name
-from valitystili.trust.users import bootstrap_admin
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 class App:
@@ -29,19 +30,29 @@ class App:
 
     @cached_property
     def url(self) -> str:
+        from valitystili.store import db
+
         return db.resolve_url(self.db_option)
 
     @cached_property
     def engine(self) -> Engine:
+        from valitystili.store import db
+
         db.make_private(self.url)
         return db.make_engine(self.url)
 
     @cached_property
     def factory(self) -> sessionmaker[Session]:
+        from valitystili.store import db
+
         return db.session_factory(self.engine)
 
     def ready(self) -> None:
         """Make sure the schema exists and is current; a fresh SQLite file is set up here."""
+        from valitystili.store import db
+        from valitystili.trust.auth import login_name
+        from valitystili.trust.users import bootstrap_admin
+
         if db.ensure_schema(self.engine):
             with db.transaction(self.factory) as session:
                 name = login_name(session)
@@ -51,6 +62,11 @@ class App:
     @contextmanager
     def unit(self, *, read_only: bool = False):
         """One atomic unit of work as the acting user: all of it is written, or none."""
+        from sqlalchemy.orm import Session
+
+        from valitystili.trust import audit
+        from valitystili.trust.auth import current_actor
+
         self.ready()
         if read_only:
             # Readers need no write lock on SQLite; PostgreSQL ignores the option.
@@ -61,7 +77,7 @@ class App:
         audit.require_entries(session)    # what a command posts, its audit entry records
         try:
             with session.begin():
-                actor: Actor = current_actor(session)
+                actor = current_actor(session)
                 yield session, actor
         finally:
             session.close()

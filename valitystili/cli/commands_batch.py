@@ -1,4 +1,4 @@
-"""Commands for the daily payment batch and flags."""
+"""Commands for the daily payment batch: run, show, list, approve, export, remove, cancel."""
 
 from __future__ import annotations
 
@@ -7,25 +7,23 @@ from pathlib import Path
 
 import click
 
-from valitystili import payments as batches
-from valitystili.base.dates import parse_date
-from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app
-from valitystili.flags import raising as flags
+from valitystili.cli.params import OPTIONAL_DATE
 
 
-@cli.group("batch")
+@click.group("batch")
 def batch_group() -> None:
     """Run, review, approve and export the daily payment batch."""
 
 
 @batch_group.command("run")
-@click.option("--date", "run_on", default=None, help="Batch date (default today); payments "
-              "execute on the first banking day on or after it.")
+@click.option("--date", "run_on", type=OPTIONAL_DATE, default=None,
+              help="Batch date (default today); payments execute on the first banking day on or "
+              "after it.")
 @click.option("--dry-run", is_flag=True, help="Print what would be ordered; write nothing.")
 @click.option("--iban", default=None, help="The city's account to pay from (default: the first).")
 @pass_app
-def batch_run(app: App, run_on: str | None, dry_run: bool, iban: str | None) -> None:
+def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None) -> None:
     """Plan today's payments: obligations due, reserves, instalments.
 
     \b
@@ -33,9 +31,11 @@ def batch_run(app: App, run_on: str | None, dry_run: bool, iban: str | None) -> 
       valitystili batch run --date 2.11.2026 --dry-run
       valitystili batch run --date 2.11.2026
     """
-    day = parse_date(run_on) if run_on else date.today()
+    from valitystili import payments
+
     with app.unit() as (session, actor):
-        result = batches.run_batch(session, actor, day, dry_run=dry_run, iban=iban)
+        result = payments.run_batch(session, actor, run_on or date.today(), dry_run=dry_run,
+                                    iban=iban)
     rows = result.pop("order_rows")
     notices = result.pop("notices")
     if app.format == "json":
@@ -59,8 +59,10 @@ def batch_show(app: App, batch: str) -> None:
     Example:
       valitystili batch show 12
     """
+    from valitystili import payments
+
     with app.unit() as (session, actor):    # the view is logged: a write unit
-        result = batches.show_batch(session, actor, batch)
+        result = payments.show_batch(session, actor, batch)
     if app.format == "json":
         app.emit(result)
         return
@@ -69,17 +71,20 @@ def batch_show(app: App, batch: str) -> None:
 
 
 @batch_group.command("list")
-@click.option("--since", default=None, help="Only batches executing on or after this date.")
+@click.option("--since", type=OPTIONAL_DATE, default=None,
+              help="Only batches executing on or after this date.")
 @pass_app
-def batch_list(app: App, since: str | None) -> None:
+def batch_list(app: App, since: date | None) -> None:
     """List batches with their totals.
 
     \b
     Example:
       valitystili batch list --since 1.11.2026
     """
+    from valitystili import payments
+
     with app.unit(read_only=True) as (session, actor):
-        app.emit(batches.list_batches(session, actor, since=parse_date(since) if since else None))
+        app.emit(payments.list_batches(session, actor, since=since))
 
 
 @batch_group.command("approve")
@@ -96,8 +101,10 @@ def batch_approve(app: App, batch: str) -> None:
     Example:
       VALITYSTILI_USER=hilla valitystili batch approve 12
     """
+    from valitystili import payments
+
     with app.unit() as (session, actor):
-        app.emit(batches.approve_batch(session, actor, batch))
+        app.emit(payments.approve_batch(session, actor, batch))
 
 
 @batch_group.command("export")
@@ -119,13 +126,15 @@ def batch_export(app: App, batch: str, out: Path, pain_version: str | None, forc
     Example:
       valitystili batch export 12 --out maksut-2026-11-02.xml
     """
+    from valitystili import payments
+
     try:
         with app.unit() as (session, actor):
-            result = batches.export_batch(session, actor, batch, out, version=pain_version,
-                                          force=force)
-    except batches.ChangedAfterApproval as refused:
+            result = payments.export_batch(session, actor, batch, out, version=pain_version,
+                                           force=force)
+    except payments.ChangedAfterApproval as refused:
         with app.unit() as (session, actor):     # the refusal is kept: its own unit
-            batches.record_changed_after_approval(session, actor, refused)
+            payments.record_changed_after_approval(session, actor, refused)
         raise
     app.emit(result)
 
@@ -147,8 +156,10 @@ def batch_remove(app: App, batch: str, order: str, reason: str) -> None:
     Example:
       VALITYSTILI_USER=hilla valitystili batch remove 12 345 --reason "Landlord's account closed"
     """
+    from valitystili import payments
+
     with app.unit() as (session, actor):
-        result = batches.remove_order(session, actor, batch, order, reason=reason)
+        result = payments.remove_order(session, actor, batch, order, reason=reason)
     app.emit(result)
     back = "; the money is back on the client's account" if result["money_back"] else ""
     app.info(f"order {result['order']} ({result['key']}) taken out of batch {result['batch']}"
@@ -169,48 +180,7 @@ def batch_cancel(app: App, batch: str, reason: str) -> None:
     Example:
       VALITYSTILI_USER=hilla valitystili batch cancel 12 --reason "Run before the day's statement"
     """
+    from valitystili import payments
+
     with app.unit() as (session, actor):
-        app.emit(batches.cancel_batch(session, actor, batch, reason=reason))
-
-
-@cli.group("flags", invoke_without_command=True)
-@click.option("--kind", default=None, help="Only flags of this kind.")
-@click.option("--client", default=None, help="Only this client's flags.")
-@click.option("--all", "include_resolved", is_flag=True, help="Include resolved flags.")
-@click.pass_context
-def flags_group(ctx: click.Context, kind: str | None, client: str | None, include_resolved: bool) -> None:
-    """List open flags (arrears, insufficient funds, unmatched income, …).
-
-    The listing is recorded in the access log of each client whose flags it shows.
-
-    \b
-    Example:
-      valitystili flags --kind arrears
-      valitystili flags ack 7 --comment "Agreed a payment plan with the landlord"
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    app: App = ctx.obj
-    with app.unit() as (session, actor):     # the view is recorded
-        client_id = None
-        if client is not None:
-            from valitystili.people.clients import resolve_client
-
-            client_id = resolve_client(session, client).id
-        app.emit(flags.list_flags(session, actor, kind=kind, client_id=client_id,
-                                  include_resolved=include_resolved))
-
-
-@flags_group.command("ack")
-@click.argument("flag", type=int)
-@click.option("--comment", required=True, help="What was done or decided.")
-@pass_app
-def flags_ack(app: App, flag: int, comment: str) -> None:
-    """Acknowledge a flag with a comment (it stays until its condition clears).
-
-    \b
-    Example:
-      valitystili flags ack 7 --comment "Landlord informed"
-    """
-    with app.unit() as (session, actor):
-        app.emit(flags.acknowledge(session, actor, flag, comment))
+        app.emit(payments.cancel_batch(session, actor, batch, reason=reason))

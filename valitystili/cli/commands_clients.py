@@ -1,8 +1,8 @@
 """Commands for payees, the city's bank accounts, clients, plans, bills and leases.
 
-Each command parses its options (dates with ``dates.parse_date``, amounts with
-``money.parse_amount``), opens one unit of work, calls one service function and prints the
-result. Warnings for people go to stderr as ``valitystili: warning: …``; stdout stays data.
+Each command gets its options parsed by click (dates and amounts with the types of
+``cli/params.py``), opens one unit of work, calls one service function and prints the result.
+Warnings for people go to stderr as ``valitystili: warning: …``; stdout stays data.
 """
 
 from __future__ import annotations
@@ -13,26 +13,16 @@ from datetime import date
 
 import click
 
-from valitystili.base.dates import parse_date
 from valitystili.base.errors import ValidationError
-from valitystili.base.money import parse_amount
-from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.output import render
-from valitystili.oversight import card
-from valitystili.people import banks, clients, leases, payees
-from valitystili.plans import bills, plans
-from valitystili.store.models import CRITERIA, LANGUAGES
+from valitystili.cli.params import AMOUNT, DATE, ServiceChoice
 
 
 class NothingSaved(click.ClickException):
     """``plan edit`` ended without a new plan: like ``git commit``, that is exit 1."""
 
     exit_code = 1
-
-
-def _date(text: str | None) -> date | None:
-    return None if text is None else parse_date(text)
 
 
 def _interactive() -> bool:
@@ -48,7 +38,7 @@ def _warn(message: str) -> None:
 # --- payees -------------------------------------------------------------------------------------
 
 
-@cli.group("payee")
+@click.group("payee")
 def payee_group() -> None:
     """Landlords, utilities and others the account pays."""
 
@@ -57,8 +47,8 @@ def payee_group() -> None:
 @click.option("--name", required=True, help="The payee's name as the bank should show it.")
 @click.option("--iban", required=True, help="The payee's account (national check digit checked).")
 @click.option("--bic", default=None, help="BIC; derived from the IBAN when left out.")
-@click.option("--kind", type=click.Choice(payees.PAYEE_KINDS), default="other",
-              show_default=True, help="What the payee is.")
+@click.option("--kind", type=ServiceChoice("valitystili.people.payees:PAYEE_KINDS"),
+              default="other", show_default=True, help="What the payee is.")
 @pass_app
 def payee_add(app: App, name: str, iban: str, bic: str | None, kind: str) -> None:
     """Register a payee (handler or social worker).
@@ -67,6 +57,8 @@ def payee_add(app: App, name: str, iban: str, bic: str | None, kind: str) -> Non
     Example:
       valitystili payee add --name "Vaasan Asunnot Oy" --iban FI2112345600000785 --kind landlord
     """
+    from valitystili.people import payees
+
     notes: list[str] = []
     with app.unit() as (session, actor):
         added = payees.add_payee(session, actor, name=name, iban=iban, kind=kind, bic=bic,
@@ -84,6 +76,8 @@ def payee_list(app: App) -> None:
     Example:
       valitystili --format json payee list
     """
+    from valitystili.people import payees
+
     with app.unit(read_only=True) as (session, actor):
         app.emit(payees.list_payees(session, actor))
 
@@ -91,7 +85,7 @@ def payee_list(app: App) -> None:
 # --- the city's bank accounts -------------------------------------------------------------------
 
 
-@cli.group("bank")
+@click.group("bank")
 def bank_group() -> None:
     """The city's own intermediary bank accounts."""
 
@@ -108,6 +102,8 @@ def bank_add(app: App, iban: str, name: str, bic: str | None) -> None:
     Example:
       valitystili bank add --iban FI7433010001222090 --name "Välitystili"
     """
+    from valitystili.people import banks
+
     with app.unit() as (session, actor):
         app.emit(banks.add_bank_account(session, actor, iban=iban, name=name, bic=bic))
 
@@ -121,6 +117,8 @@ def bank_list(app: App) -> None:
     Example:
       valitystili bank list
     """
+    from valitystili.people import banks
+
     with app.unit(read_only=True) as (session, actor):
         app.emit(banks.list_bank_accounts(session, actor))
 
@@ -128,7 +126,7 @@ def bank_list(app: App) -> None:
 # --- clients ------------------------------------------------------------------------------------
 
 
-@cli.group("client")
+@click.group("client")
 def client_group() -> None:
     """Open, show, list and close clients. CLIENT is the client number or its reference."""
 
@@ -142,14 +140,16 @@ def _exclusion_option(key: str, help_text: str):
 @click.option("--hetu", required=True, help="Personal identity code (henkilötunnus).")
 @click.option("--name", required=True, help="The client's name.")
 @click.option("--iban", required=True, help="The client's own account, for instalments.")
-@click.option("--criterion", required=True, type=click.Choice(CRITERIA),
+@click.option("--criterion", required=True,
+              type=ServiceChoice("valitystili.store.models:CRITERIA"),
               help="The opening criterion.")
 @click.option("--worker", required=True, help="The responsible social worker (a user).")
-@click.option("--start", default=None, help="Start date (default today).")
-@click.option("--until", default=None, help="End date; rent_debt_fixed_term: 3–6 months on.")
-@click.option("--review", default=None, help="Next review of the need for the service.")
-@click.option("--language", type=click.Choice(LANGUAGES), default="fi", show_default=True,
-              help="The client's language for statements.")
+@click.option("--start", type=DATE, default=None, help="Start date (default today).")
+@click.option("--until", type=DATE, default=None,
+              help="End date; rent_debt_fixed_term: 3–6 months on.")
+@click.option("--review", type=DATE, default=None, help="Next review of the need for the service.")
+@click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
+              default="fi", show_default=True, help="The client's language for statements.")
 @_exclusion_option("guardianship_need", "The client needs guardianship (edunvalvonta).")
 @_exclusion_option("subsidy_against_will",
                    "Labour market subsidy would come to the account against the client's will.")
@@ -159,7 +159,7 @@ def _exclusion_option(key: str, help_text: str):
               help="Open although an exclusion applies; the reason is recorded.")
 @pass_app
 def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worker: str,
-                start: str | None, until: str | None, review: str | None, language: str,
+                start: date | None, until: date | None, review: date | None, language: str,
                 guardianship_need: bool | None, subsidy_against_will: bool | None,
                 kela_pays_landlord: bool | None, despite: str | None) -> None:
     """Open the service for a client (social worker).
@@ -176,6 +176,8 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worke
           --start 1.11.2026 --review 1.2.2027 --no-guardianship-need \\
           --no-subsidy-against-will --no-kela-pays-landlord
     """
+    from valitystili.people import clients
+
     answers = {"guardianship_need": guardianship_need,
                "subsidy_against_will": subsidy_against_will,
                "kela_pays_landlord": kela_pays_landlord}
@@ -184,13 +186,12 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worke
             if value is None:
                 answers[key] = click.confirm(clients.EXCLUSION_QUESTIONS[key], default=None,
                                              err=True)
-    start_on, until_on, review_on = _date(start), _date(until), _date(review)
     notes: list[str] = []
     try:
         with app.unit() as (session, actor):
             result = clients.open_client(
                 session, actor, hetu=hetu, name=name, iban=iban, criterion=criterion,
-                worker=worker, start_on=start_on, until_on=until_on, review_on=review_on,
+                worker=worker, start_on=start, until_on=until, review_on=review,
                 language=language, exclusions=answers, despite=despite, today=date.today(),
                 notes=notes)
     except clients.HetuTaken as taken:
@@ -215,6 +216,8 @@ def client_list(app: App, status: str | None) -> None:
     Example:
       valitystili client list --status open
     """
+    from valitystili.people import clients
+
     with app.unit() as (session, actor):
         app.emit(clients.list_clients(session, actor, status=status))
 
@@ -231,6 +234,8 @@ def client_show(app: App, client: str, show_hetu: bool) -> None:
       valitystili client show 1
       valitystili client show "1000 00013" --show-hetu
     """
+    from valitystili.oversight import card
+
     with app.unit() as (session, actor):
         app.emit(card.show_client(session, actor, client, show_hetu=show_hetu,
                                      today=date.today()))
@@ -238,50 +243,58 @@ def client_show(app: App, client: str, show_hetu: bool) -> None:
 
 @client_group.command("close")
 @click.argument("client")
-@click.option("--date", "closed", required=True, help="The day the service ends.")
+@click.option("--date", "closed", type=DATE, required=True, help="The day the service ends.")
 @click.option("--final-payout", is_flag=True,
               help="Close although money is held; the next batch pays it to the client.")
 @pass_app
-def client_close(app: App, client: str, closed: str, final_payout: bool) -> None:
+def client_close(app: App, client: str, closed: date, final_payout: bool) -> None:
     """Close the service for a client whose balance is zero (or with --final-payout).
 
     \b
     Example:
       valitystili client close 1 --date 31.1.2027 --final-payout
     """
-    closed_on = parse_date(closed)
+    from valitystili.people import clients
+
     with app.unit() as (session, actor):
-        app.emit(clients.close_client(session, actor, client, closed_on=closed_on,
+        app.emit(clients.close_client(session, actor, client, closed_on=closed,
                                       final_payout=final_payout))
 
 
 # --- plans --------------------------------------------------------------------------------------
 
 
-@cli.group("plan")
+@click.group("plan")
 def plan_group() -> None:
     """Payment plans: set (social worker), approve (handler), show, edit."""
+
+
+effective_option = click.option(
+    "--effective", type=DATE, default=None,
+    help="In force from this date once approved (default today).")
+version_option = click.option("--version", "version", type=int, default=None,
+                              help="Which version (default the latest).")
 
 
 @plan_group.command("set")
 @click.argument("client")
 @click.option("--file", "plan_file", required=True, type=click.File("r", encoding="utf-8"),
               help="The plan in TOML (docs/examples/plan.toml); - reads stdin.")
-@click.option("--effective", default=None, help="In force from this date once approved "
-              "(default today).")
+@effective_option
 @pass_app
-def plan_set(app: App, client: str, plan_file, effective: str | None) -> None:
+def plan_set(app: App, client: str, plan_file, effective: date | None) -> None:
     """Store a new version of a client's plan (a draft until a handler approves it).
 
     \b
     Example:
       valitystili plan set 1 --file plan.toml --effective 1.12.2026
     """
+    from valitystili.plans import plans
+
     text = plan_file.read()
-    effective_on = _date(effective)
     notes: list[str] = []
     with app.unit() as (session, actor):
-        result = plans.set_plan(session, actor, client, text, effective_on=effective_on,
+        result = plans.set_plan(session, actor, client, text, effective_on=effective,
                                 today=date.today(), notes=notes)
     app.notes(notes)
     app.emit(result)
@@ -289,10 +302,9 @@ def plan_set(app: App, client: str, plan_file, effective: str | None) -> None:
 
 @plan_group.command("edit")
 @click.argument("client")
-@click.option("--effective", default=None, help="In force from this date once approved "
-              "(default today).")
+@effective_option
 @pass_app
-def plan_edit(app: App, client: str, effective: str | None) -> None:
+def plan_edit(app: App, client: str, effective: date | None) -> None:
     """Edit the latest version in $EDITOR and store the result as a new version.
 
     Saving the text unchanged, or empty, stores nothing and exits with status 1. When the
@@ -302,7 +314,8 @@ def plan_edit(app: App, client: str, effective: str | None) -> None:
     Example:
       EDITOR=nano valitystili plan edit 1 --effective 1.12.2026
     """
-    effective_on = _date(effective)
+    from valitystili.plans import plans
+
     with app.unit() as (session, actor):
         current = plans.plan_source(session, actor, client)
     edited = click.edit(current["source"], extension=".toml", require_save=True)
@@ -314,7 +327,7 @@ def plan_edit(app: App, client: str, effective: str | None) -> None:
     notes: list[str] = []
     try:
         with app.unit() as (session, actor):
-            result = plans.set_plan(session, actor, client, edited, effective_on=effective_on,
+            result = plans.set_plan(session, actor, client, edited, effective_on=effective,
                                     today=date.today(), expect_version=current["version"],
                                     notes=notes)
     except ValidationError as error:
@@ -334,8 +347,7 @@ _ITEM_COLUMNS = ("position", "kind", "payee", "amount_cents", "due", "reference"
 
 @plan_group.command("show")
 @click.argument("client")
-@click.option("--version", "version", type=int, default=None,
-              help="Which version (default the latest).")
+@version_option
 @pass_app
 def plan_show(app: App, client: str, version: int | None) -> None:
     """Show a plan version with its items, incomes and instalments (the view is audited).
@@ -345,6 +357,8 @@ def plan_show(app: App, client: str, version: int | None) -> None:
       valitystili plan show 1
       valitystili --format json plan show 1 --version 2
     """
+    from valitystili.plans import plans
+
     with app.unit() as (session, actor):
         result = plans.show_plan(session, actor, client, version=version, today=date.today())
     if app.format == "json" or app.quiet:
@@ -367,8 +381,7 @@ def plan_show(app: App, client: str, version: int | None) -> None:
 
 @plan_group.command("approve")
 @click.argument("client")
-@click.option("--version", "version", type=int, default=None,
-              help="Which version (default the latest).")
+@version_option
 @pass_app
 def plan_approve(app: App, client: str, version: int | None) -> None:
     """Approve a plan version: the handler's decision; a plan pays nothing before.
@@ -377,6 +390,8 @@ def plan_approve(app: App, client: str, version: int | None) -> None:
     Example:
       valitystili plan approve 1
     """
+    from valitystili.plans import plans
+
     with app.unit() as (session, actor):
         app.emit(plans.approve_plan(session, actor, client, version))
 
@@ -384,7 +399,7 @@ def plan_approve(app: App, client: str, version: int | None) -> None:
 # --- bills --------------------------------------------------------------------------------------
 
 
-@cli.group("bill")
+@click.group("bill")
 def bill_group() -> None:
     """Bills for plan items marked bills = true (electricity, water …)."""
 
@@ -392,12 +407,12 @@ def bill_group() -> None:
 @bill_group.command("add")
 @click.argument("client")
 @click.option("--payee", required=True, help="Payee name or id.")
-@click.option("--amount", required=True, help="Amount in euros (45,20 or 45.20).")
-@click.option("--due", required=True, help="Due date.")
+@click.option("--amount", type=AMOUNT, required=True, help="Amount in euros (45,20 or 45.20).")
+@click.option("--due", type=DATE, required=True, help="Due date.")
 @click.option("--reference", default=None, help="Finnish or RF reference on the bill.")
 @click.option("--message", default=None, help="Message, when the bill has no reference.")
 @pass_app
-def bill_add(app: App, client: str, payee: str, amount: str, due: str,
+def bill_add(app: App, client: str, payee: str, amount: int, due: date,
              reference: str | None, message: str | None) -> None:
     """Enter a bill to be paid from the client's account (handler).
 
@@ -406,11 +421,12 @@ def bill_add(app: App, client: str, payee: str, amount: str, due: str,
       valitystili bill add 1 --payee "Vaasan Sähkö Oy" --amount 45,20 --due 15.12.2026 \\
           --reference RF18539007547034
     """
-    amount_cents, due_on = parse_amount(amount), parse_date(due)
+    from valitystili.plans import bills
+
     notes: list[str] = []
     with app.unit() as (session, actor):
-        added = bills.add_bill(session, actor, client, payee=payee, amount_cents=amount_cents,
-                               due_on=due_on, reference=reference, message=message,
+        added = bills.add_bill(session, actor, client, payee=payee, amount_cents=amount,
+                               due_on=due, reference=reference, message=message,
                                today=date.today(), notes=notes)
     app.notes(notes)
     app.emit(added)
@@ -426,6 +442,8 @@ def bill_list(app: App, client: str) -> None:
     Example:
       valitystili bill list 1
     """
+    from valitystili.plans import bills
+
     with app.unit() as (session, actor):
         app.emit(bills.list_bills(session, actor, client))
 
@@ -433,7 +451,7 @@ def bill_list(app: App, client: str) -> None:
 # --- leases -------------------------------------------------------------------------------------
 
 
-@cli.group("lease")
+@click.group("lease")
 def lease_group() -> None:
     """Leases of supported-housing flats and sublets."""
 
@@ -441,14 +459,14 @@ def lease_group() -> None:
 @lease_group.command("add")
 @click.argument("client")
 @click.option("--payee", required=True, help="The landlord (payee name or id).")
-@click.option("--rent", required=True, help="Monthly rent in euros.")
-@click.option("--start", required=True, help="First day of the lease.")
-@click.option("--end", required=True, help="Last day of the lease.")
+@click.option("--rent", type=AMOUNT, required=True, help="Monthly rent in euros.")
+@click.option("--start", type=DATE, required=True, help="First day of the lease.")
+@click.option("--end", type=DATE, required=True, help="Last day of the lease.")
 @click.option("--sublet", is_flag=True, help="The county sublets the flat to the client.")
 @click.option("--override", default=None, metavar="REASON",
               help="Allow a lease that breaks the lease rules (handler; audited).")
 @pass_app
-def lease_add(app: App, client: str, payee: str, rent: str, start: str, end: str,
+def lease_add(app: App, client: str, payee: str, rent: int, start: date, end: date,
               sublet: bool, override: str | None) -> None:
     """Record a lease: first at most 3 months, then 12 at a time, 4 years in all.
 
@@ -457,10 +475,11 @@ def lease_add(app: App, client: str, payee: str, rent: str, start: str, end: str
       valitystili lease add 1 --payee "Vaasan Asunnot Oy" --rent 520 \\
           --start 1.11.2026 --end 31.1.2027 --sublet
     """
-    rent_cents, start_on, end_on = parse_amount(rent), parse_date(start), parse_date(end)
+    from valitystili.people import leases
+
     with app.unit() as (session, actor):
-        app.emit(leases.add_lease(session, actor, client, payee=payee, rent_cents=rent_cents,
-                                  start_on=start_on, end_on=end_on, sublet=sublet,
+        app.emit(leases.add_lease(session, actor, client, payee=payee, rent_cents=rent,
+                                  start_on=start, end_on=end, sublet=sublet,
                                   override=override))
 
 
@@ -474,5 +493,7 @@ def lease_list(app: App, client: str) -> None:
     Example:
       valitystili lease list 1
     """
+    from valitystili.people import leases
+
     with app.unit() as (session, actor):
         app.emit(leases.list_leases(session, actor, client))

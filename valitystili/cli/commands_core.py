@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
-import ledger
-from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app
-from valitystili.store import db
-from valitystili.store.models import ROLES
-from valitystili.trust import users
-from valitystili.trust.auth import login_name
+from valitystili.cli.params import ServiceChoice, as_of_option
 
 
-@cli.group("db")
+@click.group("db")
 def db_group() -> None:
     """Create or upgrade the database schema."""
 
@@ -28,6 +25,10 @@ def db_init(app: App) -> None:
       valitystili --db ledger.db db init
       valitystili --db postgresql://vt@dbhost/valitystili db init
     """
+    from valitystili.store import db
+    from valitystili.trust import users
+    from valitystili.trust.auth import login_name
+
     if db.is_initialised(app.engine):
         app.info(f"already initialised at revision {db.current_revision(app.engine)}")
     else:
@@ -49,19 +50,22 @@ def db_upgrade(app: App) -> None:
     Example:
       valitystili db upgrade
     """
+    from valitystili.store import db
+
     before = db.current_revision(app.engine)
     db.upgrade(app.engine)
     app.emit({"from_revision": before, "revision": db.current_revision(app.engine)})
 
 
-@cli.group("user")
+@click.group("user")
 def user_group() -> None:
     """Register users and their roles (admin)."""
 
 
 @user_group.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
+@click.option("--role", required=True, type=ServiceChoice("valitystili.store.models:ROLES"),
+              help="What the user may do.")
 @click.option("--full-name", default="", help="The person's name, for reports.")
 @pass_app
 def user_add(app: App, name: str, role: str, full_name: str) -> None:
@@ -71,6 +75,8 @@ def user_add(app: App, name: str, role: str, full_name: str) -> None:
     Example:
       valitystili user add alice --role handler --full-name "Alice Aalto"
     """
+    from valitystili.trust import users
+
     with app.unit() as (session, actor):
         app.emit(users.add_user(session, actor, name, role, full_name))
 
@@ -84,11 +90,13 @@ def user_list(app: App) -> None:
     Example:
       valitystili --format json user list
     """
+    from valitystili.trust import users
+
     with app.unit(read_only=True) as (session, actor):
         app.emit(users.list_users(session, actor))
 
 
-@cli.group("ledger")
+@click.group("ledger")
 def ledger_group() -> None:
     """Look into the double-entry ledger."""
 
@@ -102,19 +110,20 @@ def ledger_verify(app: App) -> None:
     Example:
       valitystili ledger verify
     """
+    from valitystili.oversight import verification
+
     with app.unit(read_only=True) as (session, actor):
-        actor.require("ledger.verify")
-        findings = ledger.verify(session)
-    app.emit([f.__dict__ for f in findings])
+        findings = verification.verify_ledger(session, actor)
+    app.emit([{"check": f.check, "subject": f.subject, "detail": f.detail} for f in findings])
     if findings:
         raise click.exceptions.Exit(1)
 
 
 @ledger_group.command("balances")
-@click.option("--as-of", "as_of", default=None, help="Balances at the end of this date.")
+@as_of_option()
 @click.option("--prefix", default=None, help="Only accounts whose code starts with this.")
 @pass_app
-def ledger_balances(app: App, as_of: str | None, prefix: str | None) -> None:
+def ledger_balances(app: App, as_of: date | None, prefix: str | None) -> None:
     """Balances of ledger accounts (natural sign), today or as of a date.
 
     A listing that shows clients' accounts is recorded in each of those clients' access log.
@@ -123,15 +132,7 @@ def ledger_balances(app: App, as_of: str | None, prefix: str | None) -> None:
     Example:
       valitystili ledger balances --prefix client: --as-of 30.11.2026
     """
-    from valitystili.base.dates import parse_date
-    from valitystili.trust import access
+    from valitystili.oversight import reports
 
-    day = parse_date(as_of) if as_of else None
     with app.unit() as (session, actor):     # a view of clients' balances is recorded
-        actor.require("ledger.verify")
-        rows = ledger.balances(session, day, prefix)
-        access.record_view(session, actor, "ledger.balances.view",
-                           access.clients_of_accounts(session, [r.code for r in rows]),
-                           subject="ledger balances",
-                           detail={"as_of": day, "prefix": prefix, "accounts": len(rows)})
-    app.emit([{"account": r.code, "kind": r.kind, "balance_cents": r.balance_cents} for r in rows])
+        app.emit(reports.ledger_balances_report(session, actor, as_of, prefix))

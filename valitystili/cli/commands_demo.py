@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
-from valitystili.base.dates import parse_month
-from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app, stderr_is_terminal
+from valitystili.cli.params import MONTH
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.option("--clients", default=200, show_default=True, type=click.IntRange(1, 100_000),
               help="How many fictional clients.")
 @click.option("--months", default=1, show_default=True, type=click.IntRange(1, 36),
               help="How many months to run, day by day.")
-@click.option("--start", "start_month", default="2026-11", show_default=True,
+@click.option("--start", "start_month", type=MONTH, default="2026-11", show_default=True,
               help="First month (YYYY-MM).")
 @click.option("--out", "out_dir", default="valitystili-demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
@@ -24,7 +24,8 @@ from valitystili.cli.app import App, pass_app, stderr_is_terminal
               "empty, or made by an earlier demo (then replaced).")
 @click.option("--seed", default=2026, show_default=True, help="Seed for the fictional data.")
 @pass_app
-def demo(app: App, clients: int, months: int, start_month: str, out_dir: Path, seed: int) -> None:
+def demo(app: App, clients: int, months: int, start_month: tuple[int, int], out_dir: Path,
+         seed: int) -> None:
     """Run the service end to end on a fresh SQLite ledger with fictional clients.
 
     Every banking day: import the bank's statements, run and approve the payment batch, export
@@ -35,12 +36,9 @@ def demo(app: App, clients: int, months: int, start_month: str, out_dir: Path, s
     Example:
       valitystili demo --clients 200 --months 3
     """
-    from datetime import date
-
     from valitystili.demo.run import run_demo
 
-    year, month = parse_month(start_month)
-    start = date(year, month, 1)
+    start = date(*start_month, 1)
 
     def progress(days):
         if not stderr_is_terminal() or app.quiet:

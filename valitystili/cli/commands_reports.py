@@ -7,28 +7,17 @@ from pathlib import Path
 
 import click
 
-from valitystili.base import files
-from valitystili.base.dates import parse_date, parse_month
-from valitystili.base.money import format_plain
-from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app
-from valitystili.flags.raising import KINDS
-from valitystili.oversight import letters, reconcile, reports
-from valitystili.store.models import LANGUAGES
-
-AS_OF_HELP = "At the end of this day (default today), e.g. 30.11.2026 or 2026-11-30."
+from valitystili.cli.params import MONTH, OPTIONAL_DATE, ServiceChoice, as_of_option
 
 
-def _day(text: str | None) -> date | None:
-    return parse_date(text) if text else None
-
-
-@cli.command("reconcile")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(KINDS), metavar="KIND",
+@click.command("reconcile")
+@as_of_option()
+@click.option("--fail-on", "fail_on", multiple=True, metavar="KIND",
+              type=ServiceChoice("valitystili.flags.raising:KINDS"),
               help="Also exit 1 while flags of this kind are open (repeatable).")
 @pass_app
-def reconcile_command(app: App, as_of: str | None, fail_on: tuple[str, ...]) -> None:
+def reconcile_command(app: App, as_of: date | None, fail_on: tuple[str, ...]) -> None:
     """Check the ledger against the bank statements and itself; refresh the flags.
 
     Prints the findings (none when all is well) and a one-line summary on stderr. Exit status
@@ -39,31 +28,36 @@ def reconcile_command(app: App, as_of: str | None, fail_on: tuple[str, ...]) -> 
       valitystili reconcile
       valitystili --format json reconcile --as-of 30.11.2026 --fail-on uncleared_payment
     """
+    from valitystili.oversight import reconcile
+
     with app.unit() as (session, actor):
-        result = reconcile.reconcile(session, actor, _day(as_of), fail_on=fail_on)
+        result = reconcile.reconcile(session, actor, as_of, fail_on=fail_on)
     app.emit([finding.row() for finding in result.findings])
     app.info(result.summary())
     if not result.clean:
         raise click.exceptions.Exit(1)
 
 
-@cli.group("report")
+@click.group("report")
 def report_group() -> None:
     """Balances, arrears, reviews, batches and the client's monthly statement."""
 
 
 @report_group.command("balances")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@as_of_option()
 @pass_app
-def report_balances(app: App, as_of: str | None) -> None:
+def report_balances(app: App, as_of: date | None) -> None:
     """Each client's balance at the end of a day.
 
     \b
     Example:
       valitystili report balances --as-of 30.11.2026
     """
+    from valitystili.base.money import format_plain
+    from valitystili.oversight import reports
+
     with app.unit() as (session, actor):
-        rows = reports.balances_report(session, actor, _day(as_of))
+        rows = reports.balances_report(session, actor, as_of)
     app.emit(rows)
     total = sum(row["balance_cents"] for row in rows)
     clients = "1 client" if len(rows) == 1 else f"{len(rows)} clients"
@@ -71,9 +65,9 @@ def report_balances(app: App, as_of: str | None) -> None:
 
 
 @report_group.command("arrears")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@as_of_option()
 @pass_app
-def report_arrears(app: App, as_of: str | None) -> None:
+def report_arrears(app: App, as_of: date | None) -> None:
     """Unpaid obligations past due, aged 0–30, 31–60, 61–90 and over 90 days: per client, per
     payee, and in total.
 
@@ -81,50 +75,57 @@ def report_arrears(app: App, as_of: str | None) -> None:
     Example:
       valitystili report arrears --as-of 30.11.2026
     """
+    from valitystili.oversight import reports
+
     with app.unit() as (session, actor):
-        app.emit(reports.arrears_report(session, actor, _day(as_of)))
+        app.emit(reports.arrears_report(session, actor, as_of))
 
 
 @report_group.command("reviews")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+@as_of_option()
 @pass_app
-def report_reviews(app: App, as_of: str | None) -> None:
+def report_reviews(app: App, as_of: date | None) -> None:
     """Reviews, fixed-term services and leases ending soon (or passed), with days left.
 
     \b
     Example:
       valitystili report reviews
     """
+    from valitystili.oversight import reports
+
     with app.unit() as (session, actor):
-        app.emit(reports.reviews_report(session, actor, _day(as_of)))
+        app.emit(reports.reviews_report(session, actor, as_of))
 
 
 @report_group.command("batches")
-@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
-@click.option("--since", default=None, help="From this execution day (default the 1st of the month).")
+@as_of_option()
+@click.option("--since", type=OPTIONAL_DATE, default=None,
+              help="From this execution day (default the 1st of the month).")
 @pass_app
-def report_batches(app: App, as_of: str | None, since: str | None) -> None:
+def report_batches(app: App, as_of: date | None, since: date | None) -> None:
     """Payment batches with their order count, total, status and how many have cleared.
 
     \b
     Example:
       valitystili report batches --as-of 30.11.2026
     """
+    from valitystili.oversight import reports
+
     with app.unit(read_only=True) as (session, actor):
-        app.emit(reports.batches_report(session, actor, _day(as_of), since=_day(since)))
+        app.emit(reports.batches_report(session, actor, as_of, since=since))
 
 
 @report_group.command("statement")
 @click.argument("client")
-@click.option("--month", required=True, help="The month, e.g. 2026-11.")
-@click.option("--language", type=click.Choice(LANGUAGES), default=None,
-              help="fi, sv or en (default the client's language).")
+@click.option("--month", required=True, type=MONTH, help="The month, e.g. 2026-11.")
+@click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
+              default=None, help="fi, sv or en (default the client's language).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a print-ready HTML page (FILE.html, readable by you only) instead of "
               "printing text; an existing FILE is refused.")
 @click.option("--force", is_flag=True, help="Replace an existing --out FILE.")
 @pass_app
-def report_statement(app: App, client: str, month: str, language: str | None,
+def report_statement(app: App, client: str, month: tuple[int, int], language: str | None,
                      out: Path | None, force: bool) -> None:
     """The client's monthly letter: money in, rent and bills paid, instalments, balance, what
     comes next and any unpaid bills.
@@ -134,7 +135,10 @@ def report_statement(app: App, client: str, month: str, language: str | None,
       valitystili report statement 1001 --month 2026-11
       valitystili report statement 1001 --month 2026-11 --language sv --out marraskuu.html
     """
-    year, month_number = parse_month(month)
+    from valitystili.base import files
+    from valitystili.oversight import letters
+
+    year, month_number = month
     output = "html" if out is not None else app.format
     staged = None
     try:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import click
 
-from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app
-from valitystili.trust import configuration
 
 
-@cli.group("settings")
+@click.group("settings")
 def settings_group() -> None:
     """The deployment's settings: four-eyes, the payer in payment files, thresholds."""
 
@@ -23,6 +21,8 @@ def settings_list(app: App) -> None:
     Example:
       valitystili settings list
     """
+    from valitystili.trust import configuration
+
     with app.unit(read_only=True) as (session, actor):
         app.emit(configuration.list_settings(session, actor))
 
@@ -41,5 +41,7 @@ def settings_set(app: App, key: str, value: str) -> None:
       valitystili settings set debtor_name "Vaasan kaupunki"
       valitystili settings set suspense_flag_after_days 3
     """
+    from valitystili.trust import configuration
+
     with app.unit() as (session, actor):
         app.emit(configuration.put(session, actor, key, value))

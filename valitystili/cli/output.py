@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from tabulate import tabulate
-
 FORMATS = ("table", "csv", "json")
 #: What a spreadsheet reads as the start of a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -92,6 +90,8 @@ def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str) -> s
         lines = [_csv_line(keys)]
         lines.extend(_csv_line([_csv_cell(k, row.get(k)) for k in keys]) for row in rows)
         return "\n".join(lines)
+    from tabulate import tabulate  # only tables need it (fast start, STYLE 13)
+
     if isinstance(data, Mapping):
         return tabulate([[_header(k), _cell(k, data[k], True)] for k in keys], tablefmt="plain")
     return tabulate(

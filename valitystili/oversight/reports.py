@@ -7,7 +7,8 @@ Rules of this module:
 - Reports that show clients' data (balances, arrears, reviews) record one audit entry with action
   ``view`` per run (subject ``report <name>``, the number of clients shown); a report about one
   client (``letters.client_statement``) records the client's id. The batches report shows no
-  client data and is not audited.
+  client data and is not audited. The ledger's balances (``ledger balances``) are one entry
+  ``ledger.balances.view`` linked to each client whose account they show.
 - "As of" a day means at the end of that day. Balances as of today or later are the ledger's
   stored running balances; earlier days sum postings up to the day.
 - **Arrears** are obligations (not cancelled) due before the as-of day of which less than the
@@ -26,6 +27,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import ledger
 from valitystili.flags.conditions import client_balances, date_items
 from valitystili.store.models import (
     Client,
@@ -79,6 +81,20 @@ def balances_report(session: Session, actor: Actor, as_of: date | None = None, *
                      "balance_cents": balances.get(client.ledger_code, 0)})
     _audit_view(session, actor, "balances", as_of, {r["client"] for r in rows})
     return rows
+
+
+def ledger_balances_report(session: Session, actor: Actor, as_of: date | None = None,
+                           prefix: str | None = None) -> list[dict]:
+    """The ledger's accounts (those whose code starts with ``prefix``) and their balances at the
+    end of ``as_of`` (default: all postings); a view of client accounts is recorded."""
+    actor.require("ledger.verify")
+    balances = ledger.balances(session, as_of, prefix)
+    access.record_view(session, actor, "ledger.balances.view",
+                       access.clients_of_accounts(session, [b.code for b in balances]),
+                       subject="ledger balances",
+                       detail={"as_of": as_of, "prefix": prefix, "accounts": len(balances)})
+    return [{"account": b.code, "kind": b.kind, "balance_cents": b.balance_cents}
+            for b in balances]
 
 
 # --- arrears ---------------------------------------------------------------------------------

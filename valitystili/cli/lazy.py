@@ -1,0 +1,61 @@
+"""A click group that imports a command's module only when that command runs (STYLE 13).
+
+Rules of this module:
+
+- The group is given a table ``name -> (\"module:attribute\", short help)``. A command's module is
+  imported the first time the command is looked up (to run it or to show its own help), never
+  before: ``valitystili --help`` lists every command from the table alone.
+- The short help in the table is the first paragraph of the command's own help
+  (tests/test_cli_help.py holds them equal), shortened for the listing exactly as click shortens
+  a loaded command's help.
+- Command modules import the service inside their command functions, so loading one command's
+  module loads no database or file-format library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+import click
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are loaded from ``lazy_subcommands`` on first use."""
+
+    def __init__(self, *args, lazy_subcommands: Mapping[str, tuple[str, str]] | None = None,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = dict(lazy_subcommands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_subcommands:
+            self.add_command(self._load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, name: str) -> click.Command:
+        target, _short_help = self.lazy_subcommands[name]
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every command with its short help, loading none that is not loaded yet."""
+        listed = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:
+                # A stand-in carrying the table's help: click shortens it as it would the real one.
+                command = click.Command(name, help=self.lazy_subcommands[name][1])
+            if not command.hidden:
+                listed.append((name, command))
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit))
+                                    for name, command in listed])
