@@ -8,6 +8,12 @@ is printed with the machine's load average.
 
     python -m bench.startup                 # 1,000 clients, 9 rounds
     python -m bench.startup --rounds 15 --db /tmp/startup.db
+    git worktree add /tmp/before <commit>   # then, the same commands of both trees in turn:
+    python -m bench.startup --against /tmp/before
+
+With ``--against DIR`` every command also runs with the code of the checkout ``DIR`` (put first
+on ``PYTHONPATH``; the database stays the same), right before the same command of this tree, so
+the two are measured under the same load.
 
 Targets (issue "One home for every rule"): ``--help`` <= 0.25 s and a one-client lookup
 <= 0.5 s on an idle machine.
@@ -53,15 +59,20 @@ def commands(db: Path) -> dict[str, list[str]]:
     }
 
 
-def measure(db: Path, rounds: int) -> dict[str, list[float]]:
+def measure(db: Path, rounds: int, against: Path | None = None) -> dict[str, list[float]]:
     env = {**os.environ, "VALITYSTILI_USER": "hannu"}
-    times: dict[str, list[float]] = {name: [] for name in commands(db)}
+    trees = {"": env}
+    if against is not None:
+        path = os.pathsep.join(filter(None, [str(against), env.get("PYTHONPATH")]))
+        trees = {f"[{against.name}] ": {**env, "PYTHONPATH": path}, "": env}
+    times: dict[str, list[float]] = {}
     for _ in range(rounds):
         for name, argv in commands(db).items():
-            started = time.perf_counter()
-            subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            times[name].append(time.perf_counter() - started)
+            for label, tree_env in trees.items():
+                started = time.perf_counter()
+                subprocess.run(argv, check=True, env=tree_env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+                times.setdefault(label + name, []).append(time.perf_counter() - started)
     return times
 
 
@@ -70,15 +81,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--db", type=Path, help="an existing demo database to use")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="a checkout of another commit to time in turn with this one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         db = args.db or build(Path(folder) / "demo", args.clients)
         load_before = os.getloadavg()[0]
-        times = measure(db, args.rounds)
+        times = measure(db, args.rounds, args.against)
         load_after = os.getloadavg()[0]
     print(f"{args.rounds} rounds, load average {load_before:.2f} -> {load_after:.2f}")
     for name, values in times.items():
-        print(f"{name:45s} median {statistics.median(values):6.3f} s   "
+        print(f"{name:52s} median {statistics.median(values):6.3f} s   "
               f"min {min(values):6.3f} s   max {max(values):6.3f} s")
 
 
