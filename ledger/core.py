@@ -40,12 +40,10 @@ from .errors import (
     Unbalanced,
     UnknownAccount,
 )
-from .models import ACCOUNT_KINDS, accounts, postings, transactions
+from .models import ACCOUNT_KINDS, SIGN, accounts, postings, transactions
+from .reads import CHUNK, legs_of
 
-SIGN = {"asset": 1, "expense": 1, "liability": -1, "income": -1, "equity": -1}
 MAX_KEY_LENGTH = 200
-# Chunk size for IN (...) lists: well under SQLite's and PostgreSQL's parameter limits.
-CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -79,22 +77,6 @@ class BulkResult:
     created: int
     existing: int
     transaction_ids: dict[str, int] = field(default_factory=dict, repr=False)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A verification finding: what is wrong and where."""
-
-    check: str
-    subject: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class AccountBalance:
-    code: str
-    kind: str
-    balance_cents: int
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -189,7 +171,7 @@ def reverse(
     ).first()
     if original is None:
         raise NotFound(f"no transaction with key {reverses_key}")
-    legs = [(code, -amount) for code, amount in _legs_of(session, original.id)]
+    legs = [(code, -amount) for code, amount in legs_of(session, original.id)]
     return post(
         session,
         key,
@@ -335,117 +317,6 @@ def _post_checked(session: Session, batch: list[Entry], locked: dict[str, dict])
     return BulkResult(len(new), n_existing, ids)
 
 
-# --- reading -----------------------------------------------------------------------------
-
-
-def balance(session: Session, code: str, as_of: date | None = None) -> int:
-    """Natural-sign balance of one account, today (stored) or as of the end of a date."""
-    row = session.execute(
-        select(accounts.c.id, accounts.c.kind, accounts.c.balance_cents).where(accounts.c.code == code)
-    ).first()
-    if row is None:
-        raise UnknownAccount(f"unknown account {code}")
-    if as_of is None:
-        return row.balance_cents
-    total = session.execute(
-        select(func.coalesce(func.sum(postings.c.amount_cents), 0)).where(
-            postings.c.account_id == row.id, postings.c.booked_on <= as_of
-        )
-    ).scalar_one()
-    return SIGN[row.kind] * int(total)
-
-
-def balances(
-    session: Session, as_of: date | None = None, prefix: str | None = None
-) -> list[AccountBalance]:
-    """Natural-sign balances of all accounts (or those whose code starts with ``prefix``).
-
-    Without ``as_of`` this reads the stored running balances: one row per account, no history.
-    """
-    query = select(accounts.c.id, accounts.c.code, accounts.c.kind, accounts.c.balance_cents)
-    if prefix:
-        query = query.where(accounts.c.code.startswith(prefix, autoescape=True))
-    rows = session.execute(query.order_by(accounts.c.code)).all()
-    if as_of is None:
-        return [AccountBalance(r.code, r.kind, r.balance_cents) for r in rows]
-    sums = dict(
-        session.execute(
-            select(postings.c.account_id, func.sum(postings.c.amount_cents))
-            .where(postings.c.booked_on <= as_of)
-            .group_by(postings.c.account_id)
-        ).all()
-    )
-    return [AccountBalance(r.code, r.kind, SIGN[r.kind] * int(sums.get(r.id, 0))) for r in rows]
-
-
-def transaction_legs(session: Session, key: str) -> list[tuple[str, int]]:
-    row = session.execute(select(transactions.c.id).where(transactions.c.key == key)).first()
-    if row is None:
-        raise NotFound(f"no transaction with key {key}")
-    return _legs_of(session, row.id)
-
-
-def is_reversed(session: Session, key: str) -> bool:
-    original = transactions.alias("original")
-    return (
-        session.execute(
-            select(transactions.c.id)
-            .join(original, transactions.c.reverses_id == original.c.id)
-            .where(original.c.key == key)
-        ).first()
-        is not None
-    )
-
-
-def verify(session: Session) -> list[Finding]:
-    """Check the ledger's invariants; return findings (empty when all holds)."""
-    findings: list[Finding] = []
-    unbalanced = session.execute(
-        select(transactions.c.key, func.sum(postings.c.amount_cents))
-        .join(postings, postings.c.transaction_id == transactions.c.id)
-        .group_by(transactions.c.id, transactions.c.key)
-        .having(func.sum(postings.c.amount_cents) != 0)
-    ).all()
-    for key, total in unbalanced:
-        findings.append(Finding("balanced", key, f"postings sum to {int(total)} cents, not 0"))
-    empty = session.execute(
-        select(transactions.c.key).where(
-            ~select(postings.c.id).where(postings.c.transaction_id == transactions.c.id).exists()
-        )
-    ).all()
-    for (key,) in empty:
-        findings.append(Finding("balanced", key, "transaction has no postings"))
-
-    sums = dict(
-        session.execute(
-            select(postings.c.account_id, func.sum(postings.c.amount_cents)).group_by(
-                postings.c.account_id
-            )
-        ).all()
-    )
-    for row in session.execute(select(accounts)).all():
-        expected = SIGN[row.kind] * int(sums.get(row.id, 0))
-        if row.balance_cents != expected:
-            findings.append(
-                Finding("stored_balance", row.code,
-                        f"stored {row.balance_cents} cents, postings give {expected}")
-            )
-        if row.no_negative and row.balance_cents < 0:
-            findings.append(Finding("no_negative", row.code, f"balance {row.balance_cents} cents"))
-        if row.no_negative and expected < 0:
-            findings.append(Finding("no_negative", row.code, f"postings give {expected} cents"))
-
-    mismatched = session.execute(
-        select(transactions.c.key)
-        .join(postings, postings.c.transaction_id == transactions.c.id)
-        .where(postings.c.booked_on != transactions.c.booked_on)
-        .distinct()
-    ).all()
-    for (key,) in mismatched:
-        findings.append(Finding("posting_date", key, "a posting's date differs from its transaction"))
-    return findings
-
-
 # --- internals ---------------------------------------------------------------------------
 
 
@@ -503,18 +374,6 @@ def _existing(session: Session, keys: list[str]) -> dict[str, int]:
     return found
 
 
-def _legs_of(session: Session, tx_id: int) -> list[tuple[str, int]]:
-    return [
-        (code, int(amount))
-        for code, amount in session.execute(
-            select(accounts.c.code, postings.c.amount_cents)
-            .join(accounts, accounts.c.id == postings.c.account_id)
-            .where(postings.c.transaction_id == tx_id)
-            .order_by(postings.c.id)
-        ).all()
-    ]
-
-
 def _content(entry: Entry) -> tuple:
     return (entry.booked_on, entry.value_date, entry.reverses_key, tuple(sorted(_merged(entry.legs))))
 
@@ -537,7 +396,7 @@ def _same_content_or_conflict(session: Session, entry: Entry, tx_id: int, locked
             select(transactions.c.key).where(transactions.c.id == row.reverses_id)
         ).scalar_one()
     stored = (row.booked_on, row.value_on, reverses_key,
-              tuple(sorted(_merged(_legs_of(session, tx_id)))))
+              tuple(sorted(_merged(legs_of(session, tx_id)))))
     if stored != _content(entry):
         raise KeyConflict(f"key {entry.key} was already posted with different content")
 

@@ -41,6 +41,8 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 ACCOUNT_KINDS = ("asset", "liability", "income", "expense", "equity")
+#: An account's natural sign: debits increase asset and expense accounts, credits the others.
+SIGN = {"asset": 1, "expense": 1, "liability": -1, "income": -1, "equity": -1}
 
 
 class Base(DeclarativeBase):
@@ -62,7 +64,7 @@ class Account(Base):
     kind: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     no_negative: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Liability accounts hold credits as positive balances: see ledger.core.SIGN.
+    # Liability accounts hold credits as positive balances: see SIGN.
     balance_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

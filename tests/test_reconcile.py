@@ -13,6 +13,7 @@ from test_reports_world import BANK, Money
 
 import ledger
 from valitystili.base.errors import PermissionDenied, ValidationError
+from valitystili.base.findings import Finding
 from valitystili.oversight import reconcile
 from valitystili.store.models import AuditEntry, Flag, Statement
 from valitystili.trust import audit
@@ -268,7 +269,7 @@ def test_ledger_and_audit_verification_findings_are_reported(session_factory, no
         session.execute(text("UPDATE ledger_accounts SET balance_cents = balance_cents + 1 "
                              "WHERE code = 'suspense'"))
         monkeypatch.setattr(audit, "verify", lambda s: [
-            audit.AuditFinding("audit_chain", "entry 3", "its content was altered after it was written")])
+            Finding("audit_chain", "entry 3", "its content was altered after it was written")])
         assert findings(session, date(2026, 11, 23), today=date(2026, 11, 23)) == [
             {"check": "balance_equation", "subject": "bank = clients + outgoing + suspense",
              "detail": "bank accounts hold 345.00 EUR, liabilities are 345.01 EUR",

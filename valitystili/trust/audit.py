@@ -46,12 +46,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 import ledger
-from ledger.models import transactions
 from valitystili.base.errors import ValidationError
+from valitystili.base.findings import Finding
 from valitystili.store.models import AuditEntry, AuditHead, PaymentBatch, Setting, User
 
 GENESIS = "0" * 64
@@ -183,7 +183,7 @@ def parse_head(value: str) -> Head:
     return Head(int(position), digest)
 
 
-def check_head(session: Session, expected: Head, kept: str = "the head kept") -> list[AuditFinding]:
+def check_head(session: Session, expected: Head, kept: str = "the head kept") -> list[Finding]:
     """Does the chain still hold ``expected``? (It may have grown since.)"""
     stored = session.execute(select(AuditEntry.hash)
                              .where(AuditEntry.position == expected.position)).scalar_one_or_none()
@@ -192,20 +192,20 @@ def check_head(session: Session, expected: Head, kept: str = "the head kept") ->
     now = head(session)
     if stored is None and (now is None or now.position < expected.position):
         ends = f"ends at position {now.position}" if now else "is empty"
-        return [AuditFinding("audit_rewound", f"position {expected.position}",
-                             f"the audit trail {ends}, before {kept} ({expected}): "
-                             "the audit trail was rewound or rewritten")]
+        return [Finding("audit_rewound", f"position {expected.position}",
+                        f"the audit trail {ends}, before {kept} ({expected}): "
+                        "the audit trail was rewound or rewritten")]
     found = f"holds {stored[:16]}…" if stored else "holds no entry"
-    return [AuditFinding("audit_rewritten", f"position {expected.position}",
-                         f"{found}, not {kept} ({expected.hash[:16]}…): "
-                         "the audit trail was rewound or rewritten")]
+    return [Finding("audit_rewritten", f"position {expected.position}",
+                    f"{found}, not {kept} ({expected.hash[:16]}…): "
+                    "the audit trail was rewound or rewritten")]
 
 
 def last_recorded_head(session: Session) -> AuditHead | None:
     return session.execute(select(AuditHead).order_by(AuditHead.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def check_recorded_head(session: Session) -> list[AuditFinding]:
+def check_recorded_head(session: Session) -> list[Finding]:
     """Compare the chain with the head ``reconcile`` recorded last time."""
     recorded = last_recorded_head(session)
     if recorded is None:
@@ -229,17 +229,10 @@ def record_head(session: Session, actor: str) -> Head | None:
 
 
 @dataclass(frozen=True)
-class AuditFinding:
-    check: str
-    subject: str
-    detail: str
-
-
-@dataclass(frozen=True)
 class Verification:
     """What ``verify`` looked at, and what it found."""
 
-    findings: list[AuditFinding]
+    findings: list[Finding]
     entries: int
     head: Head | None
     transactions: int                 # ledger transactions the trail must account for
@@ -267,7 +260,7 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
 class _Walk:
     """What the chain says, gathered in one pass."""
 
-    findings: list[AuditFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     entries: int = 0
     last: Head | None = None
     through_id: int = 0                       # transactions up to this id: before coverage
@@ -278,7 +271,7 @@ class _Walk:
     states: dict[tuple[str, str], dict] = field(default_factory=dict)
 
 
-def verify(session: Session, expect_head: Head | None = None) -> list[AuditFinding]:
+def verify(session: Session, expect_head: Head | None = None) -> list[Finding]:
     """Every finding of the chain, the ledger's coverage and the audited state (see the rules)."""
     return verification(session, expect_head).findings
 
@@ -309,16 +302,16 @@ def _walk_chain(session: Session) -> _Walk:
             last = entry.position - 1
             missing = (f"position {expected} is" if last == expected
                        else f"positions {expected}-{last} are")
-            walk.findings.append(AuditFinding(
+            walk.findings.append(Finding(
                 "audit_chain", where, f"{missing} missing before it (deleted)"))
         elif entry.prev_hash != prev:
-            walk.findings.append(AuditFinding(
+            walk.findings.append(Finding(
                 "audit_chain", where,
                 f"entry id {entry.id} does not follow the entry before it (deleted or reordered)"))
         digest = _digest(entry.prev_hash, entry.at, entry.actor, entry.action, entry.client_id,
                          entry.subject, entry.detail)
         if digest != entry.hash:
-            walk.findings.append(AuditFinding(
+            walk.findings.append(Finding(
                 "audit_chain", where,
                 f"entry id {entry.id}: its content was altered after it was written"))
         prev = entry.hash
@@ -381,10 +374,7 @@ def _check_coverage(session: Session, walk: _Walk) -> tuple[int, int]:
     """``audit_coverage`` findings; returns (transactions checked, transactions before coverage)."""
     ranges = _merged(walk.ranges)
     count, digest, uncovered, index = 0, 0, [], 0
-    rows = session.execute(
-        select(transactions.c.id, transactions.c.key).where(transactions.c.id > walk.through_id)
-        .order_by(transactions.c.id).execution_options(yield_per=10_000))
-    for tx_id, key in rows:
+    for tx_id, key in ledger.transaction_keys(session, after_id=walk.through_id):
         count += 1
         digest += key_digest(key)
         while index < len(ranges) and ranges[index][1] < tx_id:
@@ -393,28 +383,26 @@ def _check_coverage(session: Session, walk: _Walk) -> tuple[int, int]:
             uncovered.append((tx_id, key))
     findings = walk.findings
     for tx_id, key in uncovered[:NAMED_UNCOVERED]:
-        findings.append(AuditFinding(
+        findings.append(Finding(
             "audit_coverage", f"transaction {key}",
             f"ledger transaction id {tx_id} was posted by no audited action"))
     if len(uncovered) > NAMED_UNCOVERED:
-        findings.append(AuditFinding(
+        findings.append(Finding(
             "audit_coverage", "ledger_transactions",
             f"{len(uncovered) - NAMED_UNCOVERED} more transactions were posted by no audited "
             "action"))
     since = f" after id {walk.through_id}" if walk.through_id else ""
     if count != walk.count:
-        findings.append(AuditFinding(
+        findings.append(Finding(
             "audit_coverage", "ledger_transactions",
             f"the ledger holds {count} transactions{since}; the audit trail records "
             f"{walk.count} posted"))
     elif digest % (1 << BITS) != walk.digest % (1 << BITS):
-        findings.append(AuditFinding(
+        findings.append(Finding(
             "audit_coverage", "ledger_transactions",
             f"the keys of the ledger's {count} transactions{since} are not those the audit "
             "trail records (a transaction replaced)"))
-    before = session.execute(select(func.count()).select_from(transactions)
-                             .where(transactions.c.id <= walk.through_id)).scalar_one()
-    return count, int(before)
+    return count, ledger.count_transactions(session, through_id=walk.through_id)
 
 
 def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
@@ -427,18 +415,18 @@ def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
         trail = states.get((kind, name))
         if row is None:
             if trail is not None:
-                findings.append(AuditFinding("audit_state", subject, (
+                findings.append(Finding("audit_state", subject, (
                     f"the audit trail says {_describe(trail, fields)}, but there is no such row "
                     "(deleted behind the service's back)")))
             return
         if trail is None:
-            findings.append(AuditFinding("audit_state", subject, (
+            findings.append(Finding("audit_state", subject, (
                 f"{_describe(row, fields)}: no audit entry made this row (written behind "
                 "the service's back)")))
             return
         differ = [f for f in fields if f in trail and trail[f] != row[f]]
         if differ:
-            findings.append(AuditFinding("audit_state", subject, "; ".join(
+            findings.append(Finding("audit_state", subject, "; ".join(
                 f"{f} is {_shown(row[f])}, the audit trail says {_shown(trail[f])}"
                 for f in differ) + " (changed behind the service's back)"))
 

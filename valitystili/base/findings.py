@@ -1,0 +1,48 @@
+"""Findings are data: what a check found wrong, returned to the caller, never printed here.
+
+Every check of the service (reconciliation, the audit trail's verification, the ledger's
+invariants as the service reports them) returns a list of ``Finding``; the command prints them
+as a table, CSV or JSON and chooses the exit status.
+
+Rules:
+
+- ``check`` names the check (``statement_balance``, ``audit_chain`` …), ``subject`` what it is
+  about (an account, an order key, an entry), ``detail`` says it in words for people (English,
+  money as ``1234.56 EUR``) and ``amount_cents`` is the money involved, when there is any.
+- The ledger cannot know the service, so it keeps its own small ``ledger.Finding`` (check,
+  subject, detail); ``from_ledger`` is the one place where those become the service's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One discrepancy: which check, about what, in words, and the money involved."""
+
+    check: str
+    subject: str
+    detail: str
+    amount_cents: int | None = None
+
+    def row(self) -> dict:
+        return {"check": self.check, "subject": self.subject, "detail": self.detail,
+                "amount_cents": self.amount_cents}
+
+
+class _Found(Protocol):
+    """A finding of another package (``ledger.Finding``): check, subject and detail."""
+
+    check: str
+    subject: str
+    detail: str
+
+
+def from_ledger(found: Iterable[_Found], prefix: str = "") -> list[Finding]:
+    """The ledger's findings as the service's, their check names after ``prefix``
+    (reconcile says ``ledger_balanced``, ``audit verify`` keeps the ledger's ``balanced``)."""
+    return [Finding(f"{prefix}{f.check}", f.subject, f.detail) for f in found]
