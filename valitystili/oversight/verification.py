@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 import ledger
+from valitystili.base.findings import Finding, from_ledger
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
@@ -27,15 +28,15 @@ from valitystili.trust.auth import Actor
 class RecordsVerified:
     """What ``audit verify`` checked, what it found and the trail's head."""
 
-    findings: tuple            # the trail's findings, then the ledger's (check, subject, detail)
+    findings: tuple[Finding, ...]  # the trail's findings, then the ledger's
     checked: str               # what was checked, in words for people
     head: audit.Head | None    # the last entry's position and hash; None for an empty trail
 
 
-def verify_ledger(session: Session, actor: Actor) -> list[ledger.Finding]:
+def verify_ledger(session: Session, actor: Actor) -> list[Finding]:
     """The ledger's invariants (``ledger verify``)."""
     actor.require("ledger.verify")
-    return ledger.verify(session)
+    return from_ledger(ledger.verify(session))
 
 
 def verify_records(session: Session, actor: Actor,
@@ -43,6 +44,6 @@ def verify_records(session: Session, actor: Actor,
     """The audit trail and the ledger's invariants (``audit verify``)."""
     actor.require("audit.read")
     trail = audit.verification(session, expect_head)
-    return RecordsVerified(findings=(*trail.findings, *ledger.verify(session)),
+    return RecordsVerified(findings=(*trail.findings, *from_ledger(ledger.verify(session))),
                            checked=f"{trail.what()} and the ledger's invariants",
                            head=trail.head)
