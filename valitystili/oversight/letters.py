@@ -3,9 +3,10 @@
 ``client_statement()`` gathers the month as data (a frozen ``Letter``); ``render_text()`` and
 ``render_html()`` write it in Finnish, Swedish or English. Rules of this module:
 
-- **Money received**: credits to the client's ledger account booked in the month, named by the
-  payer on the bank line (a credit with no bank line is a "deposit"). Returns of our own
-  payments and reversals are left out: they undo a payment rather than bring money.
+- **Money received**: credits to the client's ledger account booked in the month
+  (``ledger.account_postings``), named by the payer on the bank line (a credit with no bank
+  line is a "deposit"). Returns of our own payments and reversals are left out: they undo a
+  payment rather than bring money.
 - **Rent and bills paid** / **instalments paid to you**: the client's payment orders executing
   in the month that were approved, exported or cleared (not drafts, cancelled or returned
   ones); rent, electricity and other bills in the first list, instalments and a final payment
@@ -33,7 +34,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
-from ledger.models import accounts, postings, transactions
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import ValidationError
@@ -191,14 +191,8 @@ def _month_bounds(year: int, month: int) -> tuple[date, date]:
 
 
 def _received(session: Session, client: Client, first: date, last: date) -> list[Line]:
-    rows = session.execute(
-        select(transactions.c.key, transactions.c.booked_on, postings.c.amount_cents,
-               transactions.c.reverses_id)
-        .join(postings, postings.c.transaction_id == transactions.c.id)
-        .join(accounts, accounts.c.id == postings.c.account_id)
-        .where(accounts.c.code == client.ledger_code, postings.c.amount_cents < 0,
-               postings.c.booked_on.between(first, last))
-        .order_by(transactions.c.booked_on, transactions.c.id)).all()
+    rows = [p for p in ledger.account_postings(session, client.ledger_code, first, last)
+            if p.amount_cents < 0]
     # The bank line behind each credit: by the line's ledger key (one entry, or the items of
     # a lump sum sharing it), or the line a handler assigned from suspense (``assign:<line>``).
     keys = [r.key for r in rows]
@@ -219,7 +213,7 @@ def _received(session: Session, client: Client, first: date, last: date) -> list
     found = []
     for row in rows:
         lines = by_key.get(row.key, [])
-        if row.reverses_id is not None or any(
+        if row.reversal or any(
                 line.order_id is not None or line.return_reason is not None for line in lines):
             continue
         payers = {(line.counterparty_name or "").strip() for line in lines}
