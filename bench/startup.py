@@ -15,6 +15,10 @@ With ``--against DIR`` every command also runs with the code of the checkout ``D
 on ``PYTHONPATH``; the database stays the same), right before the same command of this tree, so
 the two are measured under the same load.
 
+Each line gives the wall time (median, min, max) and the median CPU time (user + system) of the
+process: on a busy shared machine the wall time grows with the load, the CPU time much less, so
+the CPU time is the better guess at what an idle machine's wall time would be.
+
 Targets (issue "One home for every rule"): ``--help`` <= 0.25 s and a one-client lookup
 <= 0.5 s on an idle machine.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,20 +64,28 @@ def commands(db: Path) -> dict[str, list[str]]:
     }
 
 
-def measure(db: Path, rounds: int, against: Path | None = None) -> dict[str, list[float]]:
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(db: Path, rounds: int,
+            against: Path | None = None) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) seconds of each run of each command, per command."""
     env = {**os.environ, "VALITYSTILI_USER": "hannu"}
     trees = {"": env}
     if against is not None:
         path = os.pathsep.join(filter(None, [str(against), env.get("PYTHONPATH")]))
         trees = {f"[{against.name}] ": {**env, "PYTHONPATH": path}, "": env}
-    times: dict[str, list[float]] = {}
+    times: dict[str, list[tuple[float, float]]] = {}
     for _ in range(rounds):
         for name, argv in commands(db).items():
             for label, tree_env in trees.items():
-                started = time.perf_counter()
+                cpu, started = _cpu_of_children(), time.perf_counter()
                 subprocess.run(argv, check=True, env=tree_env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-                times.setdefault(label + name, []).append(time.perf_counter() - started)
+                times.setdefault(label + name, []).append(
+                    (time.perf_counter() - started, _cpu_of_children() - cpu))
     return times
 
 
@@ -90,9 +103,11 @@ def main() -> None:
         times = measure(db, args.rounds, args.against)
         load_after = os.getloadavg()[0]
     print(f"{args.rounds} rounds, load average {load_before:.2f} -> {load_after:.2f}")
-    for name, values in times.items():
-        print(f"{name:52s} median {statistics.median(values):6.3f} s   "
-              f"min {min(values):6.3f} s   max {max(values):6.3f} s")
+    for name, runs in times.items():
+        wall = [w for w, _ in runs]
+        print(f"{name:52s} median {statistics.median(wall):6.3f} s   "
+              f"min {min(wall):6.3f} s   max {max(wall):6.3f} s   "
+              f"CPU {statistics.median(c for _, c in runs):6.3f} s")
 
 
 if __name__ == "__main__":
