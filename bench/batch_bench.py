@@ -128,7 +128,7 @@ def seed(url: str, clients: int, months: int) -> None:
                     key = f"{kind}:{c}:{month:%Y-%m}"
                     obligations.append(dict(key=key, client_id=c, kind=kind, payee_id=payee,
                                             amount_cents=amount, paid_cents=amount,
-                                            due_on=CALENDAR.rent_due_day(due), pay_by_on=CALENDAR.pay_by(due),
+                                            due_on=CALENDAR.rent_due_day(due), pay_on=CALENDAR.pay_by(due),
                                             reference="12345672", reference_kind="SCOR",
                                             allow_partial=False, source="plan_item", source_id=0,
                                             status="settled"))

@@ -149,19 +149,55 @@ def test_four_eyes_refuses_approval_by_the_handler_who_ran_it(session_factory, s
         assert ledger.balance(session, f"client:{number}") == 94000
 
 
-def test_insufficient_funds_then_catch_up_of_arrears(session_factory, setup):
+def test_worked_example_2_may_rent_waits_for_may_money_and_april_is_paid_out(session_factory):
+    """DESIGN §6 worked example 2: 1.5.2026 is May Day, 2.-3.5. a weekend; May's benefits and
+    May's rent both fall on Monday 4.5., so April's instalments share all of April's money."""
+    with session_factory() as session, session.begin():
+        world(session)
+        number = open_with_plan(session, start=date(2026, 4, 1))
+        receive(session, number, 94000, date(2026, 4, 1), "kela:april")
+    paid = []
+    for day in range(1, 31):
+        paid += [(r["execution_on"], r["kind"], r["amount_cents"])
+                 for r in run_day(session_factory, date(2026, 4, day))["order_rows"]]
+    with session_factory() as session, session.begin():
+        due = session.execute(select(Obligation.agreed_on, Obligation.due_on, Obligation.pay_on)
+                              .where(Obligation.key == f"rent:{number}:2026-05")).one()
+        assert tuple(due) == (date(2026, 5, 2), date(2026, 5, 4), date(2026, 5, 4))
+        assert ledger.balance(session, f"client:{number}") == 0
+        receive(session, number, 94000, date(2026, 5, 4), "kela:may")
+    paid += [(r["execution_on"], r["kind"], r["amount_cents"])
+             for r in run_day(session_factory, date(2026, 5, 4))["order_rows"]]
+    assert paid == [
+        (date(2026, 4, 2), "rent", 52000),
+        (date(2026, 4, 7), "instalment", 9375),      # Easter Monday 6.4. paid on Tuesday
+        (date(2026, 4, 13), "instalment", 9375),
+        (date(2026, 4, 15), "electricity", 4500),
+        (date(2026, 4, 20), "instalment", 9375),
+        (date(2026, 4, 27), "instalment", 9375),
+        (date(2026, 5, 4), "rent", 52000),
+        (date(2026, 5, 4), "instalment", 9375),
+    ]
+
+
+def test_short_money_pays_rent_in_part_and_the_rest_when_money_arrives(session_factory, setup):
+    """DESIGN §6 step 1: rent is paid partially with all there is, the rest stays open."""
     number = setup
     with session_factory() as session, session.begin():
         receive(session, number, 50000, date(2026, 11, 2), "kela:1")
     first = run_day(session_factory, date(2026, 11, 2))
-    assert first["orders"] == 0
+    assert [(r["kind"], r["amount_cents"], r["key"]) for r in first["order_rows"]] == [
+        ("rent", 50000, f"order:rent:{number}:2026-11")]
     assert [(n["kind"], n["amount_cents"]) for n in first["notices"]] == [("insufficient_funds", 2000)]
     late = run_day(session_factory, date(2026, 11, 4))
-    assert sorted(n["kind"] for n in late["notices"]) == ["arrears", "insufficient_funds"]
+    assert late["orders"] == 0
+    assert sorted((n["kind"], n["amount_cents"]) for n in late["notices"]) == [
+        ("arrears", 2000), ("insufficient_funds", 2000)]
     with session_factory() as session, session.begin():
         receive(session, number, 2500, date(2026, 11, 5), "relative:1")
     caught_up = run_day(session_factory, date(2026, 11, 5))
-    assert [(r["kind"], r["amount_cents"]) for r in caught_up["order_rows"]] == [("rent", 52000)]
+    assert [(r["kind"], r["amount_cents"], r["key"]) for r in caught_up["order_rows"]] == [
+        ("rent", 2000, f"order:rent:{number}:2026-11:1")]
     from valitystili.store.models import Flag
     with session_factory() as session:
         open_flags = session.execute(select(Flag.kind).where(Flag.resolved_at.is_(None))).scalars().all()
@@ -270,7 +306,7 @@ def test_a_returned_rent_payment_reopens_the_rent_and_the_next_batch_pays_it_aga
     """Orders → pain.001 → the simulated bank (landlord's account closed) → camt.053 → import:
     the money is back on the client, the rent is open again, and is paid again under a new key."""
     from valitystili.demo.bank import SimulatedBank
-    from valitystili.statements import importing
+    from valitystili.statements import service
 
     number = setup
     with session_factory() as session, session.begin():
@@ -285,7 +321,7 @@ def test_a_returned_rent_payment_reopens_the_rent_and_the_next_batch_pays_it_aga
     statement.write_bytes(bank.camt053(date(2026, 11, 2)))
     for _ in range(2):   # the same statement twice changes nothing the second time
         with session_factory() as session, session.begin():
-            importing.import_file(session, FIONA, statement, today=date(2026, 11, 3))
+            service.import_file(session, FIONA, statement, today=date(2026, 11, 3))
     with session_factory() as session:
         orders = dict(session.execute(select(PaymentOrder.key, PaymentOrder.status)).all())
         assert orders == {f"order:rent:{number}:2026-11": "returned",
@@ -351,6 +387,6 @@ def test_moving_the_due_day_in_a_new_version_updates_the_unpaid_obligation(sessi
                       effective_on=date(2026, 12, 1), today=date(2026, 11, 3))
     run_day(session_factory, date(2026, 11, 20), approve=False)
     with session_factory() as session:
-        due = session.execute(select(Obligation.due_on, Obligation.pay_by_on).where(
+        due = session.execute(select(Obligation.due_on, Obligation.pay_on).where(
             Obligation.key == f"rent:{number}:2026-12")).one()
         assert tuple(due) == (date(2026, 12, 7), date(2026, 12, 4))   # 5.12. is a Saturday

@@ -49,7 +49,7 @@ def test_walkthrough(cli, backend, tmp_path):
                     user="sanna")
     assert set_ == {"client": 1, "version": 1, "status": "draft", "effective_on": "2026-11-01",
                     "review_on": review.isoformat(), "item_count": 2, "income_count": 2,
-                    "expected_monthly_income_cents": 94000}
+                    "expected_monthly_income_cents": 94000, "warnings": []}
 
     # 5. The handler's decision puts it in force.
     approved = cli.json("plan", "approve", "1", user="hannu")
@@ -69,11 +69,12 @@ author            sanna
 created at        YYYY-MM-DD hh:mm:ss
 approved by       hannu
 approved at       YYYY-MM-DD hh:mm:ss
+approved despite
 
 pay
 position    kind         payee                amount €  due                         reference         message    paid by    bills    allow partial
 ----------  -----------  -----------------  ----------  --------------------------  ----------------  ---------  ---------  -------  ---------------
-1           rent         Vaasan Asunnot Oy      520,00  FREQ=MONTHLY;BYMONTHDAY=2   12345672                     account    no       no
+1           rent         Vaasan Asunnot Oy      520,00  FREQ=MONTHLY;BYMONTHDAY=2   12345672                     account    no       yes
 2           electricity  Vaasan Sähkö Oy         45,00  FREQ=MONTHLY;BYMONTHDAY=15  RF18539007547034             account    no       no
 
 income
@@ -83,10 +84,11 @@ position    source    kind                       amount €  schedule           
 2           Kela      housing_allowance            380,00  FREQ=MONTHLY;BYMONTHDAY=1  client_declared_account
 
 instalments
-schedule  FREQ=WEEKLY;BYDAY=MO
-mode      even
+schedule   FREQ=WEEKLY;BYDAY=MO
+mode       even
 amount €
-keep €    0,00
+keep €     0,00
+minimum €  0,00
 """
     # … and as machines read it.
     shown = cli.json("plan", "show", "1", user="hannu")
@@ -94,13 +96,13 @@ keep €    0,00
     assert shown == {
         "client": 1, "version": 1, "status": "approved", "in_force": True,
         "in_force_version": 1, "effective_on": "2026-11-01", "review_on": review.isoformat(),
-        "author": "sanna", "approved_by": "hannu",
+        "author": "sanna", "approved_by": "hannu", "approved_despite": None,
         "items": [
             {"position": 1, "kind": "rent", "payee": "Vaasan Asunnot Oy", "payee_id": 1,
              "iban": "FI2112345600000785", "amount_cents": 52000, "bills": False,
              "due": "FREQ=MONTHLY;BYMONTHDAY=2", "reference": "12345672",
              "reference_kind": "SCOR", "message": None, "paid_by": "account",
-             "allow_partial": False},
+             "allow_partial": True},
             {"position": 2, "kind": "electricity", "payee": "Vaasan Sähkö Oy", "payee_id": 2,
              "iban": "FI4950009420028730", "amount_cents": 4500, "bills": False,
              "due": "FREQ=MONTHLY;BYMONTHDAY=15", "reference": "RF18539007547034",
@@ -116,7 +118,7 @@ keep €    0,00
              "route": "client_declared_account"},
         ],
         "instalments": {"schedule": "FREQ=WEEKLY;BYDAY=MO", "mode": "even",
-                        "amount_cents": None, "keep_cents": 0},
+                        "amount_cents": None, "keep_cents": 0, "minimum_cents": 0},
     }
 
     # 7. The client's card, and who has looked at it.

@@ -24,8 +24,12 @@ def test_a_demo_month_balances_to_the_cent(tmp_path):
     relatives = sum(p.pays_with_reference for p in persons)
     money_in = sum(p.assistance_cents + p.allowance_cents for p in persons) + relatives
     payers = [p for p in persons if not p.short_of_rent]
+    short = [p for p in persons if p.short_of_rent]
     assert summary["money_in_cents"] == money_in
-    assert summary["rent_paid_cents"] == sum(p.rent_cents for p in payers)
+    # DESIGN §6 worked example 3: the client short of rent has all of their money paid to it
+    assert summary["rent_paid_cents"] == (sum(p.rent_cents for p in payers)
+                                          + sum(p.assistance_cents + p.allowance_cents
+                                                for p in short))
     assert summary["bills_paid_cents"] == sum(p.electricity_cents or 0 for p in payers)
     assert summary["money_in_cents"] == (summary["rent_paid_cents"] + summary["bills_paid_cents"]
                                          + summary["instalments_paid_cents"]
@@ -34,10 +38,9 @@ def test_a_demo_month_balances_to_the_cent(tmp_path):
     assert summary["bank_balance_cents"] == summary["held_for_clients_cents"]
     assert summary["reconcile"] == "clean"
     assert summary["banking_days"] == len(CALENDAR.banking_days(date(2026, 11, 1), date(2026, 11, 30))) == 21
-    short = [p for p in persons if p.short_of_rent]
-    # the client who is short of rent: rent and electricity in arrears, rent short of money
+    # the client who is short of rent: rent and electricity in arrears and short of money
     assert len(short) == 1
-    assert summary["open_flags"] == {"arrears": 2, "insufficient_funds": 1}
+    assert summary["open_flags"] == {"arrears": 2, "insufficient_funds": 2}
     files = sorted(p.name for p in (tmp_path / "demo" / "payments").iterdir())
     assert files[0] == "pain001-2026-11-02.xml" and len(files) == summary["payment_files"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from scenario import (
+    AS_WRITTEN,
     BILLS_EXAMPLE,
     DESIGN_EXAMPLE,
     EFFECTIVE,
@@ -55,7 +56,10 @@ def test_the_design_example_is_stored_as_text_and_rows(session):
     result = set_(session, w, DESIGN_EXAMPLE)
     assert result == {"client": 1, "version": 1, "status": "draft", "effective_on": EFFECTIVE,
                       "review_on": date(2027, 2, 1), "item_count": 2, "income_count": 1,
-                      "expected_monthly_income_cents": 56000}
+                      "expected_monthly_income_cents": 56000,
+                      "warnings": ["plan does not add up: the monthly outgoings 565,00\u00a0€ "
+                                   "exceed the expected monthly income 560,00\u00a0€; approving "
+                                   "it needs --despite"]}
     stored = session.execute(select(Plan)).scalar_one()
     assert (stored.source, stored.author, stored.approved_by) == (DESIGN_EXAMPLE, "sanna", None)
     assert (stored.instalment_schedule, stored.instalment_mode, stored.instalment_cents,
@@ -64,7 +68,7 @@ def test_the_design_example_is_stored_as_text_and_rows(session):
     assert [(i.position, i.kind, i.payee_id, i.amount_cents, i.bills, i.schedule, i.reference,
              i.reference_kind, i.message, i.paid_by, i.allow_partial) for i in items] == [
         (1, "rent", w.landlord, 52000, False, "FREQ=MONTHLY;BYMONTHDAY=2", "12345672", "SCOR",
-         None, "account", False),
+         None, "account", True),                       # rent may be paid in part by default
         (2, "electricity", w.utility, 4500, False, "FREQ=MONTHLY;BYMONTHDAY=15",
          "RF18539007547034", "ISO", None, "account", False),
     ]
@@ -77,7 +81,7 @@ def test_the_design_example_is_stored_as_text_and_rows(session):
 
 def test_docs_example_is_the_design_example_and_loads(session):
     text = EXAMPLE_FILE.read_text(encoding="utf-8")
-    assert text == DESIGN_EXAMPLE
+    assert text == WORKED_EXAMPLE            # DESIGN §12's file with §6's housing allowance
     w = world(session)
     client(session, w)
     assert set_(session, w, text)["item_count"] == 2
@@ -174,11 +178,11 @@ paid_by = "kela_direct"
      "plan: unknown key 'effective' (known: income, instalments, pay, review)"),
     (edited('amount = "520.00"', 'amout = "520.00"'),
      "plan: pay 1: unknown key 'amout' (known: allow_partial, amount, bills, due, kind, message, "
-     "paid_by, payee, reference)"),
+     "paid_by, partial, payee, reference)"),
     (edited('route = "client_declared_account"', 'rout = "agreement"'),
      "plan: income 1: unknown key 'rout' (known: amount, kind, route, schedule, source)"),
     (edited('keep = "0.00"', 'keep = "0.00"\nbuffer = "10.00"'),
-     "plan: instalments: unknown key 'buffer' (known: amount, keep, mode, schedule)"),
+     "plan: instalments: unknown key 'buffer' (known: amount, keep, minimum, mode, schedule)"),
     (edited('amount = "45.00"', 'amount = "45.00"\nbills = true'),
      "plan: pay 2: give amount or bills = true, not both"),
     (edited('amount = "45.00"', 'amount = "45.00"\nallow_partial = "yes"'),
@@ -244,14 +248,14 @@ def test_a_draft_pays_nothing_and_the_approved_version_stays_in_force(session):
     number = client(session, w)
     assert plan(session, w, number, approve=False) == 1
     assert plans.plan_in_force(session, number, date(2026, 12, 1)) is None
-    plans.approve_plan(session, w.hannu, "1")
+    plans.approve_plan(session, w.hannu, "1", despite=AS_WRITTEN)
     assert plans.plan_in_force(session, number, date(2026, 10, 31)) is None
     assert plans.plan_in_force(session, number, date(2026, 11, 1)).version == 1
     # Version 2 (a draft) changes nothing until approved.
     assert plan(session, w, number, WORKED_EXAMPLE, effective_on=date(2027, 1, 1),
                 approve=False) == 2
     assert plans.plan_in_force(session, number, date(2027, 1, 15)).version == 1
-    plans.approve_plan(session, w.hilla, "1", 2)
+    plans.approve_plan(session, w.hilla, "1", 2)           # the worked example adds up
     assert plans.plan_in_force(session, number, date(2026, 12, 31)).version == 1
     assert plans.plan_in_force(session, number, date(2027, 1, 1)).version == 2
 
@@ -275,9 +279,9 @@ def test_approval_rules(session):
     with pytest.raises(NotFound, match=r"^client 1 has no plan version 3$"):
         plans.approve_plan(session, w.hannu, "1", 3)
     at = datetime(2026, 10, 21, 8, 30, tzinfo=timezone.utc)
-    assert plans.approve_plan(session, w.hannu, "1", at=at) == {
+    assert plans.approve_plan(session, w.hannu, "1", at=at, despite=AS_WRITTEN) == {
         "client": 1, "version": 2, "effective_on": EFFECTIVE, "approved_by": "hannu",
-        "approved_at": "2026-10-21 08:30:00"}
+        "approved_at": "2026-10-21 08:30:00", "approved_despite": AS_WRITTEN}
     with pytest.raises(Conflict, match=r"^plan version 2 of client 1 is already approved "
                                        r"\(by hannu on 2026-10-21\)$"):
         plans.approve_plan(session, w.hilla, "1")
@@ -319,13 +323,13 @@ def test_show_plan_gives_every_part(session):
     assert shown == {
         "client": 1, "version": 1, "status": "approved", "in_force": True,
         "in_force_version": 1, "effective_on": EFFECTIVE, "review_on": date(2027, 2, 1),
-        "author": "sanna", "approved_by": "hannu",
+        "author": "sanna", "approved_by": "hannu", "approved_despite": AS_WRITTEN,
         "items": [
             {"position": 1, "kind": "rent", "payee": "Vaasan Asunnot Oy", "payee_id": 1,
              "iban": "FI2112345600000785", "amount_cents": 52000, "bills": False,
              "due": "FREQ=MONTHLY;BYMONTHDAY=2", "reference": "12345672",
              "reference_kind": "SCOR", "message": None, "paid_by": "account",
-             "allow_partial": False},
+             "allow_partial": True},
             {"position": 2, "kind": "electricity", "payee": "Vaasan Sähkö Oy", "payee_id": 2,
              "iban": "FI4950009420028730", "amount_cents": 4500, "bills": False,
              "due": "FREQ=MONTHLY;BYMONTHDAY=15", "reference": "RF18539007547034",
@@ -341,7 +345,7 @@ def test_show_plan_gives_every_part(session):
              "route": "client_declared_account"},
         ],
         "instalments": {"schedule": "FREQ=WEEKLY;BYDAY=MO", "mode": "fixed",
-                        "amount_cents": 10000, "keep_cents": 0},
+                        "amount_cents": 10000, "keep_cents": 0, "minimum_cents": 0},
     }
     latest = plans.show_plan(session, w.fiona, "1", today=date(2026, 11, 2))
     assert (latest["version"], latest["status"], latest["in_force"], latest["in_force_version"],
@@ -393,8 +397,38 @@ def test_cli_plan_set_and_approve(cli, tmp_path):
     assert (refused.exit_code, refused.stderr) == (
         2, "valitystili: error: user sanna (social_worker) may not plan approve; allowed roles: "
            "handler\n")
-    approved = cli.json("plan", "approve", "100000010", user="hannu")
-    assert (approved["version"], approved["approved_by"]) == (1, "hannu")
+    short = cli("plan", "approve", "100000010", user="hannu")
+    assert (short.exit_code, short.stderr) == (
+        2, "valitystili: error: plan version 1 of client 1 does not add up: the monthly "
+           "outgoings 565,00\u00a0€ exceed the expected monthly income 560,00\u00a0€; approve it "
+           'with --despite "reason"\n')
+    approved = cli.json("plan", "approve", "100000010", "--despite", "Kela's decision pending",
+                        user="hannu")
+    assert (approved["version"], approved["approved_by"], approved["approved_despite"]) == (
+        1, "hannu", "Kela's decision pending")
+    assert cli.json("plan", "show", "1", user="hannu")["approved_despite"] == (
+        "Kela's decision pending")
+    assert cli.json("audit", "log", "--client", "1", user="aune")[-2]["detail"]["despite"] == (
+        "Kela's decision pending")
+
+
+def test_a_plan_that_adds_up_is_approved_without_a_reason(session):
+    w = world(session)
+    number = client(session, w)
+    assert set_(session, w, WORKED_EXAMPLE)["warnings"] == []
+    assert plans.approve_plan(session, w.hannu, str(number))["approved_despite"] is None
+
+
+def test_the_minimum_must_fit_in_what_the_plan_leaves(session):
+    w = world(session)
+    number = client(session, w)
+    leaves_little = WORKED_EXAMPLE.replace('mode = "even"', 'mode = "even"\nminimum = "100.00"')
+    assert set_(session, w, leaves_little)["warnings"] == [
+        "plan does not add up: the plan leaves the client 375,00\u00a0€ a month, less than the "
+        "minimum 100,00\u00a0€ on 4.3 instalment days (433,33\u00a0€); approving it needs "
+        "--despite"]
+    with pytest.raises(ValidationError, match=r"does not add up"):
+        plans.approve_plan(session, w.hannu, str(number))
 
 
 def test_cli_plan_set_error_is_one_line(cli, tmp_path):

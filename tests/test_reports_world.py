@@ -170,7 +170,7 @@ class Money:
         obligation = Obligation(
             key=key or f"{kind}:{client_no}:{due_on.isoformat()}", client_id=client_no,
             kind=kind, payee_id=payee_id, amount_cents=amount_cents, paid_cents=0, due_on=due_on,
-            pay_by_on=due_on, source="bill", source_id=0, status="open")
+            pay_on=due_on, source="bill", source_id=0, status="open")
         self.session.add(obligation)
         self.session.flush()
         return obligation

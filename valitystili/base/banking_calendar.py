@@ -12,10 +12,11 @@ Rules of this module:
 - ``on_or_after``/``on_or_before`` include the date itself; ``next_banking_day`` and
   ``previous_banking_day`` never do.
 - **Kela payment days** are configuration (:data:`KELA_RULES`), not code: housing allowance and
-  basic social assistance arrive on the first banking day **on or after** the scheduled day (the
-  1st, or the 9th/16th/23rd when assistance is split); every other benefit has a fixed day and
-  arrives on the last banking day **on or before** it (pension support and pensioner's housing
-  allowance the 4th, national pension and care allowances the 7th, guarantee pension the 22nd).
+  basic social assistance paid on the 1st arrive on the first banking day **on or after** it;
+  the later parts of split assistance (the 9th/16th/23rd) arrive, like every other benefit
+  with a fixed day, on the last banking day **on or before** their day (Kela moves them
+  earlier). The fixed days: pension support and pensioner's housing allowance the 4th,
+  national pension and care allowances the 7th, guarantee pension the 22nd.
   Kinds not named in the rules follow the fixed-day rule.
 - **Rent due days** (AHVL 34 § with the Act on the calculation of time limits 150/1930): a due
   date on a Saturday, Sunday or Finnish public holiday moves to the next weekday that is not a
@@ -145,9 +146,11 @@ BASIC_SOCIAL_ASSISTANCE = "basic_social_assistance"
 class KelaPaymentRules:
     """When Kela's payments arrive: which kinds move forward, and each kind's usual day."""
 
-    #: Kinds paid on the first banking day on or after the scheduled day; all others are paid on
-    #: the last banking day on or before it.
+    #: Kinds whose payment on ``forward_day`` (the 1st) comes on the first banking day on or
+    #: after it; their other parts (basic social assistance split over the 9th, 16th, 23rd) and
+    #: all other kinds come on the last banking day on or before their day.
     forward_kinds: frozenset[str] = frozenset({HOUSING_ALLOWANCE, BASIC_SOCIAL_ASSISTANCE})
+    forward_day: int = 1
     #: The day of the month each kind is scheduled for when the plan does not say. Kinds without
     #: one Kela day (earnings-related ``pension``, survivors' pensions by surname, unemployment
     #: and sickness benefits on their own cycles) are left out: the plan must give the day.
@@ -193,7 +196,7 @@ def income_day(
         raise ValidationError(
             f"payment day {scheduled_day} does not exist in {year}-{month:02d}"
         ) from None
-    if kind in rules.forward_kinds:
+    if kind in rules.forward_kinds and scheduled_day == rules.forward_day:
         return calendar.on_or_after(scheduled)
     return calendar.on_or_before(scheduled)
 

@@ -296,6 +296,8 @@ def plan_set(app: App, client: str, plan_file, effective: date | None) -> None:
         result = plans.set_plan(session, actor, client, text, effective_on=effective,
                                 today=date.today(), notes=notes)
     app.notes(notes)
+    for warning in result["warnings"]:
+        app.info(f"warning: {warning}")
     app.emit(result)
 
 
@@ -383,18 +385,24 @@ def plan_show(app: App, client: str, version: int | None) -> None:
 @plan_group.command("approve")
 @click.argument("client")
 @version_option
+@click.option("--despite", default=None, metavar="REASON",
+              help="Approve a plan that does not add up, for this reason (recorded).")
 @pass_app
-def plan_approve(app: App, client: str, version: int | None) -> None:
+def plan_approve(app: App, client: str, version: int | None, despite: str | None) -> None:
     """Approve a plan version: the handler's decision; a plan pays nothing before.
+
+    A plan whose outgoings exceed its expected income, or that leaves the client less than
+    its minimum instalments, is approved only with --despite and a reason.
 
     \b
     Example:
       valitystili plan approve 1
+      valitystili plan approve 2 --despite "rent debt plan agreed with the landlord"
     """
     from valitystili.plans import plans
 
     with app.unit() as (session, actor):
-        app.emit(plans.approve_plan(session, actor, client, version))
+        app.emit(plans.approve_plan(session, actor, client, version, despite=despite))
 
 
 # --- bills --------------------------------------------------------------------------------------

@@ -148,7 +148,10 @@ def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
             numbers[person.hetu] = number
             plans.set_plan(session, WORKER, str(number), plan_toml(person, start + relativedelta(months=6)),
                            effective_on=start, today=start)
-            plans.approve_plan(session, HANDLER, str(number))
+            # A plan whose income does not cover the rent is approved only with a reason.
+            plans.approve_plan(session, HANDLER, str(number), despite=(
+                "income short of the rent: paid in part, arrears agreed with the landlord"
+                if person.short_of_rent else None))
     return numbers
 
 
@@ -175,11 +178,11 @@ def _pay_in(bank: SimulatedBank, persons: list[Person], numbers: dict[str, int],
 
 
 def _import(factory, path: Path, content: bytes, day: date):
-    from valitystili.statements import importing
+    from valitystili.statements import service
 
     path.write_bytes(content)
     with factory() as session, session.begin():
-        return importing.import_file(session, FINANCE, path, today=day)
+        return service.import_file(session, FINANCE, path, today=day)
 
 
 def _assign_unmatched(factory, day: date) -> int:
@@ -187,16 +190,16 @@ def _assign_unmatched(factory, day: date) -> int:
     the same name with similar benefits) by the decision number in Kela's message."""
     import re
 
-    from valitystili.statements import importing
+    from valitystili.statements import income
 
     with factory() as session, session.begin():
-        lines = importing.list_income(session, HANDLER, unmatched=True)
+        lines = income.list_income(session, HANDLER, unmatched=True)
         count = 0
         for line in lines:
             found = re.search(r"PÄÄTÖS (\d+)", line.get("message") or "")
             if found:
-                importing.assign_line(session, HANDLER, int(line["line"]),
-                                      str(int(found.group(1)) - DECISION_BASE), today=day)
+                income.assign_line(session, HANDLER, int(line["line"]),
+                                   str(int(found.group(1)) - DECISION_BASE), today=day)
                 count += 1
     return count
 

@@ -41,7 +41,8 @@ from valitystili.base.money import format_locale
 from valitystili.oversight.reports import arrears_items
 from valitystili.payments.decision import instalment_dates
 from valitystili.people.clients import resolve_client
-from valitystili.plans.due import bill_days, item_dues, rank
+from valitystili.plans.due import item_dues, obligation_days, rank
+from valitystili.plans.obligations import income_schedules
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
 from valitystili.store.models import (
@@ -247,9 +248,10 @@ def _coming(session: Session, client: Client, first: date, last: date,
                                     .order_by(PlanItem.position, PlanItem.id)).scalars():
             items.setdefault(item.plan_id, []).append(item)
     windows = {plan.id: (max(first, client.start_on), last) for plan in versions}
-    for due in item_dues(client.id, versions, items, windows, calendar):
+    incomes = income_schedules(session, plan_ids)
+    for due in item_dues(client.id, versions, items, windows, calendar, incomes):
         if due.item.amount_cents is not None:
-            lines.append(Line(due.pay_by_on, due.item.kind, payees.get(due.item.payee_id, ""),
+            lines.append(Line(due.pay_on, due.item.kind, payees.get(due.item.payee_id, ""),
                               due.item.amount_cents))
     for plan in versions:
         if plan.instalment_schedule:
@@ -263,8 +265,10 @@ def _coming(session: Session, client: Client, first: date, last: date,
                     lines.append(Line(paid_on, "instalment"))
     for bill in session.execute(select(Bill).where(
             Bill.client_id == client.id, Bill.due_on.between(first, last))).scalars():
-        lines.append(Line(bill_days(bill.due_on, calendar)[1], bill.kind,
-                          payees.get(bill.payee_id, ""), bill.amount_cents))
+        plan = in_force(versions, bill.due_on)
+        pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
+                                 calendar)[1]
+        lines.append(Line(pay_on, bill.kind, payees.get(bill.payee_id, ""), bill.amount_cents))
     lines.sort(key=lambda line: (line.on, rank(line.kind), line.text))
     return lines
 

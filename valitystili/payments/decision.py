@@ -1,28 +1,36 @@
-"""The daily batch's decisions for one client, as a pure function (DESIGN §6).
+"""The daily batch's decision for one client, as a pure function (DESIGN §6).
 
-Given the client's money, open obligations, instalment rule and next expected income, decide
-what to pay on execution day E. Nothing here touches the database: ``payments.run`` reads
-the inputs (``load_day``), ``decide_day`` calls ``decide_client`` for each client, and the run
-stores the result or, with ``--dry-run``, prints it.
+``decide_client(day, E)`` answers: given the client's money, open obligations, instalment rule and the
+incomes still to come, what is paid on execution day E? Nothing here touches the database: the
+batch builds the inputs and stores the result, ``--dry-run`` prints it, and ``project`` runs the
+same function forward over coming days for the client's letter and the plan check, so a letter
+never promises what the batch will not do.
 
-Rules:
-1. Obligations whose pay-by day is on or before E and that are not settled are paid in priority
-   order: arrears (pay-by day already passed), then rent, electricity, other; oldest due date
-   first. Each is paid in full, or — when its plan allows partial payment — with what there is.
-   The first one that cannot be paid stops the walk: the money stays for it, lower priorities
-   and instalments wait. It raises *insufficient funds*, and *arrears* once its due date passed.
-2. Money for open obligations whose pay-by day falls after E but before the next expected
-   income is reserved. Without any expected income the horizon is 31 days.
-3. Instalments whose (banking-day adjusted) date is E are paid from what is left above the
-   reserve and the ``keep`` buffer: a fixed amount (or what is left, if less), or an even split
-   of it over the instalment dates from E to the day before the next income, floored to cents;
-   the last date before the income takes the remainder.
-4. Amounts are integer cents; nothing is ever decided above what the client has.
+The walk (DESIGN §6):
+1. **Rent first.** Open rent obligations with pay day <= E, oldest first, from the money less the
+   plan's ``minimum`` for every instalment day from E to the day before the next income. In full
+   when that suffices, otherwise partially with all of it (unless the plan turned partial rent
+   off). While rent is unpaid nothing below is paid except the ``minimum`` instalments.
+2. **Then the other obligations** with pay day <= E: electricity, then other items and bills,
+   oldest first within each, each in full or partially where allowed. One that cannot be paid
+   does not stop a smaller one that fits. Each unpaid one raises *insufficient funds*, and
+   *arrears* once past its legal due date.
+3. **Reserve**: a cash-flow projection over the ``RESERVE_DAYS`` after E: the open obligations
+   with pay day after E (at their pay day) and the incomes still to come (at their arrival day;
+   on one day the income first), running total from 0. The reserve is the deepest point below
+   0, plus whatever is due by E and still unpaid after steps 1-2.
+4. **Instalments** on E: first the ``minimum`` on each instalment day while money lasts; then,
+   from what is left above the reserve, the minimums of the later instalment days and ``keep``,
+   a fixed amount or an even split over the instalment days from E to the day before the next
+   income, floored to cents, the last day taking the remainder.
+
+Amounts are integer cents; nothing is ever decided above what the client has.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -30,19 +38,32 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.schedules import occurrences
 from valitystili.plans.due import rank
 
-NO_INCOME_HORIZON_DAYS = 31
+#: Rent's place in the order of payment: while it is unpaid, nothing ranked after it is paid.
+RENT_RANK = rank("rent")
+#: How far the reserve looks ahead, and how far the even split looks when no income is coming.
+RESERVE_DAYS = 35
+#: A closed instalment day is paid on the next banking day; a rule day up to this many days
+#: before E can still be paid on E.
+INSTALMENT_SHIFT_DAYS = 7
 
 
 @dataclass(frozen=True)
 class OpenObligation:
     obligation_id: int
     key: str
-    kind: str
+    kind: str                  # rent | electricity | other (a bill carries its own kind)
     amount_cents: int          # still to pay (amount - paid so far)
-    due_on: date
-    pay_by_on: date
+    due_on: date               # the legal due date: arrears after it
+    pay_on: date               # the pay day (DESIGN §6 "Days")
     allow_partial: bool = False
     earlier_orders: int = 0    # orders already made for it (partial payments, returned ones)
+
+
+@dataclass(frozen=True)
+class ComingIncome:
+    arrives_on: date
+    amount_cents: int
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,7 @@ class Instalments:
     mode: str = "even"               # even | fixed
     amount_cents: int | None = None  # for fixed
     keep_cents: int = 0
+    minimum_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,7 +81,7 @@ class ClientDay:
     available_cents: int             # ledger balance minus orders not yet posted
     obligations: tuple[OpenObligation, ...]
     instalments: Instalments | None
-    next_income_on: date | None      # first expected income strictly after E
+    incomes: tuple[ComingIncome, ...] = ()   # expected, not yet received, not missing
     paid_instalment_dates: frozenset[date] = frozenset()
 
 
@@ -90,7 +112,7 @@ class ClientDecision:
     remaining_cents: int = 0
 
 
-def obligation_order_key(obligation: OpenObligation, execution_on: date) -> str:
+def obligation_order_key(obligation: OpenObligation) -> str:
     # The first order of an obligation is ``order:<key>``; a further one (the rest of a partial
     # payment, or a retry after a payment came back) is numbered by the orders before it. The
     # number comes from stored orders, so a re-run or a second handler gets the same key.
@@ -99,14 +121,19 @@ def obligation_order_key(obligation: OpenObligation, execution_on: date) -> str:
     return f"order:{obligation.key}"
 
 
+def instalment_order_key(client_id: int, rule_day: date) -> str:
+    return f"order:inst:{client_id}:{rule_day.isoformat()}"
+
+
 @lru_cache(maxsize=4096)
-def instalment_dates(rule: str, start: date, end: date, calendar: BankingCalendar) -> tuple[tuple[date, date], ...]:
+def instalment_dates(rule: str, start: date, end: date,
+                     calendar: BankingCalendar) -> tuple[tuple[date, date], ...]:
     """(rule date, banking day it is paid on) for rule dates whose paying day is in [start, end].
 
-    Cached: thousands of clients share a handful of instalment rules on a batch day."""
+    A closed rule date is paid on the next banking day. Cached: thousands of clients share a
+    handful of instalment rules on a batch day."""
     found = []
-    # A rule date up to a week before start may still be paid on start (weekend, holidays).
-    for day in occurrences(rule, start - timedelta(days=7), end):
+    for day in occurrences(rule, start - timedelta(days=INSTALMENT_SHIFT_DAYS), end):
         paid_on = calendar.on_or_after(day)
         if start <= paid_on <= end:
             found.append((day, paid_on))
@@ -114,74 +141,151 @@ def instalment_dates(rule: str, start: date, end: date, calendar: BankingCalenda
 
 
 def decide_client(day: ClientDay, execution_on: date, calendar: BankingCalendar = CALENDAR) -> ClientDecision:
-    available = day.available_cents
+    """What is paid for one client on ``execution_on`` (a banking day)."""
+    money = day.available_cents
+    plan = day.instalments
+    next_income = min((i.arrives_on for i in day.incomes if i.arrives_on > execution_on),
+                      default=None)
+    split_end = (next_income or execution_on + timedelta(days=RESERVE_DAYS)) - timedelta(days=1)
+    instalment_days = _instalment_days(day, execution_on, split_end, calendar)
+    minimum = plan.minimum_cents if plan else 0
+    usable = max(0, money - minimum * len(instalment_days))
+
     payments: list[Payment] = []
     notices: list[Notice] = []
-
-    due_now = sorted(
-        (o for o in day.obligations if o.pay_by_on <= execution_on and o.amount_cents > 0),
-        key=lambda o: (0 if o.pay_by_on < execution_on else 1, rank(o.kind), o.due_on, o.key),
-    )
-    blocked = False
-    for obligation in due_now:
-        if blocked:
-            if obligation.due_on < execution_on:
-                notices.append(_arrears(day.client_id, obligation, execution_on))
-            continue
-        if available >= obligation.amount_cents:
-            pay = obligation.amount_cents
-        elif obligation.allow_partial and available > 0:
-            pay = available
-        else:
+    unpaid_cents = 0
+    rent_unpaid = False
+    due = sorted((o for o in day.obligations if o.pay_on <= execution_on and o.amount_cents > 0),
+                 key=lambda o: (rank(o.kind), o.pay_on, o.due_on, o.key))
+    for obligation in due:
+        if rent_unpaid and rank(obligation.kind) > RENT_RANK:
             pay = 0
-        short = obligation.amount_cents - max(available, 0)
+        elif usable >= obligation.amount_cents:
+            pay = obligation.amount_cents
+        else:
+            pay = usable if obligation.allow_partial else 0
         if pay:
-            payments.append(Payment(obligation_order_key(obligation, execution_on), day.client_id,
+            payments.append(Payment(obligation_order_key(obligation), day.client_id,
                                     obligation.kind, pay, obligation.obligation_id))
-            available -= pay
+            usable -= pay
+            money -= pay
         if pay < obligation.amount_cents:
-            blocked = True
-            notices.append(Notice(
-                "insufficient_funds", obligation.key, day.client_id, short,
-                f"{obligation.kind} due {obligation.due_on.isoformat()}: "
-                f"{short / 100:.2f} EUR short of {obligation.amount_cents / 100:.2f} EUR"))
+            short = obligation.amount_cents - pay
+            unpaid_cents += short
+            rent_unpaid = rent_unpaid or rank(obligation.kind) == RENT_RANK
+            notices.append(_insufficient(day.client_id, obligation, short))
             if obligation.due_on < execution_on:
-                notices.append(_arrears(day.client_id, obligation, execution_on))
-    if blocked:
-        return ClientDecision(tuple(payments), tuple(notices), 0, available)
+                notices.append(_arrears(day.client_id, obligation, short, execution_on))
 
-    horizon = day.next_income_on or execution_on + timedelta(days=NO_INCOME_HORIZON_DAYS)
-    reserve = sum(o.amount_cents for o in day.obligations
-                  if execution_on < o.pay_by_on < horizon and o.amount_cents > 0)
-
-    rule = day.instalments
-    if rule is not None:
-        spendable = max(0, available - reserve - rule.keep_cents)
-        last_day = horizon - timedelta(days=1)
-        upcoming = [pair for pair in instalment_dates(rule.schedule, execution_on, last_day, calendar)
-                    if pair[0] not in day.paid_instalment_dates]
-        today = [rule_day for rule_day, paid_on in upcoming if paid_on == execution_on]
-        remaining_dates = len(upcoming)
-        for rule_day in today:
-            if spendable <= 0:
-                break
-            if rule.mode == "fixed":
-                amount = min(rule.amount_cents or 0, spendable)
-            elif remaining_dates <= 1:
-                amount = spendable                      # the last date takes the remainder
-            else:
-                amount = spendable // remaining_dates   # floored to cents
-            remaining_dates -= 1
-            if amount <= 0:
-                continue
-            payments.append(Payment(f"order:inst:{day.client_id}:{rule_day.isoformat()}",
-                                    day.client_id, "instalment", amount, instalment_on=rule_day))
-            spendable -= amount
-            available -= amount
-    return ClientDecision(tuple(payments), tuple(notices), reserve, available)
+    reserve = reserve_cents(day, execution_on) + unpaid_cents
+    if plan is not None:
+        money, paid = _instalments(day, plan, execution_on, instalment_days, money, reserve)
+        payments.extend(paid)
+    return ClientDecision(tuple(payments), tuple(notices), reserve, money)
 
 
-def _arrears(client_id: int, obligation: OpenObligation, execution_on: date) -> Notice:
+def reserve_cents(day: ClientDay, execution_on: date) -> int:
+    """The deepest point below zero of the coming obligations less the coming incomes."""
+    end = execution_on + timedelta(days=RESERVE_DAYS)
+    events = [(o.pay_on, 1, -o.amount_cents) for o in day.obligations
+              if execution_on < o.pay_on <= end and o.amount_cents > 0]
+    events += [(i.arrives_on, 0, i.amount_cents) for i in day.incomes
+               if execution_on <= i.arrives_on <= end]
+    running = lowest = 0
+    for _day, _income_first, amount in sorted(events):
+        running += amount
+        lowest = min(lowest, running)
+    return -lowest
+
+
+def _instalment_days(day: ClientDay, execution_on: date, split_end: date,
+                     calendar: BankingCalendar) -> list[tuple[date, date]]:
+    if day.instalments is None or split_end < execution_on:
+        return []
+    return [pair for pair in instalment_dates(day.instalments.schedule, execution_on, split_end,
+                                              calendar)
+            if pair[0] not in day.paid_instalment_dates]
+
+
+def _instalments(day: ClientDay, plan: Instalments, execution_on: date,
+                 instalment_days: list[tuple[date, date]], money: int,
+                 reserve: int) -> tuple[int, list[Payment]]:
+    today = [rule_day for rule_day, paid_on in instalment_days if paid_on == execution_on]
+    if not today:
+        return money, []
+    minimums = {}
+    for rule_day in today:                       # the minimum comes before everything else
+        minimums[rule_day] = min(plan.minimum_cents, money)
+        money -= minimums[rule_day]
+    later_minimums = plan.minimum_cents * (len(instalment_days) - len(today))
+    spendable = max(0, money - reserve - later_minimums - plan.keep_cents)
+    remaining_days = len(instalment_days)
+    payments = []
+    for rule_day in today:
+        if plan.mode == "fixed":
+            extra = min(max(0, (plan.amount_cents or 0) - minimums[rule_day]), spendable)
+        elif remaining_days <= 1:
+            extra = spendable                    # the last day takes the remainder
+        else:
+            extra = spendable // remaining_days  # floored to cents
+        remaining_days -= 1
+        spendable -= extra
+        money -= extra
+        amount = minimums[rule_day] + extra
+        if amount > 0:
+            payments.append(Payment(instalment_order_key(day.client_id, rule_day), day.client_id,
+                                    "instalment", amount, instalment_on=rule_day))
+    return money, payments
+
+
+def _insufficient(client_id: int, obligation: OpenObligation, short: int) -> Notice:
+    return Notice("insufficient_funds", obligation.key, client_id, short,
+                  f"{obligation.kind} due {obligation.due_on.isoformat()}: "
+                  f"{short / 100:.2f} EUR short of {obligation.amount_cents / 100:.2f} EUR")
+
+
+def _arrears(client_id: int, obligation: OpenObligation, unpaid: int, execution_on: date) -> Notice:
     days = (execution_on - obligation.due_on).days
-    return Notice("arrears", obligation.key, client_id, obligation.amount_cents,
-                  f"{obligation.kind} due {obligation.due_on.isoformat()} unpaid, {days} days past due")
+    return Notice("arrears", obligation.key, client_id, unpaid,
+                  f"{obligation.kind} due {obligation.due_on.isoformat()} unpaid, "
+                  f"{days} days past due")
+
+
+# --- running the decision forward ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Projected:
+    """One payment the batch will make if the money comes as expected."""
+    on: date
+    payment: Payment
+
+
+def project(client_id: int, balance_cents: int, obligations: Iterable[OpenObligation],
+            incomes: Iterable[ComingIncome], instalments: Instalments | None, start: date,
+            end: date, *, paid_instalment_dates: frozenset[date] = frozenset(),
+            calendar: BankingCalendar = CALENDAR) -> list[Projected]:
+    """Run ``decide_client`` on every banking day in [start, end], each income arriving on its day.
+
+    The letter's "coming payments" and the plan check ask this, so they say exactly what the
+    batch will do when the incomes come as the plan expects."""
+    open_now = {o.key: o for o in obligations}
+    coming = sorted(incomes, key=lambda i: i.arrives_on)
+    paid_dates = set(paid_instalment_dates)
+    found: list[Projected] = []
+    for execution_on in calendar.banking_days(start, end):
+        balance_cents += sum(i.amount_cents for i in coming if i.arrives_on == execution_on)
+        coming = [i for i in coming if i.arrives_on > execution_on]
+        decision = decide_client(ClientDay(client_id, balance_cents, tuple(open_now.values()),
+                                    instalments, tuple(coming), frozenset(paid_dates)),
+                          execution_on, calendar)
+        for payment in decision.payments:
+            found.append(Projected(execution_on, payment))
+            balance_cents -= payment.amount_cents
+            if payment.instalment_on is not None:
+                paid_dates.add(payment.instalment_on)
+                continue
+            key = next(k for k, o in open_now.items() if obligation_order_key(o) == payment.key)
+            rest = open_now[key].amount_cents - payment.amount_cents
+            open_now[key] = replace(open_now[key], amount_cents=rest,
+                                    earlier_orders=open_now[key].earlier_orders + 1)
+    return found

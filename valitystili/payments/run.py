@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -20,13 +21,15 @@ from valitystili.base.errors import Conflict, NotFound
 from valitystili.flags.raising import raise_flag, resolve_flags
 from valitystili.payments.batches import batch_state, serialise
 from valitystili.payments.decision import (
+    RESERVE_DAYS,
     ClientDay,
+    ComingIncome,
     Instalments,
     OpenObligation,
     decide_client,
 )
 from valitystili.payments.pain001 import make_id
-from valitystili.plans.expected import next_arrival
+from valitystili.plans.expected import income_arrivals
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.models import (
@@ -129,7 +132,7 @@ class DayInputs:
     obligations_of: dict[int, tuple]             # open obligations by client
     earlier_orders: dict[int, int]               # orders each open obligation has had
     plans: dict[int, Any]                        # the plan version in force by client
-    incomes: dict[int, tuple[tuple[str, str], ...]]   # (kind, schedule) by plan id
+    incomes: dict[int, tuple[tuple[str, str, int], ...]]   # (kind, schedule, cents) by plan
     paid_instalments: dict[int, frozenset[date]]
     removed_instalments: dict[tuple[int, date], int]
     payees: dict[int, Any]
@@ -163,9 +166,9 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
     for obligation in session.execute(select(
             Obligation.id, Obligation.key, Obligation.client_id, Obligation.kind,
             Obligation.payee_id, Obligation.amount_cents, Obligation.paid_cents, Obligation.due_on,
-            Obligation.pay_by_on, Obligation.reference, Obligation.reference_kind,
+            Obligation.pay_on, Obligation.reference, Obligation.reference_kind,
             Obligation.message, Obligation.allow_partial).where(
-            Obligation.status == "open", Obligation.pay_by_on <= horizon)).all():
+            Obligation.status == "open", Obligation.pay_on <= horizon)).all():
         obligations_of[obligation.client_id].append(obligation)
     versions = approved_versions(session, list(clients))
     plans = {client_id: plan for client_id, v in versions.items()
@@ -206,15 +209,16 @@ def decide_day(day: DayInputs, execution_on: date, calendar: BankingCalendar) ->
         schedule = None
         if plan.instalment_schedule:
             schedule = Instalments(plan.instalment_schedule, plan.instalment_mode,
-                                   plan.instalment_cents, plan.keep_cents or 0)
+                                   plan.instalment_cents, plan.keep_cents or 0,
+                                   plan.minimum_cents or 0)
         decided = decide_client(ClientDay(
             client_id=client_id, available_cents=available,
             obligations=tuple(
                 OpenObligation(o.id, o.key, o.kind, o.amount_cents - o.paid_cents, o.due_on,
-                               o.pay_by_on, o.allow_partial, day.earlier_orders.get(o.id, 0))
+                               o.pay_on, o.allow_partial, day.earlier_orders.get(o.id, 0))
                 for o in day.obligations_of.get(client_id, ())),
             instalments=schedule,
-            next_income_on=next_arrival(day.incomes.get(plan.id, ()), execution_on, calendar),
+            incomes=coming_incomes(day.incomes.get(plan.id, ()), execution_on, calendar),
             paid_instalment_dates=day.paid_instalments.get(client_id, frozenset())),
             execution_on, calendar)
         payments.extend(decided.payments)
@@ -251,15 +255,34 @@ def _instalments_ordered(session: Session, execution_on: date, horizon: date
     return ordered, removed
 
 
-def _incomes(session: Session, plan_ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
-    """(kind, schedule) of each plan version's expected incomes."""
-    incomes: dict[int, list[tuple[str, str]]] = defaultdict(list)
+@lru_cache(maxsize=4096)
+def coming_incomes(incomes: tuple[tuple[str, str, int], ...], execution_on: date,
+                   calendar: BankingCalendar) -> tuple[ComingIncome, ...]:
+    """The plan's expected incomes arriving after E within the reserve's horizon.
+
+    An income due on E itself is not counted as coming: if it arrived, it is in the balance.
+    Cached: clients share a few income schedules, and the batch asks for each client."""
+    end = execution_on + timedelta(days=RESERVE_DAYS)
+    return tuple(sorted(
+        (ComingIncome(arrival, cents, kind)
+         for kind, schedule, cents in incomes
+         for _scheduled, arrival in income_arrivals(kind, schedule,
+                                                    execution_on + timedelta(days=1), end,
+                                                    calendar)),
+        key=lambda income: (income.arrives_on, income.source)))
+
+
+def _incomes(session: Session, plan_ids: list[int]
+             ) -> dict[int, tuple[tuple[str, str, int], ...]]:
+    """(kind, schedule, amount) of each plan version's expected incomes."""
+    incomes: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
     for chunk in range(0, len(plan_ids), IN_CHUNK):
-        for plan_id, kind, schedule in session.execute(
-                select(PlanIncome.plan_id, PlanIncome.kind, PlanIncome.schedule)
+        for plan_id, kind, schedule, cents in session.execute(
+                select(PlanIncome.plan_id, PlanIncome.kind, PlanIncome.schedule,
+                       PlanIncome.amount_cents)
                 .where(PlanIncome.plan_id.in_(plan_ids[chunk:chunk + IN_CHUNK]))).all():
-            incomes[plan_id].append((kind, schedule))
-    return {plan_id: tuple(found) for plan_id, found in incomes.items()}
+            incomes[plan_id].append((kind, schedule, cents))
+    return {plan_id: tuple(sorted(found)) for plan_id, found in incomes.items()}
 
 
 def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execution_on: date,

@@ -12,7 +12,8 @@ Rules:
   most once a month, ``<kind>:<client>:2026-11-02`` otherwise; a second item of the same kind
   in one plan adds its position (``other-3:<client>:2026-11``). A bill is ``bill:<id>``.
 - ``due_on`` is the legal due date: a rule date on a weekend or holiday moves to the next
-  weekday (AHVL 34 §). ``pay_by_on`` is the last banking day on or before the rule's date.
+  weekday (AHVL 34 §). ``pay_on`` is the last banking day on or before the rule's date.
+- A bill's days follow the same rule, its due date being the agreed date.
 - The order of payment among what is due on one day: rent, electricity, then the rest
   (``rank``); the batch's decision and the letter both sort by it.
 """
@@ -22,11 +23,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from valitystili.base.banking_calendar import BankingCalendar
 from valitystili.base.schedules import occurrences
+from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import in_force
 
 #: Kinds in their order of payment; any other kind comes after them.
@@ -45,9 +47,9 @@ class Due:
     client_id: int
     plan_id: int
     item: object                 # the plan item row (kind, payee, amount, reference, …)
-    rule_on: date
-    due_on: date
-    pay_by_on: date
+    rule_on: date                # the agreed date
+    due_on: date                 # the legal due date
+    pay_on: date                 # the pay day
 
 
 def paid_here(item) -> bool:
@@ -56,13 +58,15 @@ def paid_here(item) -> bool:
 
 
 def item_dues(client_id: int, versions: Sequence, items: Mapping[int, Sequence],
-              windows: Mapping[int, tuple[date, date]], calendar: BankingCalendar
+              windows: Mapping[int, tuple[date, date]], calendar: BankingCalendar,
+              incomes: Mapping[int, tuple[tuple[str, str], ...]] | None = None
               ) -> Iterator[Due]:
     """Every due of the client's plan items whose rule date is in its version's window.
 
-    ``versions`` are the client's approved plan versions, ``items`` their items by plan id, and
+    ``versions`` are the client's approved plan versions, ``items`` their items by plan id,
     ``windows`` the (first, last) rule dates to look at for each version (a version without a
-    window is skipped)."""
+    window is skipped) and ``incomes`` the (kind, schedule) of each version's expected incomes,
+    which can move a pay day (``obligation_days``)."""
     for plan in versions:
         window = windows.get(plan.id)
         if window is None or window[0] > window[1]:
@@ -77,16 +81,31 @@ def item_dues(client_id: int, versions: Sequence, items: Mapping[int, Sequence],
                 continue
             tag = f"-{item.position}" if kinds[item.kind] > 1 else ""
             prefix = f"{item.kind}{tag}:{client_id}:"
-            for rule_on, period, due_on, pay_by_on in _schedule(item.schedule, window[0],
-                                                                window[1], calendar):
+            plan_incomes = tuple(sorted((incomes or {}).get(plan.id, ())))
+            for rule_on, period in _schedule(item.schedule, window[0], window[1]):
                 if len(versions) > 1 and in_force(versions, rule_on) is not plan:
                     continue
-                yield Due(prefix + period, client_id, plan.id, item, rule_on, due_on, pay_by_on)
+                due_on, pay_on = obligation_days(rule_on, plan_incomes, calendar)
+                yield Due(prefix + period, client_id, plan.id, item, rule_on, due_on, pay_on)
 
 
-def bill_days(due: date, calendar: BankingCalendar) -> tuple[date, date]:
-    """(legal due date, pay-by day) of a bill due on ``due``."""
-    return calendar.rent_due_day(due), calendar.pay_by(due)
+@lru_cache(maxsize=65536)
+def obligation_days(agreed_on: date, incomes: tuple[tuple[str, str], ...],
+                    calendar: BankingCalendar) -> tuple[date, date]:
+    """(legal due date, pay day) of a payment agreed for ``agreed_on`` (see the module rules),
+    given the client's expected incomes as (kind, schedule) pairs.
+
+    Cached: thousands of clients share a few agreed dates and income schedules."""
+    due_on = calendar.on_or_after(agreed_on)
+    pay_on = calendar.on_or_before(agreed_on)
+    if due_on == agreed_on:
+        return due_on, pay_on            # an open agreed date: nothing can move the pay day
+    for kind, schedule in incomes:
+        for scheduled, arrival in income_arrivals(kind, schedule, pay_on + timedelta(days=1),
+                                                  due_on, calendar):
+            if scheduled <= agreed_on and arrival > pay_on:
+                pay_on = max(pay_on, arrival)
+    return due_on, pay_on
 
 
 @lru_cache(maxsize=512)
@@ -98,11 +117,10 @@ def _monthly(rule: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _schedule(rule: str, start: date, end: date, calendar: BankingCalendar) -> tuple:
-    """(rule date, period text, legal due date, pay-by day) for the rule's dates in a window.
+def _schedule(rule: str, start: date, end: date) -> tuple:
+    """(rule date, period text) for the rule's dates in a window.
 
     The same few rules recur for thousands of clients; this is computed once per rule a day."""
     monthly = _monthly(rule)
-    return tuple(
-        (day, day.strftime("%Y-%m") if monthly else day.isoformat(), *bill_days(day, calendar))
-        for day in occurrences(rule, start, end))
+    return tuple((day, day.strftime("%Y-%m") if monthly else day.isoformat())
+                 for day in occurrences(rule, start, end))

@@ -25,20 +25,27 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
-from valitystili.plans.due import bill_days, item_dues
+from valitystili.plans.due import item_dues, obligation_days
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.chunks import chunks, select_in
-from valitystili.store.models import Bill, Client, Obligation, Plan, PlanItem
+from valitystili.store.models import (
+    Bill,
+    Client,
+    Obligation,
+    Plan,
+    PlanIncome,
+    PlanItem,
+)
 
 LOOKBACK_DAYS = 62
 
 
 #: The fields a still unpaid obligation takes over from a newer plan version or bill.
 UPDATED_FIELDS = ("amount_cents", "payee_id", "reference", "reference_kind", "message",
-                  "allow_partial", "source_id", "due_on", "pay_by_on")
+                  "allow_partial", "source_id", "agreed_on", "due_on", "pay_on")
 #: Those compared to decide whether an obligation changed.
 COMPARED_FIELDS = ("amount_cents", "payee_id", "reference", "message", "source_id", "due_on",
-                   "pay_by_on")
+                   "pay_on")
 ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
                 PlanItem.payee_id, PlanItem.amount_cents, PlanItem.bills, PlanItem.schedule,
                 PlanItem.reference, PlanItem.reference_kind, PlanItem.message,
@@ -55,8 +62,9 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     items: dict[int, list] = defaultdict(list)
     for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, plan_ids):
         items[item.plan_id].append(item)
-    wanted = _wanted_from_plans(clients, plans, items, start, end, calendar)
-    wanted.update(_wanted_from_bills(session, clients, start, end, calendar))
+    incomes = income_schedules(session, plan_ids)
+    wanted = _wanted_from_plans(clients, plans, items, incomes, start, end, calendar)
+    wanted.update(_wanted_from_bills(session, clients, plans, incomes, start, end, calendar))
     created, updated = _store(session, wanted)
     cancelled = _cancel_superseded(session, plans, wanted, start)
     table = Plan.__table__
@@ -68,8 +76,20 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     return {"created": created, "updated": updated, "cancelled": cancelled}
 
 
+def income_schedules(session: Session, plan_ids: list[int]
+                     ) -> dict[int, tuple[tuple[str, str], ...]]:
+    """(kind, schedule) of each plan version's expected incomes: they can move a pay day."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for plan_id, kind, schedule in select_in(
+            session, select(PlanIncome.plan_id, PlanIncome.kind, PlanIncome.schedule),
+            PlanIncome.plan_id, plan_ids):
+        found[plan_id].append((kind, schedule))
+    return {plan_id: tuple(sorted(pairs)) for plan_id, pairs in found.items()}
+
+
 def _wanted_from_plans(clients: dict[int, date], plans: dict[int, list], items: dict[int, list],
-                       start: date, end: date, calendar: BankingCalendar) -> dict[str, dict]:
+                       incomes: dict[int, tuple], start: date, end: date,
+                       calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
     for client_id, versions in plans.items():
         client_start = clients[client_id]
@@ -82,30 +102,34 @@ def _wanted_from_plans(clients: dict[int, date], plans: dict[int, list], items: 
                                         plan.obligations_through + timedelta(days=1)), end)
             else:
                 windows[plan.id] = (max(start, plan.effective_on, client_start), end)
-        for due in item_dues(client_id, versions, items, windows, calendar):
+        for due in item_dues(client_id, versions, items, windows, calendar, incomes):
             item = due.item
             wanted[due.key] = dict(
                 key=due.key, client_id=client_id, kind=item.kind, payee_id=item.payee_id,
-                amount_cents=item.amount_cents, due_on=due.due_on, pay_by_on=due.pay_by_on,
+                amount_cents=item.amount_cents, agreed_on=due.rule_on, due_on=due.due_on,
+                pay_on=due.pay_on,
                 reference=item.reference, reference_kind=item.reference_kind,
                 message=item.message, allow_partial=item.allow_partial, source="plan_item",
                 source_id=item.id)
     return wanted
 
 
-def _wanted_from_bills(session: Session, clients: dict[int, date], start: date, end: date,
+def _wanted_from_bills(session: Session, clients: dict[int, date], plans: dict[int, list],
+                       incomes: dict[int, tuple], start: date, end: date,
                        calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
     for bill in session.execute(select(Bill).where(Bill.due_on.between(start, end))).scalars():
         if bill.client_id not in clients:
             continue
         key = f"bill:{bill.id}"
-        due_on, pay_by_on = bill_days(bill.due_on, calendar)
+        plan = in_force(plans.get(bill.client_id, ()), bill.due_on)
+        due_on, pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
+                                         calendar)
         wanted[key] = dict(
             key=key, client_id=bill.client_id, kind=bill.kind, payee_id=bill.payee_id,
-            amount_cents=bill.amount_cents, due_on=due_on, pay_by_on=pay_by_on,
+            amount_cents=bill.amount_cents, agreed_on=bill.due_on, due_on=due_on, pay_on=pay_on,
             reference=bill.reference, reference_kind=bill.reference_kind, message=bill.message,
-            allow_partial=False, source="bill", source_id=bill.id)
+            allow_partial=bill.kind == "rent", source="bill", source_id=bill.id)
     return wanted
 
 

@@ -45,10 +45,11 @@ from valitystili.store.models import (
 )
 
 TOP_KEYS = ("review", "income", "pay", "instalments")
-PAY_KEYS = ("kind", "payee", "amount", "due", "reference", "message", "paid_by", "allow_partial",
+PAY_KEYS = ("kind", "payee", "amount", "due", "reference", "message", "paid_by", "partial",
+            "allow_partial",
             "bills")
 INCOME_KEYS = ("source", "kind", "amount", "schedule", "route")
-INSTALMENT_KEYS = ("schedule", "mode", "amount", "keep")
+INSTALMENT_KEYS = ("schedule", "mode", "amount", "keep", "minimum")
 ROUTES = ("client_declared_account", "agreement", "payment_demand_ev241n")
 INSTALMENT_MODES = ("even", "fixed")
 _INCOME_KIND_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -77,6 +78,7 @@ PLAN_TEMPLATE = """\
 # schedule = "FREQ=WEEKLY;BYDAY=MO"
 # mode = "even"
 # keep = "0.00"
+# minimum = "0.00"
 """
 
 
@@ -117,6 +119,7 @@ class ParsedPlan:
     instalment_mode: str
     instalment_cents: int | None
     keep_cents: int
+    minimum_cents: int
     monthly_income_cents: int
     #: Lines for the person: messages stored in another form for the payment file.
     notes: tuple[str, ...] = ()
@@ -139,8 +142,8 @@ def parse_plan(session: Session, text: str, *, effective_on: date, today: date) 
                   for n, table in enumerate(_tables(document, "pay"), start=1))
     _no_double_payment(items)
     monthly = monthly_income_cents(incomes, effective_on)
-    schedule, mode, amount, keep = _instalments(document.get("instalments"), monthly)
-    return ParsedPlan(review_on, items, incomes, schedule, mode, amount, keep, monthly,
+    schedule, mode, amount, keep, minimum = _instalments(document.get("instalments"), monthly)
+    return ParsedPlan(review_on, items, incomes, schedule, mode, amount, keep, minimum, monthly,
                       tuple(notes))
 
 
@@ -268,7 +271,7 @@ def _item(session: Session, table: dict, position: int, where: str,
         raise ValidationError(f"{where}: payee must be a payee's name or id")
     payee: Payee = _wrapped(where, resolve_payee, session, payee_text)
     bills = _flag(table, "bills", where)
-    allow_partial = _flag(table, "allow_partial", where)
+    allow_partial = _partial(table, kind, where)
     paid_by = _choice(table, "paid_by", PAID_BY, where, default="account")
     if bills and "amount" in table:
         raise ValidationError(f"{where}: give amount or bills = true, not both")
@@ -320,9 +323,20 @@ def _no_double_payment(items: tuple[ParsedItem, ...]) -> None:
             )
 
 
-def _instalments(table: Any, monthly: int) -> tuple[str | None, str, int | None, int]:
+def _partial(table: dict, kind: str, where: str) -> bool:
+    """May the item be paid in part when money is short? ``partial`` (DESIGN §12; the older
+    spelling ``allow_partial`` is read too): rent by default, nothing else unless it says so."""
+    if "partial" in table and "allow_partial" in table:
+        raise ValidationError(f"{where}: give partial or allow_partial, not both")
+    key = "allow_partial" if "allow_partial" in table else "partial"
+    if key not in table:
+        return kind == "rent"
+    return _flag(table, key, where)
+
+
+def _instalments(table: Any, monthly: int) -> tuple[str | None, str, int | None, int, int]:
     if table is None:
-        return None, "even", None, 0
+        return None, "even", None, 0, 0
     where = "plan: instalments"
     if not isinstance(table, dict):
         raise ValidationError(f"{where} must be written as an [instalments] table")
@@ -343,4 +357,5 @@ def _instalments(table: Any, monthly: int) -> tuple[str | None, str, int | None,
     elif mode == "fixed":
         raise ValidationError(f'{where}: mode = "fixed" needs amount')
     keep = _amount(table, "keep", where, required=False, zero_ok=True) or 0
-    return schedule, mode or "even", amount, keep
+    minimum = _amount(table, "minimum", where, required=False, zero_ok=True) or 0
+    return schedule, mode or "even", amount, keep, minimum

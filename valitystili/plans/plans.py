@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.people.clients import require_open, resolve_client, utc_text
+from valitystili.plans.check import plan_problems
 from valitystili.plans.planfile import PLAN_TEMPLATE, parse_plan
 from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import (
@@ -36,6 +37,7 @@ from valitystili.store.models import (
     PlanIncome,
     PlanItem,
 )
+from valitystili.store.settings import free_text
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
@@ -75,7 +77,7 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
                 instalment_schedule=parsed.instalment_schedule,
                 instalment_mode=parsed.instalment_mode,
                 instalment_cents=parsed.instalment_cents, keep_cents=parsed.keep_cents,
-                author=actor.name)
+                minimum_cents=parsed.minimum_cents, author=actor.name)
     session.add(plan)
     session.flush()
     session.add_all(
@@ -91,6 +93,10 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
         for i in parsed.incomes
     )
     session.flush()
+    problems = plan_problems(
+        effective_on, [(i.paid_by, i.bills, i.amount_cents, i.schedule) for i in parsed.items],
+        [(i.amount_cents, i.schedule) for i in parsed.incomes], parsed.instalment_schedule,
+        parsed.instalment_mode, parsed.instalment_cents, parsed.minimum_cents)
     audit.record(session, actor.name, "plan.set", client_id=found.id,
                  subject=f"plan:{found.id}:{plan.version}",
                  detail={"old": _summary(session, latest) if latest else None,
@@ -98,12 +104,17 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
     return {"client": found.id, "version": plan.version, "status": "draft",
             "effective_on": effective_on, "review_on": parsed.review_on,
             "item_count": len(parsed.items), "income_count": len(parsed.incomes),
-            "expected_monthly_income_cents": parsed.monthly_income_cents}
+            "expected_monthly_income_cents": parsed.monthly_income_cents,
+            "warnings": [f"plan does not add up: {problem}; approving it needs --despite"
+                         for problem in problems]}
 
 
 def approve_plan(session: Session, actor: Actor, client: str | int, version: int | None = None,
-                 *, at: datetime | None = None) -> dict:
-    """The handler's decision: the version (default the latest) is in force from its date."""
+                 *, at: datetime | None = None, despite: str | None = None) -> dict:
+    """The handler's decision: the version (default the latest) is in force from its date.
+
+    A plan that does not add up (``check.plan_problems``) is approved only ``despite`` a reason,
+    which the decision records."""
     actor.require("plan.approve")
     found = resolve_client(session, client, for_update=True)
     require_open(found)
@@ -128,17 +139,35 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
     if target.author == actor.name:
         raise Conflict(f"plan version {target.version} of client {found.id} was written by "
                        f"{actor.name}; another person must approve it")
+    despite = free_text(session, despite, "--despite reason", required=False)
+    problems = stored_plan_problems(session, target)
+    if problems and despite is None:
+        raise ValidationError(f"plan version {target.version} of client {found.id} does not add "
+                              f"up: {'; '.join(problems)}; approve it with --despite \"reason\"")
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     target.approved_by = actor.name
     target.approved_at = at
+    target.approved_despite = despite if problems else None
     session.flush()
     audit.record(session, actor.name, "plan.approve", client_id=found.id,
                  subject=f"plan:{found.id}:{target.version}",
                  detail={"version": target.version, "effective_on": target.effective_on,
                          "old": {"approved_by": None, "approved_at": None},
-                         "new": {"approved_by": actor.name, "approved_at": utc_text(at)}})
+                         "new": {"approved_by": actor.name, "approved_at": utc_text(at)},
+                         "problems": problems, "despite": target.approved_despite})
     return {"client": found.id, "version": target.version, "effective_on": target.effective_on,
-            "approved_by": actor.name, "approved_at": utc_text(at)}
+            "approved_by": actor.name, "approved_at": utc_text(at),
+            "approved_despite": target.approved_despite}
+
+
+def stored_plan_problems(session: Session, plan: Plan) -> list[str]:
+    """``check.plan_problems`` of a stored version."""
+    return plan_problems(
+        plan.effective_on,
+        [(i.paid_by, i.bills, i.amount_cents, i.schedule) for i in plan_items(session, plan)],
+        [(i.amount_cents, i.schedule) for i in plan_incomes(session, plan)],
+        plan.instalment_schedule, plan.instalment_mode, plan.instalment_cents,
+        plan.minimum_cents or 0)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -181,7 +210,8 @@ def show_plan(session: Session, actor: Actor, client: str | int, *, version: int
     instalments = None
     if plan.instalment_schedule is not None:
         instalments = {"schedule": plan.instalment_schedule, "mode": plan.instalment_mode,
-                       "amount_cents": plan.instalment_cents, "keep_cents": plan.keep_cents}
+                       "amount_cents": plan.instalment_cents, "keep_cents": plan.keep_cents,
+                       "minimum_cents": plan.minimum_cents}
     result = {
         "client": found.id,
         "version": plan.version,
@@ -194,6 +224,7 @@ def show_plan(session: Session, actor: Actor, client: str | int, *, version: int
         "created_at": utc_text(plan.created_at),
         "approved_by": plan.approved_by,
         "approved_at": utc_text(plan.approved_at),
+        "approved_despite": plan.approved_despite,
         "items": items,
         "incomes": incomes,
         "instalments": instalments,
@@ -250,5 +281,6 @@ def _summary(session: Session, plan: Plan) -> dict:
         "incomes": [{"kind": i.kind, "amount_cents": i.amount_cents, "schedule": i.schedule,
                      "route": i.route} for i in plan_incomes(session, plan)],
         "instalments": {"schedule": plan.instalment_schedule, "mode": plan.instalment_mode,
-                        "amount_cents": plan.instalment_cents, "keep_cents": plan.keep_cents},
+                        "amount_cents": plan.instalment_cents, "keep_cents": plan.keep_cents,
+                       "minimum_cents": plan.minimum_cents},
     }

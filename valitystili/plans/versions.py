@@ -25,7 +25,7 @@ from valitystili.store.models import Plan
 #: The columns of a plan version the batch, the obligations and the checks read.
 PLAN_COLUMNS = (Plan.id, Plan.client_id, Plan.version, Plan.effective_on, Plan.review_on,
                 Plan.instalment_schedule, Plan.instalment_mode, Plan.instalment_cents,
-                Plan.keep_cents, Plan.obligations_through)
+                Plan.keep_cents, Plan.minimum_cents, Plan.obligations_through)
 #: Clients per IN list.
 CHUNK = 5000
 

@@ -142,10 +142,12 @@ class Plan(Base):
     instalment_mode: Mapped[str] = mapped_column(String(8), default="even")   # even | fixed
     instalment_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     keep_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    minimum_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approved_despite: Mapped[str | None] = mapped_column(Text, nullable=True)   # plan check
     # How far this version's obligations have been generated (see plans/obligations.py).
     obligations_through: Mapped[_date | None] = mapped_column(Date, nullable=True)
 
@@ -226,7 +228,7 @@ class Obligation(Base):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'settled', 'cancelled')", name="status"),
         Index("ix_obligations_client_status", "client_id", "status"),
-        Index("ix_obligations_status_pay_by", "status", "pay_by_on"),
+        Index("ix_obligations_status_pay_on", "status", "pay_on"),
         Index("ix_obligations_due", "due_on"),
     )
 
@@ -237,8 +239,9 @@ class Obligation(Base):
     payee_id: Mapped[int] = mapped_column(ForeignKey("payees.id"))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    due_on: Mapped[_date] = mapped_column(Date)
-    pay_by_on: Mapped[_date] = mapped_column(Date)
+    agreed_on: Mapped[_date | None] = mapped_column(Date, nullable=True)   # the plan's date
+    due_on: Mapped[_date] = mapped_column(Date)          # the legal due date: arrears after it
+    pay_on: Mapped[_date] = mapped_column(Date)          # the pay day (DESIGN §6)
     reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
     reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)
     message: Mapped[str | None] = mapped_column(String(140), nullable=True)
