@@ -186,7 +186,7 @@ def write_big(directory: Path, references: list[str], entries: int, opening_cent
 
 
 def child(db_path: str, file_path: str) -> dict:
-    from valitystili.statements import importing
+    from valitystili.statements import reading, service
     from valitystili.store import db
     from valitystili.trust.auth import Actor
 
@@ -194,13 +194,13 @@ def child(db_path: str, file_path: str) -> dict:
     factory = db.session_factory(engine)
     started = time.perf_counter()
     # What `valitystili import FILE` does, in two timed halves: the reader (imports/), then
-    # checking, matching, planning, posting and committing (valitystili/statements/importing.py).
-    statements, digest = importing.read_file(file_path)
+    # checking, matching, preparing, booking and committing (valitystili/statements/).
+    statements, digest = reading.read_file(file_path)
     read = time.perf_counter()
     with factory() as session, session.begin():
-        result = importing.import_statements(session, Actor("fiona", "finance"), statements,
-                                             file_name=Path(file_path).name, file_sha256=digest,
-                                             today=date(2026, 12, 31), release=True)
+        result = service.import_statements(session, Actor("fiona", "finance"), statements,
+                                           file_name=Path(file_path).name, file_sha256=digest,
+                                           today=date(2026, 12, 31), release=True)
     done = time.perf_counter()
     seconds = done - started
     [summary] = result.summaries

@@ -338,7 +338,7 @@ def test_the_daily_cycle_leaves_a_trail_that_accounts_for_every_transaction(sess
                                                                              tmp_path):
     from test_importing_helpers import Tx, camt053, ntry, write
 
-    from valitystili.statements import importing
+    from valitystili.statements import income, service
     from valitystili.store.models import PaymentOrder
 
     rent, instalment = session.execute(select(PaymentOrder).order_by(PaymentOrder.id)).scalars()
@@ -349,11 +349,11 @@ def test_the_daily_cycle_leaves_a_trail_that_accounts_for_every_transaction(sess
              debit=True, booked="2026-11-03"),
         ntry("12.00", "A-0311-3", Tx(payer="Tuntematon"), booked="2026-11-03"),
         statement_id="STMT-0311", opening_cents=94000, closing_cents=35700, on="2026-11-03")
-    importing.import_file(session, monday.fiona, write(tmp_path, "0311.xml", statement),
-                          today=date(2026, 11, 3))
+    service.import_file(session, monday.fiona, write(tmp_path, "0311.xml", statement),
+                        today=date(2026, 11, 3))
     line = session.execute(text("SELECT id FROM statement_lines WHERE archive_id = 'A-0311-3'")
                            ).scalar_one()
-    importing.assign_line(session, monday.hannu, line, "1", today=date(2026, 11, 3))
+    income.assign_line(session, monday.hannu, line, "1", today=date(2026, 11, 3))
     assert findings_of(session) == []
     assert reconcile.reconcile(session, monday.fiona, date(2026, 11, 3)).clean
     assert session.execute(select(func.count()).select_from(ledger.models.transactions)

@@ -22,7 +22,7 @@ from test_importing_helpers import (
 )
 
 import ledger
-from valitystili.statements import importing
+from valitystili.statements import service
 from valitystili.statements.clearing import (
     AMOUNT,
     END_TO_END,
@@ -85,7 +85,7 @@ def setup(session, tmp_path):
     path = write(tmp_path, "in.xml", camt053(
         ntry("1000.00", "IN1", Tx(reference=reference), booked="2026-10-30"),
         statement_id="S0", on="2026-10-30"))
-    importing.import_file(session, w.fiona, path, today=TODAY)
+    service.import_file(session, w.fiona, path, today=TODAY)
     order_id = order(session, w.bank["bank"], maija, RENT,
                      key=f"order:rent:{maija}:2026-11", e2e="VT-RENT-1",
                      creditor_iban=LANDLORD_IBAN, execution_on=date(2026, 11, 2))
@@ -97,7 +97,7 @@ def setup(session, tmp_path):
 
 def statement(session, w, tmp_path, *entries, name, statement_id):
     path = write(tmp_path, name, camt053(*entries, statement_id=statement_id, opening_cents=None))
-    result = importing.import_file(session, w.fiona, path, today=TODAY)
+    result = service.import_file(session, w.fiona, path, today=TODAY)
     session.commit()
     return result.summaries[0]
 
@@ -194,7 +194,7 @@ def test_debits_notified_before_the_statement(session, tmp_path, setup):
     w, maija, order_id = setup
     notified = write(tmp_path, "n.xml", camt054(
         ntry("520.00", "OUT1", Tx(e2e="VT-RENT-1", amount="520.00"), debit=True)))
-    importing.import_file(session, w.fiona, notified, today=TODAY)
+    service.import_file(session, w.fiona, notified, today=TODAY)
     session.commit()
     assert session.get(PaymentOrder, order_id).status == "cleared"
     assert ledger.balance(session, "outgoing") == 0
@@ -231,12 +231,12 @@ def test_a_notification_itemising_entries_already_booked_credits_nothing_twice(s
 
     x1, x2, x3 = item(10000, "X1"), item(5000, "X2"), item(700, "X3")
     with session_factory() as session, session.begin():
-        importing.import_statements(
+        service.import_statements(
             session, w.fiona, [statement("camt053", "S1", [entry(1, "X1", 10000, [x1]),
                                                           entry(2, "X2", 5000, [x2])])],
             file_name="053.xml", today=date(2026, 11, 3))
     with session_factory() as session, session.begin():
-        result = importing.import_statements(
+        result = service.import_statements(
             session, w.fiona, [statement("camt054", "N1", [entry(1, "A", 15000, [x1, x2])])],
             file_name="054.xml", today=date(2026, 11, 3))
         assert result.summaries[0].already_present == 1
@@ -246,6 +246,6 @@ def test_a_notification_itemising_entries_already_booked_credits_nothing_twice(s
     from valitystili.base.errors import ValidationError
     with session_factory() as session, session.begin(), pytest.raises(
             ValidationError, match="entry B itemises X1, which the bank already booked"):
-        importing.import_statements(
+        service.import_statements(
             session, w.fiona, [statement("camt054", "N2", [entry(1, "B", 10700, [x1, x3])])],
             file_name="054b.xml", today=date(2026, 11, 3))

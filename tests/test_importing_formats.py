@@ -10,7 +10,7 @@ from sqlalchemy import select
 from test_importing_helpers import CITY, camt053, ntry, reference_of, write
 
 import ledger
-from valitystili.statements import importing
+from valitystili.statements import service
 from valitystili.store.models import Statement, StatementLine
 
 TODAY = date(2026, 11, 25)
@@ -36,7 +36,7 @@ def test_mt940_first_statement_books_its_opening_balance(session, tmp_path):
     session.commit()
     reference, _ = reference_of(session, maija)
     path = write(tmp_path, "day.sta", MT940.format(reference=reference))
-    [summary] = importing.import_file(session, w.fiona, path, today=TODAY).summaries
+    [summary] = service.import_file(session, w.fiona, path, today=TODAY).summaries
     session.commit()
     assert (summary.source, summary.entries, summary.posted, summary.matched_reference,
             summary.in_suspense, summary.opening_cents, summary.closing_cents,
@@ -46,7 +46,7 @@ def test_mt940_first_statement_books_its_opening_balance(session, tmp_path):
     assert ledger.balance(session, f"bank:{CITY}", date(2026, 11, 19)) == 100_000
     assert ledger.balance(session, "suspense") == 100_000 - 10_000
 
-    [again] = importing.import_file(session, w.fiona, path, today=TODAY).summaries
+    [again] = service.import_file(session, w.fiona, path, today=TODAY).summaries
     assert (again.posted, again.already_present, again.warnings) == (0, 2, ())
 
 
@@ -60,7 +60,7 @@ def test_csv_statement(session, tmp_path):
                  "counterparty_name\n"
                  f"{CITY};23.11.2026;25,00;EUR;CSV-1;{rf};;Sukulainen\n"
                  f"{CITY};23.11.2026;-3,50;EUR;CSV-2;;palvelumaksu;Pankki\n")
-    [summary] = importing.import_file(session, w.fiona, path, today=TODAY).summaries
+    [summary] = service.import_file(session, w.fiona, path, today=TODAY).summaries
     session.commit()
     assert (summary.posted, summary.matched_reference, summary.in_suspense,
             summary.opening_cents, summary.ledger_bank_cents) == (2, 1, 1, None, 2_150)
@@ -75,17 +75,17 @@ def test_a_later_statement_that_does_not_fit_is_a_warning(session, tmp_path):
     first = write(tmp_path, "1.xml", camt053(ntry("10.00", "A1"), statement_id="S1",
                                              opening_cents=5_000, closing_cents=6_000,
                                              on="2026-11-02"))
-    importing.import_file(session, w.fiona, first, today=TODAY)
+    service.import_file(session, w.fiona, first, today=TODAY)
     session.commit()
     fits = write(tmp_path, "2.xml", camt053(ntry("1.00", "A2", booked="2026-11-03"),
                                             statement_id="S2", opening_cents=6_000,
                                             on="2026-11-03"))
-    [ok] = importing.import_file(session, w.fiona, fits, today=TODAY).summaries
+    [ok] = service.import_file(session, w.fiona, fits, today=TODAY).summaries
     assert ok.warnings == ()
     gap = write(tmp_path, "3.xml", camt053(ntry("1.00", "A3", booked="2026-11-05"),
                                            statement_id="S3", opening_cents=7_000,
                                            on="2026-11-05"))
-    [warned] = importing.import_file(session, w.fiona, gap, today=TODAY).summaries
+    [warned] = service.import_file(session, w.fiona, gap, today=TODAY).summaries
     session.commit()
     assert warned.warnings == (
         f"statement S3 of {CITY} opens with 70,00\xa0€ on 2026-11-05, the ledger has "
@@ -106,7 +106,7 @@ def test_item_ids_the_bank_repeats_are_numbered_under_their_entry(session, tmp_p
                                                                      archive_id="SAME")),
         ntry("4.00", "E2", Tx(amount="4.00", archive_id="X1")),
         ntry("5.00", "E3", Tx(amount="5.00", archive_id="X1"))))
-    importing.import_file(session, w.fiona, path, today=TODAY)
+    service.import_file(session, w.fiona, path, today=TODAY)
     session.commit()
     lines = sorted((l.archive_id, l.parent_archive_id, l.amount_cents)
                    for l in session.execute(select(StatementLine)).scalars())

@@ -24,7 +24,7 @@ from scenario import HETU_2, client, world
 from test_importing_helpers import Tx, camt053, camt054, ntry, reference_of
 
 import ledger
-from valitystili.statements import importing
+from valitystili.statements import service
 from valitystili.store.models import BankAccount
 
 EXAMPLES = int(os.environ.get("VALITYSTILI_IMPORT_EXAMPLES", "30"))
@@ -83,7 +83,7 @@ def test_any_order_any_repetition(session_factory):
             with session_factory() as session:
                 before = {code: ledger.balance(session, code) for code in expected}
                 for name in order:
-                    importing.import_file(session, w.fiona, files[name])
+                    service.import_file(session, w.fiona, files[name])
                     session.commit()
                 after = {code: ledger.balance(session, code) for code in expected}
                 assert {code: after[code] - before[code] for code in expected} == expected

@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from test_importing_helpers import CITY, SAMPLE_053, SAMPLE_054, balances
 
 import ledger
-from valitystili.statements import importing
+from valitystili.statements import service
 from valitystili.store.models import Flag, Statement, StatementLine
 
 BANK = f"bank:{CITY}"
@@ -36,7 +36,7 @@ def sample(path):
     return path
 
 
-def counts(result: importing.ImportResult) -> dict:
+def counts(result: service.ImportResult) -> dict:
     [summary] = result.summaries
     row = summary.row()
     return {k: row[k] for k in ("entries", "skipped", "already_present", "posted", "new_lines",
@@ -45,7 +45,7 @@ def counts(result: importing.ImportResult) -> dict:
 
 
 def run(session, w, path):
-    result = importing.import_file(session, w.fiona, sample(path), today=TODAY)
+    result = service.import_file(session, w.fiona, sample(path), today=TODAY)
     session.commit()
     return counts(result)
 
@@ -178,20 +178,20 @@ def test_item_lines_of_the_054(session):
     assert "D091029N987654321S288" not in items
 
 
-def test_dry_run_plans_without_writing(session):
+def test_dry_run_prepares_without_writing(session):
     from test_importing_helpers import snapshot
 
     w = world(session)
     session.commit()
     before = snapshot(session)
-    result = importing.import_file(session, w.fiona, sample(SAMPLE_053), dry_run=True,
-                                   today=TODAY)
+    result = service.import_file(session, w.fiona, sample(SAMPLE_053), dry_run=True,
+                                 today=TODAY)
     session.rollback()
     assert snapshot(session) == before
     assert not result.applied
-    plan = result.plan
-    assert [e.key for e in plan.entries][:3] == [
+    bookings = result.bookings
+    assert [e.key for e in bookings.entries][:3] == [
         f"opening:{CITY}", f"bank:{CITY}:091029ACCTSTMTARCH01", f"bank:{CITY}:091029ACCTSTMTARCH02"]
-    assert plan.entries[0].legs == ((BANK, 1_000_000), ("suspense", -1_000_000))
-    assert len(plan.lines) == 15
+    assert bookings.entries[0].legs == ((BANK, 1_000_000), ("suspense", -1_000_000))
+    assert len(bookings.lines) == 15
     assert counts(result) == FIRST_053

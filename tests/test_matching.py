@@ -13,7 +13,7 @@ import ledger
 from valitystili.base.errors import Conflict
 from valitystili.people import clients
 from valitystili.plans.versions import in_force_periods
-from valitystili.statements import importing
+from valitystili.statements import income, service
 from valitystili.statements.matching import (
     Credit,
     Directory,
@@ -163,7 +163,7 @@ def w(session):
 
 def imported(session, w, tmp_path, *entries, name="s.xml", statement_id="S1"):
     path = write(tmp_path, name, camt053(*entries, statement_id=statement_id))
-    result = importing.import_file(session, w.fiona, path, today=TODAY)
+    result = service.import_file(session, w.fiona, path, today=TODAY)
     session.commit()
     return result
 
@@ -243,12 +243,12 @@ def test_unmatched_income_is_assigned_once(session, w, tmp_path):
     imported(session, w, tmp_path, ntry("75.00", "U1", Tx(payer="Tuntematon", message="vuokra")))
     assert ledger.balance(session, "suspense") == 7_500
     assert open_flags(session) == [("unmatched_income", "U1", None, 7_500)]
-    unmatched = importing.list_income(session, w.hannu, unmatched=True)
+    unmatched = income.list_income(session, w.hannu, unmatched=True)
     assert [(r["archive_id"], r["amount_cents"], r["state"]) for r in unmatched] == [
         ("U1", 7_500, "suspense")]
 
-    result = importing.assign_line(session, w.hannu, unmatched[0]["line"], str(maija),
-                                   today=TODAY)
+    result = income.assign_line(session, w.hannu, unmatched[0]["line"], str(maija),
+                                today=TODAY)
     session.commit()
     assert result == {"line": unmatched[0]["line"], "client": maija, "amount_cents": 7_500,
                       "booked_on": TODAY, "ledger_key": f"assign:{unmatched[0]['line']}",
@@ -257,14 +257,14 @@ def test_unmatched_income_is_assigned_once(session, w, tmp_path):
     assert ledger.balance(session, f"client:{maija}") == 7_500
     assert open_flags(session) == []
     assert (line(session, "U1").state, line(session, "U1").client_id) == ("assigned", maija)
-    assert importing.list_income(session, w.hannu, unmatched=True) == []
+    assert income.list_income(session, w.hannu, unmatched=True) == []
     entry = session.execute(select(AuditEntry).where(AuditEntry.action == "income.assign")
                             ).scalar_one()
     assert (entry.actor, entry.client_id) == ("hannu", maija)
 
     with pytest.raises(Conflict, match=f"line {result['line']} is already assigned to client "
                                        f"{maija}"):
-        importing.assign_line(session, w.hannu, result["line"], str(maija), today=TODAY)
+        income.assign_line(session, w.hannu, result["line"], str(maija), today=TODAY)
     assert ledger.balance(session, f"client:{maija}") == 7_500
 
 
@@ -275,11 +275,11 @@ def test_assign_refuses_matched_lines_and_other_roles(session, w, tmp_path):
     imported(session, w, tmp_path, ntry("10.00", "M1", Tx(reference=reference)))
     matched = line(session, "M1")
     with pytest.raises(Conflict, match=f"it is posted \\(client {maija}\\)"):
-        importing.assign_line(session, w.hannu, matched.id, str(maija), today=TODAY)
+        income.assign_line(session, w.hannu, matched.id, str(maija), today=TODAY)
     from valitystili.base.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        importing.assign_line(session, w.fiona, matched.id, str(maija), today=TODAY)
+        income.assign_line(session, w.fiona, matched.id, str(maija), today=TODAY)
 
 
 def test_closed_client_is_credited_and_flagged(session, w, tmp_path):
@@ -294,7 +294,7 @@ def test_closed_client_is_credited_and_flagged(session, w, tmp_path):
 
 def test_identity_codes_are_masked_in_the_income_list(session, w, tmp_path):
     imported(session, w, tmp_path, ntry("5.00", "H1", Tx(message="maksaja 131052-308T")))
-    [row] = importing.list_income(session, w.aune)
+    [row] = income.list_income(session, w.aune)
     assert row["message"] == "maksaja 131052-****"
 
 

@@ -12,7 +12,7 @@ from test_importing_helpers import Tx, camt053, ntry, write
 
 from valitystili import payments as batches
 from valitystili.oversight import reconcile
-from valitystili.statements import importing
+from valitystili.statements import service
 from valitystili.store.models import Client, PaymentOrder
 
 
@@ -33,8 +33,8 @@ def monday(session_factory, tmp_path):
             ntry("560.00", "A-0211-1", Tx(reference=reference, payer="KELA")),
             ntry("380.00", "A-0211-2", Tx(reference=reference, payer="KELA")),
             statement_id="STMT-0211", opening_cents=0, closing_cents=94000, on="2026-11-02")
-        importing.import_file(session, w.fiona, write(tmp_path, "0211.xml", statement),
-                              today=date(2026, 11, 2))
+        service.import_file(session, w.fiona, write(tmp_path, "0211.xml", statement),
+                            today=date(2026, 11, 2))
     with session_factory() as session, session.begin():
         run = batches.run_batch(session, w.hannu, date(2026, 11, 2))
     with session_factory() as session, session.begin():
@@ -60,8 +60,8 @@ def test_the_next_statement_clears_the_payments(session, monday, tmp_path):
         ntry("75.00", "A-0311-2", Tx(e2e=instalment.end_to_end_id, payer="Maija Meikäläinen"),
              debit=True, booked="2026-11-03"),
         statement_id="STMT-0311", opening_cents=94000, closing_cents=34500, on="2026-11-03")
-    importing.import_file(session, monday.fiona, write(tmp_path, "0311.xml", statement),
-                          today=date(2026, 11, 3))
+    service.import_file(session, monday.fiona, write(tmp_path, "0311.xml", statement),
+                        today=date(2026, 11, 3))
     session.expire_all()
     assert [o.status for o in (rent, instalment)] == ["cleared", "cleared"]
     assert findings(session, date(2026, 11, 30)) == []
@@ -81,7 +81,7 @@ def test_a_statement_that_does_not_fit_the_ledger_is_found(session, monday, tmp_
         ntry("10.00", "A-0311-9", Tx(reference=session.get(Client, 1).reference, payer="KELA"),
              booked="2026-11-03"),
         statement_id="STMT-0311", opening_cents=89000, closing_cents=90000, on="2026-11-03")
-    importing.import_file(session, monday.fiona, write(tmp_path, "0311.xml", statement),
-                          today=date(2026, 11, 3))
+    service.import_file(session, monday.fiona, write(tmp_path, "0311.xml", statement),
+                        today=date(2026, 11, 3))
     assert findings(session, date(2026, 11, 3)) == [
         ("statement_balance", f"{CITY_IBAN} 2026-11-03", 5000)]

@@ -5,9 +5,9 @@
 ``valitystili import a.xml b.xml --dry-run`` and ``valitystili import fints --url …`` work, and
 ``valitystili import ./fints`` imports a file that happens to be called ``fints``.
 
-Files are read and checked (reader errors, unknown accounts, currencies, amounts) before anything
-is written, so a bad file among several refuses the whole command with one line and exit 2.
-Then each file is imported in its own database transaction.
+The rules (every file checked before any is written, then one transaction per file; the FinTS
+fetch) are the service's (``valitystili.statements.service``); the commands parse, call it and
+print. The service is loaded inside the commands (fast start, STYLE 13).
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from datetime import date
 import click
 
 from valitystili.base.dates import parse_date
-from valitystili.base.errors import ValidationError
 from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app, stderr_is_terminal
-from valitystili.statements import importing
+from valitystili.statements.reading import STATEMENT_FORMATS
 
 FILES = "files"
 PROGRESS_MIN_ENTRIES = 2000
@@ -74,53 +73,30 @@ def import_group(ctx: click.Context) -> None:
         raise click.UsageError("give the statement FILE(s) to import, or `import fints …`")
 
 
-def _progress(app: App, entries: int, label: str):
-    if app.quiet or entries < PROGRESS_MIN_ENTRIES or not stderr_is_terminal():
-        return nullcontext(None)
-    return click.progressbar(length=entries, label=label, file=click.get_text_stream("stderr"))
+def _progress(app: App):
+    """A progress bar on stderr for a file of many entries, when stderr is a terminal."""
+    def bar(name: str, entries: int):
+        if app.quiet or entries < PROGRESS_MIN_ENTRIES or not stderr_is_terminal():
+            return nullcontext(None)
+        return click.progressbar(length=entries, label=f"importing {name}",
+                                 file=click.get_text_stream("stderr"))
+    return bar
 
 
-def _require_import(app: App) -> None:
-    """Refuse a user who may not import before any file is read or any bank is called."""
-    with app.unit(read_only=True) as (_session, actor):
-        actor.require("import")
-
-
-def _run(app: App, batches: list[tuple[str, list, str | None]], dry_run: bool) -> None:
-    """Check every batch of statements first, then import each in its own transaction."""
-    with app.unit(read_only=True) as (session, actor):
-        actor.require("import")
-        for name, statements, _digest in batches:
-            importing.check_statements(session, statements, name)
-    results = []
-    while batches:
-        # Popped, so that each file's records can be freed once planned (``release``).
-        name, statements, digest = batches.pop(0)
-        entries = sum(len(s.entries) for s in statements)
-        with _progress(app, entries, f"importing {name}") as bar, \
-                app.unit(read_only=dry_run) as (session, actor):
-            results.append(importing.import_statements(
-                session, actor, statements, file_name=name, file_sha256=digest,
-                dry_run=dry_run, progress=bar.update if bar is not None else None,
-                release=True))
-        del statements
-    _emit(app, results, dry_run)
-
-
-def _emit(app: App, results: list[importing.ImportResult], dry_run: bool) -> None:
+def _emit(app: App, results: list, dry_run: bool) -> None:
     summaries = [row for result in results for row in result.rows()]
     if app.format == "json":
         if dry_run:
             app.emit({"dry_run": True, "files": summaries,
-                      "transactions": [t for r in results for t in r.plan.transaction_rows()],
-                      "lines": [line for r in results for line in r.plan.line_rows()],
-                      "flags": [f for r in results for f in r.plan.flag_rows()],
-                      "orders": [o for r in results for o in r.plan.order_rows()]})
+                      "transactions": [t for r in results for t in r.bookings.transaction_rows()],
+                      "lines": [line for r in results for line in r.bookings.line_rows()],
+                      "flags": [f for r in results for f in r.bookings.flag_rows()],
+                      "orders": [o for r in results for o in r.bookings.order_rows()]})
         else:
             app.emit(summaries)
         return
     if dry_run:
-        app.emit([leg for r in results for leg in r.plan.leg_rows()])
+        app.emit([leg for r in results for leg in r.bookings.leg_rows()])
     elif app.format == "csv":
         app.emit([{k: v for k, v in row.items() if k != "warnings"} for row in summaries])
     else:
@@ -139,18 +115,17 @@ def _emit(app: App, results: list[importing.ImportResult], dry_run: bool) -> Non
 @import_group.command(FILES, hidden=True)
 @click.argument("paths", metavar="FILE...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
-@click.option("--format", "statement_format", type=click.Choice(importing.STATEMENT_FORMATS),
+@click.option("--format", "statement_format", type=click.Choice(STATEMENT_FORMATS),
               default="auto", show_default=True, help="Statement format of the files.")
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; write nothing.")
 @pass_app
 def import_files(app: App, paths: tuple[str, ...], statement_format: str, dry_run: bool) -> None:
     """Import statement FILE(s): camt.053/054, MT940 or CSV."""
-    _require_import(app)
-    batches = []
-    for path in paths:
-        statements, digest = importing.read_file(path, statement_format)
-        batches.append((os.path.basename(path), statements, digest))
-    _run(app, batches, dry_run)
+    from valitystili.statements import service
+
+    files = service.read_files(app.unit, list(paths), statement_format)
+    _emit(app, service.import_files(app.unit, files, dry_run=dry_run, progress=_progress(app)),
+          dry_run)
 
 
 @import_group.command("fints")
@@ -174,16 +149,16 @@ def import_fints(app: App, url: str, blz: str, login: str, iban: str | None, sta
       valitystili import fints --url https://fints.example/ --blz 12345678 --login city \\
           --iban DE11123456780000000001 --from 1.11.2026
     """
-    from imports.fints_source import fetch_fints
+    from valitystili.statements import service
 
-    first = parse_date(start) if start else None
-    last = parse_date(end) if end else None
-    if first and last and first > last:
-        raise ValidationError(f"--from {first.isoformat()} is after --to {last.isoformat()}")
-    _require_import(app)
-    pin = os.environ.get(PIN_VARIABLE) or click.prompt("FinTS PIN", hide_input=True, err=True)
-    statements = fetch_fints(url, blz, login, pin, iban=iban, start=first, end=last)
-    _run(app, [(f"FinTS {blz} {login}", statements, None)], dry_run)
+    def pin() -> str:
+        return os.environ.get(PIN_VARIABLE) or click.prompt("FinTS PIN", hide_input=True, err=True)
+
+    results = service.import_fints(
+        app.unit, url=url, blz=blz, login=login, pin=pin, iban=iban,
+        start=parse_date(start) if start else None, end=parse_date(end) if end else None,
+        dry_run=dry_run, progress=_progress(app))
+    _emit(app, results, dry_run)
 
 
 @cli.group("income")
@@ -205,10 +180,12 @@ def income_list(app: App, unmatched: bool, start: str | None, end: str | None) -
     Example:
       valitystili income list --unmatched --from 1.11.2026
     """
+    from valitystili.statements import income
+
     first = parse_date(start) if start else None
     last = parse_date(end) if end else None
     with app.unit() as (session, actor):
-        rows = importing.list_income(session, actor, unmatched=unmatched, start=first, end=last)
+        rows = income.list_income(session, actor, unmatched=unmatched, start=first, end=last)
     app.emit(rows)
 
 
@@ -223,6 +200,8 @@ def income_assign(app: App, line: int, client: str) -> None:
     Example:
       valitystili income assign 812 1042
     """
+    from valitystili.statements import income
+
     with app.unit() as (session, actor):
-        result = importing.assign_line(session, actor, line, client, today=date.today())
+        result = income.assign_line(session, actor, line, client, today=date.today())
     app.emit(result)

@@ -8,14 +8,26 @@ Rules of this module:
   not yet attributed to a client), DESIGN §4; later accounts find them open already.
 - Statements for an IBAN that is not registered here are refused by the import (DESIGN §7), so
   this is where an account becomes known to the tool.
+- The pooled accounts (``base.accounts``: ``outgoing``, ``suspense``, ``incoming:<IBAN>``) are
+  opened here, by ``bank add`` and, on first use, by an import (:func:`open_pooled_accounts`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
+from valitystili.base.accounts import (
+    BANK_PREFIX,
+    OUTGOING,
+    SUSPENSE,
+    bank_account,
+    is_pooled,
+    pooled_name,
+)
 from valitystili.base.errors import Conflict
 from valitystili.base.identifiers import bic_for_iban, validate_bic, validate_iban
 from valitystili.base.text import payment_name
@@ -24,13 +36,13 @@ from valitystili.store.models import BankAccount
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
-OUTGOING = "outgoing"
-SUSPENSE = "suspense"
 
-
-def bank_code(iban: str) -> str:
-    """The ledger account code of one of the city's bank accounts."""
-    return f"bank:{iban}"
+def open_pooled_accounts(session: Session, codes: Iterable[str]) -> None:
+    """Open those of ``codes`` that are pooled accounts and not open yet (bank and client
+    accounts are opened by ``bank add`` and ``client open`` and must exist)."""
+    for code in sorted(set(codes)):
+        if is_pooled(code) and not ledger.account_exists(session, code):
+            ledger.open_account(session, code, "liability", name=pooled_name(code))
 
 
 def add_bank_account(session: Session, actor: Actor, *, iban: str, name: str,
@@ -42,13 +54,13 @@ def add_bank_account(session: Session, actor: Actor, *, iban: str, name: str,
     bic = validate_bic(bic) if bic else bic_for_iban(iban)
     if session.execute(select(BankAccount.id).where(BankAccount.iban == iban)).first():
         raise Conflict(f"bank account {iban} already exists")
-    code = bank_code(iban)
+    code = bank_account(iban)
     account = BankAccount(iban=iban, name=name, bic=bic, ledger_code=code, created_by=actor.name)
     session.add(account)
     session.flush()
     ledger.open_account(session, code, "asset", name=name)
-    ledger.open_account(session, OUTGOING, "liability", name="payments ordered, not yet cleared")
-    ledger.open_account(session, SUSPENSE, "liability", name="money not yet attributed")
+    for pooled in (OUTGOING, SUSPENSE):
+        ledger.open_account(session, pooled, "liability", name=pooled_name(pooled))
     row = _row(account, 0)
     new = {k: v for k, v in row.items() if k != "balance_cents"}
     audit.record(session, actor.name, "bank.add", subject=code, detail={"old": None, "new": new})
@@ -57,7 +69,7 @@ def add_bank_account(session: Session, actor: Actor, *, iban: str, name: str,
 
 def list_bank_accounts(session: Session, actor: Actor) -> list[dict]:
     actor.require("bank.list")
-    balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="bank:")}
+    balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix=BANK_PREFIX)}
     return [_row(a, balances.get(a.ledger_code, 0))
             for a in session.execute(select(BankAccount).order_by(BankAccount.id)).scalars()]
 

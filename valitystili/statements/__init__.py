@@ -1,2 +1,17 @@
-"""Money in: reading bank statements into the ledger (``importing``), matching incoming lines to
-clients (``matching``) and clearing outgoing ones against payment orders (``clearing``)."""
+"""Money in: reading bank statements into the ledger, matching incoming lines to clients and
+clearing outgoing ones against payment orders (DESIGN §7). Imports only ``base``, ``store``,
+``trust``, ``people``, ``plans`` and ``flags``.
+
+An import is read, prepared, then booked, one module per step:
+
+- ``reading``   — files into statement records; what refuses a file (accounts, currency,
+  amounts, dates, a statement's own arithmetic);
+- ``loading``   — what preparing reads from the database (stored lines, clients, orders);
+- ``preparing`` — ``prepare_import``: what one file books (``bookings.Bookings``), decided
+  without writing — ``import --dry-run`` prints it; ``matching`` and ``clearing`` decide each
+  credit and debit;
+- ``apply``     — ``book``: writes the bookings in the caller's transaction;
+- ``service``   — the units of work the CLI calls: files checked first, then one transaction
+  per file; the FinTS fetch;
+- ``income``    — ``income list`` and ``income assign`` for handlers.
+"""

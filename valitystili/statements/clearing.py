@@ -96,8 +96,9 @@ class OrderBook:
                 return Cleared(order, END_TO_END, f"end-to-end id of order {order.key}")
         if not debit.counterparty_iban:
             return Cleared(None, None, "no end-to-end id or creditor account to match an order")
+        same = self._uncleared.get((-debit.amount_cents, debit.counterparty_iban), ())
         candidates = [
-            order for order in self._uncleared.get((-debit.amount_cents, debit.counterparty_iban), ())
+            order for order in same
             if order.id not in self._cleared and self._within_window(order.execution_on,
                                                                       debit.booked_on)
         ]

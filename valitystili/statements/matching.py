@@ -16,8 +16,8 @@ clients stops the search: the money goes to suspense with the reason (never a gu
 3. ``expected_income`` — an ``[[income]]`` of a plan in force on the booking date (open clients
    only) whose source is the payer (``Kela`` ~ ``KANSANELÄKELAITOS``; see :data:`PAYER_ALIASES`),
    whose amount is within the tolerance and whose arrival day (the schedule shifted by Kela's
-   payment-day rules, :func:`valitystili.plans.expected.income_arrivals`) is within the window of the
-   booking date. Several clients expect the same Kela payment on the same day, so the client's
+   payment-day rules, :func:`valitystili.plans.expected.income_arrivals`) is within the window of
+   the booking date. Several clients expect the same Kela payment on the same day, so the client's
    name in the message narrows the candidates: when the message names clients, only those count;
    a single candidate whom the message does not name while it names another client is not
    taken.

@@ -1,0 +1,114 @@
+"""Incoming money for handlers: ``income list`` and ``income assign`` (DESIGN §7).
+
+Rules of this module:
+
+- The list shows incoming lines that carry their own attribution (not the bank side of an
+  itemised lump sum), oldest first; identity codes in messages are masked. Listing is a view,
+  recorded in the audit trail with the clients it shows.
+- Assigning moves one unattributed incoming line from ``suspense`` to a client, at most once:
+  the ledger key ``assign:<line id>`` makes a second assignment a conflict. The line's
+  ``unmatched_income`` flag resolves; money assigned to a closed client raises
+  ``closed_client_income``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+import ledger
+from valitystili.base.accounts import SUSPENSE
+from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.money import format_fi
+from valitystili.people import clients
+from valitystili.statements.apply import write_flags
+from valitystili.statements.bookings import PlannedFlag, assign_key
+from valitystili.statements.matching import mask_message
+from valitystili.store.models import (
+    ASSIGNED,
+    BANK_ONLY,
+    IN_SUSPENSE,
+    BankAccount,
+    Flag,
+    StatementLine,
+)
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor
+
+FLAGS = Flag.__table__
+
+
+def list_income(session: Session, actor: Actor, *, unmatched: bool = False,
+                start: date | None = None, end: date | None = None) -> list[dict]:
+    """Incoming lines (credits that carry their own attribution), oldest first; identity codes
+    in messages are masked. Recorded in the audit trail as a view."""
+    actor.require("income.read")
+    query = (select(StatementLine, BankAccount.iban)
+             .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
+             .where(StatementLine.amount_cents > 0, StatementLine.state != BANK_ONLY))
+    if unmatched:
+        query = query.where(StatementLine.state == IN_SUSPENSE)
+    if start is not None:
+        query = query.where(StatementLine.booked_on >= start)
+    if end is not None:
+        query = query.where(StatementLine.booked_on <= end)
+    rows = [
+        {"line": line.id, "iban": iban, "booked_on": line.booked_on,
+         "amount_cents": line.amount_cents, "payer": line.counterparty_name,
+         "reference": line.reference, "message": mask_message(line.message),
+         "state": line.state, "rule": line.match_rule, "client": line.client_id,
+         "archive_id": line.archive_id}
+        for line, iban in session.execute(query.order_by(StatementLine.booked_on,
+                                                         StatementLine.id)).all()
+    ]
+    audit.record(session, actor.name, "income.list", detail={
+        "unmatched": unmatched, "from": start, "to": end, "lines": len(rows),
+        "clients": sorted({r["client"] for r in rows if r["client"] is not None}),
+    })
+    return rows
+
+
+def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, *,
+                today: date | None = None) -> dict:
+    """Move one unattributed incoming line from suspense to a client, at most once."""
+    actor.require("income.assign")
+    today = today or date.today()
+    line = session.execute(select(StatementLine).where(StatementLine.id == line_id)
+                           .with_for_update()).scalar_one_or_none()
+    if line is None:
+        raise NotFound(f"no statement line {line_id}")
+    if line.amount_cents <= 0:
+        raise ValidationError(f"line {line_id} is money out; only incoming money is assigned")
+    if line.state == ASSIGNED:
+        raise Conflict(f"line {line_id} is already assigned to client {line.client_id}")
+    if line.state != IN_SUSPENSE:
+        held = f" (client {line.client_id})" if line.client_id else ""
+        raise Conflict(f"line {line_id} is not in suspense: it is {line.state}{held}")
+    client = clients.resolve_client(session, client_text)
+    key = assign_key(line.id)
+    posted = ledger.post(session, key, [(SUSPENSE, line.amount_cents),
+                                        (client.ledger_code, -line.amount_cents)],
+                         today, description=f"line {line.id} ({line.archive_id}) assigned to "
+                                            f"client {client.id}", actor=actor.name)
+    if not posted.created:
+        raise Conflict(f"line {line_id} is already assigned ({key})")
+    line.state = ASSIGNED
+    line.client_id = client.id
+    resolved = session.execute(
+        update(FLAGS).where(FLAGS.c.kind == "unmatched_income", FLAGS.c.subject == line.archive_id,
+                            FLAGS.c.resolved_at.is_(None)).values(resolved_at=today)
+    ).rowcount
+    if client.status != "open":
+        write_flags(session, [PlannedFlag(
+            "closed_client_income", line.archive_id, client.id, line.amount_cents,
+            f"{format_fi(line.amount_cents)} assigned by {actor.name} to closed client "
+            f"{client.id}")], today)
+    audit.record(session, actor.name, "income.assign", client_id=client.id,
+                 subject=f"line {line.id}", detail={
+                     "archive_id": line.archive_id, "amount_cents": line.amount_cents,
+                     "ledger_key": key})
+    session.flush()
+    return {"line": line.id, "client": client.id, "amount_cents": line.amount_cents,
+            "booked_on": today, "ledger_key": key, "flag_resolved": bool(resolved)}
