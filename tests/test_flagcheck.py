@@ -197,3 +197,69 @@ def test_an_acknowledgement_is_kept_while_the_condition_holds(session, setup):
         "sanna", "Review meeting booked for 28.1.", D(2027, 1, 20), D(2027, 1, 21),
         "review due 2027-02-01, 11 days left")
     assert flag.resolved_at is None
+
+
+# --- the one write path: raise_flags and resolve_flags ----------------------------------------
+
+
+def flag_row(session, kind, subject):
+    flag = session.execute(select(Flag).where(Flag.kind == kind, Flag.subject == subject)
+                           ).scalar_one()
+    return (flag.client_id, flag.amount_cents, flag.detail, flag.first_seen, flag.last_seen,
+            flag.resolved_at, flag.ack_by, flag.ack_comment)
+
+
+def test_flags_raised_in_bulk_are_new_refreshed_or_reopened(session, setup):
+    flags.raise_flags(session, [
+        flags.FlagRaised("arrears", "rent:1:2026-11", 1, 52000, "rent unpaid"),
+        flags.FlagRaised("funds_accumulating", "funds:1", 1, 250000, "balance high"),
+    ], D(2026, 11, 5))
+    funds = session.execute(select(Flag).where(Flag.kind == "funds_accumulating")).scalar_one()
+    flags.acknowledge(session, setup.sanna, funds.id, "Saving for a washing machine.")
+    flags.resolve_flags(session, "funds_accumulating", D(2026, 11, 6))
+
+    flags.raise_flags(session, [
+        flags.FlagRaised("arrears", "rent:1:2026-11", 1, 40000, "rent partly unpaid"),
+        flags.FlagRaised("funds_accumulating", "funds:1", 1, 260000, "balance high again"),
+        flags.FlagRaised("unmatched_income", "A-1", None, 1000, "first word"),
+        flags.FlagRaised("unmatched_income", "A-1", None, 1200, "last word"),
+    ], D(2026, 11, 9))
+
+    assert flag_row(session, "arrears", "rent:1:2026-11") == (
+        1, 40000, "rent partly unpaid", D(2026, 11, 5), D(2026, 11, 9), None, None, None)
+    # Back after it resolved: a new situation, the acknowledgement cleared (and the copy of the
+    # flag loaded above reads what was written).
+    assert flag_row(session, "funds_accumulating", "funds:1") == (
+        1, 260000, "balance high again", D(2026, 11, 9), D(2026, 11, 9), None, None, None)
+    assert (funds.first_seen, funds.ack_comment) == (D(2026, 11, 9), None)
+    # Given twice: one flag, the last word wins.
+    assert flag_row(session, "unmatched_income", "A-1") == (
+        None, 1200, "last word", D(2026, 11, 9), D(2026, 11, 9), None, None, None)
+    assert [f.kind for f in session.execute(select(Flag).order_by(Flag.id)).scalars()] == [
+        "arrears", "funds_accumulating", "unmatched_income"]
+
+
+def test_raising_an_earlier_day_again_keeps_the_last_day_seen(session, setup):
+    flags.raise_flag(session, "arrears", "rent:1:2026-11", D(2026, 11, 9), client_id=1)
+    flag = flags.raise_flag(session, "arrears", "rent:1:2026-11", D(2026, 11, 6), client_id=1,
+                            amount_cents=100, detail="looked at the past")
+    assert (flag.first_seen, flag.last_seen, flag.amount_cents, flag.detail) == (
+        D(2026, 11, 9), D(2026, 11, 9), 100, "looked at the past")
+
+
+def test_resolving_keeps_the_subjects_that_still_hold_within_what_was_judged(session, setup):
+    number = client(session, setup, hetu=HETU_2)
+    flags.raise_flags(session, [
+        flags.FlagRaised("arrears", "rent:1:2026-11", 1),
+        flags.FlagRaised("arrears", "rent:1:2026-12", 1),
+        flags.FlagRaised("arrears", f"rent:{number}:2026-11", number),
+        flags.FlagRaised("insufficient_funds", "rent:1:2026-12", 1),
+    ], D(2026, 12, 2))
+    # Only client 1 was judged; its December rent still holds.
+    assert flags.resolve_flags(session, "arrears", D(2026, 12, 3), keep={"rent:1:2026-12"},
+                               client_ids=[1]) == 1
+    assert flags.resolve_flags(session, "arrears", D(2026, 12, 3), subjects=["rent:1:2026-12"]) == 1
+    assert flags.resolve_flags(session, "arrears", D(2026, 12, 3), subjects=[]) == 0
+    assert [(f.kind, f.subject) for f in session.execute(
+        select(Flag).where(Flag.resolved_at.is_(None)).order_by(Flag.id)).scalars()] == [
+        ("arrears", f"rent:{number}:2026-11"), ("insufficient_funds", "rent:1:2026-12")]

@@ -55,13 +55,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ledger
+from valitystili.base.accounts import CLIENT_PREFIX
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.money import format_plain
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
+from valitystili.store.chunks import scalars_in
 from valitystili.store.models import (
+    BANK_ONLY,
     Client,
     Lease,
     Obligation,
@@ -83,8 +86,6 @@ REFRESHED_KINDS = (
 
 #: Order statuses whose money has left the client's account but not yet the bank.
 UNCLEARED_STATUSES = ("approved", "exported")
-
-IN_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,13 @@ def client_balances(session: Session, on: date, today: date | None = None) -> di
     """Balance of every ``client:`` account at the end of ``on`` (stored balances for today)."""
     today = today or date.today()
     as_of = None if on >= today else on
-    return {b.code: b.balance_cents for b in ledger.balances(session, as_of, prefix="client:")}
+    return {b.code: b.balance_cents for b in ledger.balances(session, as_of, prefix=CLIENT_PREFIX)}
 
 
 def client_id_of(code: str) -> int | None:
     """``client:12`` → 12 (None when the code is not a client account)."""
-    prefix, _, rest = code.partition(":")
-    return int(rest) if prefix == "client" and rest.isdigit() else None
+    rest = code[len(CLIENT_PREFIX):]
+    return int(rest) if code.startswith(CLIENT_PREFIX) and rest.isdigit() else None
 
 
 def uncleared_orders(session: Session, on: date, calendar: BankingCalendar = CALENDAR
@@ -243,11 +244,9 @@ def expected_arrivals(session: Session, start: date, end: date,
     plans = approved_versions(session, list(clients)) if clients else {}
     plan_ids = [p.id for versions in plans.values() for p in versions]
     incomes: dict[int, list[PlanIncome]] = defaultdict(list)
-    for chunk in range(0, len(plan_ids), IN_CHUNK):
-        for income in session.execute(select(PlanIncome).where(
-                PlanIncome.plan_id.in_(plan_ids[chunk:chunk + IN_CHUNK]))
-                .order_by(PlanIncome.position, PlanIncome.id)).scalars():
-            incomes[income.plan_id].append(income)
+    by_position = select(PlanIncome).order_by(PlanIncome.position, PlanIncome.id)
+    for income in scalars_in(session, by_position, PlanIncome.plan_id, plan_ids):
+        incomes[income.plan_id].append(income)
     found: list[_Expected] = []
     for client_id, versions in plans.items():
         window_start = max(start, clients[client_id])
@@ -276,7 +275,7 @@ def _client_credits(session: Session, start: date, end: date) -> dict[int, list[
                    StatementLine.booked_on)
             .where(StatementLine.client_id.is_not(None), StatementLine.amount_cents > 0,
                    StatementLine.order_id.is_(None), StatementLine.return_reason.is_(None),
-                   StatementLine.state != "bank_only",
+                   StatementLine.state != BANK_ONLY,
                    StatementLine.booked_on.between(start, end))
             .order_by(StatementLine.booked_on, StatementLine.id)).all():
         credits[row.client_id].append(_Credit(row.id, row.client_id, row.amount_cents, row.booked_on))

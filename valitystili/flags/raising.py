@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import NotFound, ValidationError
+from valitystili.store.chunks import chunks
 from valitystili.store.models import Flag
 from valitystili.store.settings import free_text
 from valitystili.trust import access
@@ -36,9 +37,6 @@ KINDS = (
 )
 
 FLAGS = Flag.__table__
-
-#: Subjects or ids per ``IN (...)`` list when flags are read or written in bulk.
-IN_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def raise_flags(session: Session, flags: Iterable[FlagRaised], on: date) -> None
     session.flush()                     # pending changes to loaded flags are seen below
     existing = {}
     subjects = sorted({subject for _, subject in wanted})
-    for part in _chunks(subjects):
+    for part in chunks(subjects):
         for row in session.execute(
                 select(FLAGS.c.id, FLAGS.c.kind, FLAGS.c.subject, FLAGS.c.resolved_at,
                        FLAGS.c.last_seen).where(FLAGS.c.subject.in_(part))):
@@ -121,23 +119,19 @@ def resolve_flags(session: Session, kind: str, on: date, *, keep: Iterable[str] 
     query = select(FLAGS.c.id, FLAGS.c.subject, FLAGS.c.client_id).where(
         FLAGS.c.kind == kind, FLAGS.c.resolved_at.is_(None))
     if subjects is not None:
-        queries = [query.where(FLAGS.c.subject.in_(part)) for part in _chunks(sorted(subjects))]
+        queries = [query.where(FLAGS.c.subject.in_(part)) for part in chunks(sorted(subjects))]
     elif client_ids is not None:
-        queries = [query.where(FLAGS.c.client_id.in_(part)) for part in _chunks(sorted(client_ids))]
+        queries = [query.where(FLAGS.c.client_id.in_(part)) for part in chunks(sorted(client_ids))]
     else:
         queries = [query]
     ids = [row.id for q in queries for row in session.execute(q)
            if row.subject not in keep
            and (subjects is None or row.subject in subjects)
            and (client_ids is None or row.client_id in client_ids)]
-    for part in _chunks(ids):
+    for part in chunks(ids):
         session.execute(update(FLAGS).where(FLAGS.c.id.in_(part)).values(resolved_at=on))
     _expire_loaded(session, ids)
     return len(ids)
-
-
-def _chunks(values: list) -> list[list]:
-    return [values[start:start + IN_CHUNK] for start in range(0, len(values), IN_CHUNK)]
 
 
 def _expire_loaded(session: Session, flag_ids: Iterable[int]) -> None:

@@ -63,16 +63,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 import ledger
+from valitystili.base.accounts import BANK_PREFIX, OUTGOING
 from valitystili.base.banking_calendar import BankingCalendar
 from valitystili.base.findings import Finding, from_ledger
 from valitystili.flags import conditions
 from valitystili.flags.conditions import client_id_of, eur
 from valitystili.store import settings
-from valitystili.store.models import BankAccount, Statement, StatementLine
+from valitystili.store.models import (
+    BANK_ONLY,
+    IN_SUSPENSE,
+    BankAccount,
+    Statement,
+    StatementLine,
+)
 from valitystili.trust import audit
-
-#: A statement line whose items (camt.054 or the statement's own detail) carry the money.
-BANK_ONLY = "bank_only"
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,7 @@ def check_suspense(session: Session, context: CheckContext) -> list[Finding]:
     for line, iban in session.execute(
             select(StatementLine, BankAccount.iban)
             .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
-            .where(StatementLine.state == "suspense", StatementLine.booked_on <= context.as_of)
+            .where(StatementLine.state == IN_SUSPENSE, StatementLine.booked_on <= context.as_of)
             .order_by(StatementLine.booked_on, StatementLine.id)).all():
         age = (context.as_of - line.booked_on).days
         if age > days:
@@ -237,13 +241,16 @@ def check_suspense(session: Session, context: CheckContext) -> list[Finding]:
 
 def check_balance_equation(session: Session, context: CheckContext) -> list[Finding]:
     balances = context.balances
-    bank = sum(b.balance_cents for b in balances if b.kind == "asset" and b.code.startswith("bank:"))
+
+    def is_bank(b: ledger.AccountBalance) -> bool:
+        return b.kind == "asset" and b.code.startswith(BANK_PREFIX)
+
+    bank = sum(b.balance_cents for b in balances if is_bank(b))
     owed = sum(b.balance_cents for b in balances if b.kind == "liability")
     difference = bank - owed
     if not difference:
         return []
-    others = [b for b in balances if b.balance_cents and not (
-        b.kind == "liability" or (b.kind == "asset" and b.code.startswith("bank:")))]
+    others = [b for b in balances if b.balance_cents and not (b.kind == "liability" or is_bank(b))]
     beside = ("; other accounts: " + ", ".join(f"{b.code} ({b.kind}) {eur(b.balance_cents)}"
                                                for b in others)) if others else ""
     return [Finding("balance_equation", "bank = clients + outgoing + suspense",
@@ -285,7 +292,7 @@ def check_payment_orders(session: Session, context: CheckContext) -> list[Findin
 
         debit = debits.get(row.key)
         legs = dict(debit.legs) if debit is not None else {}
-        expected = {row.ledger_code: row.amount_cents, "outgoing": -row.amount_cents}
+        expected = {row.ledger_code: row.amount_cents, OUTGOING: -row.amount_cents}
         if row.status in batches.DEBITED:
             if debit is None:
                 found("order_not_debited", f"no ledger transaction {row.key} debits "
