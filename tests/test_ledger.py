@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 from sqlalchemy.exc import DatabaseError
 
 import ledger
@@ -137,6 +137,56 @@ def test_balances_as_of_a_past_date(books):
                     "outgoing": 0, "suspense": 0}
     today = {b.code: b.balance_cents for b in ledger.balances(books, prefix="client:")}
     assert today == {"client:1001": 86500, "client:1002": 0}
+
+
+def test_an_accounts_postings_in_a_date_range_and_its_balance_day_by_day(books):
+    D3 = date(2026, 11, 16)
+    receive(books, "arch:1", "client:1001", 94000, on=D1)
+    receive(books, "arch:2", "client:1001", 1000, on=D1)
+    ledger.post(books, "order:1", [("client:1001", 52000), ("outgoing", -52000)], D2)
+    ledger.reverse(books, "rev:arch:2", "arch:2", D3)
+    books.commit()
+    assert [(p.key, p.booked_on, p.amount_cents, p.reversal)
+            for p in ledger.account_postings(books, "client:1001", D1, D2)] == [
+        ("arch:1", D1, -94000, False), ("arch:2", D1, -1000, False), ("order:1", D2, 52000, False)]
+    assert [(p.key, p.amount_cents, p.reversal)
+            for p in ledger.account_postings(books, "client:1001", start=D2)] == [
+        ("order:1", 52000, False), ("rev:arch:2", 1000, True)]
+    # Natural sign: the client's liability grows with credits, the bank's asset with debits.
+    assert [(d.on, d.balance_cents) for d in ledger.balances_by_day(books, "client:1001")] == [
+        (D1, 95000), (D2, 43000), (D3, 42000)]
+    assert [(d.on, d.balance_cents)
+            for d in ledger.balances_by_day(books, "bank:FI7433010001222090", end=D2)] == [
+        (D1, 95000)]
+    assert ledger.account_postings(books, "client:9999") == []
+    assert ledger.balances_by_day(books, "client:9999") == []
+
+
+def test_transactions_found_by_key_with_their_legs_and_whether_reversed(books):
+    receive(books, "arch:1", "client:1001", 94000)
+    ledger.post(books, "order:1", [("client:1001", 30000), ("client:1001", 22000),
+                                   ("outgoing", -52000)], D2)
+    ledger.reverse(books, "rev:order:1", "order:1", D2)
+    books.commit()
+    found = ledger.find_transactions(books, ["order:1", "arch:1", "order:2", "order:1"])
+    assert sorted(found) == ["arch:1", "order:1"]
+    assert (found["order:1"].booked_on, found["order:1"].legs, found["order:1"].reversed) == (
+        D2, (("client:1001", 52000), ("outgoing", -52000)), True)
+    assert (found["arch:1"].legs, found["arch:1"].reversed) == (
+        (("bank:FI7433010001222090", 94000), ("client:1001", -94000)), False)
+    assert [key for _, key in ledger.transaction_keys(books)] == ["arch:1", "order:1", "rev:order:1"]
+    first = found["arch:1"].id
+    assert [key for _, key in ledger.transaction_keys(books, after_id=first)] == [
+        "order:1", "rev:order:1"]
+    assert (ledger.count_transactions(books), ledger.count_transactions(books, first)) == (3, 1)
+
+
+def test_key_exists_is_a_condition_for_the_callers_own_rows(books):
+    receive(books, "arch:1", "client:1001", 100)
+    books.commit()
+    wanted = select(literal("arch:1").label("key")).union_all(select(literal("arch:2"))).subquery()
+    assert books.execute(select(wanted.c.key).where(~ledger.key_exists(wanted.c.key))
+                         ).scalars().all() == ["arch:2"]
 
 
 @pytest.mark.parametrize("statement", [
