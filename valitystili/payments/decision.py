@@ -36,6 +36,7 @@ from functools import lru_cache
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.schedules import occurrences
+from valitystili.flags.raising import FlagRaised
 from valitystili.plans.due import rank
 
 #: Rent's place in the order of payment: while it is unpaid, nothing ranked after it is paid.
@@ -96,18 +97,9 @@ class Payment:
 
 
 @dataclass(frozen=True)
-class Notice:
-    kind: str                        # insufficient_funds | arrears
-    subject: str
-    client_id: int
-    amount_cents: int
-    detail: str
-
-
-@dataclass(frozen=True)
 class ClientDecision:
     payments: tuple[Payment, ...] = ()
-    notices: tuple[Notice, ...] = ()
+    notices: tuple[FlagRaised, ...] = ()
     reserve_cents: int = 0
     remaining_cents: int = 0
 
@@ -152,7 +144,7 @@ def decide_client(day: ClientDay, execution_on: date, calendar: BankingCalendar 
     usable = max(0, money - minimum * len(instalment_days))
 
     payments: list[Payment] = []
-    notices: list[Notice] = []
+    notices: list[FlagRaised] = []
     unpaid_cents = 0
     rent_unpaid = False
     due = sorted((o for o in day.obligations if o.pay_on <= execution_on and o.amount_cents > 0),
@@ -238,15 +230,15 @@ def _instalments(day: ClientDay, plan: Instalments, execution_on: date,
     return money, payments
 
 
-def _insufficient(client_id: int, obligation: OpenObligation, short: int) -> Notice:
-    return Notice("insufficient_funds", obligation.key, client_id, short,
+def _insufficient(client_id: int, obligation: OpenObligation, short: int) -> FlagRaised:
+    return FlagRaised("insufficient_funds", obligation.key, client_id, short,
                   f"{obligation.kind} due {obligation.due_on.isoformat()}: "
                   f"{short / 100:.2f} EUR short of {obligation.amount_cents / 100:.2f} EUR")
 
 
-def _arrears(client_id: int, obligation: OpenObligation, unpaid: int, execution_on: date) -> Notice:
+def _arrears(client_id: int, obligation: OpenObligation, unpaid: int, execution_on: date) -> FlagRaised:
     days = (execution_on - obligation.due_on).days
-    return Notice("arrears", obligation.key, client_id, unpaid,
+    return FlagRaised("arrears", obligation.key, client_id, unpaid,
                   f"{obligation.kind} due {obligation.due_on.isoformat()} unpaid, "
                   f"{days} days past due")
 

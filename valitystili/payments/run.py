@@ -18,7 +18,7 @@ import ledger
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound
-from valitystili.flags.raising import raise_flag, resolve_flags
+from valitystili.flags.raising import raise_flags, resolve_flags
 from valitystili.payments.batches import batch_state, serialise
 from valitystili.payments.decision import (
     RESERVE_DAYS,
@@ -337,12 +337,10 @@ def _store(session: Session, day: DayInputs, decided: DayDecision, orders: list[
                         .values(paid_cents=bindparam("paid"), status=bindparam("status")), paid)
     # Flags: what the batch saw now replaces what it saw before for the clients it judged.
     judged = list(day.clients)
+    raise_flags(session, decided.notices, run_on)
     for kind in ("insufficient_funds", "arrears"):
-        current = [n for n in decided.notices if n.kind == kind]
-        for notice in current:
-            raise_flag(session, kind, notice.subject, run_on, client_id=notice.client_id,
-                       amount_cents=notice.amount_cents, detail=notice.detail)
-        resolve_flags(session, kind, run_on, keep={n.subject for n in current}, client_ids=judged)
+        resolve_flags(session, kind, run_on, client_ids=judged,
+                      keep={n.subject for n in decided.notices if n.kind == kind})
 
 
 def _locked_draft(session: Session, bank: BankAccount, execution_on: date) -> PaymentBatch | None:
