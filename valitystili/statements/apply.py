@@ -22,28 +22,17 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 import ledger
+from valitystili.flags.raising import raise_flags, resolve_flags
 from valitystili.people.banks import open_pooled_accounts
 from valitystili.plans.obligations import reopen_returned
-from valitystili.statements.bookings import (
-    AccountSummary,
-    Bookings,
-    NewLine,
-    PlannedFlag,
-)
+from valitystili.statements.bookings import AccountSummary, Bookings, NewLine
 from valitystili.store.chunks import chunks
-from valitystili.store.models import (
-    BankAccount,
-    Flag,
-    PaymentOrder,
-    Statement,
-    StatementLine,
-)
+from valitystili.store.models import BankAccount, PaymentOrder, Statement, StatementLine
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
 LINES = StatementLine.__table__
 ORDERS = PaymentOrder.__table__
-FLAGS = Flag.__table__
 LINE_COLUMNS = ("bank_account_id", "statement_id", "archive_id", "parent_archive_id", "level",
                 "booked_on", "value_on", "amount_cents", "counterparty_name", "counterparty_iban",
                 "reference", "message", "end_to_end_id", "bank_code", "return_reason",
@@ -76,8 +65,9 @@ def book(session: Session, actor: Actor, bookings: Bookings) -> tuple[AccountSum
         session.execute(update(ORDERS).where(ORDERS.c.id == change.order_id)
                         .values(status=change.status, cleared_on=change.cleared_on,
                                 returned_on=change.returned_on))
-    write_flags(session, bookings.flags, bookings.today)
-    _resolve_flags(session, bookings.resolved_flags, bookings.today)
+    raise_flags(session, bookings.flags, bookings.today)
+    for kind, subject in bookings.resolved_flags:
+        resolve_flags(session, kind, bookings.today, subjects=[subject])
 
     summaries = tuple(
         replace(s, ledger_bank_cents=ledger.balance(
@@ -132,41 +122,3 @@ def _insert_lines(session: Session, lines: Sequence[NewLine],
              l.ledger_key)
             for l in part
         ])
-
-
-def write_flags(session: Session, planned: Sequence[PlannedFlag], today: date) -> None:
-    if not planned:
-        return
-    wanted = {(f.kind, f.subject): f for f in planned}
-    subjects = sorted({f.subject for f in planned})
-    existing: dict[tuple[str, str], tuple[int, date | None, date]] = {}
-    for part in chunks(subjects):
-        for row in session.execute(
-            select(FLAGS.c.id, FLAGS.c.kind, FLAGS.c.subject, FLAGS.c.resolved_at,
-                   FLAGS.c.last_seen).where(FLAGS.c.subject.in_(part))
-        ):
-            if (row.kind, row.subject) in wanted:
-                existing[(row.kind, row.subject)] = (row.id, row.resolved_at, row.last_seen)
-    new_rows = []
-    for ident, flag in wanted.items():
-        if ident in existing:
-            flag_id, resolved_at, last_seen = existing[ident]
-            values = {"last_seen": max(last_seen, today), "amount_cents": flag.amount_cents,
-                      "detail": flag.detail}
-            if resolved_at is not None:  # the condition is back: a new situation
-                values.update(resolved_at=None, first_seen=today, ack_by=None, ack_at=None,
-                              ack_comment=None)
-            session.execute(update(FLAGS).where(FLAGS.c.id == flag_id).values(**values))
-        else:
-            new_rows.append({"kind": flag.kind, "subject": flag.subject,
-                             "client_id": flag.client_id, "amount_cents": flag.amount_cents,
-                             "detail": flag.detail, "first_seen": today, "last_seen": today})
-    if new_rows:
-        session.execute(insert(FLAGS), new_rows)
-
-
-def _resolve_flags(session: Session, resolved: Sequence[tuple[str, str]], today: date) -> None:
-    for kind, subject in resolved:
-        session.execute(update(FLAGS).where(FLAGS.c.kind == kind, FLAGS.c.subject == subject,
-                                            FLAGS.c.resolved_at.is_(None))
-                        .values(resolved_at=today))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import ledger
+from valitystili.flags.raising import FlagRaised
 from valitystili.statements.matching import EXPECTED_INCOME, HETU, REFERENCE
 
 
@@ -82,15 +83,6 @@ class NewLine:
     match_rule: str | None
     state: str
     ledger_key: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedFlag:
-    kind: str
-    subject: str
-    client_id: int | None
-    amount_cents: int | None
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +185,7 @@ class Bookings:
     entries: tuple[ledger.Entry, ...]
     lines: tuple[NewLine, ...]
     line_changes: tuple[LineChange, ...]
-    flags: tuple[PlannedFlag, ...]
+    flags: tuple[FlagRaised, ...]
     resolved_flags: tuple[tuple[str, str], ...]
     order_changes: tuple[OrderChange, ...]
     summaries: tuple[AccountSummary, ...]

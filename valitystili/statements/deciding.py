@@ -28,7 +28,8 @@ from imports.records import Item
 from valitystili.base.accounts import OUTGOING, SUSPENSE
 from valitystili.base.errors import NotFound
 from valitystili.base.money import format_fi
-from valitystili.statements.bookings import Counts, OrderChange, PlannedFlag
+from valitystili.flags.raising import FlagRaised
+from valitystili.statements.bookings import Counts, OrderChange
 from valitystili.statements.clearing import RETURN, Debit, OpenOrder, OrderBook
 from valitystili.statements.matching import NONE, Credit, Directory
 from valitystili.store.models import CLEARED, IN_SUSPENSE, POSTED, RETURNED
@@ -53,7 +54,7 @@ class Decider:
         self._load_orders = orders
         self._directory: Directory | None = None
         self._orders: OrderBook | None = None
-        self.flags: dict[tuple[str, str], PlannedFlag] = {}
+        self.flags: dict[tuple[str, str], FlagRaised] = {}
         self.resolved: list[tuple[str, str]] = []
         self.order_changes: dict[int, OrderChange] = {}
 
@@ -71,7 +72,7 @@ class Decider:
 
     def flag(self, kind: str, subject: str, client_id: int | None, amount: int | None,
              detail: str) -> None:
-        self.flags[(kind, subject)] = PlannedFlag(kind, subject, client_id, amount, detail)
+        self.flags[(kind, subject)] = FlagRaised(kind, subject, client_id, amount, detail)
 
     def resolve(self, kind: str, subject: str) -> None:
         if self.flags.pop((kind, subject), None) is None:

@@ -15,29 +15,26 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.accounts import SUSPENSE
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.money import format_fi
+from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
-from valitystili.statements.apply import write_flags
-from valitystili.statements.bookings import PlannedFlag, assign_key
+from valitystili.statements.bookings import assign_key
 from valitystili.statements.matching import mask_message
 from valitystili.store.models import (
     ASSIGNED,
     BANK_ONLY,
     IN_SUSPENSE,
     BankAccount,
-    Flag,
     StatementLine,
 )
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
-
-FLAGS = Flag.__table__
 
 
 def list_income(session: Session, actor: Actor, *, unmatched: bool = False,
@@ -96,12 +93,9 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
         raise Conflict(f"line {line_id} is already assigned ({key})")
     line.state = ASSIGNED
     line.client_id = client.id
-    resolved = session.execute(
-        update(FLAGS).where(FLAGS.c.kind == "unmatched_income", FLAGS.c.subject == line.archive_id,
-                            FLAGS.c.resolved_at.is_(None)).values(resolved_at=today)
-    ).rowcount
+    resolved = resolve_flags(session, "unmatched_income", today, subjects=[line.archive_id])
     if client.status != "open":
-        write_flags(session, [PlannedFlag(
+        raise_flags(session, [FlagRaised(
             "closed_client_income", line.archive_id, client.id, line.amount_cents,
             f"{format_fi(line.amount_cents)} assigned by {actor.name} to closed client "
             f"{client.id}")], today)
