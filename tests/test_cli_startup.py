@@ -65,9 +65,9 @@ def test_a_one_client_lookup_loads_no_alembic_and_no_statement_reader(tmp_path):
         assert result.exit_code == 0, result.stderr
     loaded = loaded_by("client", "show", "1", db_path=path, user="sanna")
     assert loaded & {"alembic", "mako", "imports", "lxml", "fints", "holidays"} == set()
-    assert "valitystili.cli.commands_clients" in loaded
+    assert "valitystili.cli.commands_people" in loaded
     assert not {m for m in loaded if m.startswith("valitystili.cli.commands_")} - {
-        "valitystili.cli.commands_clients"}
+        "valitystili.cli.commands_people"}
 
 
 def test_the_schema_check_finds_the_head_alembic_finds():

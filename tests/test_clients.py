@@ -391,10 +391,10 @@ def test_cli_close_with_money_names_the_balance(cli, backend):
 
 
 def test_cli_asks_the_unanswered_questions_at_a_terminal(cli, monkeypatch):
-    from valitystili.cli import commands_clients
+    from valitystili.cli import commands_people
 
     cli_world(cli)
-    monkeypatch.setattr(commands_clients, "_interactive", lambda: True)
+    monkeypatch.setattr(commands_people, "_interactive", lambda: True)
     args = ("--format", "json", "client", "open", "--hetu", HETU, "--name", "Maija", "--iban",
             CLIENT_IBAN, "--criterion", "evictions", "--worker", "sanna",
             "--no-kela-pays-landlord")

@@ -1,0 +1,219 @@
+"""Commands for payment plans and bills: set, edit, show and approve a plan; add and list bills.
+
+Each command gets its options parsed by click (dates and amounts with the types of
+``cli/params.py``), opens one unit of work, calls one service function and prints the result.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from valitystili.base.errors import ValidationError
+from valitystili.cli.app import App, pass_app
+from valitystili.cli.output import render
+from valitystili.cli.params import AMOUNT, DATE
+
+
+class NothingSaved(click.ClickException):
+    """``plan edit`` ended without a new plan: like ``git commit``, that is exit 1."""
+
+    exit_code = 1
+
+
+# --- plans --------------------------------------------------------------------------------------
+
+
+@click.group("plan")
+def plan_group() -> None:
+    """Payment plans: set (social worker), approve (handler), show, edit."""
+
+
+effective_option = click.option(
+    "--effective", type=DATE, default=None,
+    help="In force from this date once approved (default today).")
+version_option = click.option("--version", "version", type=int, default=None,
+                              help="Which version (default the latest).")
+
+
+@plan_group.command("set")
+@click.argument("client")
+@click.option("--file", "plan_file", required=True, type=click.File("r", encoding="utf-8"),
+              help="The plan in TOML (docs/examples/plan.toml); - reads stdin.")
+@effective_option
+@pass_app
+def plan_set(app: App, client: str, plan_file, effective: date | None) -> None:
+    """Store a new version of a client's plan (a draft until a handler approves it).
+
+    \b
+    Example:
+      valitystili plan set 1 --file plan.toml --effective 1.12.2026
+    """
+    from valitystili.plans import plans
+
+    text = plan_file.read()
+    notes: list[str] = []
+    with app.unit() as (session, actor):
+        result = plans.set_plan(session, actor, client, text, effective_on=effective,
+                                today=date.today(), notes=notes)
+    app.notes(notes)
+    for warning in result["warnings"]:
+        app.info(f"warning: {warning}")
+    app.emit(result)
+
+
+@plan_group.command("edit")
+@click.argument("client")
+@effective_option
+@pass_app
+def plan_edit(app: App, client: str, effective: date | None) -> None:
+    """Edit the latest version in $EDITOR and store the result as a new version.
+
+    Saving the text unchanged, or empty, stores nothing and exits with status 1. When the
+    edited plan is refused, the text is kept in a file named in the error.
+
+    \b
+    Example:
+      EDITOR=nano valitystili plan edit 1 --effective 1.12.2026
+    """
+    from valitystili.plans import plans
+
+    with app.unit() as (session, actor):
+        current = plans.plan_source(session, actor, client)
+    edited = click.edit(current["source"], extension=".toml", require_save=True)
+    if edited is None or edited == current["source"]:
+        raise NothingSaved("plan not changed; nothing saved")
+    if not "".join(line for line in edited.splitlines()
+                   if not line.lstrip().startswith("#")).strip():
+        raise NothingSaved("plan is empty; nothing saved")
+    notes: list[str] = []
+    try:
+        with app.unit() as (session, actor):
+            result = plans.set_plan(session, actor, client, edited, effective_on=effective,
+                                    today=date.today(), expect_version=current["version"],
+                                    notes=notes)
+    except ValidationError as error:
+        import tempfile
+
+        # Like `git commit`, keep what the person wrote so the fix is not typed again.
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".toml",
+                                         prefix=f"plan-{current['client']}-",
+                                         delete=False) as kept:
+            kept.write(edited)
+        raise ValidationError(f"{error} (your text is in {kept.name})") from None
+    app.notes(notes)
+    app.emit(result)
+
+
+_ITEM_COLUMNS = ("position", "kind", "payee", "amount_cents", "due", "reference", "message",
+                 "paid_by", "bills", "allow_partial")
+
+
+@plan_group.command("show")
+@click.argument("client")
+@version_option
+@pass_app
+def plan_show(app: App, client: str, version: int | None) -> None:
+    """Show a plan version with its items, incomes and instalments (the view is audited).
+
+    \b
+    Example:
+      valitystili plan show 1
+      valitystili --format json plan show 1 --version 2
+    """
+    from valitystili.plans import plans
+
+    with app.unit() as (session, actor):
+        result = plans.show_plan(session, actor, client, version=version, today=date.today())
+    if app.format == "json" or app.quiet:
+        app.emit(result)
+        return
+    # People get one section per part; JSON (above) is the form for machines.
+    head = {k: v for k, v in result.items() if k not in ("items", "incomes", "instalments")}
+    sections = [("", head),
+                ("pay", [{k: i[k] for k in _ITEM_COLUMNS} for i in result["items"]]),
+                ("income", result["incomes"]),
+                ("instalments", result["instalments"] or [])]
+    parts = []
+    for title, data in sections:
+        text = render(data, app.format)
+        if app.format == "table" and title:
+            text = f"{title}\n{text}"
+        parts.append(text)
+    click.echo("\n\n".join(parts))
+
+
+@plan_group.command("approve")
+@click.argument("client")
+@version_option
+@click.option("--despite", default=None, metavar="REASON",
+              help="Approve a plan that does not add up, for this reason (recorded).")
+@pass_app
+def plan_approve(app: App, client: str, version: int | None, despite: str | None) -> None:
+    """Approve a plan version: the handler's decision; a plan pays nothing before.
+
+    A plan whose outgoings exceed its expected income, or that leaves the client less than
+    its minimum instalments, is approved only with --despite and a reason.
+
+    \b
+    Example:
+      valitystili plan approve 1
+      valitystili plan approve 2 --despite "rent debt plan agreed with the landlord"
+    """
+    from valitystili.plans import plans
+
+    with app.unit() as (session, actor):
+        app.emit(plans.approve_plan(session, actor, client, version, despite=despite))
+
+
+# --- bills --------------------------------------------------------------------------------------
+
+
+@click.group("bill")
+def bill_group() -> None:
+    """Bills for plan items marked bills = true (electricity, water …)."""
+
+
+@bill_group.command("add")
+@click.argument("client")
+@click.option("--payee", required=True, help="Payee name or id.")
+@click.option("--amount", type=AMOUNT, required=True, help="Amount in euros (45,20 or 45.20).")
+@click.option("--due", type=DATE, required=True, help="Due date.")
+@click.option("--reference", default=None, help="Finnish or RF reference on the bill.")
+@click.option("--message", default=None, help="Message, when the bill has no reference.")
+@pass_app
+def bill_add(app: App, client: str, payee: str, amount: int, due: date,
+             reference: str | None, message: str | None) -> None:
+    """Enter a bill to be paid from the client's account (handler).
+
+    \b
+    Example:
+      valitystili bill add 1 --payee "Vaasan Sähkö Oy" --amount 45,20 --due 15.12.2026 \\
+          --reference RF18539007547034
+    """
+    from valitystili.plans import bills
+
+    notes: list[str] = []
+    with app.unit() as (session, actor):
+        added = bills.add_bill(session, actor, client, payee=payee, amount_cents=amount,
+                               due_on=due, reference=reference, message=message,
+                               today=date.today(), notes=notes)
+    app.notes(notes)
+    app.emit(added)
+
+
+@bill_group.command("list")
+@click.argument("client")
+@pass_app
+def bill_list(app: App, client: str) -> None:
+    """List a client's bills (the view is audited).
+
+    \b
+    Example:
+      valitystili bill list 1
+    """
+    from valitystili.plans import bills
+
+    with app.unit() as (session, actor):
+        app.emit(bills.list_bills(session, actor, client))
