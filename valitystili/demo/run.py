@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 import ledger
 from valitystili import payments as batches
+from valitystili.base.accounts import CLIENT_PREFIX, OUTGOING, SUSPENSE, bank_account
 from valitystili.base.banking_calendar import CALENDAR
 from valitystili.base.errors import ValidationError
 from valitystili.demo.bank import Credit, SimulatedBank
@@ -244,10 +245,10 @@ def _summary(factory, totals: Totals, reconciled: list[dict], persons, out_dir: 
                                    .where(PaymentOrder.status == "returned")).scalar_one()
         flags = dict(session.execute(select(Flag.kind, func.count()).where(Flag.resolved_at.is_(None))
                                      .group_by(Flag.kind)).all())
-        held = sum(b.balance_cents for b in ledger.balances(session, prefix="client:"))
-        bank_balance = ledger.balance(session, f"bank:{CITY_IBAN}")
-        outgoing = ledger.balance(session, "outgoing")
-        suspense = ledger.balance(session, "suspense")
+        held = sum(b.balance_cents for b in ledger.balances(session, prefix=CLIENT_PREFIX))
+        bank_balance = ledger.balance(session, bank_account(CITY_IBAN))
+        outgoing = ledger.balance(session, OUTGOING)
+        suspense = ledger.balance(session, SUSPENSE)
         client_count = session.execute(select(func.count()).select_from(Client)).scalar_one()
     last = reconciled[-1] if reconciled else {}
     return {

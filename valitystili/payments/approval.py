@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base import files
+from valitystili.base.accounts import OUTGOING
 from valitystili.base.errors import Conflict, InsufficientFunds, ValidationError
 from valitystili.flags.raising import raise_flag
 from valitystili.payments.batches import (
@@ -62,7 +63,7 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     codes = dict(session.execute(select(Client.id, Client.ledger_code).where(
         Client.id.in_({o.client_id for o in orders}))).all()) if orders else {}
     entries = [ledger.Entry(order.key, ((codes[order.client_id], order.amount_cents),
-                                        ("outgoing", -order.amount_cents)),
+                                        (OUTGOING, -order.amount_cents)),
                             today, description=f"{order.kind} to {order.creditor_name}",
                             actor=actor.name) for order in orders]
     try:

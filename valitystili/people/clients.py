@@ -47,6 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
+from valitystili.base.accounts import CLIENT_PREFIX, client_account
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.identifiers import (
@@ -224,7 +225,7 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
     session.flush()
     client.reference = client_reference(client.id)
     client.rf_reference = rf_from_finnish(client.reference)
-    client.ledger_code = f"client:{client.id}"
+    client.ledger_code = client_account(client.id)
     session.flush()
     ledger.open_account(session, client.ledger_code, "liability", name=f"client {client.id}",
                         no_negative=True)
@@ -357,7 +358,7 @@ def list_clients(session: Session, actor: Actor, *, status: str | None = None) -
     query = select(Client).order_by(Client.id)
     if status is not None:
         query = query.where(Client.status == status)
-    balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="client:")}
+    balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix=CLIENT_PREFIX)}
     rows = [
         {"client": c.id, "name": c.name, "hetu": mask_hetu(c.hetu), "reference": c.reference,
          "status": c.status, "worker": c.worker,

@@ -170,15 +170,12 @@ def _cancel_superseded(session: Session, plans: dict[int, list], wanted: dict[st
     several = [client for client, versions in plans.items() if len(versions) > 1]
     if not several:
         return 0
-    rows = []
-    for chunk_start in range(0, len(several), 5000):
-        rows.extend(session.execute(
-            select(Obligation.id, Obligation.key, Obligation.client_id, Obligation.due_on,
-                   PlanItem.plan_id)
-            .join(PlanItem, PlanItem.id == Obligation.source_id)
-            .where(Obligation.source == "plan_item", Obligation.status == "open",
-                   Obligation.paid_cents == 0, Obligation.due_on >= start - timedelta(days=31),
-                   Obligation.client_id.in_(several[chunk_start:chunk_start + 5000]))).all())
+    rows = list(select_in(session, select(
+        Obligation.id, Obligation.key, Obligation.client_id, Obligation.due_on, PlanItem.plan_id)
+        .join(PlanItem, PlanItem.id == Obligation.source_id)
+        .where(Obligation.source == "plan_item", Obligation.status == "open",
+               Obligation.paid_cents == 0, Obligation.due_on >= start - timedelta(days=31)),
+        Obligation.client_id, several))
     stale = [row.id for row in rows
              if row.key not in wanted
              and (current := in_force(plans[row.client_id], row.due_on)) is not None

@@ -20,14 +20,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from valitystili.store.chunks import select_in
 from valitystili.store.models import Plan
 
 #: The columns of a plan version the batch, the obligations and the checks read.
 PLAN_COLUMNS = (Plan.id, Plan.client_id, Plan.version, Plan.effective_on, Plan.review_on,
                 Plan.instalment_schedule, Plan.instalment_mode, Plan.instalment_cents,
                 Plan.keep_cents, Plan.minimum_cents, Plan.obligations_through)
-#: Clients per IN list.
-CHUNK = 5000
 
 
 def in_force(versions: Iterable, on: date):
@@ -48,11 +47,7 @@ def approved_versions(session: Session, client_ids: Sequence[int] | None = None
     if client_ids is None:
         rows = session.execute(query).all()
     else:
-        ids = list(client_ids)
-        rows = []
-        for start in range(0, len(ids), CHUNK):
-            rows.extend(session.execute(
-                query.where(Plan.client_id.in_(ids[start:start + CHUNK]))).all())
+        rows = list(select_in(session, query, Plan.client_id, list(client_ids)))
     versions: dict[int, list] = defaultdict(list)
     for plan in rows:
         versions[plan.client_id].append(plan)

@@ -25,12 +25,11 @@ from datetime import timezone
 from sqlalchemy import insert, select, union
 from sqlalchemy.orm import Session
 
+from valitystili.base.accounts import CLIENT_PREFIX
+from valitystili.store.chunks import chunks, scalars_in
 from valitystili.store.models import AuditClientView, AuditEntry, Client
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
-
-#: Rows per INSERT of view links and per IN list of account codes.
-CHUNK = 5_000
 
 
 def record_view(session: Session, actor: Actor, action: str, client_ids: Iterable[int], *,
@@ -46,21 +45,16 @@ def record_view(session: Session, actor: Actor, action: str, client_ids: Iterabl
                               client_id=ids[0] if len(ids) == 1 else None, subject=subject,
                               detail={**(detail or {}), "clients": len(ids)})
     table = AuditClientView.__table__
-    for start in range(0, len(ids), CHUNK):
+    for part in chunks(ids):
         session.execute(insert(table), [{"client_id": client_id, "entry_hash": entry_hash}
-                                        for client_id in ids[start:start + CHUNK]])
+                                        for client_id in part])
     return entry_hash
 
 
 def clients_of_accounts(session: Session, codes: Iterable[str]) -> list[int]:
     """The clients whose ledger accounts these are (other accounts are nobody's data)."""
-    wanted = sorted({code for code in codes if code.startswith("client:")})
-    found: list[int] = []
-    for start in range(0, len(wanted), CHUNK):
-        found += session.execute(
-            select(Client.id).where(Client.ledger_code.in_(wanted[start:start + CHUNK]))
-        ).scalars().all()
-    return found
+    wanted = sorted({code for code in codes if code.startswith(CLIENT_PREFIX)})
+    return list(scalars_in(session, select(Client.id), Client.ledger_code, wanted))
 
 
 def history(session: Session, client_id: int, limit: int | None = None) -> list[dict]:
