@@ -244,15 +244,14 @@ def test_unmatched_income_is_assigned_once(session, w, tmp_path):
     assert ledger.balance(session, "suspense") == 7_500
     assert open_flags(session) == [("unmatched_income", "U1", None, 7_500)]
     unmatched = income.list_income(session, w.hannu, unmatched=True)
-    assert [(r["archive_id"], r["amount_cents"], r["state"]) for r in unmatched] == [
+    assert [(r.archive_id, r.amount_cents, r.state) for r in unmatched] == [
         ("U1", 7_500, "suspense")]
 
-    result = income.assign_line(session, w.hannu, unmatched[0]["line"], str(maija),
-                                today=TODAY)
+    result = income.assign_line(session, w.hannu, unmatched[0].line, str(maija), today=TODAY)
     session.commit()
-    assert result == {"line": unmatched[0]["line"], "client": maija, "amount_cents": 7_500,
-                      "booked_on": TODAY, "ledger_key": f"assign:{unmatched[0]['line']}",
-                      "flag_resolved": True}
+    assert result == income.Assignment(
+        line=unmatched[0].line, client=maija, amount_cents=7_500, booked_on=TODAY,
+        ledger_key=f"assign:{unmatched[0].line}", flag_resolved=True)
     assert ledger.balance(session, "suspense") == 0
     assert ledger.balance(session, f"client:{maija}") == 7_500
     assert open_flags(session) == []
@@ -262,9 +261,9 @@ def test_unmatched_income_is_assigned_once(session, w, tmp_path):
                             ).scalar_one()
     assert (entry.actor, entry.client_id) == ("hannu", maija)
 
-    with pytest.raises(Conflict, match=f"line {result['line']} is already assigned to client "
+    with pytest.raises(Conflict, match=f"line {result.line} is already assigned to client "
                                        f"{maija}"):
-        income.assign_line(session, w.hannu, result["line"], str(maija), today=TODAY)
+        income.assign_line(session, w.hannu, result.line, str(maija), today=TODAY)
     assert ledger.balance(session, f"client:{maija}") == 7_500
 
 
@@ -295,7 +294,7 @@ def test_closed_client_is_credited_and_flagged(session, w, tmp_path):
 def test_identity_codes_are_masked_in_the_income_list(session, w, tmp_path):
     imported(session, w, tmp_path, ntry("5.00", "H1", Tx(message="maksaja 131052-308T")))
     [row] = income.list_income(session, w.aune)
-    assert row["message"] == "maksaja 131052-****"
+    assert row.message == "maksaja 131052-****"
 
 
 def test_a_later_version_with_an_earlier_date_supersedes_for_matching_too():

@@ -18,10 +18,8 @@ from datetime import date
 
 import click
 
-from valitystili.base.dates import parse_date
-from valitystili.cli import cli
 from valitystili.cli.app import App, pass_app, stderr_is_terminal
-from valitystili.statements.reading import STATEMENT_FORMATS
+from valitystili.cli.params import OPTIONAL_DATE, ServiceChoice
 
 FILES = "files"
 PROGRESS_MIN_ENTRIES = 2000
@@ -50,8 +48,8 @@ class ImportGroup(click.Group):
         self.format_commands(ctx, formatter)
 
 
-@cli.group("import", cls=ImportGroup, invoke_without_command=True, no_args_is_help=False,
-           context_settings={"ignore_unknown_options": True})
+@click.group("import", cls=ImportGroup, invoke_without_command=True, no_args_is_help=False,
+             context_settings={"ignore_unknown_options": True})
 @click.pass_context
 def import_group(ctx: click.Context) -> None:
     """Import bank statements: camt.053/054, MT940 or CSV files, or a FinTS fetch (finance).
@@ -115,7 +113,8 @@ def _emit(app: App, results: list, dry_run: bool) -> None:
 @import_group.command(FILES, hidden=True)
 @click.argument("paths", metavar="FILE...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
-@click.option("--format", "statement_format", type=click.Choice(STATEMENT_FORMATS),
+@click.option("--format", "statement_format",
+              type=ServiceChoice("valitystili.statements.reading:STATEMENT_FORMATS"),
               default="auto", show_default=True, help="Statement format of the files.")
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; write nothing.")
 @pass_app
@@ -133,12 +132,13 @@ def import_files(app: App, paths: tuple[str, ...], statement_format: str, dry_ru
 @click.option("--blz", required=True, help="The bank code (Bankleitzahl).")
 @click.option("--login", required=True, help="The online-banking user.")
 @click.option("--iban", default=None, help="Only this account (default: every account).")
-@click.option("--from", "start", default=None, help="First booking day to fetch.")
-@click.option("--to", "end", default=None, help="Last booking day to fetch.")
+@click.option("--from", "start", type=OPTIONAL_DATE, default=None,
+              help="First booking day to fetch.")
+@click.option("--to", "end", type=OPTIONAL_DATE, default=None, help="Last booking day to fetch.")
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; write nothing.")
 @pass_app
-def import_fints(app: App, url: str, blz: str, login: str, iban: str | None, start: str | None,
-                 end: str | None, dry_run: bool) -> None:
+def import_fints(app: App, url: str, blz: str, login: str, iban: str | None,
+                 start: date | None, end: date | None, dry_run: bool) -> None:
     """Fetch booked transactions over FinTS and import them.
 
     The PIN is read from VALITYSTILI_FINTS_PIN or asked for without echo; it is never an
@@ -156,22 +156,23 @@ def import_fints(app: App, url: str, blz: str, login: str, iban: str | None, sta
 
     results = service.import_fints(
         app.unit, url=url, blz=blz, login=login, pin=pin, iban=iban,
-        start=parse_date(start) if start else None, end=parse_date(end) if end else None,
-        dry_run=dry_run, progress=_progress(app))
+        start=start, end=end, dry_run=dry_run, progress=_progress(app))
     _emit(app, results, dry_run)
 
 
-@cli.group("income")
+@click.group("income")
 def income_group() -> None:
     """Incoming money: list it, assign what matched no client."""
 
 
 @income_group.command("list")
 @click.option("--unmatched", is_flag=True, help="Only money in suspense, waiting for a handler.")
-@click.option("--from", "start", default=None, help="Booked on or after this day.")
-@click.option("--to", "end", default=None, help="Booked on or before this day.")
+@click.option("--from", "start", type=OPTIONAL_DATE, default=None,
+              help="Booked on or after this day.")
+@click.option("--to", "end", type=OPTIONAL_DATE, default=None,
+              help="Booked on or before this day.")
 @pass_app
-def income_list(app: App, unmatched: bool, start: str | None, end: str | None) -> None:
+def income_list(app: App, unmatched: bool, start: date | None, end: date | None) -> None:
     """List incoming lines: amount, payer, reference, state, matching rule, client.
 
     Identity codes in messages are shown masked.
@@ -182,11 +183,9 @@ def income_list(app: App, unmatched: bool, start: str | None, end: str | None) -
     """
     from valitystili.statements import income
 
-    first = parse_date(start) if start else None
-    last = parse_date(end) if end else None
     with app.unit() as (session, actor):
-        rows = income.list_income(session, actor, unmatched=unmatched, start=first, end=last)
-    app.emit(rows)
+        rows = income.list_income(session, actor, unmatched=unmatched, start=start, end=end)
+    app.emit([row.row() for row in rows])
 
 
 @income_group.command("assign")
@@ -203,5 +202,5 @@ def income_assign(app: App, line: int, client: str) -> None:
     from valitystili.statements import income
 
     with app.unit() as (session, actor):
-        result = income.assign_line(session, actor, line, client, today=date.today())
-    app.emit(result)
+        assigned = income.assign_line(session, actor, line, client, today=date.today())
+    app.emit(assigned.row())

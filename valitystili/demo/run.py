@@ -197,9 +197,9 @@ def _assign_unmatched(factory, day: date) -> int:
         lines = income.list_income(session, HANDLER, unmatched=True)
         count = 0
         for line in lines:
-            found = re.search(r"PÄÄTÖS (\d+)", line.get("message") or "")
+            found = re.search(r"PÄÄTÖS (\d+)", line.message or "")
             if found:
-                income.assign_line(session, HANDLER, int(line["line"]),
+                income.assign_line(session, HANDLER, line.line,
                                    str(int(found.group(1)) - DECISION_BASE), today=day)
                 count += 1
     return count

@@ -13,6 +13,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -37,8 +38,44 @@ from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
 
+@dataclass(frozen=True)
+class IncomeLine:
+    """One incoming line as a handler sees it (the message's identity codes masked)."""
+
+    line: int
+    iban: str
+    booked_on: date
+    amount_cents: int
+    payer: str | None
+    reference: str | None
+    message: str | None
+    state: str
+    rule: str | None
+    client: int | None
+    archive_id: str
+
+    def row(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A line moved from suspense to a client: the ledger key it was posted under, and whether
+    its ``unmatched_income`` flag resolved."""
+
+    line: int
+    client: int
+    amount_cents: int
+    booked_on: date
+    ledger_key: str
+    flag_resolved: bool
+
+    def row(self) -> dict:
+        return asdict(self)
+
+
 def list_income(session: Session, actor: Actor, *, unmatched: bool = False,
-                start: date | None = None, end: date | None = None) -> list[dict]:
+                start: date | None = None, end: date | None = None) -> list[IncomeLine]:
     """Incoming lines (credits that carry their own attribution), oldest first; identity codes
     in messages are masked. Recorded in the audit trail as a view."""
     actor.require("income.read")
@@ -52,23 +89,23 @@ def list_income(session: Session, actor: Actor, *, unmatched: bool = False,
     if end is not None:
         query = query.where(StatementLine.booked_on <= end)
     rows = [
-        {"line": line.id, "iban": iban, "booked_on": line.booked_on,
-         "amount_cents": line.amount_cents, "payer": line.counterparty_name,
-         "reference": line.reference, "message": mask_message(line.message),
-         "state": line.state, "rule": line.match_rule, "client": line.client_id,
-         "archive_id": line.archive_id}
+        IncomeLine(line=line.id, iban=iban, booked_on=line.booked_on,
+                   amount_cents=line.amount_cents, payer=line.counterparty_name,
+                   reference=line.reference, message=mask_message(line.message),
+                   state=line.state, rule=line.match_rule, client=line.client_id,
+                   archive_id=line.archive_id)
         for line, iban in session.execute(query.order_by(StatementLine.booked_on,
                                                          StatementLine.id)).all()
     ]
     audit.record(session, actor.name, "income.list", detail={
         "unmatched": unmatched, "from": start, "to": end, "lines": len(rows),
-        "clients": sorted({r["client"] for r in rows if r["client"] is not None}),
+        "clients": sorted({r.client for r in rows if r.client is not None}),
     })
     return rows
 
 
 def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, *,
-                today: date | None = None) -> dict:
+                today: date | None = None) -> Assignment:
     """Move one unattributed incoming line from suspense to a client, at most once."""
     actor.require("income.assign")
     today = today or date.today()
@@ -104,5 +141,5 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
                      "archive_id": line.archive_id, "amount_cents": line.amount_cents,
                      "ledger_key": key})
     session.flush()
-    return {"line": line.id, "client": client.id, "amount_cents": line.amount_cents,
-            "booked_on": today, "ledger_key": key, "flag_resolved": bool(resolved)}
+    return Assignment(line=line.id, client=client.id, amount_cents=line.amount_cents,
+                      booked_on=today, ledger_key=key, flag_resolved=bool(resolved))
