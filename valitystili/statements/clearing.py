@@ -1,7 +1,7 @@
 """Money out seen on the statement: clearing payment orders and recognising returns. Pure.
 
 An :class:`OrderBook` holds the orders a file can touch (loaded once per file) and remembers
-what this file's plan has already used, so one order is never cleared by two lines.
+what this file's bookings have already used, so one order is never cleared by two lines.
 
 - A **debit** clears an exported order when the line carries the order's end-to-end id and the
   same amount (rule ``end_to_end``). A debit with our end-to-end id but another amount is not
