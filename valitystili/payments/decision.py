@@ -15,7 +15,8 @@ The walk (DESIGN §6):
    oldest first within each, each in full or partially where allowed. One that cannot be paid
    does not stop a smaller one that fits. Each unpaid one raises *insufficient funds*, and
    *arrears* once past its legal due date.
-3. **Reserve**: a cash-flow projection over the ``RESERVE_DAYS`` after E: the open obligations
+3. **Reserve**: a cash-flow projection over the ``RESERVE_DAYS`` after E (and on to the next
+   income after them, ``reserve_cents``): the open obligations
    with pay day after E (at their pay day) and the incomes still to come (at their arrival day;
    on one day the income first), running total from 0. The reserve is the deepest point below
    0, plus whatever is due by E and still unpaid after steps 1-2.
@@ -177,8 +178,16 @@ def decide_client(day: ClientDay, execution_on: date, calendar: BankingCalendar 
 
 
 def reserve_cents(day: ClientDay, execution_on: date) -> int:
-    """The deepest point below zero of the coming obligations less the coming incomes."""
+    """The deepest point below zero of the coming obligations less the coming incomes.
+
+    The projection covers the ``RESERVE_DAYS`` after E and goes on to the day before the first
+    income after them: a payment due just past the window is paid from money held now, not
+    from an income that comes after it (e.g. a pension moved onto a rent day by a weekend,
+    which pays that month's rent, leaves the next month's rent to this month's money)."""
     end = execution_on + timedelta(days=RESERVE_DAYS)
+    later = min((i.arrives_on for i in day.incomes if i.arrives_on > end), default=None)
+    if later is not None:
+        end = later - timedelta(days=1)
     events = [(o.pay_on, 1, -o.amount_cents) for o in day.obligations
               if execution_on < o.pay_on <= end and o.amount_cents > 0]
     events += [(i.arrives_on, 0, i.amount_cents) for i in day.incomes

@@ -1,0 +1,305 @@
+"""The client's monthly letter, both backends: DESIGN §6's November in Finnish, Swedish and
+English to the character, what it leaves out, arrears, the HTML page and the command."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from helpers.scenario import WORKED_EXAMPLE, client, plan, world
+from sqlalchemy import select
+from oversight.test_reports_world import Money
+
+import ledger
+from valitystili.base.errors import NotFound, PermissionDenied
+from valitystili.oversight import letters
+from valitystili.store.models import AuditEntry
+from valitystili.trust.auth import Actor
+
+HANNU = Actor("hannu", "handler")
+
+
+def D(day: int, month: int = 11, year: int = 2026) -> date:
+    return date(year, month, day)
+
+
+def nbsp(text: str) -> str:
+    """Amounts are written with a no-break space before the euro sign (Babel's fi_FI style)."""
+    return text.replace(" €", "\u00a0€")
+
+
+@pytest.fixture
+def november(session_factory):
+    """Maija's November 2026 as DESIGN §6 works it out: Kela's 560,00 and 380,00 on Monday
+    2.11., rent 520,00 paid that day, electricity 45,00 on Friday 13.11., and 75,00 to her own
+    account every Monday (the last one exported, not yet seen by the bank)."""
+    with session_factory() as session, session.begin():
+        w = world(session)
+        number = client(session, w)
+        plan(session, w, number, WORKED_EXAMPLE)
+        money = Money(session)
+        money.credit(number, 56000, D(2), payer="KELA")
+        money.credit(number, 38000, D(2), payer="KELA")
+        money.order(number, "rent", 52000, D(2), status="cleared")
+        for day in (2, 9, 16, 23, 30):
+            money.order(number, "instalment", 7500, D(day), instalment_on=D(day),
+                        status="cleared" if day < 30 else "exported")
+        money.order(number, "electricity", 4500, D(13), status="cleared", creditor="Vaasan Sähkö Oy")
+        # Neither a draft nor a cancelled order was paid.
+        money.order(number, "other", 1000, D(27), status="draft", key="order:draft")
+        money.order(number, "other", 1000, D(27), status="cancelled", key="order:cancelled")
+    return number
+
+
+FINNISH = nbsp("""\
+Välitystilin kuukausiote – marraskuu 2026
+
+Hei Maija Meikäläinen,
+
+tässä välitystilisi tapahtumat marraskuulta 2026.
+
+Tilillesi tulleet rahat
+  2.11.2026   KELA                         560,00 €
+  2.11.2026   KELA                         380,00 €
+              Yhteensä                     940,00 €
+
+Maksamamme vuokrat ja laskut
+  2.11.2026   Vuokra, Vaasan Asunnot Oy    520,00 €
+  13.11.2026  Sähkölasku, Vaasan Sähkö Oy   45,00 €
+              Yhteensä                     565,00 €
+
+Sinulle maksetut erät
+  2.11.2026   Erä tilillesi                 75,00 €
+  9.11.2026   Erä tilillesi                 75,00 €
+  16.11.2026  Erä tilillesi                 75,00 €
+  23.11.2026  Erä tilillesi                 75,00 €
+  30.11.2026  Erä tilillesi                 75,00 €
+              Yhteensä                     375,00 €
+
+Tililläsi oli 30.11.2026 rahaa 0,00 €.
+
+Seuraavan kuukauden maksut
+  2.12.2026   Vuokra, Vaasan Asunnot Oy    520,00 €
+  7.12.2026   Erä tilillesi
+  14.12.2026  Erä tilillesi
+  15.12.2026  Sähkölasku, Vaasan Sähkö Oy   45,00 €
+  21.12.2026  Erä tilillesi
+  28.12.2026  Erä tilillesi
+  Erien summa riippuu tilisi saldosta.
+
+Jos sinulla on kysyttävää, ota yhteyttä välitystilin hoitajaan.
+
+Ystävällisin terveisin
+Välitystili
+""")
+
+SWEDISH = nbsp("""\
+Förmedlingskontots månadsbesked – november 2026
+
+Hej Maija Meikäläinen,
+
+här är händelserna på ditt förmedlingskonto i november 2026.
+
+Pengar som kommit in på ditt konto
+  2.11.2026   KELA                        560,00 €
+  2.11.2026   KELA                        380,00 €
+              Totalt                      940,00 €
+
+Hyror och räkningar som vi har betalat
+  2.11.2026   Hyra, Vaasan Asunnot Oy     520,00 €
+  13.11.2026  Elräkning, Vaasan Sähkö Oy   45,00 €
+              Totalt                      565,00 €
+
+Rater som betalats till dig
+  2.11.2026   Rat till ditt konto          75,00 €
+  9.11.2026   Rat till ditt konto          75,00 €
+  16.11.2026  Rat till ditt konto          75,00 €
+  23.11.2026  Rat till ditt konto          75,00 €
+  30.11.2026  Rat till ditt konto          75,00 €
+              Totalt                      375,00 €
+
+Den 30.11.2026 fanns det 0,00 € på ditt konto.
+
+Nästa månads betalningar
+  2.12.2026   Hyra, Vaasan Asunnot Oy     520,00 €
+  7.12.2026   Rat till ditt konto
+  14.12.2026  Rat till ditt konto
+  15.12.2026  Elräkning, Vaasan Sähkö Oy   45,00 €
+  21.12.2026  Rat till ditt konto
+  28.12.2026  Rat till ditt konto
+  Ratens belopp beror på saldot på ditt konto.
+
+Om du har frågor, kontakta förmedlingskontots handläggare.
+
+Med vänliga hälsningar
+Välitystili
+""")
+
+ENGLISH = nbsp("""\
+Intermediary account monthly statement – November 2026
+
+Hello Maija Meikäläinen,
+
+here is what happened on your intermediary account in November 2026.
+
+Money received
+  2.11.2026   KELA                               560,00 €
+  2.11.2026   KELA                               380,00 €
+              Total                              940,00 €
+
+Rent and bills we paid
+  2.11.2026   Rent, Vaasan Asunnot Oy            520,00 €
+  13.11.2026  Electricity bill, Vaasan Sähkö Oy   45,00 €
+              Total                              565,00 €
+
+Instalments paid to you
+  2.11.2026   Instalment to your account          75,00 €
+  9.11.2026   Instalment to your account          75,00 €
+  16.11.2026  Instalment to your account          75,00 €
+  23.11.2026  Instalment to your account          75,00 €
+  30.11.2026  Instalment to your account          75,00 €
+              Total                              375,00 €
+
+On 30.11.2026 your account held 0,00 €.
+
+Next month's payments
+  2.12.2026   Rent, Vaasan Asunnot Oy            520,00 €
+  7.12.2026   Instalment to your account
+  14.12.2026  Instalment to your account
+  15.12.2026  Electricity bill, Vaasan Sähkö Oy   45,00 €
+  21.12.2026  Instalment to your account
+  28.12.2026  Instalment to your account
+  The amount of each instalment depends on your balance.
+
+If you have any questions, please contact your account handler.
+
+Kind regards
+Välitystili
+""")
+
+
+@pytest.mark.parametrize("language, expected", [("fi", FINNISH), ("sv", SWEDISH), ("en", ENGLISH)])
+def test_the_november_letter_in_each_language(session, november, language, expected):
+    letter = letters.client_statement(session, HANNU, str(november), 2026, 11, language)
+    assert letters.render_text(letter) == expected
+
+
+def test_reading_a_letter_is_audited_as_a_view_of_the_client(session, november):
+    letters.client_statement(session, HANNU, "1", 2026, 11)
+    entry = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+    assert (entry.actor, entry.action, entry.client_id, entry.subject, json.loads(entry.detail)) == (
+        "hannu", "view", 1, "statement 2026-11",
+        {"month": "2026-11", "language": "fi", "output": "text"})
+
+
+def test_the_clients_own_language_is_the_default(session, november):
+    letter = letters.client_statement(session, HANNU, "1", 2026, 11)
+    assert letter.language == "fi"
+
+
+def test_returned_payments_are_left_out_and_assigned_money_names_its_payer(session, november):
+    money = Money(session)
+    # Money from a relative, first in suspense, assigned to Maija by a handler on 26.11.
+    line = money.suspense_credit(1000, D(25), payer="Matti Virtanen")
+    ledger.post(session, f"assign:{line.id}", [("suspense", 1000), ("client:1", -1000)], D(26))
+    line.state, line.client_id = "assigned", 1
+    # A payment of it to the landlord came back; it was neither paid nor money received.
+    returned = money.order(1, "other", 1000, D(27), status="exported", key="order:other:1:back")
+    ledger.post(session, "bank:return", [("bank:FI7433010001222090", 1000), ("client:1", -1000)],
+                D(30))
+    money.line(D(30), 1000, state="returned", ledger_key="bank:return", client_id=1,
+               order_id=returned.id, return_reason="AC04", payer="Vaasan Asunnot Oy")
+    returned.status = "returned"
+    session.flush()
+    letter = letters.client_statement(session, HANNU, "1", 2026, 11, "en")
+    assert [(r.on, r.kind, r.text, r.amount_cents) for r in letter.received] == [
+        (D(2), "payer", "KELA", 56000), (D(2), "payer", "KELA", 38000),
+        (D(26), "payer", "Matti Virtanen", 1000)]
+    assert [r.kind for r in letter.paid] == ["rent", "electricity"]
+    assert letter.balance_cents == 1000
+
+
+def test_unpaid_bills_and_fixed_instalments(session_factory):
+    fixed = WORKED_EXAMPLE.replace('mode = "even"', 'amount = "75.00"')
+    with session_factory() as session, session.begin():
+        w = world(session)
+        client(session, w, language="sv")
+        plan(session, w, 1, fixed)
+        money = Money(session)
+        money.credit(1, 10000, D(2), payer="KELA")
+        money.obligation(1, "rent", 52000, D(2), payee_id=w.landlord, key="rent:1:2026-11")
+    with session_factory() as session, session.begin():
+        text = letters.render_text(letters.client_statement(session, HANNU, "1", 2026, 11))
+    assert text.split("Nästa månads betalningar\n")[1] == nbsp("""\
+  2.12.2026   Hyra, Vaasan Asunnot Oy     520,00 €
+  7.12.2026   Rat till ditt konto          75,00 €
+  14.12.2026  Rat till ditt konto          75,00 €
+  15.12.2026  Elräkning, Vaasan Sähkö Oy   45,00 €
+  21.12.2026  Rat till ditt konto          75,00 €
+  28.12.2026  Rat till ditt konto          75,00 €
+
+Obetalda räkningar
+  Dessa har ännu inte kunnat betalas.
+  2.11.2026   Hyra, Vaasan Asunnot Oy     520,00 €
+              Totalt                      520,00 €
+
+Om du har frågor, kontakta förmedlingskontots handläggare.
+
+Med vänliga hälsningar
+Välitystili
+""")
+    assert nbsp("Hyror och räkningar som vi har betalat\n  Inga händelser.\n") in text
+
+
+def test_the_html_page_is_self_contained_and_escaped(session, november):
+    session.execute(select(1))
+    from valitystili.store.models import Client
+
+    session.get(Client, 1).name = "Maija <Meikäläinen> & co"
+    letter = letters.client_statement(session, HANNU, "1", 2026, 11, "fi")
+    page = letters.render_html(letter)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="fi">\n<head>\n<meta charset="utf-8">\n'
+                           "<title>Välitystilin kuukausiote – marraskuu 2026</title>")
+    assert "<p>Hei Maija &lt;Meikäläinen&gt; &amp; co,</p>" in page
+    assert nbsp('<tr class="total"><td class="date"></td><td>Yhteensä</td>'
+                '<td class="amount">940,00 €</td></tr>') in page
+    for external in ("http:", "https:", "<script", "<link", "<img", "src=", "@import", "url("):
+        assert external not in page
+    assert page.endswith("</body>\n</html>\n")
+
+
+def test_letter_refusals(session, november):
+    with pytest.raises(NotFound):
+        letters.client_statement(session, HANNU, "999", 2026, 11)
+    with pytest.raises(PermissionDenied):
+        letters.client_statement(session, Actor("root", "admin"), "1", 2026, 11)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_report_statement_prints_the_letter(cli, november):
+    result = cli("report", "statement", "1", "--month", "2026-11", "--language", "sv", user="hannu")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, SWEDISH, "")
+    data = cli.json("report", "statement", "1", "--month", "2026-11", user="sanna")
+    assert (data["language"], data["balance_cents"], data["balance_on"], len(data["coming"])) == (
+        "fi", 0, "2026-11-30", 6)
+
+
+def test_report_statement_writes_a_print_ready_page(cli, november, tmp_path):
+    out = tmp_path / "marraskuu.html"
+    result = cli("report", "statement", "1", "--month", "2026-11", "--language", "en",
+                 "--out", str(out), user="hannu")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", f"wrote {out}\n")
+    page = out.read_text(encoding="utf-8")
+    assert "<h1>Intermediary account monthly statement – November 2026</h1>" in page
+    log = cli.json("audit", "log", "--client", "1", user="aune")
+    assert log[-1]["action"] == "view" and log[-1]["detail"]["output"] == "html"
+
+
+def test_report_statement_bad_month_is_a_usage_error(cli, november):
+    result = cli("report", "statement", "1", "--month", "11/2026", user="hannu")
+    assert (result.exit_code, result.stderr) == (
+        2, "valitystili: error: Invalid value for '--month': month '11/2026' is not in the form "
+           "2026-11\n")

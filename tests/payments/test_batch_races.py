@@ -1,0 +1,275 @@
+"""Handlers racing on one batch, as separate processes running the real command line.
+
+On PostgreSQL each race is also played through a *gate*: the test holds a lock on the audit
+trail, so whichever process gets to its audit entry first waits there, in the middle of its
+transaction; the test waits until both (or all three) processes are waiting on a lock and then
+opens the gate. That is the interleaving of issue 9 (a run still writing its orders while the
+approval reads them), reached every time instead of now and then. The ungated rounds start the
+processes together (the approval 0.3 s after the run) and must hold on both backends.
+
+What must hold afterwards, whatever the order: no draft order in a batch that is not a draft;
+every approved order debited from its client exactly once, by its key, for its amount; the money
+in ``outgoing`` equal to the approved orders; one approval; one first export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date
+
+from helpers import scenario
+from sqlalchemy import func, select, text
+from helpers.statements import valid_hetu
+
+import ledger
+from valitystili import payments as batches
+from valitystili.oversight import reconcile
+from valitystili.store.models import (
+    AuditEntry,
+    Client,
+    PaymentBatch,
+    PaymentOrder,
+    User,
+)
+
+DAY = date(2026, 11, 2)
+CLIENTS_PER_ROUND = 6
+ROUNDS = 5
+WAIT_SECONDS = 60
+ENTRY = "from valitystili.cli import main; main()"
+ORDER_CHECKS = ("order_not_debited", "order_debit_mismatch", "draft_order_debited",
+                "cancelled_order_debited", "order_batch_state", "batch_changed_after_approval")
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+class Racer:
+    """``valitystili ARGS`` as ``user`` in a process of its own, against the test database."""
+
+    def __init__(self, backend, tag: str):
+        self.backend = backend
+        self.tag = tag       # application_name on PostgreSQL: finds this test's sessions only
+
+    def start(self, user: str, *args: str) -> subprocess.Popen:
+        url = self.backend.url_for(user)
+        if self.backend.name == "postgresql":
+            url += f"&application_name={self.tag}"
+        env = {**os.environ, "VALITYSTILI_DB": url,
+               "VALITYSTILI_USER": user if self.backend.name == "sqlite" else ""}
+        return subprocess.Popen([sys.executable, "-c", ENTRY, *args], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def waiting(self) -> int:
+        """How many of this test's sessions wait on a lock (PostgreSQL)."""
+        with self.backend.admin_engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
+                "AND wait_event_type = 'Lock'"), {"tag": self.tag}).scalar_one()
+
+    @contextmanager
+    def gate(self):
+        """Hold the audit trail locked (PostgreSQL) until the block ends: writers wait there."""
+        if self.backend.name != "postgresql":
+            yield
+            return
+        with self.backend.admin_engine.connect() as connection:
+            connection.execute(text(f'SET search_path TO "{self.backend.schema}"'))
+            connection.execute(text("BEGIN"))
+            connection.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                connection.execute(text("ROLLBACK"))
+
+    def until_waiting(self, count: int, processes: list[subprocess.Popen]) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while self.waiting() < count:
+            finished = [p for p in processes if p.poll() is not None]
+            assert not finished, [p.communicate() for p in finished]
+            assert time.monotonic() < deadline, f"fewer than {count} processes reached a lock"
+            time.sleep(0.05)
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=WAIT_SECONDS)
+    return process.returncode, out, err
+
+
+# --- the world ------------------------------------------------------------------------------------
+
+
+def open_clients(factory, first: int, count: int) -> list[int]:
+    """``count`` clients with the worked example's plan, in force from 1.11.2026."""
+    w = scenario.world_actors()
+    numbers = []
+    with factory() as session, session.begin():
+        for n in range(first, first + count):
+            number = scenario.client(session, w, hetu=valid_hetu("010190", "-", 100 + n),
+                                     name=f"Asiakas {n}", start_on=date(2026, 11, 1),
+                                     review_on=date(2027, 2, 1))
+            scenario.plan(session, w, number, scenario.WORKED_EXAMPLE,
+                          effective_on=date(2026, 11, 1), today=date(2026, 11, 1))
+            numbers.append(number)
+    return numbers
+
+
+def receive(factory, numbers: list[int], cents: int = 94000) -> None:
+    """Kela's money arrives for these clients (booked straight to the ledger)."""
+    with factory() as session, session.begin():
+        for number in numbers:
+            ledger.post(session, f"kela:{number}:{cents}",
+                        [(f"bank:{scenario.CITY_IBAN}", cents), (f"client:{number}", -cents)], DAY)
+
+
+def draft_batch(factory) -> int:
+    """hannu's run of the day: a draft batch holding the orders of the clients with money."""
+    with factory() as session, session.begin():
+        return batches.run_batch(session, scenario.world_actors().hannu, DAY)["batch"]
+
+
+def world(factory) -> None:
+    with factory() as session, session.begin():
+        scenario.world(session)
+
+
+# --- what must hold -------------------------------------------------------------------------------
+
+
+def broken_promises(session) -> list[str]:
+    """Every way the stored orders, batches and ledger disagree (empty when all holds)."""
+    found = []
+    for key, batch_status in session.execute(
+            select(PaymentOrder.key, PaymentBatch.status)
+            .join(PaymentBatch, PaymentBatch.id == PaymentOrder.batch_id)
+            .where(PaymentOrder.status == "draft", PaymentBatch.status != "draft")):
+        found.append(f"{key}: a draft order in an {batch_status} batch")
+    codes = dict(session.execute(select(Client.id, Client.ledger_code)).all())
+    approved = session.execute(select(PaymentOrder).where(
+        PaymentOrder.status.in_(("approved", "exported")))).scalars().all()
+    for order in approved:
+        try:
+            legs = sorted(ledger.transaction_legs(session, order.key))
+        except ledger.NotFound:
+            found.append(f"{order.key}: approved but never debited")
+            continue
+        if legs != sorted([(codes[order.client_id], order.amount_cents),
+                           ("outgoing", -order.amount_cents)]):
+            found.append(f"{order.key}: debited {legs}")
+    outgoing = ledger.balance(session, "outgoing")
+    if outgoing != sum(o.amount_cents for o in approved):
+        found.append(f"outgoing holds {outgoing}, the approved orders {sum(o.amount_cents for o in approved)}")
+    return found
+
+
+def order_findings(session) -> list[tuple[str, str]]:
+    return [(f.check, f.subject) for f in reconcile.check_all(session, DAY, today=DAY)
+            if f.check in ORDER_CHECKS]
+
+
+# --- the races ------------------------------------------------------------------------------------
+
+
+def test_a_run_and_an_approval_at_once_never_leave_an_order_undebited(backend, session_factory):
+    """Issue 9 item 1: a draft batch exists, more money arrives, hannu runs the day again while
+    hilla approves the batch. Five rounds, each with a fresh draft batch."""
+    world(session_factory)
+    racer = Racer(backend, f"race_run_{backend.schema or 'sqlite'}")
+    for round_no in range(ROUNDS):
+        clients = open_clients(session_factory, round_no * CLIENTS_PER_ROUND, CLIENTS_PER_ROUND)
+        receive(session_factory, clients[:2])                 # money before the first run
+        batch = draft_batch(session_factory)
+        receive(session_factory, clients[2:])                 # more money arrives
+        gated = backend.name == "postgresql" and round_no % 2 == 0
+        with racer.gate() if gated else nullgate():
+            run = racer.start("hannu", "batch", "run", "--date", "2.11.2026")
+            if gated:
+                racer.until_waiting(1, [run])
+            else:
+                time.sleep(0.3)
+            approve = racer.start("hilla", "batch", "approve", str(batch))
+            if gated:
+                racer.until_waiting(2, [run, approve])
+        ran, approved = finish(run), finish(approve)
+        assert (ran[0], approved[0]) == (0, 0), (round_no, ran, approved)
+        with session_factory() as session:
+            assert broken_promises(session) == [], round_no
+            status = session.get(PaymentBatch, batch).status
+            assert status == "approved"
+    with session_factory() as session:
+        assert order_findings(session) == []
+        # Every client got rent and the first instalment, each ordered once and debited once.
+        paid = session.execute(select(PaymentOrder.kind, func.count(), func.sum(
+            PaymentOrder.amount_cents)).group_by(PaymentOrder.kind).order_by(PaymentOrder.kind)).all()
+        clients = ROUNDS * CLIENTS_PER_ROUND
+        assert [tuple(p) for p in paid] == [("instalment", clients, clients * 7500),
+                                            ("rent", clients, clients * 52000)]
+
+
+@contextmanager
+def nullgate():
+    yield
+
+
+def test_two_handlers_approving_the_same_batch_one_wins(backend, session_factory):
+    """Issue 9 item 2: hilla and helmi approve batch 1 at once: one exit 0, one exit 2."""
+    world(session_factory)
+    with session_factory() as session, session.begin():
+        session.add(User(name="helmi", role="handler", created_by="test"))
+    clients = open_clients(session_factory, 0, 3)
+    receive(session_factory, clients)
+    batch = draft_batch(session_factory)
+    racer = Racer(backend, f"race_approve_{backend.schema or 'sqlite'}")
+    with racer.gate():
+        first = racer.start("hilla", "batch", "approve", str(batch))
+        second = racer.start("helmi", "batch", "approve", str(batch))
+        if backend.name == "postgresql":
+            racer.until_waiting(2, [first, second])
+    results = {"hilla": finish(first), "helmi": finish(second)}
+    codes = sorted(code for code, _, _ in results.values())
+    assert codes == [0, 2], results
+    loser = next(r for r in results.values() if r[0] == 2)
+    assert loser[2] == f"valitystili: error: batch {batch} is already approved\n"
+    winner = next(name for name, r in results.items() if r[0] == 0)
+    with session_factory() as session:
+        entries = session.execute(select(AuditEntry.actor).where(
+            AuditEntry.action == "batch.approve")).scalars().all()
+        assert entries == [winner]
+        assert session.get(PaymentBatch, batch).approved_by == winner
+        from ledger.models import transactions
+        actors = set(session.execute(select(transactions.c.actor).where(
+            transactions.c.key.like("order:%"))).scalars())
+        assert actors == {winner}
+        assert broken_promises(session) == []
+
+
+def test_three_exports_at_once_make_exactly_one_first_export(backend, session_factory, tmp_path):
+    """Issue 9 item 3."""
+    world(session_factory)
+    clients = open_clients(session_factory, 0, 3)
+    receive(session_factory, clients)
+    batch = draft_batch(session_factory)
+    with session_factory() as session, session.begin():
+        batches.approve_batch(session, scenario.world_actors().hilla, str(batch), today=DAY)
+    racer = Racer(backend, f"race_export_{backend.schema or 'sqlite'}")
+    with racer.gate():
+        exports = [racer.start("fiona", "--format", "json", "batch", "export", str(batch),
+                               "--out", str(tmp_path / f"maksut-{n}.xml")) for n in range(3)]
+        if backend.name == "postgresql":
+            racer.until_waiting(3, exports)
+    results = [finish(p) for p in exports]
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    firsts = sorted(json.loads(out)["first_export"] for _, out, _ in results)
+    assert firsts == [False, False, True]
+    files = {(tmp_path / f"maksut-{n}.xml").read_bytes() for n in range(3)}
+    assert len(files) == 1                                   # byte-identical every time
+    with session_factory() as session:
+        exported = session.execute(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "batch.export")).scalar_one()
+        assert exported == 3
+        assert session.get(PaymentBatch, batch).status == "exported"
