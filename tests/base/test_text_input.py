@@ -23,7 +23,10 @@ from valitystili.store.models import AuditEntry, Bill, Client, Flag, Payee, Plan
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 
-RENT_BY_MESSAGE = """\
+#: These plans are set through the CLI on the real date: the review is a year ahead.
+NEXT_YEAR_REVIEW = f"review = {date.today().year + 1}-06-01\n"
+
+RENT_BY_MESSAGE = NEXT_YEAR_REVIEW + """\
 [[income]]
 source = "Kela"
 kind = "basic_social_assistance"
@@ -183,7 +186,7 @@ def test_payee_list_shows_the_payment_name_only_where_it_differs(world_cli):
     ]
 
 
-BILLS_PLAN = scenario.BILLS_EXAMPLE.replace("review = 2027-02-01\n", "")
+BILLS_PLAN = scenario.BILLS_EXAMPLE.replace("review = 2027-02-01\n", NEXT_YEAR_REVIEW)
 
 
 def bills_world(cli, tmp_path):

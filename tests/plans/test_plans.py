@@ -93,6 +93,26 @@ def test_worked_example_expects_940_a_month(session):
     assert set_(session, w, WORKED_EXAMPLE)["expected_monthly_income_cents"] == 94000
 
 
+REVIEW = "review = 2027-02-01\n"
+OTHER_ITEM = """
+[[pay]]
+kind = "other"
+payee = "Vaasan Sähkö Oy"
+amount = "10.00"
+due = "FREQ=MONTHLY;BYMONTHDAY=20"
+message = "Varasto"
+"""
+
+KELA_RENT = """
+[[pay]]
+kind = "rent"
+payee = "Vaasan Asunnot Oy"
+amount = "210.00"
+due = "FREQ=MONTHLY;BYMONTHDAY=2"
+paid_by = "kela_direct"
+"""
+
+
 @pytest.mark.parametrize("text", [
     edited('payee = "Vaasan Sähkö Oy"', "payee = 2"),
     edited('payee = "Vaasan Sähkö Oy"', 'payee = "2"'),
@@ -104,6 +124,11 @@ def test_worked_example_expects_940_a_month(session):
     edited('mode = "even"', 'mode = "fixed"\namount = "100"'),
     BILLS_EXAMPLE,
     'review = "1.2.2027"\n',
+    DESIGN_EXAMPLE + KELA_RENT,
+    edited('amount = "520.00"', 'amount = "520.00"\npaid_directly = "150.00"'),
+    edited('amount = "560.00"', 'amount = "560.00"\ntolerance = "5.00"'),
+    'first_period = "2026-12"\n' + DESIGN_EXAMPLE,
+    DESIGN_EXAMPLE + OTHER_ITEM + OTHER_ITEM.replace("[[pay]]", '[[pay]]\ntag = "storage"'),
 ])
 def test_valid_variants_are_accepted(session, text):
     w = world(session)
@@ -118,16 +143,6 @@ def test_bills_items_have_no_amount_and_need_no_reference(session):
     item = session.execute(select(PlanItem).where(PlanItem.position == 2)).scalar_one()
     assert (item.kind, item.bills, item.amount_cents, item.schedule, item.reference,
             item.message) == ("electricity", True, None, None, None, None)
-
-
-KELA_RENT = """
-[[pay]]
-kind = "rent"
-payee = "Vaasan Asunnot Oy"
-amount = "210.00"
-due = "FREQ=MONTHLY;BYMONTHDAY=2"
-paid_by = "kela_direct"
-"""
 
 
 @pytest.mark.parametrize("text, message", [
@@ -175,12 +190,13 @@ paid_by = "kela_direct"
     (edited('review = 2027-02-01', "review = 2027-02-01T09:00:00"),
      "plan: review must be a date (review = 2027-02-01), without a time"),
     (edited('review = 2027-02-01', 'review = "1.2.2027"\neffective = 2026-11-01'),
-     "plan: unknown key 'effective' (known: income, instalments, pay, review)"),
+     "plan: unknown key 'effective' (known: first_period, income, instalments, pay, review)"),
     (edited('amount = "520.00"', 'amout = "520.00"'),
      "plan: pay 1: unknown key 'amout' (known: allow_partial, amount, bills, due, kind, message, "
-     "paid_by, partial, payee, reference)"),
+     "paid_by, paid_directly, partial, payee, reference, tag)"),
     (edited('route = "client_declared_account"', 'rout = "agreement"'),
-     "plan: income 1: unknown key 'rout' (known: amount, kind, route, schedule, source)"),
+     "plan: income 1: unknown key 'rout' (known: amount, kind, route, schedule, source, "
+     "tolerance)"),
     (edited('keep = "0.00"', 'keep = "0.00"\nbuffer = "10.00"'),
      "plan: instalments: unknown key 'buffer' (known: amount, keep, minimum, mode, schedule)"),
     (edited('amount = "45.00"', 'amount = "45.00"\nbills = true'),
@@ -191,9 +207,28 @@ paid_by = "kela_direct"
      "plan: pay 2: kind 'water' is not one of rent, electricity, other"),
     (edited('paid_by = "account"', 'paid_by = "kela"'),
      "plan: pay 1: paid_by 'kela' is not one of account, kela_direct, client"),
-    (DESIGN_EXAMPLE + KELA_RENT,
-     "plan: rent is paid both by Kela directly (pay 3) and by the account (pay 1); it would be "
-     "paid twice"),
+    (edited('amount = "520.00"', 'amount = "520.00"\npaid_directly = "520.00"'),
+     f"plan: pay 1: paid_directly 520,00{NBSP}€ is not less than the rent 520,00{NBSP}€; an item "
+     'the account does not pay at all is paid_by = "kela_direct"'),
+    (edited('amount = "45.00"', 'amount = "45.00"\npaid_directly = "5.00"'),
+     "plan: pay 2: paid_directly is the part of the rent Kela pays the landlord; only a rent "
+     "item has one"),
+    (DESIGN_EXAMPLE + OTHER_ITEM + OTHER_ITEM,
+     "plan: pay 3 and pay 4 are both other without a tag; give one a tag of its own "
+     '(tag = "storage"), and keep it in later versions, so that each is paid once a period'),
+    (DESIGN_EXAMPLE + OTHER_ITEM + OTHER_ITEM.replace("[[pay]]", '[[pay]]\ntag = "Storage"'),
+     "plan: pay 4: tag 'Storage' must be lower-case letters, digits, - and _ (at most 40)"),
+    (edited('amount = "560.00"', 'amount = "560.00"\ntolerance = "lots"'),
+     "plan: income 1: amount 'lots' is not a number (use e.g. 512,40 or 512.40)"),
+    (edited('amount = "560.00"', 'amount = "560.00"\ntolerance = "120%"'),
+     "plan: income 1: tolerance 120% is over 100 %"),
+    (edited('amount = "560.00"', 'amount = "560.00"\ntolerance = 20'),
+     'plan: income 1: tolerance must be a string, e.g. tolerance = "20%" or tolerance = "5.00"'),
+    ('first_period = "12/2026"\n' + DESIGN_EXAMPLE,
+     'plan: first_period must be a month, e.g. first_period = "2026-12"'),
+    (edited("review = 2027-02-01                  # next review of the need for the service", ""),
+     "plan: review is missing: every plan names the next review of the need for the service "
+     "(review = 2027-02-01)"),
     (edited('kind = "basic_social_assistance"', 'kind = "housing_allowance"').replace(
         'route = "client_declared_account"', 'route = "payment_demand_ev241n"'),
      "plan: income 1: general housing allowance cannot be demanded with EV 241N; use route "
@@ -208,10 +243,10 @@ paid_by = "kela_direct"
      "plan: pay 2: message contains a henkilötunnus; never put one in a payment message"),
     (edited('reference = "RF18539007547034"', f'message = "{"x" * 141}"'),
      "plan: pay 2: message has 141 characters; at most 140"),
-    ('[pay]\nkind = "rent"\n', "plan: pay must be written as [[pay]] tables"),
-    ("instalments = 5\n", "plan: instalments must be written as an [instalments] table"),
-    ('[[pay]]\nkind = "rent"\n', "plan: pay 1: payee is missing"),
-    ('[[income]]\nsource = ""\n', "plan: income 1: source is empty"),
+    (REVIEW + '[pay]\nkind = "rent"\n', "plan: pay must be written as [[pay]] tables"),
+    (REVIEW + "instalments = 5\n", "plan: instalments must be written as an [instalments] table"),
+    (REVIEW + '[[pay]]\nkind = "rent"\n', "plan: pay 1: payee is missing"),
+    (REVIEW + '[[income]]\nsource = ""\n', "plan: income 1: source is empty"),
 ])
 def test_every_mistake_is_one_line_and_nothing_is_stored(session, text, message):
     w = world(session)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from valitystili.base.dates import format_fi_date
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import OPTIONAL_DATE
 
@@ -36,6 +37,9 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None) ->
     with app.unit() as (session, actor):
         result = payments.run_batch(session, actor, run_on or date.today(), dry_run=dry_run,
                                     iban=iban)
+    if result["closed_day"] and not dry_run:
+        app.info(f"{format_fi_date(result['run_on'])} is not a banking day: a dry run, nothing "
+                 f"stored; run the batch on {format_fi_date(result['execution_on'])}")
     rows = result.pop("order_rows")
     notices = result.pop("notices")
     if app.format == "json":
@@ -44,7 +48,7 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None) ->
     app.emit(rows)
     for notice in notices:
         app.info(f"flag {notice['kind']}: client {notice['client_id']}: {notice['detail']}")
-    what = "would order" if dry_run else f"batch {result['batch']}:"
+    what = "would order" if result["dry_run"] else f"batch {result['batch']}:"
     app.info(f"{what} {result['orders']} payments, {result['total_cents'] / 100:.2f} EUR, "
              f"executing {result['execution_on'].isoformat()}")
 

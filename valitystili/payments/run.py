@@ -67,11 +67,16 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
 
     A dry run reads and decides the same way and stores nothing: the obligations the reading
     generates are rolled back with their savepoint, so no batch or order number is used up by
-    looking; the view of the clients it showed is logged."""
+    looking; the view of the clients it showed is logged.
+
+    A run on a closed day (a weekend, a bank holiday) is a dry run (DESIGN §6): nothing is
+    paid from a day the bank is shut, and the next banking day's run sees that day's money."""
     actor.require("batch.run")
     serialise(session)
     bank = _bank_account(session, iban)
     execution_on = calendar.on_or_after(run_on)
+    closed_day = execution_on != run_on
+    dry_run = dry_run or closed_day
     savepoint = session.begin_nested()
     try:
         # The day's open draft, locked before anything is read: an approval that got there
@@ -89,6 +94,7 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
             savepoint.rollback()
         raise
     result = _result(batch, run_on, execution_on, day, decided, orders, dry_run)
+    result["closed_day"] = closed_day
     if dry_run:
         savepoint.rollback()
         shown = {row["client"] for row in result["order_rows"]}

@@ -9,8 +9,9 @@ Rules:
 - Each rule date of an item is asked the plan-version rule (``versions.in_force``): a date
   belongs to the version in force on it, so a new version never makes a second due.
 - The key is stable across plan versions: ``<kind>:<client>:2026-11`` for an item that falls at
-  most once a month, ``<kind>:<client>:2026-11-02`` otherwise; a second item of the same kind
-  in one plan adds its position (``other-3:<client>:2026-11``). A bill is ``bill:<id>``.
+  most once a month, ``<kind>:<client>:2026-11-02`` otherwise; an item with a ``tag`` (a plan
+  with two items of one kind tags all but one) adds it (``other-storage:<client>:2026-11``),
+  so the key does not depend on the item's place in the file. A bill is ``bill:<id>``.
 - ``due_on`` is the legal due date: a rule date on a weekend or holiday moves to the next
   weekday (AHVL 34 §). ``pay_on`` is the last banking day on or before the rule's date.
 - A bill's days follow the same rule, its due date being the agreed date.
@@ -20,7 +21,6 @@ Rules:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -71,15 +71,10 @@ def item_dues(client_id: int, versions: Sequence, items: Mapping[int, Sequence],
         window = windows.get(plan.id)
         if window is None or window[0] > window[1]:
             continue
-        plan_items = items.get(plan.id, ())
-        kinds: dict[str, int] = defaultdict(int)
-        for item in plan_items:
-            if item.paid_by == "account" and not item.bills:
-                kinds[item.kind] += 1
-        for item in plan_items:
+        for item in items.get(plan.id, ()):
             if not paid_here(item):
                 continue
-            tag = f"-{item.position}" if kinds[item.kind] > 1 else ""
+            tag = f"-{item.tag}" if item.tag else ""
             prefix = f"{item.kind}{tag}:{client_id}:"
             plan_incomes = tuple(sorted((incomes or {}).get(plan.id, ())))
             for rule_on, period in _schedule(item.schedule, window[0], window[1]):

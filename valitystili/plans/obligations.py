@@ -12,6 +12,10 @@ Rules:
   of history. A newly approved version starts from the window's beginning, and an open, still
   unpaid obligation whose amount or payee it changed is updated to it; a paid one is never
   touched.
+- A rent item's amount is the whole rent; the account's obligation is the rest after Kela's
+  direct part: the month's share recorded from Kela's decision (``KelaShare``) where there is
+  one, else the item's usual ``paid_directly``. The obligation keeps that part in
+  ``direct_cents``; one whose whole rent Kela pays is stored settled, nothing to pay.
 - Leases do not create obligations: the plan's rent item does, and the lease is checked
   against it — so rent can never be paid twice.
 """
@@ -31,6 +35,7 @@ from valitystili.store.chunks import chunks, select_in
 from valitystili.store.models import (
     Bill,
     Client,
+    KelaShare,
     Obligation,
     Plan,
     PlanIncome,
@@ -41,15 +46,16 @@ LOOKBACK_DAYS = 62
 
 
 #: The fields a still unpaid obligation takes over from a newer plan version or bill.
-UPDATED_FIELDS = ("amount_cents", "payee_id", "reference", "reference_kind", "message",
-                  "allow_partial", "source_id", "agreed_on", "due_on", "pay_on")
+UPDATED_FIELDS = ("amount_cents", "direct_cents", "payee_id", "reference", "reference_kind",
+                  "message", "allow_partial", "source_id", "agreed_on", "due_on", "pay_on")
 #: Those compared to decide whether an obligation changed.
-COMPARED_FIELDS = ("amount_cents", "payee_id", "reference", "message", "source_id", "due_on",
-                   "pay_on")
+COMPARED_FIELDS = ("amount_cents", "direct_cents", "payee_id", "reference", "message",
+                   "source_id", "due_on", "pay_on")
 ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
                 PlanItem.payee_id, PlanItem.amount_cents, PlanItem.bills, PlanItem.schedule,
                 PlanItem.reference, PlanItem.reference_kind, PlanItem.message,
-                PlanItem.paid_by, PlanItem.allow_partial)
+                PlanItem.paid_by, PlanItem.allow_partial, PlanItem.paid_directly_cents,
+                PlanItem.tag)
 
 
 def ensure_obligations(session: Session, start: date, end: date, *,
@@ -63,7 +69,8 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, plan_ids):
         items[item.plan_id].append(item)
     incomes = income_schedules(session, plan_ids)
-    wanted = _wanted_from_plans(clients, plans, items, incomes, start, end, calendar)
+    shares = kela_shares(session, list(plans))
+    wanted = _wanted_from_plans(clients, plans, items, incomes, shares, start, end, calendar)
     wanted.update(_wanted_from_bills(session, clients, plans, incomes, start, end, calendar))
     created, updated = _store(session, wanted)
     cancelled = _cancel_superseded(session, plans, wanted, start)
@@ -87,9 +94,26 @@ def income_schedules(session: Session, plan_ids: list[int]
     return {plan_id: tuple(sorted(pairs)) for plan_id, pairs in found.items()}
 
 
+def kela_shares(session: Session, client_ids: list[int]) -> dict[tuple[int, str], int]:
+    """The recorded direct parts of the rent, by (client, "2026-11")."""
+    return {(row.client_id, row.month): row.amount_cents for row in select_in(
+        session, select(KelaShare.client_id, KelaShare.month, KelaShare.amount_cents),
+        KelaShare.client_id, client_ids)}
+
+
+def direct_part(item, client_id: int, agreed_on: date,
+                shares: dict[tuple[int, str], int]) -> int:
+    """Kela's direct part of a rent item's period: the recorded share, else the usual one;
+    never more than the whole rent."""
+    if item.kind != "rent":
+        return 0
+    share = shares.get((client_id, agreed_on.strftime("%Y-%m")), item.paid_directly_cents or 0)
+    return min(share, item.amount_cents)
+
+
 def _wanted_from_plans(clients: dict[int, date], plans: dict[int, list], items: dict[int, list],
-                       incomes: dict[int, tuple], start: date, end: date,
-                       calendar: BankingCalendar) -> dict[str, dict]:
+                       incomes: dict[int, tuple], shares: dict[tuple[int, str], int],
+                       start: date, end: date, calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
     for client_id, versions in plans.items():
         client_start = clients[client_id]
@@ -104,9 +128,11 @@ def _wanted_from_plans(clients: dict[int, date], plans: dict[int, list], items: 
                 windows[plan.id] = (max(start, plan.effective_on, client_start), end)
         for due in item_dues(client_id, versions, items, windows, calendar, incomes):
             item = due.item
+            direct = direct_part(item, client_id, due.rule_on, shares)
             wanted[due.key] = dict(
                 key=due.key, client_id=client_id, kind=item.kind, payee_id=item.payee_id,
-                amount_cents=item.amount_cents, agreed_on=due.rule_on, due_on=due.due_on,
+                amount_cents=item.amount_cents - direct, direct_cents=direct,
+                agreed_on=due.rule_on, due_on=due.due_on,
                 pay_on=due.pay_on,
                 reference=item.reference, reference_kind=item.reference_kind,
                 message=item.message, allow_partial=item.allow_partial, source="plan_item",
@@ -127,7 +153,8 @@ def _wanted_from_bills(session: Session, clients: dict[int, date], plans: dict[i
                                          calendar)
         wanted[key] = dict(
             key=key, client_id=bill.client_id, kind=bill.kind, payee_id=bill.payee_id,
-            amount_cents=bill.amount_cents, agreed_on=bill.due_on, due_on=due_on, pay_on=pay_on,
+            amount_cents=bill.amount_cents, direct_cents=0, agreed_on=bill.due_on, due_on=due_on,
+            pay_on=pay_on,
             reference=bill.reference, reference_kind=bill.reference_kind, message=bill.message,
             allow_partial=bill.kind == "rent", source="bill", source_id=bill.id)
     return wanted
@@ -142,12 +169,13 @@ def _store(session: Session, wanted: dict[str, dict]) -> tuple[int, int]:
     new_rows, changes = [], []
     for key, row in wanted.items():
         current = existing.get(key)
+        status = "open" if row["amount_cents"] > 0 else "settled"
         if current is None:
-            new_rows.append({**row, "paid_cents": 0, "status": "open"})
+            new_rows.append({**row, "paid_cents": 0, "status": status})
         elif current.status in ("open", "cancelled") and current.paid_cents == 0 and (
                 (current.status, *(getattr(current, name) for name in COMPARED_FIELDS))
-                != ("open", *(row[name] for name in COMPARED_FIELDS))):
-            changes.append({"obligation_id": current.id, "status": "open",
+                != (status, *(row[name] for name in COMPARED_FIELDS))):
+            changes.append({"obligation_id": current.id, "status": status,
                             **{name: row[name] for name in UPDATED_FIELDS}})
     if new_rows:
         session.execute(Obligation.__table__.insert(), new_rows)

@@ -14,8 +14,17 @@ Rules of this module:
   is stored in its payment form (``text.payment_form``: one line, ISO-8859-15, transliterated
   where needed, at most 140 characters) and never holds a henkilötunnus. ``bills = true``
   items have no amount: they pay the bills entered with ``bill add``, each carrying its own
-  amount, due date and reference. A kind that Kela pays directly must not also be paid by the
-  account: that would pay the rent twice.
+  amount, due date and reference. A rent item's ``amount`` is the whole rent; ``paid_directly``
+  is the part Kela (or another payer) usually pays the landlord itself, and the account pays
+  the rest (DESIGN §2). It may not reach the whole rent.
+- Two items of one kind paid by the account are told apart by a ``tag``: at most one of them
+  goes without; the tag, not the item's place in the file, keeps their obligation keys the
+  same across plan versions (a paid obligation is never made again under another key).
+- ``review`` (the next review of the need for the service) is required in every version.
+- ``first_period = "2026-12"`` names the month of the first obligations when they should not
+  start from the first expected income routed to the account (DESIGN §5).
+- An income's ``tolerance`` is ``"20%"`` or an amount (``"5.00"``); without it, the larger of
+  5,00 € and 20 % of the amount.
 - A fixed instalment may not exceed the expected monthly income: the incomes' amounts over the
   twelve months from the effective date, divided by twelve (floored to cents).
 """
@@ -44,21 +53,23 @@ from valitystili.store.models import (
     Payee,
 )
 
-TOP_KEYS = ("review", "income", "pay", "instalments")
-PAY_KEYS = ("kind", "payee", "amount", "due", "reference", "message", "paid_by", "partial",
-            "allow_partial",
-            "bills")
-INCOME_KEYS = ("source", "kind", "amount", "schedule", "route")
+TOP_KEYS = ("review", "first_period", "income", "pay", "instalments")
+PAY_KEYS = ("kind", "payee", "amount", "paid_directly", "due", "reference", "message", "paid_by",
+            "partial", "allow_partial", "bills", "tag")
+INCOME_KEYS = ("source", "kind", "amount", "tolerance", "schedule", "route")
 INSTALMENT_KEYS = ("schedule", "mode", "amount", "keep", "minimum")
 ROUTES = ("client_declared_account", "agreement", "payment_demand_ev241n")
 INSTALMENT_MODES = ("even", "fixed")
 _INCOME_KIND_RE = re.compile(r"[a-z][a-z0-9_]*")
+_TAG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+_PERIOD_RE = re.compile(r"(\d{4})-(\d{2})")
+_PERCENT_RE = re.compile(r"(\d{1,3})\s*%")
 
 #: What ``plan edit`` opens for a client who has no plan yet.
 PLAN_TEMPLATE = """\
 # Payment plan (DESIGN §12). Lines starting with # are ignored; save an empty file to abort.
 #
-# review = 2027-02-01
+review = 2027-02-01
 #
 # [[income]]
 # source = "Kela"
@@ -98,6 +109,8 @@ class ParsedItem:
     message: str | None
     paid_by: str
     allow_partial: bool
+    paid_directly_cents: int = 0
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,11 +121,13 @@ class ParsedIncome:
     amount_cents: int
     schedule: str
     route: str
+    tolerance_cents: int | None = None
+    tolerance_percent: int | None = None
 
 
 @dataclass(frozen=True)
 class ParsedPlan:
-    review_on: date | None
+    review_on: date
     items: tuple[ParsedItem, ...]
     incomes: tuple[ParsedIncome, ...]
     instalment_schedule: str | None
@@ -123,6 +138,7 @@ class ParsedPlan:
     monthly_income_cents: int
     #: Lines for the person: messages stored in another form for the payment file.
     notes: tuple[str, ...] = ()
+    first_period: str | None = None
 
 
 def parse_plan(session: Session, text: str, *, effective_on: date, today: date) -> ParsedPlan:
@@ -140,11 +156,11 @@ def parse_plan(session: Session, text: str, *, effective_on: date, today: date) 
     notes: list[str] = []
     items = tuple(_item(session, table, n, f"plan: pay {n}", notes)
                   for n, table in enumerate(_tables(document, "pay"), start=1))
-    _no_double_payment(items)
+    items = _tagged(items)
     monthly = monthly_income_cents(incomes, effective_on)
     schedule, mode, amount, keep, minimum = _instalments(document.get("instalments"), monthly)
     return ParsedPlan(review_on, items, incomes, schedule, mode, amount, keep, minimum, monthly,
-                      tuple(notes))
+                      tuple(notes), _first_period(document.get("first_period")))
 
 
 def monthly_income_cents(incomes: tuple[ParsedIncome, ...], start: date) -> int:
@@ -227,9 +243,10 @@ def _schedule(table: dict, key: str, where: str, *, required: bool = True) -> st
     return value
 
 
-def _review(value: Any, today: date) -> date | None:
+def _review(value: Any, today: date) -> date:
     if value is None:
-        return None
+        raise ValidationError("plan: review is missing: every plan names the next review of the "
+                              "need for the service (review = 2027-02-01)")
     if isinstance(value, datetime):
         raise ValidationError("plan: review must be a date (review = 2027-02-01), without a time")
     if isinstance(value, date):
@@ -251,13 +268,40 @@ def _income(table: dict, position: int, where: str) -> ParsedIncome:
         raise ValidationError(f"{where}: kind {kind!r} must be lower-case letters, digits and _ "
                               "(e.g. housing_allowance)")
     amount = _amount(table, "amount", where)
+    tolerance_cents, tolerance_percent = _tolerance(table.get("tolerance"), where)
     schedule = _schedule(table, "schedule", where)
     route = _choice(table, "route", ROUTES, where, default="client_declared_account")
     if kind == "housing_allowance" and route == "payment_demand_ev241n":
         raise ValidationError(f"{where}: general housing allowance cannot be demanded with "
                               "EV 241N; use route client_declared_account or agreement")
     source = clean_line(source, f"{where}: source", max_chars=140)
-    return ParsedIncome(position, source, kind, amount, schedule, route)
+    return ParsedIncome(position, source, kind, amount, schedule, route, tolerance_cents,
+                        tolerance_percent)
+
+
+def _tolerance(value: Any, where: str) -> tuple[int | None, int | None]:
+    """``"20%"`` → (None, 20); ``"5.00"`` → (500, None); absent → (None, None)."""
+    if value is None:
+        return None, None
+    if not isinstance(value, str):
+        raise ValidationError(f'{where}: tolerance must be a string, e.g. tolerance = "20%" or '
+                              'tolerance = "5.00"')
+    percent = _PERCENT_RE.fullmatch(value.strip())
+    if percent:
+        share = int(percent.group(1))
+        if share > 100:
+            raise ValidationError(f"{where}: tolerance {value.strip()} is over 100 %")
+        return None, share
+    return _wrapped(where, parse_amount, value), None
+
+
+def _first_period(value: Any) -> str | None:
+    if value is None:
+        return None
+    found = _PERIOD_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found is None or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2099:
+        raise ValidationError('plan: first_period must be a month, e.g. first_period = "2026-12"')
+    return value.strip()
 
 
 def _item(session: Session, table: dict, position: int, where: str,
@@ -276,6 +320,18 @@ def _item(session: Session, table: dict, position: int, where: str,
     if bills and "amount" in table:
         raise ValidationError(f"{where}: give amount or bills = true, not both")
     amount = None if bills else _amount(table, "amount", where)
+    paid_directly = _amount(table, "paid_directly", where, required=False, zero_ok=True) or 0
+    if paid_directly and kind != "rent":
+        raise ValidationError(f"{where}: paid_directly is the part of the rent Kela pays the "
+                              "landlord; only a rent item has one")
+    if paid_directly and amount is not None and paid_directly >= amount:
+        raise ValidationError(f"{where}: paid_directly {format_fi(paid_directly)} is not less "
+                              f"than the rent {format_fi(amount)}; an item the account does not "
+                              'pay at all is paid_by = "kela_direct"')
+    tag = _string(table, "tag", where, required=False)
+    if tag is not None and not _TAG_RE.fullmatch(tag):
+        raise ValidationError(f"{where}: tag {tag!r} must be lower-case letters, digits, - and _ "
+                              "(at most 40)")
     # Bills carry their own due dates; a schedule on a bills item is allowed but optional.
     schedule = _schedule(table, "due", where, required=not bills)
     reference_text = _string(table, "reference", where, required=False)
@@ -291,7 +347,7 @@ def _item(session: Session, table: dict, position: int, where: str,
         raise ValidationError(f"{where}: give reference or message, so that "
                               f"{payee.name} can tell what the payment is for")
     return ParsedItem(position, kind, payee.id, amount, bills, schedule, reference,
-                      reference_kind, message, paid_by, allow_partial)
+                      reference_kind, message, paid_by, allow_partial, paid_directly, tag)
 
 
 def check_message(message: str, where: str, notes: list[str] | None = None) -> str:
@@ -312,15 +368,26 @@ def check_message(message: str, where: str, notes: list[str] | None = None) -> s
     return form
 
 
-def _no_double_payment(items: tuple[ParsedItem, ...]) -> None:
-    for kind in ITEM_KINDS:
-        kela = [i for i in items if i.kind == kind and i.paid_by == "kela_direct"]
-        ours = [i for i in items if i.kind == kind and i.paid_by == "account"]
-        if kela and ours:
-            raise ValidationError(
-                f"plan: {kind} is paid both by Kela directly (pay {kela[0].position}) and by the "
-                f"account (pay {ours[0].position}); it would be paid twice"
-            )
+def _tagged(items: tuple[ParsedItem, ...]) -> tuple[ParsedItem, ...]:
+    """Check that the account-paid items of one kind can be told apart across plan versions:
+    at most one of them without a ``tag`` (it keeps the plain key ``other:<client>:<period>``),
+    the others each with a tag of their own (``other-storage:<client>:<period>``)."""
+    by_kind: dict[str, list[ParsedItem]] = {}
+    for item in items:
+        if item.paid_by == "account" and not item.bills:
+            by_kind.setdefault(item.kind, []).append(item)
+    for kind, same in by_kind.items():
+        seen: dict[str | None, int] = {}
+        for item in same:
+            if item.tag in seen:
+                first = seen[item.tag]
+                raise ValidationError(
+                    f"plan: pay {first} and pay {item.position} are both {kind} "
+                    + (f"with tag {item.tag!r}" if item.tag else "without a tag")
+                    + '; give one a tag of its own (tag = "storage"), and keep it in later '
+                    "versions, so that each is paid once a period")
+            seen[item.tag] = item.position
+    return items
 
 
 def _partial(table: dict, kind: str, where: str) -> bool:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.people.clients import require_open, resolve_client, utc_text
-from valitystili.plans.check import plan_problems
+from valitystili.plans.check import direct_part_warnings, plan_problems
 from valitystili.plans.planfile import PLAN_TEMPLATE, parse_plan
 from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import (
@@ -77,24 +77,28 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
                 instalment_schedule=parsed.instalment_schedule,
                 instalment_mode=parsed.instalment_mode,
                 instalment_cents=parsed.instalment_cents, keep_cents=parsed.keep_cents,
-                minimum_cents=parsed.minimum_cents, author=actor.name)
+                minimum_cents=parsed.minimum_cents, first_period=parsed.first_period,
+                author=actor.name)
     session.add(plan)
     session.flush()
     session.add_all(
         PlanItem(plan_id=plan.id, position=i.position, kind=i.kind, payee_id=i.payee_id,
                  amount_cents=i.amount_cents, bills=i.bills, schedule=i.schedule,
                  reference=i.reference, reference_kind=i.reference_kind, message=i.message,
-                 paid_by=i.paid_by, allow_partial=i.allow_partial)
+                 paid_by=i.paid_by, allow_partial=i.allow_partial,
+                 paid_directly_cents=i.paid_directly_cents, tag=i.tag)
         for i in parsed.items
     )
     session.add_all(
         PlanIncome(plan_id=plan.id, position=i.position, source=i.source, kind=i.kind,
-                   amount_cents=i.amount_cents, schedule=i.schedule, route=i.route)
+                   amount_cents=i.amount_cents, schedule=i.schedule, route=i.route,
+                   tolerance_cents=i.tolerance_cents, tolerance_percent=i.tolerance_percent)
         for i in parsed.incomes
     )
     session.flush()
     problems = plan_problems(
-        effective_on, [(i.paid_by, i.bills, i.amount_cents, i.schedule) for i in parsed.items],
+        effective_on, [(i.paid_by, i.bills, i.amount_cents, i.schedule, i.paid_directly_cents)
+                       for i in parsed.items],
         [(i.amount_cents, i.schedule) for i in parsed.incomes], parsed.instalment_schedule,
         parsed.instalment_mode, parsed.instalment_cents, parsed.minimum_cents)
     audit.record(session, actor.name, "plan.set", client_id=found.id,
@@ -106,7 +110,9 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
             "item_count": len(parsed.items), "income_count": len(parsed.incomes),
             "expected_monthly_income_cents": parsed.monthly_income_cents,
             "warnings": [f"plan does not add up: {problem}; approving it needs --despite"
-                         for problem in problems]}
+                         for problem in problems]
+            + direct_part_warnings((i.position, i.kind, i.amount_cents, i.paid_directly_cents)
+                                   for i in parsed.items)}
 
 
 def approve_plan(session: Session, actor: Actor, client: str | int, version: int | None = None,
@@ -164,7 +170,8 @@ def stored_plan_problems(session: Session, plan: Plan) -> list[str]:
     """``check.plan_problems`` of a stored version."""
     return plan_problems(
         plan.effective_on,
-        [(i.paid_by, i.bills, i.amount_cents, i.schedule) for i in plan_items(session, plan)],
+        [(i.paid_by, i.bills, i.amount_cents, i.schedule, i.paid_directly_cents or 0)
+         for i in plan_items(session, plan)],
         [(i.amount_cents, i.schedule) for i in plan_incomes(session, plan)],
         plan.instalment_schedule, plan.instalment_mode, plan.instalment_cents,
         plan.minimum_cents or 0)

@@ -150,6 +150,8 @@ class Plan(Base):
     approved_despite: Mapped[str | None] = mapped_column(Text, nullable=True)   # plan check
     # How far this version's obligations have been generated (see plans/obligations.py).
     obligations_through: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    #: The month of the client's first obligations ("2026-12"), when the plan names one (§5).
+    first_period: Mapped[str | None] = mapped_column(String(7), nullable=True)
 
 
 class PlanItem(Base):
@@ -170,6 +172,11 @@ class PlanItem(Base):
     message: Mapped[str | None] = mapped_column(String(140), nullable=True)
     paid_by: Mapped[str] = mapped_column(String(16), default="account")
     allow_partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The part Kela (or another payer) usually pays the landlord directly; the account pays
+    #: ``amount_cents`` less this (less the month's recorded ``KelaShare`` where there is one).
+    paid_directly_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: Keeps the obligation keys of two items of one kind stable across plan versions.
+    tag: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class PlanIncome(Base):
@@ -185,6 +192,27 @@ class PlanIncome(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     schedule: Mapped[str] = mapped_column(String(200))
     route: Mapped[str] = mapped_column(String(40), default="client_declared_account")
+    #: How far an arrival may differ from ``amount_cents``: a sum or a percentage; neither
+    #: means the default (the larger of 5,00 € and 20 %).
+    tolerance_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tolerance_percent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class KelaShare(Base):
+    """A month's actual direct part of the rent from Kela's decision (DESIGN §2), by a handler."""
+
+    __tablename__ = "kela_shares"
+    __table_args__ = (
+        UniqueConstraint("client_id", "month", name="uq_kela_shares_client_month"),
+        CheckConstraint("amount_cents >= 0", name="ck_kela_shares_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    month: Mapped[str] = mapped_column(String(7))                # "2026-11"
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Bill(Base):
@@ -246,6 +274,8 @@ class Obligation(Base):
     reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)
     message: Mapped[str | None] = mapped_column(String(140), nullable=True)
     allow_partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Kela's direct part of this period's rent; ``amount_cents`` is what the account pays.
+    direct_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     source: Mapped[str] = mapped_column(String(16))          # plan_item | bill | lease
     source_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default="open")

@@ -26,9 +26,17 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "pain_version": ("09", "pain.001 version: 09 or 03"),
     "uncleared_after_banking_days": ("3", "an exported order not seen leaving the bank by then is flagged"),
     "suspense_flag_after_days": ("5", "unattributed money older than this is a reconciliation finding"),
-    "income_amount_tolerance_cents": ("500", "expected income matches within this many cents"),
+    "income_amount_tolerance_cents": ("500", "an expected income without a tolerance of its own "
+                                      "matches within the larger of this many cents and "
+                                      "income_amount_tolerance_percent"),
+    "income_amount_tolerance_percent": ("20", "… and this share (%) of its expected amount"),
     "income_window_days": ("5", "expected income matches within this many days of its date"),
-    "income_missing_after_banking_days": ("2", "an expected income not seen by then is flagged"),
+    "income_missing_after_banking_days": ("1", "an expected income not matched by the end of its "
+                                          "arrival day is missing this many banking days later"),
+    "late_days": ("3", "an income without a fixed day (4-week or 25-day cycle) counts in the "
+                       "reserve this many banking days after its expected day"),
+    "intraday_statements": ("false", "an intraday report (camt.052 or FinTS) is imported before "
+                                     "each batch, so Kela's money is seen the day it arrives"),
     "funds_accumulating_cents": ("200000", "a client balance above this raises a flag"),
     "review_warning_days": ("14", "plans due for review within this many days are flagged"),
     "fixed_term_warning_days": ("30", "fixed-term services ending within this many days are flagged"),
