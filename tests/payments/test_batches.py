@@ -16,7 +16,7 @@ from valitystili import payments as batches
 from valitystili.base.errors import Conflict
 from valitystili.payments.pain001 import make_id, validate_pain001
 from valitystili.plans import plans
-from valitystili.store.models import Obligation, PaymentOrder
+from valitystili.store.models import Obligation, PaymentBatch, PaymentOrder
 from valitystili.trust.auth import Actor
 
 WORKER = Actor("sanna", "social_worker")
@@ -88,14 +88,33 @@ def test_the_worked_example_to_the_cent_and_the_day(session_factory, setup):
         assert statuses[f"rent:{number}:2026-12"] == "open"
 
 
-def test_a_weekend_batch_executes_on_monday(session_factory, setup):
+def test_a_weekend_batch_is_a_dry_run_of_mondays(session_factory, setup):
+    """DESIGN §6: a batch run on a closed day is a dry run; it shows what the next banking
+    day's run would pay and stores nothing."""
     number = setup
     with session_factory() as session, session.begin():
         receive(session, number, 94000, date(2026, 10, 30), "kela:1")
     result = run_day(session_factory, date(2026, 10, 31), approve=False)   # Saturday
-    assert result["execution_on"] == date(2026, 11, 2)
+    assert (result["execution_on"], result["closed_day"], result["dry_run"], result["batch"]) == (
+        date(2026, 11, 2), True, True, None)
     assert [(r["kind"], r["amount_cents"]) for r in result["order_rows"]] == [
         ("rent", 52000), ("instalment", 7500)]
+    with session_factory() as session:
+        assert session.execute(select(func.count()).select_from(PaymentOrder)).scalar_one() == 0
+        assert session.execute(select(func.count()).select_from(PaymentBatch)).scalar_one() == 0
+    monday = run_day(session_factory, date(2026, 11, 2), approve=False)
+    assert (monday["closed_day"], monday["dry_run"], monday["orders"]) == (False, False, 2)
+
+
+def test_the_command_says_a_closed_day_is_a_dry_run(cli):
+    scenario.cli_world(cli)
+    result = cli("batch", "run", "--date", "1.5.2026", user="hannu")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "1.5.2026 is not a banking day: a dry run, nothing stored; run the batch on 4.5.2026",
+        "would order 0 payments, 0.00 EUR, executing 2026-05-04"]
+    listed = cli("batch", "list", user="hannu")
+    assert listed.exit_code == 0 and "2026-05-04" not in listed.stdout
 
 
 @pytest.mark.parametrize("run_on, executes_on", [
