@@ -43,12 +43,12 @@ def world(cli, tmp_path):
 def test_a_formula_in_a_client_name_is_neutralised_in_client_list_and_report_balances(world):
     listed = rows(world.ok("--format", "csv", "client", "list", user="hannu"))
     assert listed == [
-        ["client", "name", "hetu", "reference", "status", "worker", "balance_cents"],
+        ["client", "name", "hetu", "reference", "status", "worker", "balance_eur"],
         ["1", "'" + EVIL_NAME, "010594Y****", "100000010", "open", "sanna", "0.00"],
     ]
     balances = rows(world.ok("--format", "csv", "report", "balances", "--as-of", "2.11.2026",
                              user="fiona"))
-    assert balances == [["client", "name", "status", "balance_cents"],
+    assert balances == [["client", "name", "status", "balance_eur"],
                         ["1", "'" + EVIL_NAME, "open", "0.00"]]
     assert world.json("client", "list", user="hannu")[0]["name"] == EVIL_NAME
 
@@ -56,7 +56,7 @@ def test_a_formula_in_a_client_name_is_neutralised_in_client_list_and_report_bal
 def test_a_formula_in_a_bank_payer_is_neutralised_in_income_list(world):
     header, line = rows(world.ok("--format", "csv", "income", "list", user="fiona"))
     cells = dict(zip(header, line))
-    assert (cells["payer"], cells["message"], cells["amount_cents"], cells["booked_on"]) == (
+    assert (cells["payer"], cells["message"], cells["amount_eur"], cells["booked_on"]) == (
         "'" + EVIL_PAYER, "'+47 lahjoitus", "25.00", "2026-11-02")
     [listed] = world.json("income", "list", user="fiona")
     assert (listed["payer"], listed["message"], listed["amount_cents"]) == (
@@ -76,5 +76,5 @@ def test_text_cells_that_start_like_a_formula_get_a_quote(value, cell):
 def test_money_numbers_and_dates_are_never_changed():
     text = render([{"balance_cents": -1000, "count": -3, "on": date(2026, 11, 2),
                     "paid": False}], "csv")
-    assert rows(text) == [["balance_cents", "count", "on", "paid"],
+    assert rows(text) == [["balance_eur", "count", "on", "paid"],
                           ["-10.00", "-3", "2026-11-02", "no"]]

@@ -92,7 +92,7 @@ def test_a_statement_that_disagrees_with_the_ledger_exits_1_naming_it(cli, sessi
         "ledger 345.00 EUR (statement S-2026-11-02)      -10,00")
     csv_out = cli("--format", "csv", "reconcile", "--as-of", "2026-11-03", user="fiona")
     assert csv_out.stdout.splitlines() == [
-        "check,subject,detail,amount_cents",
+        "check,subject,detail,amount_eur",
         'statement_balance,FI7433010001222090 2026-11-02,"bank closing balance 355.00 EUR, '
         'ledger 345.00 EUR (statement S-2026-11-02)",-10.00']
 

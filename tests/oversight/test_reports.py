@@ -158,8 +158,8 @@ def test_report_arrears_command(cli, arrears):
     assert rows[-1] == bucket_row("total", None, "", 6600, 52600, 2400, 3200)
     csv_lines = cli.ok("--format", "csv", "report", "arrears", "--as-of", "2026-12-31",
                        user="aune").splitlines()
-    assert csv_lines[0] == ("group,id,name,days_0_30_cents,days_31_60_cents,days_61_90_cents,"
-                            "days_over_90_cents,total_cents")
+    assert csv_lines[0] == ("group,id,name,days_0_30_eur,days_31_60_eur,days_61_90_eur,"
+                            "days_over_90_eur,total_eur")
     assert csv_lines[1] == "client,1,Maija Meikäläinen,1.00,6.00,24.00,32.00,63.00"
     assert csv_lines[-1] == "total,,,66.00,526.00,24.00,32.00,648.00"
 
@@ -170,7 +170,7 @@ def test_report_balances_command(cli, session_factory, two_clients):
     result = cli("--format", "csv", "report", "balances", "--as-of", "2.11.2026", user="fiona")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "client,name,status,balance_cents", "1,Maija Meikäläinen,open,940.00",
+        "client,name,status,balance_eur", "1,Maija Meikäläinen,open,940.00",
         "2,Pekka Puupää,open,0.00"]
     assert result.stderr == "2 clients, 940.00 EUR in all\n"
 

@@ -10,6 +10,9 @@ Rules of this module:
   a loaded command's help.
 - Command modules import the service inside their command functions, so loading one command's
   module loads no database or file-format library.
+- Every command (each leaf of a loaded group too) also takes ``--format`` after its name, so
+  ``valitystili report balances --format csv`` and ``valitystili --format csv report balances``
+  mean the same; given in both places, the one after the command wins.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
+        _accept_format(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -59,3 +63,25 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl([(name, command.get_short_help_str(limit))
                                     for name, command in listed])
+
+
+def _set_format(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None and ctx.find_root().obj is not None:
+        ctx.find_root().obj.format = value
+
+
+def _accept_format(command: click.Command) -> None:
+    """Give ``command`` (and every command under it) the ``--format`` option of the group."""
+    from valitystili.cli.output import FORMATS
+
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_format(sub)
+        return
+    if any(param.name == "late_format" or "--format" in getattr(param, "opts", ())
+           for param in command.params):
+        return        # given already, or the command's own --format (a statement format)
+    command.params.append(click.Option(
+        ["--format", "late_format"], type=click.Choice(FORMATS), default=None,
+        expose_value=False, callback=_set_format,
+        help="Output format for data (as the option before the command)."))

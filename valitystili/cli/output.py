@@ -2,7 +2,9 @@
 
 Every command that prints data hands this module a list of dicts with stable keys. JSON output
 is a list of objects (or one object) with those keys; money is integer cents in ``*_cents``
-keys, dates ISO 8601. Tables and CSV show money in euros; tables Finnish-style.
+keys, dates ISO 8601. CSV gives money as decimal euros with a dot (``-1000.00``) under the key
+renamed ``*_eur`` (``amount_cents`` → ``amount_eur``), so no column says cents and holds euros;
+tables show euros Finnish-style (``1 113,00``) under a header ending in €.
 
 CSV cells that hold text (names, messages, payers — anything that came from a person or a bank)
 and start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'``, so a
@@ -69,6 +71,11 @@ def _csv_line(cells: list) -> str:
     return buffer.getvalue()[:-2]
 
 
+def csv_header(key: str) -> str:
+    """The CSV column of a key: money keys say euros, as their cells hold."""
+    return key.removesuffix("_cents") + "_eur" if key.endswith("_cents") else key
+
+
 def _header(key: str) -> str:
     return key.removesuffix("_cents").replace("_", " ") + (" €" if key.endswith("_cents") else "")
 
@@ -87,7 +94,7 @@ def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str) -> s
         return "" if fmt == "csv" else "(none)"
     keys = list(rows[0].keys())
     if fmt == "csv":
-        lines = [_csv_line(keys)]
+        lines = [_csv_line([csv_header(k) for k in keys])]
         lines.extend(_csv_line([_csv_cell(k, row.get(k)) for k in keys]) for row in rows)
         return "\n".join(lines)
     from tabulate import tabulate  # only tables need it (fast start, STYLE 13)
