@@ -116,6 +116,10 @@ class ValitystiliCLI(LazyGroup):
             )
         except click.exceptions.Abort:
             _fail("aborted", 1)
+        except click.exceptions.NoArgsIsHelpError as asked:
+            # ``valitystili`` or ``valitystili batch`` alone: the help, as --help prints it.
+            click.echo(asked.ctx.get_help())
+            sys.exit(0)
         except click.ClickException as error:
             _fail(_one_line(error.format_message()), error.exit_code)
         except CannotRun as error:
