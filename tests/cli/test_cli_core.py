@@ -92,3 +92,27 @@ def test_uninitialised_postgresql_is_refused_with_exit_3(backend):
     result = CliRunner().invoke(cli_group, ["--db", backend.url, "user", "list"])
     assert (result.exit_code, result.stderr) == (
         3, "valitystili: error: the database has no Välitystili schema: run `valitystili db init`\n")
+
+
+@pytest.mark.parametrize("args", [[], ["batch"], ["plan"]])
+def test_no_command_prints_the_help_and_exits_0(args):
+    result = CliRunner().invoke(cli_group, args, prog_name="valitystili")
+    assert result.exit_code == 0
+    assert result.output.startswith(" ".join(["Usage: valitystili", *args, "[OPTIONS]"]))
+    assert "Commands:" in result.output and "valitystili: error" not in result.output
+
+
+def test_format_is_taken_before_and_after_the_command(cli):
+    before = cli.ok("--format", "csv", "user", "list")
+    after = cli.ok("user", "list", "--format", "csv")
+    assert after == before and after.splitlines()[0].startswith("name,")
+    as_json = json.loads(cli.ok("--format", "table", "user", "list", "--format", "json"))
+    assert [user["name"] for user in as_json] == [cli.backend.admin_name]
+    refused = cli("user", "list", "--format", "xml")
+    assert refused.exit_code == 2 and "'xml' is not one of 'table', 'csv', 'json'" in refused.stderr
+
+
+def test_the_statement_format_of_import_stays_its_own_option(cli):
+    refused = cli("import", "--format", "json", "x.xml")
+    assert refused.exit_code == 2
+    assert "Invalid value for '--format'" in refused.stderr
