@@ -72,10 +72,10 @@ approved at       YYYY-MM-DD hh:mm:ss
 approved despite
 
 pay
-position    kind         payee                amount €  due                         reference         message    paid by    bills    allow partial
-----------  -----------  -----------------  ----------  --------------------------  ----------------  ---------  ---------  -------  ---------------
-1           rent         Vaasan Asunnot Oy      520,00  FREQ=MONTHLY;BYMONTHDAY=2   12345672                     account    no       yes
-2           electricity  Vaasan Sähkö Oy         45,00  FREQ=MONTHLY;BYMONTHDAY=15  RF18539007547034             account    no       no
+position    kind         payee                amount €    paid directly €    account €  due                         reference         message    paid by    bills    allow partial
+----------  -----------  -----------------  ----------  -----------------  -----------  --------------------------  ----------------  ---------  ---------  -------  ---------------
+1           rent         Vaasan Asunnot Oy      520,00               0,00       520,00  FREQ=MONTHLY;BYMONTHDAY=2   12345672                     account    no       yes
+2           electricity  Vaasan Sähkö Oy         45,00                                  FREQ=MONTHLY;BYMONTHDAY=15  RF18539007547034             account    no       no
 
 income
 position    source    kind                       amount €  schedule                   route
@@ -99,12 +99,14 @@ minimum €  0,00
         "author": "sanna", "approved_by": "hannu", "approved_despite": None,
         "items": [
             {"position": 1, "kind": "rent", "payee": "Vaasan Asunnot Oy", "payee_id": 1,
-             "iban": "FI2112345600000785", "amount_cents": 52000, "bills": False,
+             "iban": "FI2112345600000785", "amount_cents": 52000,
+             "paid_directly_cents": 0, "account_cents": 52000, "bills": False,
              "due": "FREQ=MONTHLY;BYMONTHDAY=2", "reference": "12345672",
              "reference_kind": "SCOR", "message": None, "paid_by": "account",
              "allow_partial": True},
             {"position": 2, "kind": "electricity", "payee": "Vaasan Sähkö Oy", "payee_id": 2,
-             "iban": "FI4950009420028730", "amount_cents": 4500, "bills": False,
+             "iban": "FI4950009420028730", "amount_cents": 4500,
+             "paid_directly_cents": None, "account_cents": None, "bills": False,
              "due": "FREQ=MONTHLY;BYMONTHDAY=15", "reference": "RF18539007547034",
              "reference_kind": "ISO", "message": None, "paid_by": "account",
              "allow_partial": False},

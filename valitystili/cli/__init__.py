@@ -53,7 +53,7 @@ COMMANDS = {
     "payee": ("valitystili.cli.commands_people:payee_group",
               "Landlords, utilities and others the account pays."),
     "plan": ("valitystili.cli.commands_plans:plan_group",
-             "Payment plans: set (social worker), approve (handler), show, edit."),
+             "Payment plans: set (social worker), approve (handler), show, edit, Kela's share."),
     "reconcile": ("valitystili.cli.commands_reports:reconcile_command",
                   "Check the ledger against the bank statements and itself; refresh the flags."),
     "report": ("valitystili.cli.commands_reports:report_group",

@@ -13,7 +13,7 @@ import click
 from valitystili.base.errors import ValidationError
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.output import render
-from valitystili.cli.params import AMOUNT, DATE
+from valitystili.cli.params import AMOUNT, DATE, MONTH
 
 
 class NothingSaved(click.ClickException):
@@ -27,7 +27,7 @@ class NothingSaved(click.ClickException):
 
 @click.group("plan")
 def plan_group() -> None:
-    """Payment plans: set (social worker), approve (handler), show, edit."""
+    """Payment plans: set (social worker), approve (handler), show, edit, Kela's share."""
 
 
 effective_option = click.option(
@@ -106,8 +106,10 @@ def plan_edit(app: App, client: str, effective: date | None) -> None:
     app.emit(result)
 
 
-_ITEM_COLUMNS = ("position", "kind", "payee", "amount_cents", "due", "reference", "message",
-                 "paid_by", "bills", "allow_partial")
+#: A rent's amount is the whole rent: Kela's usual part and the account's part follow it.
+_ITEM_COLUMNS = ("position", "kind", "payee", "amount_cents", "paid_directly_cents",
+                 "account_cents", "due", "reference", "message", "paid_by", "bills",
+                 "allow_partial")
 
 
 @plan_group.command("show")
@@ -116,6 +118,9 @@ _ITEM_COLUMNS = ("position", "kind", "payee", "amount_cents", "due", "reference"
 @pass_app
 def plan_show(app: App, client: str, version: int | None) -> None:
     """Show a plan version with its items, incomes and instalments (the view is audited).
+
+    A rent item's amount is the whole rent; "paid directly" is the part Kela usually pays the
+    landlord and "account" the part paid from the account.
 
     \b
     Example:
@@ -165,6 +170,30 @@ def plan_approve(app: App, client: str, version: int | None, despite: str | None
 
     with app.unit() as (session, actor):
         app.emit(plans.approve_plan(session, actor, client, version, despite=despite))
+
+
+@plan_group.command("kela-share")
+@click.argument("client")
+@click.option("--month", required=True, type=MONTH, help="The rent's month, e.g. 2026-11.")
+@click.option("--amount", type=AMOUNT, required=True,
+              help="Kela's share in euros, as in its decision (150,00 or 150.00).")
+@pass_app
+def plan_kela_share(app: App, client: str, month: tuple[int, int], amount: int) -> None:
+    """Record the part of a month's rent Kela pays the landlord, from Kela's decision.
+
+    The account pays the rest of that month's rent, never the whole; recording the month
+    again replaces its share. An obligation the account has already paid beyond the rest
+    is refused: the landlord must return the overpayment first.
+
+    \b
+    Example:
+      valitystili plan kela-share 1 --month 2026-11 --amount 150,00
+    """
+    from valitystili.plans import kela
+
+    with app.unit() as (session, actor):
+        recorded = kela.record_share(session, actor, client, month, amount)
+    app.emit(recorded.row())
 
 
 # --- bills --------------------------------------------------------------------------------------

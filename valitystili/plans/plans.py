@@ -204,6 +204,7 @@ def show_plan(session: Session, actor: Actor, client: str | int, *, version: int
     items = [
         {"position": i.position, "kind": i.kind, "payee": payees[i.payee_id].name,
          "payee_id": i.payee_id, "iban": payees[i.payee_id].iban, "amount_cents": i.amount_cents,
+         **_rent_parts(i),
          "bills": i.bills, "due": i.schedule, "reference": i.reference,
          "reference_kind": i.reference_kind, "message": i.message, "paid_by": i.paid_by,
          "allow_partial": i.allow_partial}
@@ -239,6 +240,17 @@ def show_plan(session: Session, actor: Actor, client: str | int, *, version: int
     audit.record(session, actor.name, "plan.view", client_id=found.id,
                  subject=f"plan:{found.id}:{plan.version}", detail={"version": plan.version})
     return result
+
+
+def _rent_parts(item: PlanItem) -> dict:
+    """A rent item's whole rent (``amount_cents``) splits into Kela's usual direct part and the
+    account's part; other items have neither (None)."""
+    if item.kind != "rent":
+        return {"paid_directly_cents": None, "account_cents": None}
+    direct = item.paid_directly_cents or 0
+    account = (item.amount_cents - direct
+               if item.paid_by == "account" and item.amount_cents is not None else 0)
+    return {"paid_directly_cents": direct, "account_cents": account}
 
 
 def plan_source(session: Session, actor: Actor, client: str | int) -> dict:

@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "client.hetu": frozenset({"social_worker", "handler", "auditor"}),
     "plan.set": frozenset({"social_worker"}),
     "plan.approve": frozenset({"handler"}),
+    "plan.kela_share": frozenset({"handler"}),
     "bill.add": frozenset({"handler"}),
     "lease.add": frozenset({"handler", "social_worker"}),
     "lease.override": frozenset({"handler"}),
