@@ -2,7 +2,8 @@
 
 Payments go out as pain.001 files, the simulated bank executes them and reports them on
 camt.053, the import clears them: at the end ``outgoing`` and ``suspense`` are zero and the
-bank holds exactly the clients' money.
+bank holds exactly the clients' money. Over several months the summary's computed lines
+(instalments every month, the short client's rent) are checked against the database.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ import json
 from datetime import date
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
+import ledger
+from valitystili.base.accounts import client_account
 from valitystili.base.banking_calendar import CALENDAR
+from valitystili.base.money import format_fi
 from valitystili.cli import cli
 from valitystili.demo.data import people
 from valitystili.demo.run import run_demo
+from valitystili.store.models import Client, PaymentOrder
 
 
 def test_a_demo_month_balances_to_the_cent(tmp_path):
@@ -61,3 +67,49 @@ def test_demo_command_prints_the_summary_and_exits_0(tmp_path):
     summary = json.loads(result.stdout)
     assert (summary["clients"], summary["reconcile"]) == (5, "clean")
     assert (tmp_path / "d" / "demo.db").exists()
+
+
+def _orders(session, kind: str) -> list[tuple[int, date, int]]:
+    return [tuple(row) for row in session.execute(
+        select(PaymentOrder.client_id, PaymentOrder.execution_on, PaymentOrder.amount_cents)
+        .where(PaymentOrder.kind == kind, PaymentOrder.status != "cancelled")
+        .order_by(PaymentOrder.client_id, PaymentOrder.execution_on, PaymentOrder.id))]
+
+
+def test_three_months_over_may_day_pay_instalments_every_month_and_rent_in_part(
+        tmp_path, db_url, session_factory):
+    """April-June 2026: 1.5. is closed, so May's benefits and rent move to Monday 4.5."""
+    summary = run_demo(tmp_path / "demo", clients=12, months=3, start=date(2026, 4, 1),
+                       url=db_url)
+    assert summary["reconcile"] == "clean"
+    assert (summary["outgoing_cents"], summary["suspense_cents"]) == (0, 0)
+    persons = people(12)
+    [short] = [p for p in persons if p.short_of_rent]
+    with session_factory() as session:
+        number = {hetu: n for n, hetu in session.execute(select(Client.id, Client.hetu))}
+        instalments = _orders(session, "instalment")
+        rent = [(on, cents) for n, on, cents in _orders(session, "rent") if n == number[short.hetu]]
+        electricity = [cents for n, _, cents in _orders(session, "electricity")
+                       if n == number[short.hetu]]
+        short_balance = ledger.balance(session, client_account(number[short.hetu]))
+    # every client whose plan adds up had an instalment in each of the three months
+    months = {(n, f"{on:%Y-%m}") for n, on, _ in instalments}
+    assert all((number[p.hetu], month) in months for p in persons if not p.short_of_rent
+               for month in ("2026-04", "2026-05", "2026-06"))
+    assert summary["instalment_months"] == ("no client with a covering plan had a month "
+                                            "without instalments")
+    # the short client: every euro that came in went to rent, but for the electricity paid
+    income = short.assistance_cents + short.allowance_cents
+    assert income < short.rent_cents
+    assert rent[0] == (date(2026, 4, 2), income)     # all there is, on its pay day
+    assert sum(cents for _, cents in rent) == 3 * income - sum(electricity)
+    assert short_balance == 0
+    assert summary["short_rent_paid_cents"] == sum(cents for _, cents in rent)
+    assert summary["short_rent_due_cents"] == 3 * short.rent_cents
+    # rent stays open after every batch from 2.4., but on 1.6.: May's paid up, June's not yet due
+    watched = len(CALENDAR.banking_days(date(2026, 4, 2), date(2026, 6, 30))) - 1
+    assert summary["short_of_rent"] == (
+        f"1 client short of the rent (plan approved despite it): rent paid in part, "
+        f"{format_fi(summary['short_rent_paid_cents'])} of {format_fi(3 * short.rent_cents)} "
+        f"due in the run, 3 of 3 rents short on their pay day; no money sat idle: on each of "
+        f"the {watched} days a batch left their rent open, their balance after it was 0,00 €")

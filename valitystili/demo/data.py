@@ -29,6 +29,7 @@ LANDLORDS = (("Vaasan Asunnot Oy", "landlord"), ("Kiinteistö Oy Pohjanmaan Koti
              ("Tukiasunnot / Vaasan kaupunki", "landlord"))
 UTILITIES = (("Vaasan Sähkö Oy", "utility"), ("Pohjanmaan Energia Oy", "utility"))
 CRITERIA = ("sublet", "housing_condition", "evictions", "other_weighty")
+MOST_INSTALMENT_DAYS = 5       # weekly instalments: at most five Mondays in a month
 
 
 def iban(rng: random.Random) -> str:
@@ -90,16 +91,28 @@ def people(count: int, seed: int = 2026) -> list[Person]:
         utility = UTILITIES[n % len(UTILITIES)][0]
         rent_reference = make_reference(str(rng.randrange(10**6, 10**9)))
         electricity_reference = rf_from_finnish(make_reference(str(rng.randrange(10**4, 10**8))))
+        identity, full_name, account = hetu(rng, used), name(rng), iban(rng)
+        electricity = None if n % 5 == 4 else rng.randrange(25, 70) * 100
+        instalments = "even" if n % 4 else str(fixed_instalment(
+            rng.randrange(40, 80) * 100, assistance + allowance - rent - (electricity or 0)))
         result.append(Person(
-            hetu=hetu(rng, used), name=name(rng), iban=iban(rng),
+            hetu=identity, name=full_name, iban=account,
             language="sv" if n % 10 == 3 else "fi", criterion=CRITERIA[n % len(CRITERIA)],
             assistance_cents=assistance, allowance_cents=allowance, rent_cents=rent,
-            landlord=landlord, rent_reference=rent_reference,
-            electricity_cents=None if n % 5 == 4 else rng.randrange(25, 70) * 100,
-            utility=utility, electricity_reference=electricity_reference,
-            instalments="even" if n % 4 else str(rng.randrange(40, 80) * 100),
+            landlord=landlord, rent_reference=rent_reference, electricity_cents=electricity,
+            utility=utility, electricity_reference=electricity_reference, instalments=instalments,
             short_of_rent=short, pays_with_reference=2500 if n % 9 == 2 else 0))
     return result
+
+
+def fixed_instalment(wanted_cents: int, left_cents: int) -> int:
+    """The weekly amount a social worker would write: what was wanted, at most what is left
+    each month after rent and electricity shared over a month's most Mondays, in whole euros,
+    so the plan adds up. A client short of the rent has nothing left; their plan does not add
+    up whatever the amount, and keeps the one wanted."""
+    if left_cents <= 0:
+        return wanted_cents
+    return min(wanted_cents, left_cents // MOST_INSTALMENT_DAYS // 100 * 100)
 
 
 def euros(cents: int) -> str:

@@ -8,6 +8,10 @@ For every banking day of the demo months, in the order a county works:
    bank executes the file (one payee account is closed, so a payment comes back);
 4. at each month end and at the end, ``reconcile`` checks the books and refreshes the flags.
 
+After every day's batch the demo looks at its clients short of the rent (``checks``: money idle
+while rent is open); at the end the summary adds two computed lines, ``instalment_months``
+(clients with a covering plan and a month without instalments) and ``short_of_rent``.
+
 Everything goes through the same service functions the CLI uses, as the same users and roles.
 """
 
@@ -27,6 +31,7 @@ from valitystili import payments as batches
 from valitystili.base.accounts import CLIENT_PREFIX, OUTGOING, SUSPENSE, bank_account
 from valitystili.base.banking_calendar import CALENDAR
 from valitystili.base.errors import ValidationError
+from valitystili.demo import checks
 from valitystili.demo.bank import Credit, SimulatedBank
 from valitystili.demo.data import LANDLORDS, UTILITIES, Person, iban, people, plan_toml
 from valitystili.plans.expected import income_arrivals
@@ -59,24 +64,32 @@ class Totals:
     batches: int = 0
     files: int = 0
     assigned: int = 0
+    watched: int = 0              # short clients' days with rent open after the batch
+    idle: list = None             # checks.IdleMoney found on those days
 
     def __post_init__(self):
         self.paid = Counter()
+        self.idle = []
 
 
 def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date = date(2026, 11, 1),
-             seed: int = 2026, progress=None) -> dict:
+             seed: int = 2026, progress=None, url: str | None = None) -> dict:
+    """Run the demo in ``out_dir``; its database is SQLite in that folder unless ``url`` names
+    an empty one (the tests run the demo on PostgreSQL that way)."""
     out_dir = Path(out_dir)
     _fresh_folder(out_dir)
     for sub in ("statements", "payments", "letters"):
         (out_dir / sub).mkdir(mode=0o700)
-    engine = db.make_engine(f"sqlite:///{out_dir / 'demo.db'}")
+    database = url or str(out_dir / "demo.db")
+    engine = db.make_engine(url or f"sqlite:///{database}")
     db.upgrade(engine)
     factory = db.session_factory(engine)
 
     persons = people(clients, seed)
     bank = SimulatedBank(CITY_IBAN, CITY_BIC, opening_cents=0)
     numbers = _set_up(factory, persons, start)
+    with factory() as session:
+        short = checks.short_clients(session)
     closed_accounts = frozenset(p.iban for n, p in enumerate(persons) if n % CLOSED_ACCOUNT_EVERY == 50)
 
     end = start + relativedelta(months=months) - timedelta(days=1)
@@ -107,6 +120,7 @@ def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date 
             bank.execute_pain001(path.read_bytes(), closed_accounts)
             totals.batches += 1
             totals.files += 1
+        _watch_idle(factory, short, day, totals)   # after approval has debited the clients
         totals.days += 1
         previous = day
         if day in month_ends:
@@ -115,7 +129,8 @@ def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date 
             previous = None
             reconciled.append(_reconcile(factory, day))
 
-    summary = _summary(factory, totals, reconciled, persons, out_dir, start, end)
+    summary = _summary(factory, totals, reconciled, database, out_dir, start, end,
+                       _computed_lines(factory, short, start, end, totals))
     engine.dispose()
     return summary
 
@@ -178,6 +193,25 @@ def _pay_in(bank: SimulatedBank, persons: list[Person], numbers: dict[str, int],
     return total
 
 
+def _watch_idle(factory, short: list[int], day: date, totals: Totals) -> None:
+    with factory() as session:
+        watched, idle = checks.idle_after_batch(session, short, day)
+    totals.watched += watched
+    totals.idle += idle
+
+
+def _computed_lines(factory, short: list[int], start: date, end: date, totals: Totals) -> dict:
+    """The summary's two lines of ``checks``, with the short clients' rent in cents."""
+    with factory() as session:
+        covering = checks.covering_clients(session)
+        missing = checks.months_without_instalments(session, covering, start, end)
+        rent = checks.short_of_rent(session, short, start, end, totals.watched, totals.idle)
+    return {"instalment_months": checks.instalment_line(len(covering), missing),
+            "short_of_rent": checks.short_line(rent),
+            "short_rent_due_cents": rent.rent_due_cents,
+            "short_rent_paid_cents": rent.rent_paid_cents}
+
+
 def _import(factory, path: Path, content: bytes, day: date):
     from valitystili.statements import service
 
@@ -232,8 +266,8 @@ def _fresh_folder(out_dir: Path) -> None:
                                   "this folder.\n", encoding="utf-8")
 
 
-def _summary(factory, totals: Totals, reconciled: list[dict], persons, out_dir: Path,
-             start: date, end: date) -> dict:
+def _summary(factory, totals: Totals, reconciled: list[dict], database: str, out_dir: Path,
+             start: date, end: date, computed: dict) -> dict:
     with factory() as session:
         paid = defaultdict(int)
         for kind, total in session.execute(
@@ -267,7 +301,8 @@ def _summary(factory, totals: Totals, reconciled: list[dict], persons, out_dir: 
         "suspense_cents": suspense,
         "payment_files": totals.files,
         "open_flags": dict(sorted(flags.items())),
+        **computed,
         "reconcile": "clean" if last.get("clean") else f"{len(last.get('findings', []))} findings",
-        "database": str(out_dir / "demo.db"),
+        "database": database,
         "files": str(out_dir),
     }
