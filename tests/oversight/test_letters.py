@@ -12,12 +12,17 @@ from sqlalchemy import select
 from oversight.test_reports_world import Money
 
 import ledger
+from valitystili import payments
+from valitystili.base.banking_calendar import CALENDAR
 from valitystili.base.errors import NotFound, PermissionDenied
 from valitystili.oversight import letters
+from valitystili.plans import kela
 from valitystili.store.models import AuditEntry
 from valitystili.trust.auth import Actor
 
 HANNU = Actor("hannu", "handler")
+HILLA = Actor("hilla", "handler")
+REVIEW = date(2027, 2, 1)
 
 
 def D(day: int, month: int = 11, year: int = 2026) -> date:
@@ -33,10 +38,11 @@ def nbsp(text: str) -> str:
 def november(session_factory):
     """Maija's November 2026 as DESIGN §6 works it out: Kela's 560,00 and 380,00 on Monday
     2.11., rent 520,00 paid that day, electricity 45,00 on Friday 13.11., and 75,00 to her own
-    account every Monday (the last one exported, not yet seen by the bank)."""
+    account every Monday (the last one exported, not yet seen by the bank). A draft order of
+    10,00 waits for approval: not paid, but the money is spoken for."""
     with session_factory() as session, session.begin():
         w = world(session)
-        number = client(session, w)
+        number = client(session, w, review_on=REVIEW)
         plan(session, w, number, WORKED_EXAMPLE)
         money = Money(session)
         money.credit(number, 56000, D(2), payer="KELA")
@@ -81,12 +87,12 @@ Tililläsi oli 30.11.2026 rahaa 0,00 €.
 
 Seuraavan kuukauden maksut
   2.12.2026   Vuokra, Vaasan Asunnot Oy    520,00 €
-  7.12.2026   Erä tilillesi
-  14.12.2026  Erä tilillesi
+  7.12.2026   Erä tilillesi                 91,25 €
+  14.12.2026  Erä tilillesi                 91,25 €
   15.12.2026  Sähkölasku, Vaasan Sähkö Oy   45,00 €
-  21.12.2026  Erä tilillesi
-  28.12.2026  Erä tilillesi
-  Erien summa riippuu tilisi saldosta.
+  21.12.2026  Erä tilillesi                 91,25 €
+  28.12.2026  Erä tilillesi                 91,25 €
+  Summat pitävät, jos tulosi tulevat odotetusti.
 
 Jos sinulla on kysyttävää, ota yhteyttä välitystilin hoitajaan.
 
@@ -123,12 +129,12 @@ Den 30.11.2026 fanns det 0,00 € på ditt konto.
 
 Nästa månads betalningar
   2.12.2026   Hyra, Vaasan Asunnot Oy     520,00 €
-  7.12.2026   Rat till ditt konto
-  14.12.2026  Rat till ditt konto
+  7.12.2026   Rat till ditt konto          91,25 €
+  14.12.2026  Rat till ditt konto          91,25 €
   15.12.2026  Elräkning, Vaasan Sähkö Oy   45,00 €
-  21.12.2026  Rat till ditt konto
-  28.12.2026  Rat till ditt konto
-  Ratens belopp beror på saldot på ditt konto.
+  21.12.2026  Rat till ditt konto          91,25 €
+  28.12.2026  Rat till ditt konto          91,25 €
+  Beloppen gäller om dina inkomster kommer som väntat.
 
 Om du har frågor, kontakta förmedlingskontots handläggare.
 
@@ -165,18 +171,26 @@ On 30.11.2026 your account held 0,00 €.
 
 Next month's payments
   2.12.2026   Rent, Vaasan Asunnot Oy            520,00 €
-  7.12.2026   Instalment to your account
-  14.12.2026  Instalment to your account
+  7.12.2026   Instalment to your account          91,25 €
+  14.12.2026  Instalment to your account          91,25 €
   15.12.2026  Electricity bill, Vaasan Sähkö Oy   45,00 €
-  21.12.2026  Instalment to your account
-  28.12.2026  Instalment to your account
-  The amount of each instalment depends on your balance.
+  21.12.2026  Instalment to your account          91,25 €
+  28.12.2026  Instalment to your account          91,25 €
+  These amounts hold if your incomes come as expected.
 
 If you have any questions, please contact your account handler.
 
 Kind regards
 Välitystili
 """)
+
+
+# December, as the batch will decide it (DESIGN §6, worked example 1 a month on): the balance
+# is 0,00 less the 10,00 draft; 560,00 + 380,00 arrive on Tuesday 1.12.; rent 520,00 is paid on
+# its agreed day, Wednesday 2.12.; electricity 45,00 (agreed for Tuesday 15.12.) comes before
+# the next income (Monday 4.1.2027, as 1.1. is a holiday), so it is kept back; the instalment
+# Mondays 7.12., 14.12., 21.12. and 28.12. (30.11. was paid in November) share
+# 940 - 10 - 520 - 45 = 365,00: 91,25 each.
 
 
 @pytest.mark.parametrize("language, expected", [("fi", FINNISH), ("sv", SWEDISH), ("en", ENGLISH)])
@@ -221,23 +235,29 @@ def test_returned_payments_are_left_out_and_assigned_money_names_its_payer(sessi
 
 
 def test_unpaid_bills_and_fixed_instalments(session_factory):
+    """November's rent went unpaid (only 660,00 came, and no batch paid it): December's first
+    banking day pays it before anything else, the 2nd December's rent, and the fixed 75,00
+    instalments come out of what is left above the electricity kept back for the 15th."""
     fixed = WORKED_EXAMPLE.replace('mode = "even"', 'amount = "75.00"')
     with session_factory() as session, session.begin():
         w = world(session)
-        client(session, w, language="sv")
+        client(session, w, language="sv", review_on=REVIEW)
         plan(session, w, 1, fixed)
         money = Money(session)
-        money.credit(1, 10000, D(2), payer="KELA")
+        money.credit(1, 66000, D(2), payer="KELA")
         money.obligation(1, "rent", 52000, D(2), payee_id=w.landlord, key="rent:1:2026-11")
     with session_factory() as session, session.begin():
         text = letters.render_text(letters.client_statement(session, HANNU, "1", 2026, 11))
+    # 660 + 940 - 520 - 520 = 560,00 left on 2.12.; 45,00 kept back for the electricity.
     assert text.split("Nästa månads betalningar\n")[1] == nbsp("""\
+  1.12.2026   Hyra, Vaasan Asunnot Oy     520,00 €
   2.12.2026   Hyra, Vaasan Asunnot Oy     520,00 €
   7.12.2026   Rat till ditt konto          75,00 €
   14.12.2026  Rat till ditt konto          75,00 €
   15.12.2026  Elräkning, Vaasan Sähkö Oy   45,00 €
   21.12.2026  Rat till ditt konto          75,00 €
   28.12.2026  Rat till ditt konto          75,00 €
+  Beloppen gäller om dina inkomster kommer som väntat.
 
 Obetalda räkningar
   Dessa har ännu inte kunnat betalas.
@@ -303,3 +323,116 @@ def test_report_statement_bad_month_is_a_usage_error(cli, november):
     assert (result.exit_code, result.stderr) == (
         2, "valitystili: error: Invalid value for '--month': month '11/2026' is not in the form "
            "2026-11\n")
+
+
+# --- Kela pays part of the rent; the coming payments are what the batch then pays ------------
+
+#: DESIGN §6's client when Kela pays part of the rent: the landlord usually gets 100,00 of the
+#: 520,00 rent from Kela (so her social assistance is 460,00); Kela's November decision says 150,00.
+KELA_PLAN = WORKED_EXAMPLE.replace('amount = "560.00"', 'amount = "460.00"', 1).replace(
+    'amount = "520.00"', 'amount = "520.00"\npaid_directly = "100.00"', 1)
+BENEFITS = (46000, 38000)
+
+
+def run_days(session_factory, days, arrivals: dict[date, tuple[int, ...]]) -> list[tuple]:
+    """On each day: Kela's money arriving that day is credited, the batch runs and a second
+    handler approves it. The orders the batches made, as (day, kind, amount)."""
+    made = []
+    for day in days:
+        if day in arrivals:
+            with session_factory() as session, session.begin():
+                for cents in arrivals[day]:
+                    Money(session).credit(1, cents, day, payer="KELA")
+        with session_factory() as session, session.begin():
+            result = payments.run_batch(session, HANNU, day)
+        if result["orders"]:
+            with session_factory() as session, session.begin():
+                payments.approve_batch(session, HILLA, str(result["batch"]), today=day)
+        made += [(row["execution_on"], row["kind"], row["amount_cents"])
+                 for row in result["order_rows"]]
+    return made
+
+
+@pytest.fixture
+def kela_november(session_factory):
+    """November 2026 through the batch: Kela's decision gives the landlord 150,00, so the
+    account pays 370,00 on 2.11.; electricity 45,00 on 13.11.; the Mondays share
+    840 - 370 - 45 = 425,00, 85,00 each."""
+    with session_factory() as session, session.begin():
+        w = world(session)
+        client(session, w, review_on=REVIEW)
+        plan(session, w, 1, KELA_PLAN)
+        kela.record_share(session, w.hannu, "1", (2026, 11), 15000)
+    made = run_days(session_factory, [D(day) for day in (2, 9, 13, 16, 23, 30)],
+                    {D(2): BENEFITS})
+    assert made == [(D(2), "rent", 37000), (D(2), "instalment", 8500),
+                    (D(9), "instalment", 8500), (D(13), "electricity", 4500),
+                    *((D(day), "instalment", 8500) for day in (16, 23, 30))]
+    return 1
+
+
+KELA_LETTER = nbsp("""\
+Rent and bills we paid
+  2.11.2026   Rent, Vaasan Asunnot Oy            370,00 €
+              whole rent 520,00 €, of which Kela pays 150,00 € and your account 370,00 €
+  13.11.2026  Electricity bill, Vaasan Sähkö Oy   45,00 €
+              Total                              415,00 €
+
+Instalments paid to you
+  2.11.2026   Instalment to your account          85,00 €
+  9.11.2026   Instalment to your account          85,00 €
+  16.11.2026  Instalment to your account          85,00 €
+  23.11.2026  Instalment to your account          85,00 €
+  30.11.2026  Instalment to your account          85,00 €
+              Total                              425,00 €
+
+On 30.11.2026 your account held 0,00 €.
+
+Next month's payments
+  2.12.2026   Rent, Vaasan Asunnot Oy            420,00 €
+              whole rent 520,00 €, of which Kela pays 100,00 € and your account 420,00 €
+  7.12.2026   Instalment to your account          93,75 €
+  14.12.2026  Instalment to your account          93,75 €
+  15.12.2026  Electricity bill, Vaasan Sähkö Oy   45,00 €
+  21.12.2026  Instalment to your account          93,75 €
+  28.12.2026  Instalment to your account          93,75 €
+  These amounts hold if your incomes come as expected.
+""")
+
+
+PARTS = {
+    "fi": ("koko vuokra 520,00 €, josta Kela maksaa 150,00 € ja tililtäsi 370,00 €",
+           "koko vuokra 520,00 €, josta Kela maksaa 100,00 € ja tililtäsi 420,00 €"),
+    "sv": ("hela hyran 520,00 €, varav FPA betalar 150,00 € och ditt konto 370,00 €",
+           "hela hyran 520,00 €, varav FPA betalar 100,00 € och ditt konto 420,00 €"),
+}
+
+
+def test_a_rent_kela_pays_part_of_shows_its_three_parts(session, kela_november):
+    # December has no decision recorded: Kela's usual 100,00, the account 420,00; the Mondays
+    # share 840 - 420 - 45 = 375,00, 93,75 each.
+    letter = letters.client_statement(session, HANNU, "1", 2026, 11, "en")
+    assert [(line.on, line.amount_cents, line.rent_cents, line.kela_cents)
+            for line in (*letter.paid, *letter.coming) if line.kind == "rent"] == [
+        (D(2), 37000, 52000, 15000), (D(2, 12), 42000, 52000, 10000)]
+    text = letters.render_text(letter)
+    assert text.split("Rent and bills we paid\n")[1].split("\nIf you have")[0] == (
+        KELA_LETTER.split("Rent and bills we paid\n")[1])
+    for language, (paid, coming) in PARTS.items():
+        letter = letters.client_statement(session, HANNU, "1", 2026, 11, language)
+        text = letters.render_text(letter)
+        assert nbsp(f"              {paid}\n") in text and nbsp(f"              {coming}\n") in text
+        assert nbsp(f'<tr class="parts"><td class="date"></td><td colspan="2">{paid}</td></tr>'
+                    ) in letters.render_html(letter)
+
+
+def test_the_coming_payments_are_what_the_batch_then_pays(session_factory, kela_november):
+    with session_factory() as session, session.begin():
+        letter = letters.client_statement(session, HANNU, "1", 2026, 11)
+    promised = [(line.on, line.kind, line.amount_cents) for line in letter.coming]
+    december = list(CALENDAR.banking_days(D(1, 12), D(31, 12)))
+    assert run_days(session_factory, december, {D(1, 12): BENEFITS}) == promised
+    assert promised == [(D(2, 12), "rent", 42000),
+                        *((D(day, 12), "instalment", 9375) for day in (7, 14)),
+                        (D(15, 12), "electricity", 4500),
+                        *((D(day, 12), "instalment", 9375) for day in (21, 28))]

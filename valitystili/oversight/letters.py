@@ -11,11 +11,21 @@
   in the month that were approved, exported or cleared (not drafts, cancelled or returned
   ones); rent, electricity and other bills in the first list, instalments and a final payment
   in the second.
+- **Rent Kela pays part of**: a rent line (paid or coming) whose month Kela pays part of
+  directly (the obligation's ``direct_cents``: the share from Kela's decision, else the plan's
+  usual ``paid_directly``) also shows the whole rent, Kela's part and the account's part.
 - **Balance**: the ledger balance at the end of the month's last day.
-- **Next month's payments** (open clients): what the approved plan in force on each day pays
-  from the account (items paid by the account, dated the banking day the batch pays them,
-  ``calendar.pay_by``), the client's bills due then, and the instalment dates (with the amount
-  when the plan fixes it; an even split depends on the balance, and a note says so).
+- **Next month's payments** (open clients) are the batch's own decision run forward
+  (``payments.decision.project``) over the next month's banking days, from the state the
+  batch will start from: the balance at the end of the month less the orders not yet
+  debited; the open obligations, and those the plan and the bills will make (``due.item_dues``,
+  each rent less Kela's part, ``obligations.direct_part``; as far ahead as the batch makes them,
+  ``run.HORIZON_DAYS``); the plan's expected incomes, each arriving on its day
+  (``expected.income_arrivals``); the instalment rule of the plan in force on the month's first
+  day (or of the version that comes into force during it, from its date) and the instalment
+  days already ordered. So the letter never promises what the batch will not do: every amount,
+  an even split's instalments too, is what the batch pays if the incomes come as expected,
+  and a note says so.
 - **Unpaid bills**: the client's arrears at the end of the month (``reports.arrears_items``);
   the section is left out when there are none.
 - Dates are Finnish (``23.11.2026``) and money ``format_locale`` in every language; month
@@ -30,7 +40,7 @@ import html
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -39,18 +49,35 @@ from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import ValidationError
 from valitystili.base.money import format_locale
 from valitystili.oversight.reports import arrears_items
-from valitystili.payments.decision import instalment_dates
+from valitystili.payments.decision import (
+    INSTALMENT_SHIFT_DAYS,
+    RESERVE_DAYS,
+    ComingIncome,
+    Instalments,
+    OpenObligation,
+    project,
+)
+from valitystili.payments.run import HORIZON_DAYS
 from valitystili.people.clients import resolve_client
 from valitystili.plans.due import item_dues, obligation_days, rank
-from valitystili.plans.obligations import income_schedules
+from valitystili.plans.expected import income_arrivals
+from valitystili.plans.obligations import (
+    ITEM_COLUMNS,
+    direct_part,
+    income_schedules,
+    kela_shares,
+)
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
+from valitystili.store.chunks import select_in
 from valitystili.store.models import (
     LANGUAGES,
     Bill,
     Client,
+    Obligation,
     Payee,
     PaymentOrder,
+    PlanIncome,
     PlanItem,
     StatementLine,
 )
@@ -89,7 +116,8 @@ TEXTS = {
         "deposit": "Talletus",
         "rent": "Vuokra", "electricity": "Sähkölasku", "other": "Lasku",
         "instalment": "Erä tilillesi", "final": "Loppumaksu tilillesi",
-        "even_note": "Erien summa riippuu tilisi saldosta.",
+        "expected_note": "Summat pitävät, jos tulosi tulevat odotetusti.",
+        "rent_parts": "koko vuokra {rent}, josta Kela maksaa {kela} ja tililtäsi {account}",
         "questions": "Jos sinulla on kysyttävää, ota yhteyttä välitystilin hoitajaan.",
         "regards": "Ystävällisin terveisin",
     },
@@ -110,7 +138,8 @@ TEXTS = {
         "deposit": "Insättning",
         "rent": "Hyra", "electricity": "Elräkning", "other": "Räkning",
         "instalment": "Rat till ditt konto", "final": "Slutbetalning till ditt konto",
-        "even_note": "Ratens belopp beror på saldot på ditt konto.",
+        "expected_note": "Beloppen gäller om dina inkomster kommer som väntat.",
+        "rent_parts": "hela hyran {rent}, varav FPA betalar {kela} och ditt konto {account}",
         "questions": "Om du har frågor, kontakta förmedlingskontots handläggare.",
         "regards": "Med vänliga hälsningar",
     },
@@ -131,7 +160,8 @@ TEXTS = {
         "deposit": "Deposit",
         "rent": "Rent", "electricity": "Electricity bill", "other": "Bill",
         "instalment": "Instalment to your account", "final": "Final payment to your account",
-        "even_note": "The amount of each instalment depends on your balance.",
+        "expected_note": "These amounts hold if your incomes come as expected.",
+        "rent_parts": "whole rent {rent}, of which Kela pays {kela} and your account {account}",
         "questions": "If you have any questions, please contact your account handler.",
         "regards": "Kind regards",
     },
@@ -163,6 +193,8 @@ class Line:
     text: str = ""             # payer or payee name
     amount_cents: int | None = None
     due_on: date | None = None
+    rent_cents: int | None = None    # a rent Kela pays part of: the whole rent,
+    kela_cents: int | None = None    # Kela's part, and the account's part (their difference)
 
 
 @dataclass(frozen=True)
@@ -226,51 +258,161 @@ def _received(session: Session, client: Client, first: date, last: date) -> list
 
 def _orders(session: Session, client: Client, first: date, last: date,
             kinds: tuple[str, ...]) -> list[Line]:
-    orders = session.execute(
-        select(PaymentOrder).where(
+    rows = session.execute(
+        select(PaymentOrder, Obligation.amount_cents, Obligation.direct_cents)
+        .outerjoin(Obligation, Obligation.id == PaymentOrder.obligation_id)
+        .where(
             PaymentOrder.client_id == client.id, PaymentOrder.kind.in_(kinds),
             PaymentOrder.status.in_(SHOWN_STATUSES),
             PaymentOrder.execution_on.between(first, last))
-        .order_by(PaymentOrder.execution_on, PaymentOrder.id)).scalars()
+        .order_by(PaymentOrder.execution_on, PaymentOrder.id)).all()
     return [Line(o.execution_on, o.kind, o.creditor_name if o.kind in BILL_KINDS else "",
-                 o.amount_cents) for o in orders]
+                 o.amount_cents, **_rent_parts(o.kind, account, direct))
+            for o, account, direct in rows]
+
+
+def _rent_parts(kind: str, account_cents: int | None, direct_cents: int | None) -> dict:
+    """The whole rent and Kela's part, for a rent Kela pays part of (else nothing)."""
+    if kind != "rent" or not direct_cents:
+        return {}
+    return {"rent_cents": account_cents + direct_cents, "kela_cents": direct_cents}
+
+
+# --- next month's payments: the batch's decision run forward -------------------------------
+
+
+@dataclass(frozen=True)
+class _Payable:
+    """One obligation the projection may pay, with what its letter line shows."""
+
+    obligation: OpenObligation
+    payee: str
+    parts: dict                  # ``_rent_parts`` of it
 
 
 def _coming(session: Session, client: Client, first: date, last: date,
             calendar: BankingCalendar) -> list[Line]:
     versions = approved_versions(session, [client.id]).get(client.id, [])
-    payees = dict(session.execute(select(Payee.id, Payee.name)).all())
-    lines: list[Line] = []
-    plan_ids = [p.id for p in versions]
-    items: dict[int, list[PlanItem]] = {}
-    if plan_ids:
-        for item in session.execute(select(PlanItem).where(PlanItem.plan_id.in_(plan_ids))
-                                    .order_by(PlanItem.position, PlanItem.id)).scalars():
-            items.setdefault(item.plan_id, []).append(item)
-    windows = {plan.id: (max(first, client.start_on), last) for plan in versions}
-    incomes = income_schedules(session, plan_ids)
-    for due in item_dues(client.id, versions, items, windows, calendar, incomes):
-        if due.item.amount_cents is not None:
-            lines.append(Line(due.pay_on, due.item.kind, payees.get(due.item.payee_id, ""),
-                              due.item.amount_cents))
-    for plan in versions:
-        if plan.instalment_schedule:
-            for rule_day, paid_on in instalment_dates(plan.instalment_schedule, first, last,
-                                                      calendar):
-                if in_force(versions, rule_day) is not plan:
-                    continue
-                if plan.instalment_mode == "fixed" and plan.instalment_cents:
-                    lines.append(Line(paid_on, "instalment", "", plan.instalment_cents))
-                else:
-                    lines.append(Line(paid_on, "instalment"))
-    for bill in session.execute(select(Bill).where(
-            Bill.client_id == client.id, Bill.due_on.between(first, last))).scalars():
-        plan = in_force(versions, bill.due_on)
-        pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
-                                 calendar)[1]
-        lines.append(Line(pay_on, bill.kind, payees.get(bill.payee_id, ""), bill.amount_cents))
+    plan = in_force(versions, first) or in_force(versions, last)
+    if plan is None:
+        return []
+    start = max(first, plan.effective_on)
+    payables = _stored_obligations(session, client) + _obligations_to_come(
+        session, client, versions, first, last + timedelta(days=HORIZON_DAYS), calendar)
+    by_id = {p.obligation.obligation_id: p for p in payables}
+    projected = project(
+        client.id, _available(session, client, first), [p.obligation for p in payables],
+        _incomes_to_come(session, plan, start, last, calendar), _instalment_rule(plan), start,
+        last, paid_instalment_dates=_instalments_ordered(session, client, first, last),
+        calendar=calendar)
+    lines = []
+    for step in projected:
+        payment = step.payment
+        if payment.obligation_id is None:
+            lines.append(Line(step.on, "instalment", "", payment.amount_cents))
+        else:
+            payable = by_id[payment.obligation_id]
+            lines.append(Line(step.on, payment.kind, payable.payee, payment.amount_cents,
+                              **payable.parts))
     lines.sort(key=lambda line: (line.on, rank(line.kind), line.text))
     return lines
+
+
+def _available(session: Session, client: Client, first: date) -> int:
+    """What the batch starts the month with: the balance at the end of the day before, less
+    the orders not yet debited (as ``run.load_day`` counts it)."""
+    try:
+        balance = ledger.balance(session, client.ledger_code, as_of=first - timedelta(days=1))
+    except ledger.UnknownAccount:
+        balance = 0
+    pending = session.execute(select(func.coalesce(func.sum(PaymentOrder.amount_cents), 0)).where(
+        PaymentOrder.client_id == client.id, PaymentOrder.status == "draft")).scalar_one()
+    return balance - int(pending)
+
+
+def _stored_obligations(session: Session, client: Client) -> list[_Payable]:
+    """The client's open obligations, each with what is left to pay and its orders so far."""
+    orders = dict(session.execute(
+        select(PaymentOrder.obligation_id, func.count())
+        .join(Obligation, Obligation.id == PaymentOrder.obligation_id)
+        .where(Obligation.client_id == client.id, Obligation.status == "open")
+        .group_by(PaymentOrder.obligation_id)).all())
+    rows = session.execute(
+        select(Obligation, Payee.name).join(Payee, Payee.id == Obligation.payee_id)
+        .where(Obligation.client_id == client.id, Obligation.status == "open")).all()
+    return [_Payable(OpenObligation(o.id, o.key, o.kind, o.amount_cents - o.paid_cents, o.due_on,
+                                    o.pay_on, o.allow_partial, orders.get(o.id, 0)),
+                     payee, _rent_parts(o.kind, o.amount_cents, o.direct_cents))
+            for o, payee in rows]
+
+
+def _obligations_to_come(session: Session, client: Client, versions: list, first: date,
+                         end: date, calendar: BankingCalendar) -> list[_Payable]:
+    """The obligations the plan's items and the client's bills will make from ``first`` to
+    ``end`` that are not stored yet, as ``obligations.ensure_obligations`` will make them
+    (numbered below zero: they have no id yet)."""
+    stored = set(session.execute(select(Obligation.key).where(
+        Obligation.client_id == client.id)).scalars())
+    payees = dict(session.execute(select(Payee.id, Payee.name)).all())
+    plan_ids = [plan.id for plan in versions]
+    items: dict[int, list] = {}
+    for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, plan_ids):
+        items.setdefault(item.plan_id, []).append(item)
+    windows = {plan.id: (max(first, plan.effective_on, client.start_on), end)
+               for plan in versions}
+    incomes = income_schedules(session, plan_ids)
+    shares = kela_shares(session, [client.id])
+    found = []
+    for due in item_dues(client.id, versions, items, windows, calendar, incomes):
+        direct = direct_part(due.item, client.id, due.rule_on, shares)
+        amount = due.item.amount_cents - direct
+        if due.key in stored or amount <= 0:
+            continue
+        found.append(_Payable(
+            OpenObligation(-len(found) - 1, due.key, due.item.kind, amount, due.due_on,
+                           due.pay_on, due.item.allow_partial),
+            payees.get(due.item.payee_id, ""), _rent_parts(due.item.kind, amount, direct)))
+    for bill in session.execute(select(Bill).where(
+            Bill.client_id == client.id, Bill.due_on.between(first, end))).scalars():
+        if f"bill:{bill.id}" in stored:
+            continue
+        plan = in_force(versions, bill.due_on)
+        due_on, pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
+                                         calendar)
+        found.append(_Payable(
+            OpenObligation(-len(found) - 1, f"bill:{bill.id}", bill.kind, bill.amount_cents,
+                           due_on, pay_on, bill.kind == "rent"),
+            payees.get(bill.payee_id, ""), {}))
+    return found
+
+
+def _incomes_to_come(session: Session, plan, start: date, last: date,
+                     calendar: BankingCalendar) -> list[ComingIncome]:
+    """The plan's expected incomes arriving from ``start`` on, as far as the batch looks ahead
+    from the month's last day (``RESERVE_DAYS``)."""
+    end = last + timedelta(days=RESERVE_DAYS)
+    return [ComingIncome(arrival, income.amount_cents, income.kind)
+            for income in session.execute(select(PlanIncome).where(
+                PlanIncome.plan_id == plan.id).order_by(PlanIncome.position)).scalars()
+            for _scheduled, arrival in income_arrivals(income.kind, income.schedule, start, end,
+                                                       calendar)]
+
+
+def _instalment_rule(plan) -> Instalments | None:
+    if not plan.instalment_schedule:
+        return None
+    return Instalments(plan.instalment_schedule, plan.instalment_mode, plan.instalment_cents,
+                       plan.keep_cents or 0, plan.minimum_cents or 0)
+
+
+def _instalments_ordered(session: Session, client: Client, first: date, last: date
+                         ) -> frozenset[date]:
+    """Instalment days already ordered, from a week before the month (a closed day's
+    instalment is paid on the next banking day) to as far as an even split looks."""
+    return frozenset(session.execute(select(PaymentOrder.instalment_on).where(
+        PaymentOrder.client_id == client.id, PaymentOrder.status != "cancelled",
+        PaymentOrder.instalment_on.between(first - timedelta(days=INSTALMENT_SHIFT_DAYS),
+                                           last + timedelta(days=RESERVE_DAYS)))).scalars())
 
 
 def client_statement(session: Session, actor: Actor, client_ref: str, year: int, month: int,
@@ -319,26 +461,50 @@ def _label(line: Line, texts: dict[str, str]) -> str:
     return texts[line.kind]
 
 
-def _sections(letter: Letter) -> list[tuple[str, list[tuple[str, str, str]], str | None, str]]:
-    """(heading, rows of (date, label, amount), note, text when empty) for each section."""
+@dataclass(frozen=True)
+class _Row:
+    """One printed row; ``parts`` is the line under a rent Kela pays part of."""
+
+    day: str
+    label: str
+    amount: str
+    parts: str = ""
+
+
+def _rows(lines: tuple[Line, ...], language: str, total: bool) -> list[_Row]:
+    texts = TEXTS[language]
+    money = lambda cents: format_locale(cents, language)  # noqa: E731
+    out = [_Row(format_fi_date(line.on) if line.on else "", _label(line, texts),
+                money(line.amount_cents) if line.amount_cents is not None else "",
+                _parts(line, language))
+           for line in lines]
+    if total and lines:
+        out.append(_Row("", texts["total"], money(sum(line.amount_cents or 0 for line in lines))))
+    return out
+
+
+def _parts(line: Line, language: str) -> str:
+    """"whole rent 520,00 €, of which Kela pays 150,00 € and your account 370,00 €"."""
+    if line.rent_cents is None or line.kela_cents is None:
+        return ""
+    money = lambda cents: format_locale(cents, language)  # noqa: E731
+    return TEXTS[language]["rent_parts"].format(
+        rent=money(line.rent_cents), kela=money(line.kela_cents),
+        account=money(line.rent_cents - line.kela_cents))
+
+
+def _sections(letter: Letter) -> list[tuple[str, list[_Row], str | None, str]]:
+    """(heading, rows, note, text when empty) for each section."""
     texts = TEXTS[letter.language]
-    money = lambda cents: format_locale(cents, letter.language)  # noqa: E731
-
-    def rows(lines: tuple[Line, ...], total: bool) -> list[tuple[str, str, str]]:
-        out = [(format_fi_date(line.on) if line.on else "", _label(line, texts),
-                money(line.amount_cents) if line.amount_cents is not None else "")
-               for line in lines]
-        if total and lines:
-            out.append(("", texts["total"], money(sum(line.amount_cents or 0 for line in lines))))
-        return out
-
+    language = letter.language
     sections = [
-        (texts["received"], rows(letter.received, True), None, texts["none"]),
-        (texts["paid"], rows(letter.paid, True), None, texts["none"]),
-        (texts["instalments"], rows(letter.instalments, True), None, texts["none"]),
+        (texts["received"], _rows(letter.received, language, True), None, texts["none"]),
+        (texts["paid"], _rows(letter.paid, language, True), None, texts["none"]),
+        (texts["instalments"], _rows(letter.instalments, language, True), None, texts["none"]),
     ]
     if letter.arrears:
-        sections.append((texts["arrears"], rows(letter.arrears, True), texts["arrears_note"], ""))
+        sections.append((texts["arrears"], _rows(letter.arrears, language, True),
+                         texts["arrears_note"], ""))
     return sections
 
 
@@ -356,38 +522,32 @@ def _texts(letter: Letter) -> dict[str, str]:
     }
 
 
-def _coming_rows(letter: Letter) -> list[tuple[str, str, str]]:
-    texts = TEXTS[letter.language]
-    return [(format_fi_date(line.on) if line.on else "", _label(line, texts),
-             format_locale(line.amount_cents, letter.language) if line.amount_cents is not None else "")
-            for line in letter.coming]
-
-
-def _even_instalments(letter: Letter) -> bool:
-    return any(line.kind == "instalment" and line.amount_cents is None for line in letter.coming)
-
-
 def render_text(letter: Letter) -> str:
     """The letter as plain text, columns aligned (money right-aligned)."""
     texts = TEXTS[letter.language]
     words = _texts(letter)
     sections = _sections(letter)
-    coming = _coming_rows(letter)
+    coming = _rows(letter.coming, letter.language, False)
     all_rows = [row for _, rows, _, _ in sections for row in rows] + coming
-    label_width = max((len(label) for _, label, _ in all_rows), default=0)
-    amount_width = max((len(amount) for _, _, amount in all_rows), default=0)
+    label_width = max((len(row.label) for row in all_rows), default=0)
+    amount_width = max((len(row.amount) for row in all_rows), default=0)
 
-    def table(rows: list[tuple[str, str, str]]) -> list[str]:
-        return [f"  {day:<10}  {label:<{label_width}}  {amount:>{amount_width}}".rstrip()
-                for day, label, amount in rows]
+    def table(rows: list[_Row]) -> list[str]:
+        out = []
+        for row in rows:
+            out.append(f"  {row.day:<10}  {row.label:<{label_width}}  "
+                       f"{row.amount:>{amount_width}}".rstrip())
+            if row.parts:
+                out.append(f"  {'':<10}  {row.parts}")
+        return out
 
     out = [words["title"], "", words["greeting"], "", words["intro"], ""]
     for heading, rows, note, empty in sections[:3]:
         out += [heading, *(table(rows) if rows else [f"  {empty}"]), ""]
     out += [words["balance"], ""]
     out += [texts["coming"], *(table(coming) if coming else [f"  {texts['none_coming']}"])]
-    if _even_instalments(letter):
-        out.append(f"  {texts['even_note']}")
+    if coming:
+        out.append(f"  {texts['expected_note']}")
     out.append("")
     for heading, rows, note, _ in sections[3:]:
         out += [heading, f"  {note}", *table(rows), ""]
@@ -406,6 +566,7 @@ td { padding: 0.15em 0.5em 0.15em 0; vertical-align: top; }
 td.date { width: 7em; white-space: nowrap; }
 td.amount { text-align: right; white-space: nowrap; width: 8em; }
 tr.total td { border-top: 1px solid #000; font-weight: bold; }
+tr.parts td { font-size: 10pt; padding-top: 0; }
 p.balance { font-weight: bold; margin-top: 1.4em; }
 """.strip()
 
@@ -416,13 +577,16 @@ def render_html(letter: Letter) -> str:
     words = _texts(letter)
     e = html.escape
 
-    def table(rows: list[tuple[str, str, str]], totals: bool) -> str:
+    def table(rows: list[_Row], totals: bool) -> str:
         body = []
-        for index, (day, label, amount) in enumerate(rows):
+        for index, row in enumerate(rows):
             total = totals and index == len(rows) - 1
             opening = '<tr class="total">' if total else "<tr>"
-            body.append(f'{opening}<td class="date">{e(day)}</td><td>{e(label)}</td>'
-                        f'<td class="amount">{e(amount)}</td></tr>')
+            body.append(f'{opening}<td class="date">{e(row.day)}</td><td>{e(row.label)}</td>'
+                        f'<td class="amount">{e(row.amount)}</td></tr>')
+            if row.parts:
+                body.append(f'<tr class="parts"><td class="date"></td>'
+                            f'<td colspan="2">{e(row.parts)}</td></tr>')
         return "<table>\n" + "\n".join(body) + "\n</table>"
 
     sections = _sections(letter)
@@ -432,11 +596,11 @@ def render_html(letter: Letter) -> str:
         parts.append(f"<h2>{e(heading)}</h2>")
         parts.append(table(rows, True) if rows else f"<p>{e(empty)}</p>")
     parts.append(f'<p class="balance">{e(words["balance"])}</p>')
-    coming = _coming_rows(letter)
+    coming = _rows(letter.coming, letter.language, False)
     parts.append(f"<h2>{e(texts['coming'])}</h2>")
     parts.append(table(coming, False) if coming else f"<p>{e(texts['none_coming'])}</p>")
-    if _even_instalments(letter):
-        parts.append(f"<p>{e(texts['even_note'])}</p>")
+    if coming:
+        parts.append(f"<p>{e(texts['expected_note'])}</p>")
     for heading, rows, note, _ in sections[3:]:
         parts += [f"<h2>{e(heading)}</h2>", f"<p>{e(note)}</p>", table(rows, True)]
     parts += [f"<p>{e(texts['questions'])}</p>",
