@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 from helpers.scenario import WORKED_EXAMPLE, client, plan, world
-from sqlalchemy import select
 from oversight.test_reports_world import Money
+from sqlalchemy import select
 
 import ledger
 from valitystili import payments

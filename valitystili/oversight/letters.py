@@ -15,17 +15,10 @@
   directly (the obligation's ``direct_cents``: the share from Kela's decision, else the plan's
   usual ``paid_directly``) also shows the whole rent, Kela's part and the account's part.
 - **Balance**: the ledger balance at the end of the month's last day.
-- **Next month's payments** (open clients) are the batch's own decision run forward
-  (``payments.decision.project``) over the next month's banking days, from the state the
-  batch will start from: the balance at the end of the month less the orders not yet
-  debited; the open obligations, and those the plan and the bills will make (``due.item_dues``,
-  each rent less Kela's part, ``obligations.direct_part``; as far ahead as the batch makes them,
-  ``run.HORIZON_DAYS``); the plan's expected incomes, each arriving on its day
-  (``expected.income_arrivals``); the instalment rule of the plan in force on the month's first
-  day (or of the version that comes into force during it, from its date) and the instalment
-  days already ordered. So the letter never promises what the batch will not do: every amount,
-  an even split's instalments too, is what the batch pays if the incomes come as expected,
-  and a note says so.
+- **Next month's payments** (open clients) are the batch's own decision run forward over the
+  next month's banking days (``oversight.coming``), so the letter never promises what the batch
+  will not do: every amount, an even split's instalments too, is what the batch pays if the
+  incomes come as expected, and a note says so.
 - **Unpaid bills**: the client's arrears at the end of the month (``reports.arrears_items``);
   the section is left out when there are none.
 - Dates are Finnish (``23.11.2026``) and money ``format_locale`` in every language; month
@@ -40,7 +33,7 @@ import html
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -48,37 +41,15 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import ValidationError
 from valitystili.base.money import format_locale
+from valitystili.oversight.coming import coming_payments, rent_parts
 from valitystili.oversight.reports import arrears_items
-from valitystili.payments.decision import (
-    INSTALMENT_SHIFT_DAYS,
-    RESERVE_DAYS,
-    ComingIncome,
-    Instalments,
-    OpenObligation,
-    project,
-)
-from valitystili.payments.run import HORIZON_DAYS
 from valitystili.people.clients import resolve_client
-from valitystili.plans.due import item_dues, obligation_days, rank
-from valitystili.plans.expected import income_arrivals
-from valitystili.plans.obligations import (
-    ITEM_COLUMNS,
-    direct_part,
-    income_schedules,
-    kela_shares,
-)
-from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
-from valitystili.store.chunks import select_in
 from valitystili.store.models import (
     LANGUAGES,
-    Bill,
     Client,
     Obligation,
-    Payee,
     PaymentOrder,
-    PlanIncome,
-    PlanItem,
     StatementLine,
 )
 from valitystili.trust import audit
@@ -267,152 +238,8 @@ def _orders(session: Session, client: Client, first: date, last: date,
             PaymentOrder.execution_on.between(first, last))
         .order_by(PaymentOrder.execution_on, PaymentOrder.id)).all()
     return [Line(o.execution_on, o.kind, o.creditor_name if o.kind in BILL_KINDS else "",
-                 o.amount_cents, **_rent_parts(o.kind, account, direct))
+                 o.amount_cents, **rent_parts(o.kind, account, direct))
             for o, account, direct in rows]
-
-
-def _rent_parts(kind: str, account_cents: int | None, direct_cents: int | None) -> dict:
-    """The whole rent and Kela's part, for a rent Kela pays part of (else nothing)."""
-    if kind != "rent" or not direct_cents:
-        return {}
-    return {"rent_cents": account_cents + direct_cents, "kela_cents": direct_cents}
-
-
-# --- next month's payments: the batch's decision run forward -------------------------------
-
-
-@dataclass(frozen=True)
-class _Payable:
-    """One obligation the projection may pay, with what its letter line shows."""
-
-    obligation: OpenObligation
-    payee: str
-    parts: dict                  # ``_rent_parts`` of it
-
-
-def _coming(session: Session, client: Client, first: date, last: date,
-            calendar: BankingCalendar) -> list[Line]:
-    versions = approved_versions(session, [client.id]).get(client.id, [])
-    plan = in_force(versions, first) or in_force(versions, last)
-    if plan is None:
-        return []
-    start = max(first, plan.effective_on)
-    payables = _stored_obligations(session, client) + _obligations_to_come(
-        session, client, versions, first, last + timedelta(days=HORIZON_DAYS), calendar)
-    by_id = {p.obligation.obligation_id: p for p in payables}
-    projected = project(
-        client.id, _available(session, client, first), [p.obligation for p in payables],
-        _incomes_to_come(session, plan, start, last, calendar), _instalment_rule(plan), start,
-        last, paid_instalment_dates=_instalments_ordered(session, client, first, last),
-        calendar=calendar)
-    lines = []
-    for step in projected:
-        payment = step.payment
-        if payment.obligation_id is None:
-            lines.append(Line(step.on, "instalment", "", payment.amount_cents))
-        else:
-            payable = by_id[payment.obligation_id]
-            lines.append(Line(step.on, payment.kind, payable.payee, payment.amount_cents,
-                              **payable.parts))
-    lines.sort(key=lambda line: (line.on, rank(line.kind), line.text))
-    return lines
-
-
-def _available(session: Session, client: Client, first: date) -> int:
-    """What the batch starts the month with: the balance at the end of the day before, less
-    the orders not yet debited (as ``run.load_day`` counts it)."""
-    try:
-        balance = ledger.balance(session, client.ledger_code, as_of=first - timedelta(days=1))
-    except ledger.UnknownAccount:
-        balance = 0
-    pending = session.execute(select(func.coalesce(func.sum(PaymentOrder.amount_cents), 0)).where(
-        PaymentOrder.client_id == client.id, PaymentOrder.status == "draft")).scalar_one()
-    return balance - int(pending)
-
-
-def _stored_obligations(session: Session, client: Client) -> list[_Payable]:
-    """The client's open obligations, each with what is left to pay and its orders so far."""
-    orders = dict(session.execute(
-        select(PaymentOrder.obligation_id, func.count())
-        .join(Obligation, Obligation.id == PaymentOrder.obligation_id)
-        .where(Obligation.client_id == client.id, Obligation.status == "open")
-        .group_by(PaymentOrder.obligation_id)).all())
-    rows = session.execute(
-        select(Obligation, Payee.name).join(Payee, Payee.id == Obligation.payee_id)
-        .where(Obligation.client_id == client.id, Obligation.status == "open")).all()
-    return [_Payable(OpenObligation(o.id, o.key, o.kind, o.amount_cents - o.paid_cents, o.due_on,
-                                    o.pay_on, o.allow_partial, orders.get(o.id, 0)),
-                     payee, _rent_parts(o.kind, o.amount_cents, o.direct_cents))
-            for o, payee in rows]
-
-
-def _obligations_to_come(session: Session, client: Client, versions: list, first: date,
-                         end: date, calendar: BankingCalendar) -> list[_Payable]:
-    """The obligations the plan's items and the client's bills will make from ``first`` to
-    ``end`` that are not stored yet, as ``obligations.ensure_obligations`` will make them
-    (numbered below zero: they have no id yet)."""
-    stored = set(session.execute(select(Obligation.key).where(
-        Obligation.client_id == client.id)).scalars())
-    payees = dict(session.execute(select(Payee.id, Payee.name)).all())
-    plan_ids = [plan.id for plan in versions]
-    items: dict[int, list] = {}
-    for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, plan_ids):
-        items.setdefault(item.plan_id, []).append(item)
-    windows = {plan.id: (max(first, plan.effective_on, client.start_on), end)
-               for plan in versions}
-    incomes = income_schedules(session, plan_ids)
-    shares = kela_shares(session, [client.id])
-    found = []
-    for due in item_dues(client.id, versions, items, windows, calendar, incomes):
-        direct = direct_part(due.item, client.id, due.rule_on, shares)
-        amount = due.item.amount_cents - direct
-        if due.key in stored or amount <= 0:
-            continue
-        found.append(_Payable(
-            OpenObligation(-len(found) - 1, due.key, due.item.kind, amount, due.due_on,
-                           due.pay_on, due.item.allow_partial),
-            payees.get(due.item.payee_id, ""), _rent_parts(due.item.kind, amount, direct)))
-    for bill in session.execute(select(Bill).where(
-            Bill.client_id == client.id, Bill.due_on.between(first, end))).scalars():
-        if f"bill:{bill.id}" in stored:
-            continue
-        plan = in_force(versions, bill.due_on)
-        due_on, pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
-                                         calendar)
-        found.append(_Payable(
-            OpenObligation(-len(found) - 1, f"bill:{bill.id}", bill.kind, bill.amount_cents,
-                           due_on, pay_on, bill.kind == "rent"),
-            payees.get(bill.payee_id, ""), {}))
-    return found
-
-
-def _incomes_to_come(session: Session, plan, start: date, last: date,
-                     calendar: BankingCalendar) -> list[ComingIncome]:
-    """The plan's expected incomes arriving from ``start`` on, as far as the batch looks ahead
-    from the month's last day (``RESERVE_DAYS``)."""
-    end = last + timedelta(days=RESERVE_DAYS)
-    return [ComingIncome(arrival, income.amount_cents, income.kind)
-            for income in session.execute(select(PlanIncome).where(
-                PlanIncome.plan_id == plan.id).order_by(PlanIncome.position)).scalars()
-            for _scheduled, arrival in income_arrivals(income.kind, income.schedule, start, end,
-                                                       calendar)]
-
-
-def _instalment_rule(plan) -> Instalments | None:
-    if not plan.instalment_schedule:
-        return None
-    return Instalments(plan.instalment_schedule, plan.instalment_mode, plan.instalment_cents,
-                       plan.keep_cents or 0, plan.minimum_cents or 0)
-
-
-def _instalments_ordered(session: Session, client: Client, first: date, last: date
-                         ) -> frozenset[date]:
-    """Instalment days already ordered, from a week before the month (a closed day's
-    instalment is paid on the next banking day) to as far as an even split looks."""
-    return frozenset(session.execute(select(PaymentOrder.instalment_on).where(
-        PaymentOrder.client_id == client.id, PaymentOrder.status != "cancelled",
-        PaymentOrder.instalment_on.between(first - timedelta(days=INSTALMENT_SHIFT_DAYS),
-                                           last + timedelta(days=RESERVE_DAYS)))).scalars())
 
 
 def client_statement(session: Session, actor: Actor, client_ref: str, year: int, month: int,
@@ -439,8 +266,10 @@ def client_statement(session: Session, actor: Actor, client_ref: str, year: int,
         paid=tuple(_orders(session, client, first, last, BILL_KINDS)),
         instalments=tuple(_orders(session, client, first, last, TO_CLIENT_KINDS)),
         balance_on=last, balance_cents=balance,
-        coming=tuple(_coming(session, client, next_first, next_last, calendar)
-                     if client.status == "open" else ()),
+        coming=tuple(Line(c.on, c.kind, c.payee, c.amount_cents, rent_cents=c.rent_cents,
+                          kela_cents=c.kela_cents)
+                     for c in (coming_payments(session, client, next_first, next_last, calendar)
+                               if client.status == "open" else ())),
         arrears=tuple(arrears),
         sender=settings.get(session, "debtor_name"))
     audit.record(session, actor.name, "view", client_id=client.id,
