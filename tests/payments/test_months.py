@@ -54,7 +54,7 @@ def obligation_days(session, key: str) -> tuple[date, date, date]:
                                  .where(Obligation.key == key)).one())
 
 
-# --- worked example 1 over fourteen months --------------------------------------------------------
+# --- worked example 1 over fourteen months -------------------------------------------------------
 
 #: 560,00 + 380,00 arrive on the first banking day of each month (a closed 1st: a later day).
 BENEFITS_ARRIVE = [
@@ -68,7 +68,8 @@ BENEFITS_ARRIVE = [
 ]
 
 #: Rent's legal due date where the 2nd is closed (every other month: the 2nd itself).
-RENT_MOVED = {(2027, 1): date(2027, 1, 4), (2027, 5): date(2027, 5, 3), (2027, 10): date(2027, 10, 4)}
+RENT_MOVED = {(2027, 1): date(2027, 1, 4), (2027, 5): date(2027, 5, 3),
+              (2027, 10): date(2027, 10, 4)}
 
 #: Every order, November 2026 - December 2027. Each month: 940 - 520 - 45 = 375,00 over its
 #: instalment Mondays: five Mondays 75,00, four 93,75. Electricity on a Saturday or Sunday 15th is
@@ -157,26 +158,31 @@ def test_worked_example_1_over_fourteen_months_to_the_day_and_the_cent(session, 
     assert ledger.verify(session) == []
 
 
-# --- the cases the old reserve got wrong ----------------------------------------------------------
+# --- the cases the old reserve got wrong ---------------------------------------------------------
 
 PENSION = ("national_pension", "776.19", MONTHLY + "7")
 
-#: Pension 776,19 on the 7th, rent on the 2nd, from 3.6.2026 (June's rent, agreed before the
-#: service, is the client's). 7.6. is a Sunday: the pension comes on Friday 5.6. 2.8. is a Sunday:
-#: August's rent is legally due on Monday 3.8. and paid on Friday 31.7. from July's pension (a
-#: pension scheduled after the agreed date never moves a pay day). Each pension keeps 520,00 for
-#: the next rent and splits 256,19 over the Mondays to the next pension: five (8.6.-6.7.) at
-#: 51,23 then 51,24; four (13.7.-3.8., 10.8.-31.8.) at 64,04 then 64,05.
+#: Pension 776,19 on the 7th, rent on the 2nd, electricity 45,00 on the 19th, from 3.6.2026
+#: (June's rent, agreed before the service, is the client's). 7.6. is a Sunday: the pension comes
+#: on Friday 5.6. 19.6. is Midsummer Eve: June's electricity is legally due on Monday 22.6. and
+#: paid on Thursday 18.6.; 19.7. is a Sunday: paid Friday 17.7. 2.8. is a Sunday: August's rent
+#: is legally due on Monday 3.8. and paid on Friday 31.7. from July's pension (a pension
+#: scheduled after the agreed date never moves a pay day). Each pension keeps 565,00 for the
+#: electricity and the next rent and splits 211,19 over the Mondays to the next pension: five
+#: (8.6.-6.7.) at 42,23 then 42,24; four (13.7.-3.8., 10.8.-31.8.) at 52,79 then 52,80.
 PENSION_ON_7TH = [
-    (date(2026, 6, 8), "instalment", 5123), (date(2026, 6, 15), "instalment", 5124),
-    (date(2026, 6, 22), "instalment", 5124), (date(2026, 6, 29), "instalment", 5124),
-    (date(2026, 7, 2), "rent", 52000), (date(2026, 7, 6), "instalment", 5124),
-    (date(2026, 7, 13), "instalment", 6404), (date(2026, 7, 20), "instalment", 6405),
-    (date(2026, 7, 27), "instalment", 6405), (date(2026, 7, 31), "rent", 52000),
-    (date(2026, 8, 3), "instalment", 6405), (date(2026, 8, 10), "instalment", 6404),
-    (date(2026, 8, 17), "instalment", 6405), (date(2026, 8, 24), "instalment", 6405),
-    (date(2026, 8, 31), "instalment", 6405),
+    (date(2026, 6, 8), "instalment", 4223), (date(2026, 6, 15), "instalment", 4224),
+    (date(2026, 6, 18), "electricity", 4500), (date(2026, 6, 22), "instalment", 4224),
+    (date(2026, 6, 29), "instalment", 4224), (date(2026, 7, 2), "rent", 52000),
+    (date(2026, 7, 6), "instalment", 4224), (date(2026, 7, 13), "instalment", 5279),
+    (date(2026, 7, 17), "electricity", 4500), (date(2026, 7, 20), "instalment", 5280),
+    (date(2026, 7, 27), "instalment", 5280), (date(2026, 7, 31), "rent", 52000),
+    (date(2026, 8, 3), "instalment", 5280), (date(2026, 8, 10), "instalment", 5279),
+    (date(2026, 8, 17), "instalment", 5280), (date(2026, 8, 19), "electricity", 4500),
+    (date(2026, 8, 24), "instalment", 5280), (date(2026, 8, 31), "instalment", 5280),
 ]
+ELECTRICITY_19TH = (f'\n[[pay]]\nkind = "electricity"\npayee = "{scenario.UTILITY}"\n'
+                    f'amount = "45.00"\ndue = "{MONTHLY}19"\nreference = "RF18539007547034"\n')
 
 #: National pension 712,40 on the 7th and pensioner's housing allowance 287,35 on the 4th, rent
 #: on the 2nd, from 3.3.2026. April 2026: 4.4. is a Saturday and 3.4. Good Friday, so April's
@@ -241,7 +247,7 @@ RESERVE_STOPS_AT_35_DAYS = pytest.mark.xfail(strict=True, reason=(
     "450,24 + 69,76 on 7.7., after its legal due date 6.7."))
 
 CASES = [
-    pytest.param(plan_text(PENSION), date(2026, 6, 3), date(2026, 8, 31),
+    pytest.param(plan_text(PENSION, items=ELECTRICITY_19TH), date(2026, 6, 3), date(2026, 8, 31),
                  [date(2026, 6, 5), date(2026, 7, 7), date(2026, 8, 7)], PENSION_ON_7TH,
                  id="pension on the 7th, rent on the 2nd"),
     pytest.param(plan_text(("national_pension", "712.40", MONTHLY + "7"),
@@ -289,7 +295,7 @@ def test_the_cases_the_old_reserve_got_wrong(session, tmp_path, plan, start, end
 
 
 
-# --- two items of one kind, and a new plan version in mid-December ------------------------------
+# --- two items of one kind, and a new plan version in mid-December -------------------------------
 
 def other_items(*items: tuple[str | None, str, int, str]) -> str:
     """``[[pay]]`` items of kind other: (tag, amount, day of the month, message)."""
@@ -358,14 +364,14 @@ def test_a_new_version_in_mid_december_reorders_two_other_items_and_changes_an_a
     assert ledger.verify(session) == []
 
 
-# --- the first month of service -------------------------------------------------------------------
+# --- the first month of service ------------------------------------------------------------------
 
 @pytest.mark.xfail(strict=True, reason="first obligations from the first income: in progress")
 def test_the_pension_clients_first_rent_is_the_one_after_the_first_pension(session, tmp_path):
     """DESIGN §5: the service opens on 1.6.2026, the first pension arrives on Friday 5.6. (7.6. is
     a Sunday). June's rent (pay day 2.6.) is before it, so the client pays it; the first rent
     the account pays is July's, and the orders are exactly those of a service opened on 3.6."""
-    run = Months(session, tmp_path, plan_text(PENSION), date(2026, 6, 1))
+    run = Months(session, tmp_path, plan_text(PENSION, items=ELECTRICITY_19TH), date(2026, 6, 1))
     assert rows(run.through(date(2026, 8, 31))) == PENSION_ON_7TH
     keys = set(session.execute(select(Obligation.key).where(Obligation.kind == "rent")).scalars())
     assert f"rent:{run.number}:2026-06" not in keys
