@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from helpers import scenario
+from oversight.test_reports_world import Money
 from sqlalchemy import func, select, text
 from helpers.statements import valid_hetu
 
@@ -119,12 +120,14 @@ def open_clients(factory, first: int, count: int) -> list[int]:
     return numbers
 
 
-def receive(factory, numbers: list[int], cents: int = 94000) -> None:
-    """Kela's money arrives for these clients (booked straight to the ledger)."""
+def receive(factory, numbers: list[int]) -> None:
+    """Kela's 560,00 and 380,00 arrive for these clients (statement lines and postings, as the
+    import books them, so the batch knows the expected incomes came)."""
     with factory() as session, session.begin():
+        money = Money(session)
         for number in numbers:
-            ledger.post(session, f"kela:{number}:{cents}",
-                        [(f"bank:{scenario.CITY_IBAN}", cents), (f"client:{number}", -cents)], DAY)
+            for cents in (56000, 38000):
+                money.credit(number, cents, DAY)
 
 
 def draft_batch(factory) -> int:

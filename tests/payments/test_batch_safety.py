@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 from helpers import scenario
+from oversight.test_reports_world import Money
 from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from valitystili.store.models import (
     PaymentBatch,
     PaymentOrder,
 )
-from valitystili.trust import audit, users
+from valitystili.trust import users
 from valitystili.trust.auth import Actor
 
 DAY = date(2026, 11, 2)
@@ -74,11 +75,12 @@ def open_client(session, n: int) -> int:
     return number
 
 
-def receive(session, number: int, cents: int = 94000) -> None:
-    """Kela's money for the client, booked as an import books it (an audited action)."""
-    ledger.post(session, f"kela:{number}:{cents}",
-                [(f"bank:{scenario.CITY_IBAN}", cents), (f"client:{number}", -cents)], DAY)
-    audit.record(session, "fiona", "import", subject=f"kela:{number}")
+def receive(session, number: int) -> None:
+    """Kela's 560,00 and 380,00 for the client, booked as an import books them (statement lines,
+    postings, audited), so the batch knows the expected incomes came."""
+    money = Money(session)
+    for cents in (56000, 38000):
+        money.credit(number, cents, DAY)
 
 
 def act(factory, do, *args, **kwargs):

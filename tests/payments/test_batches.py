@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from helpers import scenario
+from oversight.test_reports_world import Money
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -39,7 +40,12 @@ def open_with_plan(session, hetu=scenario.HETU, plan=EXAMPLE, start=date(2026, 1
 
 
 def receive(session, number: int, cents: int, on: date, key: str) -> None:
-    ledger.post(session, key, [(f"bank:{CITY}", cents), (f"client:{number}", -cents)], on)
+    """Money in for the client as the import books it (a statement line and its posting), so
+    the batch knows which expected income came; the worked example's 940,00 is Kela's two
+    payments, 560,00 and 380,00. (``key`` names the money in the test only.)"""
+    money = Money(session)
+    for part in ((56000, 38000) if cents == 94000 else (cents,)):
+        money.credit(number, part, on)
 
 
 @pytest.fixture

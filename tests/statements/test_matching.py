@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers.scenario import HETU, HETU_2, client, plan, world
+from helpers.scenario import HETU, HETU_2, WORKED_EXAMPLE, client, plan, world
 from sqlalchemy import select
 from helpers.statements import Tx, camt053, ntry, reference_of, write
 
@@ -36,9 +36,9 @@ CLOSED = KnownClient(3, "Kalle Suljettu", "131052-308T", "100000036", "RF4610000
 
 
 def kela(client_id: int, amount_cents: int = 56_000, kind: str = "basic_social_assistance",
-         start: date = date(2026, 11, 1)) -> ExpectedIncome:
-    return ExpectedIncome(client_id, "Kela", kind, amount_cents, "FREQ=MONTHLY;BYMONTHDAY=1",
-                          start)
+         start: date = date(2026, 11, 1), tolerance_cents: int = 500) -> ExpectedIncome:
+    return ExpectedIncome(client_id, "Kela", kind, amount_cents, tolerance_cents,
+                          "FREQ=MONTHLY;BYMONTHDAY=1", start)
 
 
 def directory(*expected: ExpectedIncome) -> Directory:
@@ -100,6 +100,39 @@ def test_expected_income_payer_amount_and_day():
     assert decide(d) == ("none", None)                      # no payer name at all
     # Before the plan is in force nothing is expected.
     assert decide(d, on=date(2026, 10, 1), counterparty_name="Kela") == ("none", None)
+
+
+def test_each_expected_income_has_its_own_tolerance():
+    """An income matches within its own tolerance, another income of the same payer within
+    its own: a 5,00 € tolerance refuses 6,00 € off, a 20 % one takes it."""
+    exact = kela(1, 56_000, tolerance_cents=500)
+    loose = kela(2, 40_000, kind="housing_allowance", tolerance_cents=8_000)
+    d = directory(exact, loose)
+    assert decide(d, 55_400, counterparty_name=KELA) == ("none", None)            # -6,00
+    assert decide(d, 55_500, counterparty_name=KELA) == ("expected_income", 1)    # -5,00
+    assert decide(d, 40_600, counterparty_name=KELA) == ("expected_income", 2)    # +6,00
+    assert decide(d, 48_000, counterparty_name=KELA) == ("expected_income", 2)    # +80,00
+    assert decide(d, 48_001, counterparty_name=KELA) == ("none", None)
+    # Within the widest tolerance (80,00) of 560,00 but not within its own 5,00: nobody.
+    assert decide(d, 55_000, counterparty_name=KELA) == ("none", None)
+
+
+TOLERANCE_PLAN = WORKED_EXAMPLE.replace(
+    'amount = "560.00"\n', 'amount = "560.00"\ntolerance = "{tolerance}"\n', 1)
+
+
+@pytest.mark.parametrize("tolerance, state, client_no", [
+    ("5.00", "suspense", None),        # 6,00 over a 5,00 tolerance
+    ("20%", "posted", 1),              # within 112,00
+])
+def test_an_income_s_own_tolerance_at_import(session, w, tmp_path, tolerance, state, client_no):
+    maija = client(session, w)
+    plan(session, w, maija, TOLERANCE_PLAN.format(tolerance=tolerance))
+    session.commit()
+    imported(session, w, tmp_path,
+             ntry("566.00", "K1", Tx(payer=KELA, message="TOIMEENTULOTUKI 11/2026")))
+    assert (line(session, "K1").state, line(session, "K1").client_id) == (state, client_no)
+    assert ledger.balance(session, f"client:{maija}") == (56_600 if client_no else 0)
 
 
 def test_expected_income_of_several_clients_needs_the_name():
@@ -209,14 +242,16 @@ def test_expected_kela_income(session, w, tmp_path):
              ntry("558.00", "K1", Tx(payer=KELA, message="TOIMEENTULOTUKI 11/2026"),
                   booked="2026-11-02"),
              ntry("560.00", "K2", Tx(payer=KELA, message="TOIMEENTULOTUKI"), booked="2026-11-12"),
-             ntry("580.00", "K3", Tx(payer=KELA, message="TOIMEENTULOTUKI"), booked="2026-11-02"))
-    assert (line(session, "K1").match_rule, line(session, "K1").client_id) == (
-        "expected_income", maija)
-    assert ledger.balance(session, f"client:{maija}") == 55_800
+             ntry("672.01", "K3", Tx(payer=KELA, message="TOIMEENTULOTUKI"), booked="2026-11-02"),
+             ntry("448.00", "K4", Tx(payer=KELA, message="TOIMEENTULOTUKI"), booked="2026-11-03"))
+    # The plan gives no tolerance: the larger of 5,00 and 20 % of 560,00 = 112,00 either way.
+    assert [(line(session, a).match_rule, line(session, a).client_id) for a in ("K1", "K4")] == [
+        ("expected_income", maija), ("expected_income", maija)]
+    assert ledger.balance(session, f"client:{maija}") == 55_800 + 44_800
     # Outside the window, and outside the tolerance: suspense, flagged.
     assert [line(session, a).state for a in ("K2", "K3")] == ["suspense", "suspense"]
     assert open_flags(session, "unmatched_income") == [
-        ("unmatched_income", "K2", None, 56_000), ("unmatched_income", "K3", None, 58_000)]
+        ("unmatched_income", "K2", None, 56_000), ("unmatched_income", "K3", None, 67_201)]
 
 
 def test_two_clients_expecting_the_same_payment_go_to_suspense_unless_named(session, w, tmp_path):

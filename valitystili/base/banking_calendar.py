@@ -18,6 +18,11 @@ Rules of this module:
   earlier). The fixed days: pension support and pensioner's housing allowance the 4th,
   national pension and care allowances the 7th, guarantee pension the 22nd.
   Kinds not named in the rules follow the fixed-day rule.
+- Some benefits have **no fixed day** (:attr:`KelaPaymentRules.unfixed_kinds`): unemployment
+  benefits and the labour market subsidy are paid on a 4-week cycle after each application
+  period, sickness and parental allowances for 25 weekdays at a time; their day
+  in the plan is an expectation, not Kela's date. :func:`has_fixed_day` tells them apart (the
+  batch counts them ``late_days`` banking days later).
 - **Rent due days** (AHVL 34 § with the Act on the calculation of time limits 150/1930): a due
   date on a Saturday, Sunday or Finnish public holiday moves to the next weekday that is not a
   holiday. TARGET-only closing days and extra bank closures do not move a legal due date. The
@@ -140,6 +145,9 @@ CALENDAR = BankingCalendar()
 #: Benefit kinds known to the rules (the ``kind`` of an ``[[income]]`` in a plan file).
 HOUSING_ALLOWANCE = "housing_allowance"
 BASIC_SOCIAL_ASSISTANCE = "basic_social_assistance"
+UNEMPLOYMENT_BENEFIT = "unemployment_benefit"
+LABOUR_MARKET_SUBSIDY = "labour_market_subsidy"
+SICKNESS_ALLOWANCE = "sickness_allowance"
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,13 @@ class KelaPaymentRules:
             "guarantee_pension": 22,
         }
     )
+    #: Kinds paid on a cycle of their own, not on a day of the month: the day the plan gives
+    #: is when they are expected, and they may come a few banking days later.
+    unfixed_kinds: frozenset[str] = frozenset({
+        UNEMPLOYMENT_BENEFIT, "basic_unemployment_allowance", "earnings_related_allowance",
+        LABOUR_MARKET_SUBSIDY, SICKNESS_ALLOWANCE, "parental_allowance",
+        "rehabilitation_allowance",
+    })
 
 
 KELA_RULES = KelaPaymentRules()
@@ -199,6 +214,11 @@ def income_day(
     if kind in rules.forward_kinds and scheduled_day == rules.forward_day:
         return calendar.on_or_after(scheduled)
     return calendar.on_or_before(scheduled)
+
+
+def has_fixed_day(kind: str, rules: KelaPaymentRules = KELA_RULES) -> bool:
+    """False for a benefit paid on its own cycle (4-week or 25-day), whose day may slip."""
+    return kind not in rules.unfixed_kinds
 
 
 def rent_due_day(due: date, calendar: BankingCalendar = CALENDAR) -> date:

@@ -22,15 +22,14 @@ Rules of this module (thresholds are settings, see ``settings.DEFAULTS``):
   ``lease_warning_days`` (or has ended); an earlier lease followed by a later one is not flagged.
 - **income_missing / income_changed** (``income:<client>:<kind>:<scheduled date>``, with
   ``-<position>`` after the kind when one plan expects the same kind twice): every arrival of an
-  expected income (``expected.income_arrivals`` for the approved plan version in force on the
-  scheduled day) in the last ``INCOME_LOOKBACK_DAYS`` days is matched to the client's credits
-  (statement lines with the client, positive, not a returned payment of ours) booked within
-  ``income_window_days`` of the arrival and by ``on``. A credit within
-  ``income_amount_tolerance_cents`` settles it; failing that, an unused credit in the window
-  with another amount is *income_changed*; failing that, once ``on`` is
-  ``income_missing_after_banking_days`` banking days after the arrival, it is *income_missing*.
-  A credit settles at most one expected arrival. Older arrivals are no longer judged and their
-  flags resolve: by then the plan should have been revised.
+  expected income in the last ``INCOME_LOOKBACK_DAYS`` days is paired with the client's credits
+  booked by ``on`` (``expected.income_receipts``, the pairing the daily batch uses to know what
+  has come). A credit within the income's tolerance (``expected.income_tolerance_cents``: its
+  own, else the larger of 5,00 € and 20 %) settles it; a credit of another amount paired with
+  it is *income_changed*; no credit, once ``on`` is ``income_missing_after_banking_days``
+  banking days after the day it counts on (its arrival day, or for a benefit without a fixed
+  day ``late_days`` banking days later), is *income_missing*. Older arrivals are no longer
+  judged and their flags resolve: by then the plan should have been revised.
 - **funds_accumulating** (``funds:<client>``): a client's balance above
   ``funds_accumulating_cents`` (any client with money, open or closed).
 - **uncleared_payment** (the order's key): an approved or exported order whose execution day
@@ -46,7 +45,6 @@ never sums history; an earlier day sums postings up to that day.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -59,24 +57,19 @@ from valitystili.base.accounts import CLIENT_PREFIX
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.money import format_plain
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
-from valitystili.plans.expected import income_arrivals
-from valitystili.plans.versions import approved_versions, in_force
+from valitystili.plans.expected import (  # noqa: F401 - expected_arrivals kept importable here
+    INCOME_LOOKBACK_DAYS,
+    expected_arrivals,
+    income_receipts,
+)
 from valitystili.store import settings
-from valitystili.store.chunks import scalars_in
 from valitystili.store.models import (
-    BANK_ONLY,
     Client,
     Lease,
     Obligation,
     PaymentOrder,
     Plan,
-    PlanIncome,
-    StatementLine,
 )
-
-#: How far back expected incomes are judged (two months: a late benefit is found, an older one
-#: belongs to a plan revision, not to a nightly flag).
-INCOME_LOOKBACK_DAYS = 62
 
 #: The kinds ``refresh_flags`` raises and resolves, in the order it judges them.
 REFRESHED_KINDS = (
@@ -218,118 +211,24 @@ def _date_conditions(session: Session, on: date) -> list[FlagRaised]:
     return found
 
 
-@dataclass(frozen=True)
-class _Expected:
-    client_id: int
-    subject: str
-    kind: str
-    source: str
-    amount_cents: int
-    arrival_on: date
-
-
-@dataclass(frozen=True)
-class _Credit:
-    line_id: int
-    client_id: int
-    amount_cents: int
-    booked_on: date
-
-
-def expected_arrivals(session: Session, start: date, end: date,
-                      calendar: BankingCalendar = CALENDAR) -> list[_Expected]:
-    """Arrivals in [start, end] of the incomes the approved plans in force expect."""
-    clients = dict(session.execute(
-        select(Client.id, Client.start_on).where(Client.status == "open")).all())
-    plans = approved_versions(session, list(clients)) if clients else {}
-    plan_ids = [p.id for versions in plans.values() for p in versions]
-    incomes: dict[int, list[PlanIncome]] = defaultdict(list)
-    by_position = select(PlanIncome).order_by(PlanIncome.position, PlanIncome.id)
-    for income in scalars_in(session, by_position, PlanIncome.plan_id, plan_ids):
-        incomes[income.plan_id].append(income)
-    found: list[_Expected] = []
-    for client_id, versions in plans.items():
-        window_start = max(start, clients[client_id])
-        for plan in versions:
-            plan_incomes = incomes.get(plan.id, [])
-            kinds = defaultdict(int)
-            for income in plan_incomes:
-                kinds[income.kind] += 1
-            for income in plan_incomes:
-                tag = f"-{income.position}" if kinds[income.kind] > 1 else ""
-                for scheduled, arrival in income_arrivals(income.kind, income.schedule,
-                                                          window_start, end, calendar):
-                    if in_force(versions, scheduled) is not plan:
-                        continue
-                    found.append(_Expected(
-                        client_id, f"income:{client_id}:{income.kind}{tag}:{scheduled.isoformat()}",
-                        income.kind, income.source, income.amount_cents, arrival))
-    found.sort(key=lambda e: (e.client_id, e.arrival_on, e.subject))
-    return found
-
-
-def _client_credits(session: Session, start: date, end: date) -> dict[int, list[_Credit]]:
-    credits: dict[int, list[_Credit]] = defaultdict(list)
-    for row in session.execute(
-            select(StatementLine.id, StatementLine.client_id, StatementLine.amount_cents,
-                   StatementLine.booked_on)
-            .where(StatementLine.client_id.is_not(None), StatementLine.amount_cents > 0,
-                   StatementLine.order_id.is_(None), StatementLine.return_reason.is_(None),
-                   StatementLine.state != BANK_ONLY,
-                   StatementLine.booked_on.between(start, end))
-            .order_by(StatementLine.booked_on, StatementLine.id)).all():
-        credits[row.client_id].append(_Credit(row.id, row.client_id, row.amount_cents, row.booked_on))
-    return credits
-
-
 def _income_conditions(session: Session, on: date, calendar: BankingCalendar) -> list[FlagRaised]:
-    tolerance = settings.get_int(session, "income_amount_tolerance_cents")
-    window = timedelta(days=settings.get_int(session, "income_window_days"))
     missing_after = settings.get_int(session, "income_missing_after_banking_days")
     start = on - timedelta(days=INCOME_LOOKBACK_DAYS)
-    expected = expected_arrivals(session, start, on, calendar)
-    credits = _client_credits(session, start - window, on)
-
-    by_client: dict[int, list[_Expected]] = defaultdict(list)
-    for item in expected:
-        by_client[item.client_id].append(item)
-
     found: list[FlagRaised] = []
-    for client_id, items in by_client.items():
-        pool = credits.get(client_id, [])
-        used: set[int] = set()
-
-        def candidates(item: _Expected) -> list[_Credit]:
-            return [c for c in pool if c.line_id not in used
-                    and abs((c.booked_on - item.arrival_on).days) <= window.days]
-
-        def closest(item: _Expected, among: list[_Credit]) -> _Credit:
-            return min(among, key=lambda c: (abs(c.amount_cents - item.amount_cents),
-                                             abs((c.booked_on - item.arrival_on).days), c.line_id))
-
-        unmatched = []
-        for item in items:                 # first every arrival that has its own amount
-            fitting = [c for c in candidates(item)
-                       if abs(c.amount_cents - item.amount_cents) <= tolerance]
-            if fitting:
-                used.add(closest(item, fitting).line_id)
-            else:
-                unmatched.append(item)
-        for item in unmatched:             # then credits in the window with another amount
-            others = candidates(item)
-            if others:
-                credit = closest(item, others)
-                used.add(credit.line_id)
+    for receipt in income_receipts(session, start, on, on, calendar):
+        item, credit = receipt.expected, receipt.credit
+        if credit is not None:
+            if not receipt.fits:
                 found.append(FlagRaised(
-                    "income_changed", item.subject, client_id, credit.amount_cents,
+                    "income_changed", item.subject, item.client_id, credit.amount_cents,
                     f"{item.kind} from {item.source} expected {item.arrival_on.isoformat()}: "
                     f"{eur(item.amount_cents)} expected, {eur(credit.amount_cents)} received "
                     f"{credit.booked_on.isoformat()}"))
-            elif on >= calendar.add_banking_days(item.arrival_on, missing_after):
-                found.append(FlagRaised(
-                    "income_missing", item.subject, client_id, item.amount_cents,
-                    f"{item.kind} from {item.source} of {eur(item.amount_cents)} expected "
-                    f"{item.arrival_on.isoformat()} has not arrived"))
+        elif on >= calendar.add_banking_days(item.counted_on, missing_after):
+            found.append(FlagRaised(
+                "income_missing", item.subject, item.client_id, item.amount_cents,
+                f"{item.kind} from {item.source} of {eur(item.amount_cents)} expected "
+                f"{item.arrival_on.isoformat()} has not arrived"))
     return found
 
 

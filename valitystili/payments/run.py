@@ -29,7 +29,7 @@ from valitystili.payments.decision import (
     decide_client,
 )
 from valitystili.payments.pain001 import make_id
-from valitystili.plans.expected import income_arrivals
+from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, income_receipts
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.models import (
@@ -39,7 +39,6 @@ from valitystili.store.models import (
     Payee,
     PaymentBatch,
     PaymentOrder,
-    PlanIncome,
 )
 from valitystili.trust import access, audit
 from valitystili.trust.auth import Actor
@@ -138,7 +137,7 @@ class DayInputs:
     obligations_of: dict[int, tuple]             # open obligations by client
     earlier_orders: dict[int, int]               # orders each open obligation has had
     plans: dict[int, Any]                        # the plan version in force by client
-    incomes: dict[int, tuple[tuple[str, str, int], ...]]   # (kind, schedule, cents) by plan
+    incomes: dict[int, tuple[tuple[date, int, str], ...]]  # (counts on, cents, kind) by plan
     paid_instalments: dict[int, frozenset[date]]
     removed_instalments: dict[tuple[int, date], int]
     payees: dict[int, Any]
@@ -189,7 +188,7 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
         earlier_orders=_earlier_orders(
             session, [o.id for rows in obligations_of.values() for o in rows]),
         plans=plans,
-        incomes=_incomes(session, [plan.id for plan in plans.values()]),
+        incomes=_incomes(session, plans, execution_on, calendar),
         paid_instalments={c: frozenset(days) for c, days in paid_instalments.items()},
         removed_instalments=dict(removed_instalments),
         payees={p.id: p for p in session.execute(
@@ -262,33 +261,39 @@ def _instalments_ordered(session: Session, execution_on: date, horizon: date
 
 
 @lru_cache(maxsize=4096)
-def coming_incomes(incomes: tuple[tuple[str, str, int], ...], execution_on: date,
+def coming_incomes(incomes: tuple[tuple[date, int, str], ...], execution_on: date,
                    calendar: BankingCalendar) -> tuple[ComingIncome, ...]:
-    """The plan's expected incomes arriving after E within the reserve's horizon.
+    """The incomes still to come that the reserve and the even split count: those ``_incomes``
+    found not received, counting on E or later, within the reserve's ``RESERVE_DAYS``.
 
-    An income due on E itself is not counted as coming: if it arrived, it is in the balance.
-    Cached: clients share a few income schedules, and the batch asks for each client."""
+    ``calendar`` is not needed here any more (the days were counted when reading); cached:
+    clients with the same incomes in the same state share one answer."""
     end = execution_on + timedelta(days=RESERVE_DAYS)
-    return tuple(sorted(
-        (ComingIncome(arrival, cents, kind)
-         for kind, schedule, cents in incomes
-         for _scheduled, arrival in income_arrivals(kind, schedule,
-                                                    execution_on + timedelta(days=1), end,
-                                                    calendar)),
-        key=lambda income: (income.arrives_on, income.source)))
+    return tuple(ComingIncome(on, cents, kind) for on, cents, kind in incomes
+                 if execution_on <= on <= end)
 
 
-def _incomes(session: Session, plan_ids: list[int]
-             ) -> dict[int, tuple[tuple[str, str, int], ...]]:
-    """(kind, schedule, amount) of each plan version's expected incomes."""
-    incomes: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
-    for chunk in range(0, len(plan_ids), IN_CHUNK):
-        for plan_id, kind, schedule, cents in session.execute(
-                select(PlanIncome.plan_id, PlanIncome.kind, PlanIncome.schedule,
-                       PlanIncome.amount_cents)
-                .where(PlanIncome.plan_id.in_(plan_ids[chunk:chunk + IN_CHUNK]))).all():
-            incomes[plan_id].append((kind, schedule, cents))
-    return {plan_id: tuple(sorted(found)) for plan_id, found in incomes.items()}
+def _incomes(session: Session, plans: dict[int, Any], execution_on: date,
+             calendar: BankingCalendar) -> dict[int, tuple[tuple[date, int, str], ...]]:
+    """(day it counts on, amount, kind) of each expected arrival not received by E, under the id
+    of the client's plan in force on E, in date order (DESIGN §6, "Incomes that are late or never
+    come"; ``plans.expected`` rules).
+
+    "Received" is the pairing the *income missing* flag uses (``expected.income_receipts``,
+    a few queries for all clients), so money already in the balance is never counted again. An
+    arrival counting before E that has not come is missing: it is left out, and the reserve and
+    the even split use the incomes after it. A benefit without a fixed day counts ``late_days``
+    banking days after its expected day."""
+    receipts = income_receipts(session, execution_on - timedelta(days=INCOME_LOOKBACK_DAYS),
+                               execution_on + timedelta(days=RESERVE_DAYS), execution_on,
+                               calendar)
+    coming: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
+    for receipt in receipts:
+        item = receipt.expected
+        plan = plans.get(item.client_id)
+        if plan is not None and receipt.credit is None and item.counted_on >= execution_on:
+            coming[plan.id].append((item.counted_on, item.amount_cents, item.kind))
+    return {plan_id: tuple(sorted(found)) for plan_id, found in coming.items()}
 
 
 def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execution_on: date,

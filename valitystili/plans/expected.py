@@ -1,15 +1,59 @@
-"""When expected incomes arrive: plan schedules shifted by Kela's payment-day rules."""
+"""Expected incomes: when they arrive, how far their amount may differ, and whether they came.
+
+Rules of this module (DESIGN §6 "Incomes that are late or never come", §7):
+
+- **Arrival.** A plan income's schedule is shifted by Kela's payment-day rules
+  (``banking_calendar.income_day``): :func:`income_arrivals`.
+- **Tolerance.** An income's amount may differ by its own ``tolerance`` (a sum, or a share of
+  its amount, floored to cents), else by the larger of the settings
+  ``income_amount_tolerance_cents`` and ``income_amount_tolerance_percent`` of its amount:
+  :func:`income_tolerance_cents` (matching at import and the *income changed* flag use it).
+- **Counted day.** A benefit with a fixed day counts on its arrival day; one paid on a cycle of
+  its own (``banking_calendar.has_fixed_day``) counts ``late_days`` banking days after it
+  (:func:`counted_on`): the reserve holds money as if it came then, and it is missing only
+  after that day.
+- **Received.** Every expected arrival of the approved plan version in force on its scheduled
+  day (open clients, from their start) is paired with the client's credits (statement lines of
+  the client, positive, not a returned payment of ours, not a lump sum whose items are booked)
+  booked from ``income_window_days`` before its arrival to that many days after its counted
+  day: first each arrival in date order takes the closest credit within its tolerance, then
+  each arrival still without one takes the closest remaining credit of another amount (the
+  income came, changed); last, one still without a credit takes the first later credit within
+  its tolerance (the income came late, say a week). A credit settles at most one arrival. :func:`income_receipts` does
+  this for every client at once (a few queries, whatever the number of clients); the nightly
+  flags and the daily batch both ask it, so "received" means the same thing to both.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
-from valitystili.base.banking_calendar import CALENDAR, BankingCalendar, income_day
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valitystili.base.banking_calendar import (
+    CALENDAR,
+    BankingCalendar,
+    has_fixed_day,
+    income_day,
+)
 from valitystili.base.schedules import occurrences
+from valitystili.plans.versions import approved_versions, in_force
+from valitystili.store import settings
+from valitystili.store.chunks import scalars_in
+from valitystili.store.models import BANK_ONLY, Client, PlanIncome, StatementLine
 
 # A benefit scheduled a few days after a date may arrive before it (fixed-day benefits move to
 # the preceding banking day), and one scheduled before may arrive after (first banking day).
 SHIFT_DAYS = 7
+
+#: How far back expected incomes are judged (two months: a late benefit is found, an older one
+#: belongs to a plan revision, not to a nightly flag or the day's batch).
+INCOME_LOOKBACK_DAYS = 62
 
 
 def income_arrivals(kind: str, schedule: str, start: date, end: date,
@@ -22,3 +66,199 @@ def income_arrivals(kind: str, schedule: str, start: date, end: date,
         if start <= arrival <= end:
             found.append((scheduled, arrival))
     return found
+
+
+# --- tolerance and the counted day -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToleranceDefaults:
+    """The tolerance of an income without one of its own: the larger of a sum and a share."""
+
+    cents: int
+    percent: int
+
+
+def tolerance_defaults(session: Session) -> ToleranceDefaults:
+    return ToleranceDefaults(settings.get_int(session, "income_amount_tolerance_cents"),
+                             settings.get_int(session, "income_amount_tolerance_percent"))
+
+
+def income_tolerance_cents(expected_cents: int, own_cents: int | None, own_percent: int | None,
+                           defaults: ToleranceDefaults) -> int:
+    """How far an arrival of ``expected_cents`` may differ: the income's own sum or share, else
+    the larger of the defaults (560,00 € expected: max(5,00 €, 20 %) = 112,00 €)."""
+    if own_cents is not None:
+        return own_cents
+    if own_percent is not None:
+        return abs(expected_cents) * own_percent // 100
+    return max(defaults.cents, abs(expected_cents) * defaults.percent // 100)
+
+
+def counted_on(kind: str, arrival_on: date, late_days: int,
+               calendar: BankingCalendar = CALENDAR) -> date:
+    """The day an expected arrival counts as coming: its arrival day, or for a benefit without a
+    fixed day ``late_days`` banking days after it."""
+    if has_fixed_day(kind):
+        return arrival_on
+    return calendar.add_banking_days(arrival_on, late_days)
+
+
+# --- pairing arrivals with credits -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpectedArrival:
+    """One arrival of one ``[[income]]``; ``subject`` names it in flags
+    (``income:<client>:<kind>[-<position>]:<scheduled date>``)."""
+
+    client_id: int
+    subject: str
+    kind: str
+    source: str
+    amount_cents: int
+    tolerance_cents: int
+    arrival_on: date
+    counted_on: date
+
+
+@dataclass(frozen=True)
+class ClientCredit:
+    """Money in for a client as the pairing sees it (one statement line)."""
+
+    line_id: int
+    client_id: int
+    amount_cents: int
+    booked_on: date
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """An expected arrival and the credit paired with it (None: not received); ``fits`` when
+    the credit is within the income's tolerance."""
+
+    expected: ExpectedArrival
+    credit: ClientCredit | None = None
+    fits: bool = False
+
+
+def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientCredit],
+                  window_days: int) -> list[Receipt]:
+    """One client's expected arrivals paired with their credits (the module's rule), in the
+    order given (by arrival day)."""
+    items = list(expected)
+    pool = list(credits)
+    used: set[int] = set()
+    window = timedelta(days=window_days)
+
+    def candidates(item: ExpectedArrival) -> list[ClientCredit]:
+        return [c for c in pool if c.line_id not in used
+                and item.arrival_on - window <= c.booked_on <= item.counted_on + window]
+
+    def closest(item: ExpectedArrival, among: list[ClientCredit]) -> ClientCredit:
+        return min(among, key=lambda c: (abs(c.amount_cents - item.amount_cents),
+                                         abs((c.booked_on - item.arrival_on).days), c.line_id))
+
+    paired: dict[int, Receipt] = {}
+    for at, item in enumerate(items):            # first every arrival that has its own amount
+        fitting = [c for c in candidates(item)
+                   if abs(c.amount_cents - item.amount_cents) <= item.tolerance_cents]
+        if fitting:
+            credit = closest(item, fitting)
+            used.add(credit.line_id)
+            paired[at] = Receipt(item, credit, True)
+    for at, item in enumerate(items):            # then credits in the window with another amount
+        others = [] if at in paired else candidates(item)
+        if others:
+            credit = closest(item, others)
+            used.add(credit.line_id)
+            paired[at] = Receipt(item, credit, False)
+    for at, item in enumerate(items):            # last, a late credit of its amount
+        late = [] if at in paired else [
+            c for c in pool if c.line_id not in used and c.booked_on > item.counted_on + window
+            and abs(c.amount_cents - item.amount_cents) <= item.tolerance_cents]
+        if late:
+            used.add(late[0].line_id)            # the pool is in booking order: the first
+            paired[at] = Receipt(item, late[0], True)
+    return [paired.get(at, Receipt(item)) for at, item in enumerate(items)]
+
+
+def income_receipts(session: Session, start: date, end: date, credits_until: date,
+                    calendar: BankingCalendar = CALENDAR) -> list[Receipt]:
+    """Every expected arrival in [start, end] of every open client, paired with the client's
+    credits booked by ``credits_until``; by client, then arrival day."""
+    window_days = settings.get_int(session, "income_window_days")
+    expected = expected_arrivals(session, start, end, calendar)
+    credits = client_credits(session, start - timedelta(days=window_days), credits_until)
+    by_client: dict[int, list[ExpectedArrival]] = defaultdict(list)
+    for item in expected:
+        by_client[item.client_id].append(item)
+    found: list[Receipt] = []
+    for client_id, items in by_client.items():
+        found += pair_receipts(items, credits.get(client_id, ()), window_days)
+    return found
+
+
+def expected_arrivals(session: Session, start: date, end: date,
+                      calendar: BankingCalendar = CALENDAR) -> list[ExpectedArrival]:
+    """Arrivals in [start, end] of the incomes the approved plans in force expect, by client and
+    arrival day (open clients, from their start)."""
+    clients = dict(session.execute(
+        select(Client.id, Client.start_on).where(Client.status == "open")).all())
+    plans = approved_versions(session, list(clients)) if clients else {}
+    plan_ids = [p.id for versions in plans.values() for p in versions]
+    incomes: dict[int, list[PlanIncome]] = defaultdict(list)
+    by_position = select(PlanIncome).order_by(PlanIncome.position, PlanIncome.id)
+    for income in scalars_in(session, by_position, PlanIncome.plan_id, plan_ids):
+        incomes[income.plan_id].append(income)
+    defaults = tolerance_defaults(session)
+    late_days = settings.get_int(session, "late_days")
+    found: list[ExpectedArrival] = []
+    for client_id, versions in plans.items():
+        for plan in versions:
+            plan_incomes = incomes.get(plan.id, [])
+            kinds: dict[str, int] = defaultdict(int)
+            for income in plan_incomes:
+                kinds[income.kind] += 1
+            for income in plan_incomes:
+                tag = f"-{income.position}" if kinds[income.kind] > 1 else ""
+                tolerance = income_tolerance_cents(income.amount_cents, income.tolerance_cents,
+                                                   income.tolerance_percent, defaults)
+                for scheduled, arrival in _arrivals(income.kind, income.schedule, start, end,
+                                                    calendar):
+                    if arrival < clients[client_id] or in_force(versions, scheduled) is not plan:
+                        continue
+                    found.append(ExpectedArrival(
+                        client_id, f"income:{client_id}:{income.kind}{tag}:{scheduled.isoformat()}",
+                        income.kind, income.source, income.amount_cents, tolerance, arrival,
+                        _counted_on(income.kind, arrival, late_days, calendar)))
+    found.sort(key=lambda e: (e.client_id, e.arrival_on, e.subject))
+    return found
+
+
+def client_credits(session: Session, start: date, end: date) -> dict[int, list[ClientCredit]]:
+    """Each client's credits booked in [start, end] (one query for all clients)."""
+    credits: dict[int, list[ClientCredit]] = defaultdict(list)
+    for row in session.execute(
+            select(StatementLine.id, StatementLine.client_id, StatementLine.amount_cents,
+                   StatementLine.booked_on)
+            .where(StatementLine.client_id.is_not(None), StatementLine.amount_cents > 0,
+                   StatementLine.order_id.is_(None), StatementLine.return_reason.is_(None),
+                   StatementLine.state != BANK_ONLY,
+                   StatementLine.booked_on.between(start, end))
+            .order_by(StatementLine.booked_on, StatementLine.id)).all():
+        credits[row.client_id].append(
+            ClientCredit(row.id, row.client_id, row.amount_cents, row.booked_on))
+    return credits
+
+
+# Cached: thousands of clients share a few schedules, and the flags and the batch ask each day.
+@lru_cache(maxsize=4096)
+def _arrivals(kind: str, schedule: str, start: date, end: date,
+              calendar: BankingCalendar) -> tuple[tuple[date, date], ...]:
+    return tuple(income_arrivals(kind, schedule, start, end, calendar))
+
+
+@lru_cache(maxsize=4096)
+def _counted_on(kind: str, arrival_on: date, late_days: int, calendar: BankingCalendar) -> date:
+    return counted_on(kind, arrival_on, late_days, calendar)

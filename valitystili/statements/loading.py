@@ -8,7 +8,8 @@ Rules of this module:
   once per file, never with a query per line.
 - Expected incomes are read only when a credit needs them (the :class:`Directory` asks), with
   the days each approved plan version is in force (``plans.versions.in_force_periods``, the one
-  rule of the plan version in force).
+  rule of the plan version in force) and each income's amount tolerance
+  (``plans.expected.income_tolerance_cents``).
 - :func:`lock_banks` serialises imports per account on PostgreSQL (SQLite's writer lock already
   does).
 """
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.plans.expected import income_tolerance_cents, tolerance_defaults
 from valitystili.plans.versions import in_force_periods
 from valitystili.statements.bookings import opening_key
 from valitystili.statements.clearing import OpenOrder, OrderBook
@@ -132,19 +134,22 @@ def load_directory(session: Session, calendar: BankingCalendar = CALENDAR) -> Di
         for client_id, plans in versions.items():
             for plan_id, (start, until) in in_force_periods(plans).items():
                 periods[plan_id] = (client_id, start, until)
+        defaults = tolerance_defaults(session)
         found = []
         for row in session.execute(select(PlanIncome.plan_id, PlanIncome.source, PlanIncome.kind,
-                                          PlanIncome.amount_cents, PlanIncome.schedule)):
+                                          PlanIncome.amount_cents, PlanIncome.tolerance_cents,
+                                          PlanIncome.tolerance_percent, PlanIncome.schedule)):
             period = periods.get(row.plan_id)
             if period is not None:
                 client_id, start, until = period
+                tolerance = income_tolerance_cents(row.amount_cents, row.tolerance_cents,
+                                                   row.tolerance_percent, defaults)
                 found.append(ExpectedIncome(client_id, row.source, row.kind, row.amount_cents,
-                                            row.schedule, start, until))
+                                            tolerance, row.schedule, start, until))
         return found
 
     return Directory(
         clients, expected,
-        amount_tolerance_cents=settings.get_int(session, "income_amount_tolerance_cents"),
         window_days=settings.get_int(session, "income_window_days"),
         calendar=calendar,
     )

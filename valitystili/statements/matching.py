@@ -15,8 +15,9 @@ clients stops the search: the money goes to suspense with the reason (never a gu
    codes of people who are not clients are ignored.
 3. ``expected_income`` — an ``[[income]]`` of a plan in force on the booking date (open clients
    only) whose source is the payer (``Kela`` ~ ``KANSANELÄKELAITOS``; see :data:`PAYER_ALIASES`),
-   whose amount is within the tolerance and whose arrival day (the schedule shifted by Kela's
-   payment-day rules, :func:`valitystili.plans.expected.income_arrivals`) is within the window of
+   whose amount is within that income's own tolerance (``ExpectedIncome.tolerance_cents``, from
+   :func:`valitystili.plans.expected.income_tolerance_cents`) and whose arrival day (the
+   schedule shifted by Kela's payment-day rules, :func:`valitystili.plans.expected.income_arrivals`) is within the window of
    the booking date. Several clients expect the same Kela payment on the same day, so the client's
    name in the message narrows the candidates: when the message names clients, only those count;
    a single candidate whom the message does not name while it names another client is not
@@ -92,6 +93,7 @@ class ExpectedIncome:
     source: str
     kind: str
     amount_cents: int
+    tolerance_cents: int       # how far a credit's amount may differ from ``amount_cents``
     schedule: str
     in_force_from: date
     in_force_until: date | None = None  # exclusive; None while no later version exists
@@ -215,7 +217,6 @@ class Directory:
         clients: Iterable[KnownClient],
         expected: Iterable[ExpectedIncome] | Callable[[], Iterable[ExpectedIncome]] = (),
         *,
-        amount_tolerance_cents: int = 500,
         window_days: int = 5,
         calendar: BankingCalendar = CALENDAR,
     ) -> None:
@@ -236,8 +237,7 @@ class Directory:
         # A callable is asked only when a credit gets as far as rule 3 (most never do).
         self._expected_source = expected
         self._expected_list: list[ExpectedIncome] | None = None
-        self._expected_by_payer: dict[str, tuple[list[int], list[ExpectedIncome]]] = {}
-        self.amount_tolerance_cents = amount_tolerance_cents
+        self._expected_by_payer: dict[str, _PayerIncomes] = {}
         self.window_days = window_days
         self.calendar = calendar
 
@@ -315,11 +315,8 @@ class Directory:
     def _by_expected_income(self, credit: Credit, notes: list[str]) -> Match | None:
         if not credit.counterparty_name or not self._expected:
             return None
-        amounts, incomes = self._incomes_of_payer(credit.counterparty_name)
-        low = bisect_left(amounts, credit.amount_cents - self.amount_tolerance_cents)
-        high = bisect_right(amounts, credit.amount_cents + self.amount_tolerance_cents)
         candidates: set[int] = set()
-        for income in incomes[low:high]:
+        for income in self._incomes_of_payer(credit.counterparty_name).near(credit.amount_cents):
             if income.client_id in candidates or not self._expected_on(income, credit.booked_on):
                 continue
             client = self.clients.get(income.client_id)
@@ -352,12 +349,10 @@ class Directory:
             self._expected_list = list(source() if callable(source) else source)
         return self._expected_list
 
-    def _incomes_of_payer(self, payer: str) -> tuple[list[int], list[ExpectedIncome]]:
+    def _incomes_of_payer(self, payer: str) -> _PayerIncomes:
         cached = self._expected_by_payer.get(payer)
         if cached is None:
-            incomes = sorted((i for i in self._expected if payer_matches(i.source, payer)),
-                             key=lambda i: i.amount_cents)
-            cached = ([i.amount_cents for i in incomes], incomes)
+            cached = _PayerIncomes([i for i in self._expected if payer_matches(i.source, payer)])
             self._expected_by_payer[payer] = cached
         return cached
 
@@ -389,6 +384,22 @@ class Directory:
                 if self._name_words[client_id] <= tokens:
                     found.add(client_id)
         return found
+
+
+class _PayerIncomes:
+    """One payer's expected incomes by amount: those a credit's amount is within the tolerance
+    of, found by bisection over the widest tolerance, then each income's own."""
+
+    def __init__(self, incomes: list[ExpectedIncome]) -> None:
+        self.incomes = sorted(incomes, key=lambda i: i.amount_cents)
+        self.amounts = [i.amount_cents for i in self.incomes]
+        self.widest = max((i.tolerance_cents for i in self.incomes), default=0)
+
+    def near(self, amount_cents: int) -> list[ExpectedIncome]:
+        low = bisect_left(self.amounts, amount_cents - self.widest)
+        high = bisect_right(self.amounts, amount_cents + self.widest)
+        return [i for i in self.incomes[low:high]
+                if abs(amount_cents - i.amount_cents) <= i.tolerance_cents]
 
 
 @lru_cache(maxsize=65536)
