@@ -1,12 +1,16 @@
-"""camt.053 (statement) and camt.054 (debit/credit notification) reader.
+"""camt.052 (intraday report), camt.053 (statement) and camt.054 (debit/credit notification)
+reader.
 
 Rules:
 
-- Accepted namespaces: ``urn:iso:std:iso:20022:tech:xsd:camt.053.001.02`` ... ``.08`` and
-  ``camt.054.001.02`` ... ``.08``; their ``Ntry`` structure is the same for what is read here.
-  Anything else is refused as "not a camt.053/054 document" before the body is parsed.
-- One file may hold several ``Stmt``/``Ntfctn``: one ``Statement`` each, in file order. A file
-  with none is refused.
+- Accepted namespaces: ``urn:iso:std:iso:20022:tech:xsd:camt.052.001.02`` ... ``.08``,
+  ``camt.053.001.02`` ... ``.08`` and ``camt.054.001.02`` ... ``.08``; their ``Ntry`` structure
+  is the same for what is read here. Anything else is refused as "not a camt.052/053/054
+  document" before the body is parsed.
+- One file may hold several ``Rpt``/``Stmt``/``Ntfctn``: one ``Statement`` each, in file order
+  (source ``camt052``, ``camt053``, ``camt054``). A file with none is refused.
+- Balances read: OPBD, PRCD, CLBD, CLAV and the interim booked balance ITBD (an intraday report
+  has no closing balance; ``Statement.interim``). Other codes (ITAV, FWAV, ...) are skipped.
 - Parsing streams through ``imports.xmlsafe``: each ``Ntry`` becomes an ``Entry`` as soon as it
   has been parsed and is then dropped from the tree.
 - Amounts: ``Amt`` text is unsigned, the sign comes from ``CdtDbtInd`` (CRDT +, DBIT -). A signed,
@@ -24,8 +28,8 @@ Rules:
   other than tab, CR and LF — XML itself already forbids most of them, not DEL or the C1 controls
   — and bidirectional formatting characters); the refusal names the entry, item and element.
   Line breaks in ``Ustrd``, ``AddtlNtryInf`` and party names become spaces.
-- Within one camt.053 statement (``Stmt``) two entries with one ``AcctSvcrRef`` refuse the
-  file: the archive id is the idempotency key, so the second would otherwise be dropped as
+- Within one camt.053 statement (``Stmt``) or camt.052 report (``Rpt``) two entries with one
+  ``AcctSvcrRef`` refuse the file: the archive id is the idempotency key, so the second would otherwise be dropped as
   "already present". camt.054 notifications are not held to this (the bank itemises one lump
   under one archive id with several ``TxDtls``, and statements and notifications share ids
   across files); neither are two statements of one file, which may overlap.
@@ -55,15 +59,23 @@ from imports.records import Balance, Entry, Item, Statement
 from imports.xmlsafe import iter_elements, root_tag
 
 _NS_PREFIX = "urn:iso:std:iso:20022:tech:xsd:"
+CAMT052_NAMESPACES = frozenset(f"{_NS_PREFIX}camt.052.001.{v:02d}" for v in range(2, 9))
 CAMT053_NAMESPACES = frozenset(f"{_NS_PREFIX}camt.053.001.{v:02d}" for v in range(2, 9))
 CAMT054_NAMESPACES = frozenset(f"{_NS_PREFIX}camt.054.001.{v:02d}" for v in range(2, 9))
 
 _STATUSES = frozenset({"BOOK", "PDNG", "INFO"})
-_BALANCE_CODES = frozenset({"OPBD", "PRCD", "CLBD", "CLAV"})
+_BALANCE_CODES = frozenset({"OPBD", "PRCD", "CLBD", "CLAV", "ITBD"})
+#: The element holding one statement of each kind, and the kinds whose archive ids must be
+#: unique within that element.
+_CONTAINERS = {"camt052": "Rpt", "camt053": "Stmt", "camt054": "Ntfctn"}
+_UNIQUE_IDS = frozenset({"camt052", "camt053"})
+NOT_CAMT = "not a camt.052/053/054 document"
 
 
 def camt_kind(namespace: str) -> str | None:
-    """``"camt053"``/``"camt054"`` for an accepted namespace, else None."""
+    """``"camt052"``/``"camt053"``/``"camt054"`` for an accepted namespace, else None."""
+    if namespace in CAMT052_NAMESPACES:
+        return "camt052"
     if namespace in CAMT053_NAMESPACES:
         return "camt053"
     if namespace in CAMT054_NAMESPACES:
@@ -82,14 +94,14 @@ def split_tag(tag: str) -> tuple[str, str]:
 def read_camt(
     path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> list[Statement]:
-    """Read every ``Stmt`` (camt.053) or ``Ntfctn`` (camt.054) in the file."""
+    """Read every ``Rpt`` (camt.052), ``Stmt`` (camt.053) or ``Ntfctn`` (camt.054) in the file."""
     name = display_name(path)
     namespace, _local = split_tag(root_tag(path, max_bytes=max_bytes))
     source = camt_kind(namespace)
     if source is None:
         shown = namespace or "no namespace"
-        raise StatementError(f"{name}: not a camt.053/054 document (namespace {shown})")
-    container_name = "Stmt" if source == "camt053" else "Ntfctn"
+        raise StatementError(f"{name}: {NOT_CAMT} (namespace {shown})")
+    container_name = _CONTAINERS[source]
     container = f"{{{namespace}}}{container_name}"
     entry_tag = f"{{{namespace}}}Ntry"
 
@@ -106,7 +118,7 @@ def read_camt(
             where = _Where(name, len(statements) + 1, len(entries) + 1)
             entry = _entry(_Node(element, stop=_NTRY_STOP, where=(name, where.entry_label())),
                            where, parent)
-            if source == "camt053":
+            if source in _UNIQUE_IDS:
                 _unique_archive_id(entry, positions, where)
             entries.append(entry)
         else:
@@ -410,7 +422,7 @@ def _group_created(stmt: etree._Element, name: str) -> str | None:
     message = stmt.getparent()
     if message is None:
         return None
-    header = _Node(message, stop=frozenset({"Stmt", "Ntfctn"}), where=(name, "group header"))
+    header = _Node(message, stop=frozenset(_CONTAINERS.values()), where=(name, "group header"))
     return header.text("GrpHdr/CreDtTm")
 
 
@@ -422,7 +434,7 @@ def _balances(stmt: _Node, name: str, label: str) -> tuple[tuple[Balance, ...], 
         code = bal.text("Tp/CdOrPrtry/Cd") or bal.text("Tp/CdOrPrtry/Prtry")
         label = f"balance {code or '(no code)'}"
         if code not in _BALANCE_CODES:
-            # ITBD, ITAV, FWAV, ... carry nothing the ledger reconciles against.
+            # ITAV, FWAV, ... carry nothing the ledger reconciles against or stores.
             continue
         cents, ccy = _signed_amount(bal.first("Amt"), bal.text("CdtDbtInd"), label, name)
         on = bal.date("Dt", name, f"{label} date")

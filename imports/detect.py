@@ -3,7 +3,7 @@
 Rules:
 
 - ``detect_format`` looks only at the start of the file: XML is told apart by its root
-  namespace (camt.053 / camt.054, read through ``imports.xmlsafe`` so hostile XML is refused even
+  namespace (camt.052 / camt.053 / camt.054, read through ``imports.xmlsafe`` so hostile XML is refused even
   here); MT940 starts with ``:20:`` or a SWIFT ``{1:`` block header; CSV has a header row with
   the required columns of the documented layout. Anything else is a ``StatementError``.
 - ``read_statements`` dispatches to the reader; every reader honours ``max_bytes``.
@@ -15,7 +15,7 @@ import os
 import re
 from typing import Literal
 
-from imports.camt import camt_kind, read_camt, split_tag
+from imports.camt import NOT_CAMT, camt_kind, read_camt, split_tag
 from imports.csvfile import header_columns, read_csv
 from imports.errors import StatementError
 from imports.mt940 import read_mt940
@@ -23,8 +23,9 @@ from imports.parsing import DEFAULT_MAX_BYTES, check_size, display_name
 from imports.records import Statement
 from imports.xmlsafe import root_tag
 
-Format = Literal["camt053", "camt054", "mt940", "csv"]
-FORMATS: tuple[str, ...] = ("camt053", "camt054", "mt940", "csv")
+Format = Literal["camt052", "camt053", "camt054", "mt940", "csv"]
+FORMATS: tuple[str, ...] = ("camt052", "camt053", "camt054", "mt940", "csv")
+CAMT_FORMATS = ("camt052", "camt053", "camt054")
 
 _SNIFF_BYTES = 64 * 1024
 # Some banks put a blank line or a "-" separator before the first block.
@@ -32,7 +33,7 @@ _MT940_START = re.compile(rb"(?:[-\s]*\r?\n)?\s*(?::20:|\{1:)")
 
 
 def detect_format(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Format:
-    """Which reader a file needs: ``camt053``, ``camt054``, ``mt940`` or ``csv``."""
+    """Which reader a file needs: ``camt052``, ``camt053``, ``camt054``, ``mt940`` or ``csv``."""
     name = display_name(path)
     check_size(path, max_bytes)
     try:
@@ -48,7 +49,7 @@ def detect_format(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_
         kind = camt_kind(namespace)
         if kind is None:
             shown = namespace or "no namespace"
-            raise StatementError(f"{name}: not a camt.053/054 document (namespace {shown})")
+            raise StatementError(f"{name}: {NOT_CAMT} (namespace {shown})")
         return kind  # type: ignore[return-value]
     if _MT940_START.match(body):
         return "mt940"
@@ -59,7 +60,7 @@ def detect_format(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_
     except UnicodeDecodeError:
         pass
     raise StatementError(
-        f"{name}: unknown statement format (expected camt.053/054 XML, MT940 or the CSV layout)"
+        f"{name}: unknown statement format (expected camt.052/053/054 XML, MT940 or the CSV layout)"
     )
 
 
@@ -68,7 +69,7 @@ def read_statements(
 ) -> list[Statement]:
     """Read a statement file of the given format (``"auto"``: detect it)."""
     chosen = detect_format(path, max_bytes=max_bytes) if format == "auto" else format
-    if chosen in ("camt053", "camt054"):
+    if chosen in CAMT_FORMATS:
         statements = read_camt(path, max_bytes=max_bytes)
         if format != "auto" and statements[0].source != chosen:
             raise StatementError(

@@ -23,7 +23,7 @@ from datetime import date, datetime
 class Balance:
     """A balance the bank reports on a statement."""
 
-    code: str  # OPBD, PRCD, CLBD, CLAV (MT940: OPBD for opening, CLBD for closing)
+    code: str  # OPBD, PRCD, CLBD, CLAV, ITBD (MT940: OPBD for opening, CLBD for closing)
     amount_cents: int  # signed: negative when CdtDbtInd is DBIT
     on: date
 
@@ -62,10 +62,11 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """One account's statement (camt ``Stmt``), notification (``Ntfctn``) or fetched period."""
+    """One account's statement (camt ``Stmt``), intraday report (``Rpt``), notification
+    (``Ntfctn``) or fetched period."""
 
-    source: str  # "camt053", "camt054", "mt940", "csv", "fints"
-    statement_id: str  # Stmt/Id or Ntfctn/Id (MT940: transaction reference + statement number)
+    source: str  # "camt052", "camt053", "camt054", "mt940", "csv", "fints"
+    statement_id: str  # Rpt/Id, Stmt/Id or Ntfctn/Id (MT940: transaction reference + statement number)
     iban: str
     currency: str
     created_at: datetime | None
@@ -83,6 +84,11 @@ class Statement:
     def closing(self) -> Balance | None:
         """The booked closing balance (CLBD), or None."""
         return self._balance("CLBD")
+
+    @property
+    def interim(self) -> Balance | None:
+        """The interim booked balance (ITBD) of an intraday report, or None."""
+        return self._balance("ITBD")
 
     def _balance(self, code: str) -> Balance | None:
         # The first one wins: a multi-day camt Stmt should not repeat a code, and if a bank does,

@@ -103,7 +103,7 @@ def test_undefined_entity_is_malformed_not_resolved(tmp_path):
 @pytest.mark.parametrize(
     "namespace",
     [
-        "urn:iso:std:iso:20022:tech:xsd:camt.052.001.02",
+        "urn:iso:std:iso:20022:tech:xsd:camt.052.001.01",
         "urn:iso:std:iso:20022:tech:xsd:camt.053.001.09",
         "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09",
     ],
@@ -114,7 +114,7 @@ def test_wrong_namespace(tmp_path, namespace):
         with pytest.raises(StatementError) as caught:
             read(path)
         assert str(caught.value) == (
-            f"finance.xml: not a camt.053/054 document (namespace {namespace})"
+            f"finance.xml: not a camt.052/053/054 document (namespace {namespace})"
         )
 
 
@@ -122,7 +122,7 @@ def test_no_namespace(tmp_path):
     path = write(tmp_path, "finance.xml", "<Document><BkToCstmrStmt/></Document>")
     with pytest.raises(StatementError) as caught:
         read_statements(path)
-    assert str(caught.value) == "finance.xml: not a camt.053/054 document (namespace no namespace)"
+    assert str(caught.value) == "finance.xml: not a camt.052/053/054 document (namespace no namespace)"
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_fifty_megabytes_of_random_bytes(tmp_path):
     with pytest.raises(StatementError) as caught:
         read_statements(path)
     assert str(caught.value) == (
-        "finance.xml: unknown statement format (expected camt.053/054 XML, MT940 or the CSV layout)"
+        "finance.xml: unknown statement format (expected camt.052/053/054 XML, MT940 or the CSV layout)"
     )
     for reader, message in [
         (read_camt, "finance.xml: not an XML document"),
@@ -203,7 +203,7 @@ def test_utf16_xml_is_refused(tmp_path):
     [
         (b"", "empty.dat: file is empty"),
         (b"   \n", "empty.dat: file is empty"),
-        (b"hello world\n", "empty.dat: unknown statement format (expected camt.053/054 XML, MT940 or the CSV layout)"),
+        (b"hello world\n", "empty.dat: unknown statement format (expected camt.052/053/054 XML, MT940 or the CSV layout)"),
     ],
 )
 def test_empty_and_unknown(tmp_path, content, message):
@@ -221,7 +221,7 @@ def test_missing_file(tmp_path):
 def test_unknown_format_name(tmp_path):
     with pytest.raises(StatementError) as caught:
         read_statements(write(tmp_path, "x.xml", camt053(ntry())), format="tito")
-    assert str(caught.value) == "unknown statement format 'tito'; use auto, camt053, camt054, mt940, csv"
+    assert str(caught.value) == "unknown statement format 'tito'; use auto, camt052, camt053, camt054, mt940, csv"
 
 
 def test_statement_error_is_a_value_error():

@@ -314,7 +314,10 @@ def test_approval_rules(session):
     with pytest.raises(NotFound, match=r"^client 1 has no plan version 3$"):
         plans.approve_plan(session, w.hannu, "1", 3)
     at = datetime(2026, 10, 21, 8, 30, tzinfo=timezone.utc)
-    assert plans.approve_plan(session, w.hannu, "1", at=at, despite=AS_WRITTEN) == {
+    approved = plans.approve_plan(session, w.hannu, "1", at=at, despite=AS_WRITTEN)
+    # The rents paid late without an intraday report: tests/plans/test_intraday_warning.py.
+    assert len(approved.pop("warnings")) == 4
+    assert approved == {
         "client": 1, "version": 2, "effective_on": EFFECTIVE, "approved_by": "hannu",
         "approved_at": "2026-10-21 08:30:00", "approved_despite": AS_WRITTEN}
     with pytest.raises(Conflict, match=r"^plan version 2 of client 1 is already approved "

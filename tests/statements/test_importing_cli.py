@@ -180,9 +180,9 @@ HOSTILE = {
                 "bad.xml: refused: the XML has a DOCTYPE/ENTITY declaration"),
     "truncated": (_truncated(), "bad.xml: malformed or truncated XML"),
     "wrong-namespace": (camt053(ntry("1.00", "W1"),
-                                namespace="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02"),
-                        "bad.xml: not a camt.053/054 document (namespace "
-                        "urn:iso:std:iso:20022:tech:xsd:camt.052.001.02)"),
+                                namespace="urn:iso:std:iso:20022:tech:xsd:camt.052.001.01"),
+                        "bad.xml: not a camt.052/053/054 document (namespace "
+                        "urn:iso:std:iso:20022:tech:xsd:camt.052.001.01)"),
     "unknown-account": (camt053(ntry("1.00", "U1"), iban="FI2112345600000785"),
                         "bad.xml: unknown account FI2112345600000785: add it with "
                         "`valitystili bank add`"),
@@ -221,7 +221,7 @@ def test_fifty_megabytes_of_garbage(world_cli, session_factory, tmp_path):
     result = world_cli("import", str(good_file(tmp_path)), str(bad), user="fiona")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("valitystili: error: garbage.xml: unknown statement format "
-                             "(expected camt.053/054 XML, MT940 or the CSV layout)\n")
+                             "(expected camt.052/053/054 XML, MT940 or the CSV layout)\n")
     assert state(session_factory) == before
 
 

@@ -159,7 +159,9 @@ def plan_approve(app: App, client: str, version: int | None, despite: str | None
     """Approve a plan version: the handler's decision; a plan pays nothing before.
 
     A plan whose outgoings exceed its expected income, or that leaves the client less than
-    its minimum instalments, is approved only with --despite and a reason.
+    its minimum instalments, is approved only with --despite and a reason. Without an
+    intraday statement (setting intraday_statements) a warning names each rent of the coming
+    twelve months that its money, seen a day late, would pay after the legal due date.
 
     \b
     Example:
@@ -169,7 +171,10 @@ def plan_approve(app: App, client: str, version: int | None, despite: str | None
     from valitystili.plans import plans
 
     with app.unit() as (session, actor):
-        app.emit(plans.approve_plan(session, actor, client, version, despite=despite))
+        result = plans.approve_plan(session, actor, client, version, despite=despite)
+    for warning in result["warnings"]:
+        app.info(f"warning: {warning}")
+    app.emit(result)
 
 
 @plan_group.command("kela-share")

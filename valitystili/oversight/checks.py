@@ -10,7 +10,9 @@ plain ``1234.56 EUR``, in ``amount_cents`` integer cents):
 
 - ``statement_balance``: for every imported statement with a closing balance dated on or before
   ``as_of``, the ledger's ``bank:<IBAN>`` balance at the end of the closing day equals the
-  bank's closing balance. ``amount_cents`` is ledger minus bank.
+  bank's closing balance. ``amount_cents`` is ledger minus bank. An intraday report (camt.052,
+  ``statements.sources.INTRADAY_SOURCES``) is not compared: its balance is interim, taken
+  during a day whose later entries the next morning's statement brings.
 - ``statement_line_unbooked``: every booked statement line is in the ledger: its ``ledger_key``
   names a ledger transaction. A line without a key is unbooked, except an item whose entry is
   booked (items that move nothing — suspense to suspense — carry no key of their own).
@@ -68,6 +70,7 @@ from valitystili.base.banking_calendar import BankingCalendar
 from valitystili.base.findings import Finding, from_ledger
 from valitystili.flags import conditions
 from valitystili.flags.conditions import client_id_of, eur
+from valitystili.statements.sources import INTRADAY_SOURCES
 from valitystili.store import settings
 from valitystili.store.models import (
     BANK_ONLY,
@@ -107,7 +110,8 @@ def _closed_statements(as_of: date):
     return (select(Statement, BankAccount.iban, BankAccount.ledger_code)
             .join(BankAccount, BankAccount.id == Statement.bank_account_id)
             .where(Statement.closing_cents.is_not(None), Statement.closing_on.is_not(None),
-                   Statement.closing_on <= as_of))
+                   Statement.closing_on <= as_of,
+                   Statement.source.not_in(sorted(INTRADAY_SOURCES))))
 
 
 def count_statements(session: Session, as_of: date) -> int:

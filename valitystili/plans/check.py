@@ -11,6 +11,15 @@ It also warns, without blocking, when Kela's direct part is over half the rent: 
 service may not be needed (seed 002's exclusion: people whose housing costs Kela can pay
 straight to the landlord).
 
+It warns too, without blocking, when a rent would be paid after its legal due date only
+because its money is seen a day late (DESIGN §6, "When the money becomes visible"): Kela's
+credits carry no reference of ours, so without an intraday report (camt.052 or FinTS, setting
+``intraday_statements``) the batch sees the money that arrives on a rent's pay day only the
+next morning, and pays the rent on the next banking day. ``late_rent_warnings`` names each rent
+of the twelve months from the plan's effective date whose pay day is an arrival day of one of
+the plan's expected incomes and whose next banking day is after its legal due date. The days
+are the rent ledger's own (``due.obligation_days``, ``expected.income_arrivals``).
+
 The check reads plain values, so it serves the parsed file (``plan set``) and the stored rows
 (``plan approve``) alike.
 """
@@ -22,15 +31,22 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.dates import format_fi_date
 from valitystili.base.money import format_fi
 from valitystili.base.schedules import occurrences
+from valitystili.plans.due import obligation_days
+from valitystili.plans.expected import income_arrivals
 
 MONTHS_LOOKED_AT = 12
 
 
+def _last_day_looked_at(start: date) -> date:
+    return start + relativedelta(months=MONTHS_LOOKED_AT) - timedelta(days=1)
+
+
 def _per_month(schedule: str, start: date) -> float:
-    end = start + relativedelta(months=MONTHS_LOOKED_AT) - timedelta(days=1)
-    return len(occurrences(schedule, start, end)) / MONTHS_LOOKED_AT
+    return len(occurrences(schedule, start, _last_day_looked_at(start))) / MONTHS_LOOKED_AT
 
 
 def plan_problems(start: date, items: Iterable[tuple[str, bool, int | None, str | None, int]],
@@ -67,3 +83,31 @@ def direct_part_warnings(items: Iterable[tuple[int, str, int | None, int]]) -> l
             "directly, over half of it; the service may not be needed"
             for position, kind, cents, direct in items
             if kind == "rent" and cents and direct * 2 > cents]
+
+
+def late_rent_warnings(start: date, rents: Iterable[tuple[str, str]],
+                       incomes: Iterable[tuple[str, str]], *, intraday: bool,
+                       calendar: BankingCalendar = CALENDAR) -> list[str]:
+    """Rents paid after their legal due date for want of an intraday report (see the module
+    docstring), one line each; none when ``intraday`` (the setting ``intraday_statements``).
+
+    ``rents`` are (name, schedule) of the rent items this account pays, ``incomes`` the plan's
+    expected incomes as (kind, schedule)."""
+    if intraday:
+        return []
+    incomes = tuple(sorted(incomes))
+    warnings = []
+    for name, schedule in rents:
+        for agreed_on in occurrences(schedule, start, _last_day_looked_at(start)):
+            due_on, pay_on = obligation_days(agreed_on, incomes, calendar)
+            if not any(income_arrivals(kind, rule, pay_on, pay_on, calendar)
+                       for kind, rule in incomes):
+                continue
+            paid_on = calendar.next_banking_day(pay_on)
+            if paid_on > due_on:
+                warnings.append(
+                    f"{name} {agreed_on.month}/{agreed_on.year}: its money arrives "
+                    f"{format_fi_date(pay_on)} and is seen the next morning without an intraday "
+                    f"statement; it is paid {format_fi_date(paid_on)}, after its legal due date "
+                    f"{format_fi_date(due_on)} (setting intraday_statements)")
+    return warnings

@@ -28,7 +28,12 @@ from sqlalchemy.orm import Session
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.people.clients import require_open, resolve_client, utc_text
-from valitystili.plans.check import direct_part_warnings, plan_problems
+from valitystili.plans.check import (
+    direct_part_warnings,
+    late_rent_warnings,
+    plan_problems,
+)
+from valitystili.plans.due import paid_here
 from valitystili.plans.planfile import PLAN_TEMPLATE, parse_plan
 from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import (
@@ -37,7 +42,7 @@ from valitystili.store.models import (
     PlanIncome,
     PlanItem,
 )
-from valitystili.store.settings import free_text
+from valitystili.store.settings import free_text, get_bool
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
@@ -120,7 +125,8 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
     """The handler's decision: the version (default the latest) is in force from its date.
 
     A plan that does not add up (``check.plan_problems``) is approved only ``despite`` a reason,
-    which the decision records."""
+    which the decision records. ``warnings``: the rents paid late for want of an intraday
+    report (``check.late_rent_warnings``); they do not block."""
     actor.require("plan.approve")
     found = resolve_client(session, client, for_update=True)
     require_open(found)
@@ -163,7 +169,19 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
                          "problems": problems, "despite": target.approved_despite})
     return {"client": found.id, "version": target.version, "effective_on": target.effective_on,
             "approved_by": actor.name, "approved_at": utc_text(at),
-            "approved_despite": target.approved_despite}
+            "approved_despite": target.approved_despite,
+            "warnings": stored_late_rent_warnings(session, target)}
+
+
+def stored_late_rent_warnings(session: Session, plan: Plan) -> list[str]:
+    """``check.late_rent_warnings`` of a stored version, as the setting
+    ``intraday_statements`` stands."""
+    return late_rent_warnings(
+        plan.effective_on,
+        [(f"{i.kind}-{i.tag}" if i.tag else i.kind, i.schedule)
+         for i in plan_items(session, plan) if i.kind == "rent" and paid_here(i)],
+        [(i.kind, i.schedule) for i in plan_incomes(session, plan)],
+        intraday=get_bool(session, "intraday_statements"))
 
 
 def stored_plan_problems(session: Session, plan: Plan) -> list[str]:

@@ -4,6 +4,7 @@ clearing outgoing ones against payment orders (DESIGN §7). Imports only ``base`
 
 An import is read, prepared, then booked, one module per step:
 
+- ``sources``   — which sources carry the bank side, only itemise, or report a day not yet over;
 - ``reading``   — files into statement records; what refuses a file (accounts, currency,
   amounts, dates, a statement's own arithmetic);
 - ``loading``   — what preparing reads from the database (stored lines, clients, orders);

@@ -13,10 +13,17 @@ Rules of this module:
   file twice, or overlapping statements, find their lines stored and add nothing ("already
   present"). Items have their own lines (``reading.item_archive_ids``). An archive id already
   imported with another amount, or as an item, refuses the file.
-- **The bank side comes from statements** (camt.053, MT940, CSV, FinTS): only they move
-  ``bank:<IBAN>``, so the ledger's bank balance is the bank's. A camt.054 notification never
-  touches the bank account; it *itemises* an entry.
-- **camt.053 lump sums itemised in camt.054** (same ``Ntry/AcctSvcrRef``) are booked once in
+- **The bank side comes from statements** (camt.053, the intraday camt.052, MT940, CSV,
+  FinTS): only they move ``bank:<IBAN>``, so the ledger's bank balance is the bank's. A camt.054
+  notification never touches the bank account; it *itemises* an entry.
+- **The intraday report (camt.052)** is a statement like the others: its booked entries are
+  keyed by their archive ids, which the next morning's camt.053 repeats, so the camt.053 finds
+  them stored ("already present") and books only what the report did not carry; a camt.054
+  itemising a lump the report carried is handled as for a camt.053 (below). Its pending
+  entries are skipped like any unbooked entry. Its last balance is interim (ITBD): stored as
+  the statement's closing (``reading.reported_balance``), shown in the summary, never checked
+  as the day's closing.
+- **camt.053 (or camt.052) lump sums itemised in camt.054** (same ``Ntry/AcctSvcrRef``) are booked once in
   either order, through the clearing account ``incoming:<IBAN>`` (liability: money the bank has
   moved or notified that is not yet both on a statement and attributed):
 
@@ -77,12 +84,12 @@ from valitystili.statements.deciding import Decider, Decision
 from valitystili.statements.loading import StoredLine
 from valitystili.statements.reading import (
     BOOKED,
-    NOTIFICATION_SOURCES,
-    STATEMENT_SOURCES,
     CityAccount,
     check_statements,
     item_archive_ids,
+    reported_balance,
 )
+from valitystili.statements.sources import NOTIFICATION_SOURCES, STATEMENT_SOURCES
 from valitystili.store.models import ASSIGNED, BANK_ONLY, IN_SUSPENSE, StatementLine
 
 LINES = StatementLine.__table__
@@ -151,8 +158,9 @@ class _Preparer:
             counts.opening_cents = statement.opening.amount_cents
         if statement.source in STATEMENT_SOURCES and is_new:
             self._opening(bank, statement, counts)
-        if statement.closing is not None:
-            counts.closing_cents = statement.closing.amount_cents
+        closing = reported_balance(statement)
+        if closing is not None:
+            counts.closing_cents = closing.amount_cents
         notification = statement.source in NOTIFICATION_SOURCES
         for entry in statement.entries:
             counts.entries += 1
@@ -171,7 +179,7 @@ class _Preparer:
             return self._statement_index[ident], False
         existing = loading.stored_statement(self.session, bank.id, statement.source,
                                             statement.statement_id)
-        opening, closing = statement.opening, statement.closing
+        opening, closing = statement.opening, reported_balance(statement)
         index = len(self.statements)
         self.statements.append(NewStatement(
             index=index, bank_account_id=bank.id, iban=bank.iban, source=statement.source,

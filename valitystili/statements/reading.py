@@ -2,7 +2,7 @@
 
 Rules of this module:
 
-- **Formats**: camt.053, camt.054, MT940 and CSV files (``imports.read_statements``, which
+- **Formats**: camt.052, camt.053, camt.054, MT940 and CSV files (``imports.read_statements``, which
   raises ``StatementError`` for a broken or hostile file); ``auto`` tells them apart. A file is
   read with the cyclic garbage collector paused (:func:`paused_gc`) and hashed (sha256) for the
   audit trail.
@@ -14,8 +14,13 @@ Rules of this module:
   statement whose own arithmetic fails: opening balance + booked entries ≠ closing balance
   (checked only when the statement carries both). An archive id already imported with another
   amount is refused while the import is prepared (``preparing``).
-- **Sources**: statements (:data:`STATEMENT_SOURCES`) carry the bank side and balances; a
-  camt.054 notification (:data:`NOTIFICATION_SOURCES`) only itemises entries.
+- **Sources** (``statements.sources``): statements carry the bank side and balances; a
+  camt.054 notification only itemises entries. The bank's intraday report (camt.052) is a
+  statement of the day so far: its
+  booked entries carry the archive ids the next morning's camt.053 repeats, so they move the
+  bank side once, whichever comes first. It has no closing balance: the balance it reports is
+  its interim booked balance (ITBD, :func:`reported_balance`), stored in the statement's closing
+  columns and never reconciled as the day's closing (``oversight.checks``).
 - **Item archive ids** (:func:`item_archive_ids`): an item is keyed by the bank's own archive id
   when it is distinct within the entry, else ``<entry archive id>/<position>``.
 """
@@ -34,16 +39,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import imports
+from imports.records import Balance as BankBalance
 from imports.records import Entry as BankEntry
 from imports.records import Statement as BankStatement
 from valitystili.base.dates import FIRST_DATE, LAST_DATE, check_range
 from valitystili.base.errors import ValidationError
 from valitystili.base.money import MAX_AMOUNT_CENTS, format_fi
+from valitystili.statements.sources import INTRADAY_SOURCES, STATEMENT_SOURCES
 from valitystili.store.models import BankAccount
 
-#: Sources that carry the bank side (and balances); camt.054 only itemises.
-STATEMENT_SOURCES = frozenset({"camt053", "mt940", "csv", "fints"})
-NOTIFICATION_SOURCES = frozenset({"camt054"})
 #: What ``import --format`` accepts: ``auto`` (told apart by content) or a reader's format.
 STATEMENT_FORMATS = ("auto", *imports.FORMATS)
 #: Only booked entries are posted; pending (PDNG) and information (INFO) entries are skipped.
@@ -168,6 +172,14 @@ def _check_arithmetic(statement: BankStatement, label: str) -> None:
             f"booked entries {format_fi(booked)} = {format_fi(expected)}, but its closing "
             f"balance is {format_fi(closing.amount_cents)} (difference "
             f"{format_fi(closing.amount_cents - expected)}); nothing was imported")
+
+
+def reported_balance(statement: BankStatement) -> BankBalance | None:
+    """The last balance a statement reports: its closing balance (CLBD), or for an intraday
+    report without one its interim booked balance (ITBD)."""
+    if statement.closing is None and statement.source in INTRADAY_SOURCES:
+        return statement.interim
+    return statement.closing
 
 
 def item_archive_ids(entry: BankEntry) -> list[str]:

@@ -1,0 +1,220 @@
+"""The bank's intraday report (camt.052) in the daily cycle, both backends (DESIGN §6 "When the
+money becomes visible", §7): Kela's money, reported during the day, pays the rent that same
+day; the next morning's camt.053 carrying the same entries books only what the report did not;
+reconciliation stays clean; pending entries wait; a hostile report is refused."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from helpers.camt052 import camt052
+from helpers.scenario import CITY_IBAN, WORKED_EXAMPLE, cli_world, client, plan, world
+from helpers.statements import Tx, balances, camt053, camt054, ntry, snapshot, write
+from sqlalchemy import select
+
+from valitystili import payments as batches
+from valitystili.oversight import reconcile
+from valitystili.statements import service
+from valitystili.store.models import Client, PaymentOrder, Statement, StatementLine
+
+MONDAY = date(2026, 11, 2)
+TUESDAY = date(2026, 11, 3)
+BANK = f"bank:{CITY_IBAN}"
+#: Kela pays without a reference of ours; the expected incomes of the plan match it.
+SOCIAL_ASSISTANCE = Tx(payer="KANSANELAKELAITOS", message="MAIJA MEIKALAINEN TOIMEENTULOTUKI")
+HOUSING_ALLOWANCE = Tx(payer="KANSANELAKELAITOS", message="MAIJA MEIKALAINEN ASUMISTUKI")
+
+
+def findings(session, day):
+    return [(f.check, f.subject, f.amount_cents) for f in reconcile.check_all(session, day)]
+
+
+def summary_of(result):
+    [summary] = result.summaries
+    return {k: getattr(summary, k) for k in (
+        "source", "entries", "posted", "already_present", "skipped", "matched_expected_income",
+        "matched_reference", "closing_cents", "ledger_bank_cents", "warnings")}
+
+
+def kela_report(*extra, report_id="RPT-0211-14", interim_cents=94000):
+    """Monday's report at 14:00: Kela's two credits booked, the client's own 25,00 pending."""
+    return camt052(ntry("560.00", "A-0211-1", SOCIAL_ASSISTANCE),
+                   ntry("380.00", "A-0211-2", HOUSING_ALLOWANCE),
+                   ntry("25.00", "A-0211-3", Tx(payer="Maija Meikäläinen"), status="PDNG"),
+                   *extra, report_id=report_id, opening_cents=0, interim_cents=interim_cents,
+                   on="2026-11-02")
+
+
+@pytest.fixture
+def maija(session_factory):
+    with session_factory() as session, session.begin():
+        w = world(session)
+        number = client(session, w)
+        plan(session, w, number, WORKED_EXAMPLE)
+        reference = session.get(Client, number).reference
+    return w, number, reference
+
+
+def test_reported_during_the_day_paid_the_same_day_and_the_statement_adds_nothing(
+        session_factory, maija, tmp_path):
+    w, number, reference = maija
+    with session_factory() as session, session.begin():
+        during = service.import_file(session, w.fiona,
+                                     write(tmp_path, "0211-14.xml", kela_report()), today=MONDAY)
+    assert summary_of(during) == {
+        "source": "camt052", "entries": 3, "posted": 2, "already_present": 0, "skipped": 1,
+        "matched_expected_income": 2, "matched_reference": 0, "closing_cents": 94000,
+        "ledger_bank_cents": 94000, "warnings": ()}
+
+    with session_factory() as session, session.begin():
+        run = batches.run_batch(session, w.hannu, MONDAY)
+    with session_factory() as session, session.begin():
+        batches.approve_batch(session, w.hilla, str(run["batch"]), today=MONDAY)
+        batches.export_batch(session, w.hannu, str(run["batch"]), tmp_path / "pain.xml")
+    with session_factory() as session:
+        orders = session.execute(select(PaymentOrder.kind, PaymentOrder.amount_cents,
+                                        PaymentOrder.execution_on)
+                                 .order_by(PaymentOrder.id)).all()
+        assert [tuple(o) for o in orders] == [("rent", 52000, MONDAY),
+                                              ("instalment", 7500, MONDAY)]
+        # The report's interim balance is not the day's closing: nothing to find.
+        assert findings(session, MONDAY) == []
+
+    # Tuesday morning: Monday's statement repeats the report's entries and books the rest.
+    statement = camt053(ntry("560.00", "A-0211-1", SOCIAL_ASSISTANCE),
+                        ntry("380.00", "A-0211-2", HOUSING_ALLOWANCE),
+                        ntry("25.00", "A-0211-3", Tx(reference=reference, payer="Maija")),
+                        statement_id="STMT-0211", opening_cents=0, closing_cents=96500,
+                        on="2026-11-02")
+    with session_factory() as session, session.begin():
+        morning = service.import_file(session, w.fiona, write(tmp_path, "0211.xml", statement),
+                                      today=TUESDAY)
+    assert summary_of(morning) == {
+        "source": "camt053", "entries": 3, "posted": 1, "already_present": 2, "skipped": 0,
+        "matched_expected_income": 0, "matched_reference": 1, "closing_cents": 96500,
+        "ledger_bank_cents": 96500, "warnings": ()}
+
+    with session_factory() as session, session.begin():
+        assert balances(session) == {BANK: 96500, f"client:{number}": 37000, "outgoing": 59500}
+        stored = session.execute(select(
+            Statement.source, Statement.statement_id, Statement.opening_cents,
+            Statement.closing_cents, Statement.closing_on).order_by(Statement.id)).all()
+        assert [tuple(s) for s in stored] == [
+            ("camt052", "RPT-0211-14", 0, 94000, MONDAY),
+            ("camt053", "STMT-0211", 0, 96500, MONDAY)]
+        lines = session.execute(select(StatementLine.archive_id, StatementLine.amount_cents,
+                                       StatementLine.match_rule)
+                                .order_by(StatementLine.id)).all()
+        assert [tuple(line) for line in lines] == [("A-0211-1", 56000, "expected_income"),
+                                                   ("A-0211-2", 38000, "expected_income"),
+                                                   ("A-0211-3", 2500, "reference")]
+        assert findings(session, MONDAY) == []
+        assert reconcile.reconcile(session, w.fiona, MONDAY, today=TUESDAY).clean
+
+
+def test_a_later_report_of_the_same_day_books_only_what_is_new(session_factory, maija,
+                                                                 tmp_path):
+    w, _number, reference = maija
+    later = kela_report(ntry("10.00", "A-0211-4", Tx(reference=reference, payer="Maija")),
+                        report_id="RPT-0211-16", interim_cents=95000)
+    with session_factory() as session, session.begin():
+        service.import_file(session, w.fiona, write(tmp_path, "14.xml", kela_report()),
+                            today=MONDAY)
+        second = service.import_file(session, w.fiona, write(tmp_path, "16.xml", later),
+                                     today=MONDAY)
+        assert (summary_of(second)["posted"], summary_of(second)["already_present"],
+                summary_of(second)["skipped"]) == (1, 2, 1)
+        assert balances(session)[BANK] == 95000
+        # The same report twice adds nothing.
+        again = service.import_file(session, w.fiona, write(tmp_path, "16b.xml", later),
+                                    today=MONDAY)
+        assert (summary_of(again)["posted"], summary_of(again)["already_present"]) == (0, 3)
+        assert balances(session)[BANK] == 95000
+
+
+def lump_053(reference):
+    return camt053(ntry("1000.00", "A-0211-L", bank_code="705"),
+                   statement_id="STMT-0211", opening_cents=0, closing_cents=100000,
+                   on="2026-11-02")
+
+
+def lump_052():
+    return camt052(ntry("1000.00", "A-0211-L", bank_code="705"), report_id="RPT-0211-14",
+                   opening_cents=0, interim_cents=100000, on="2026-11-02")
+
+
+def lump_054(reference):
+    return camt054(ntry("1000.00", "A-0211-L",
+                        Tx(amount="600.00", archive_id="A-0211-L-1", reference=reference,
+                           payer="Maija"),
+                        Tx(amount="400.00", archive_id="A-0211-L-2", reference=reference,
+                           payer="Maija")))
+
+
+@pytest.mark.parametrize("order", [("052", "054", "053"), ("054", "052", "053"),
+                                   ("053", "054", "052")])
+def test_a_lump_sum_the_report_carried_is_itemised_as_with_the_statement(
+        session_factory, maija, tmp_path, order):
+    w, number, reference = maija
+    files = {"052": lump_052(), "053": lump_053(reference), "054": lump_054(reference)}
+    posted = []
+    for name in order:
+        with session_factory() as session, session.begin():
+            result = service.import_file(session, w.fiona,
+                                         write(tmp_path, f"{name}.xml", files[name]),
+                                         today=MONDAY)
+            posted.append(summary_of(result)["posted"])
+    # The lump's bank side once (052 or 053, whichever first), its items once.
+    assert sorted(posted) == [0, 1, 1]
+    with session_factory() as session:
+        assert balances(session) == {BANK: 100000, f"client:{number}": 100000}
+        states = session.execute(select(StatementLine.archive_id, StatementLine.state)
+                                 .order_by(StatementLine.archive_id)).all()
+        assert [tuple(s) for s in states] == [("A-0211-L", "bank_only"),
+                                              ("A-0211-L-1", "posted"),
+                                              ("A-0211-L-2", "posted")]
+        assert findings(session, MONDAY) == []
+
+
+# --- through the command line ---------------------------------------------------------------
+
+
+@pytest.fixture
+def world_cli(cli):
+    cli_world(cli)
+    return cli
+
+
+def test_the_import_names_the_pending_entries_it_left(world_cli, tmp_path):
+    path = write(tmp_path, "intraday.xml", kela_report())
+    first = world_cli("import", str(path), user="fiona")
+    assert (first.exit_code, first.stderr) == (
+        0, ("intraday.xml: FI7433010001222090: 3 entries, posted 2, already present 0, "
+            "skipped 1 (not booked), in suspense 2\n"))
+    again = world_cli("import", "--format", "camt052", "--dry-run", str(path), user="fiona")
+    assert (again.exit_code, again.stderr) == (
+        0, ("intraday.xml: FI7433010001222090: 3 entries, would post 0, already present 2, "
+            "skipped 1 (not booked), in suspense 0\n"))
+
+
+HOSTILE = {
+    "xxe": '<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n',
+    "billion-laughs": ('<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY a "aaaaaaaa">'
+                       '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'),
+}
+
+
+@pytest.mark.parametrize("prolog", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_report_is_refused_and_nothing_is_written(world_cli, session_factory,
+                                                           tmp_path, prolog):
+    good = write(tmp_path, "good.xml", kela_report())
+    bad = write(tmp_path, "bad.xml", camt052(ntry("5.00", "X1"), prolog=prolog))
+    with session_factory() as session:
+        before = snapshot(session)
+    result = world_cli("import", str(good), str(bad), user="fiona")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", ("valitystili: error: bad.xml: refused: the XML has a DOCTYPE/ENTITY "
+                "declaration\n"))
+    with session_factory() as session:
+        assert snapshot(session) == before
