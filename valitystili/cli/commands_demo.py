@@ -30,11 +30,15 @@ def demo(app: App, clients: int, months: int, start_month: tuple[int, int], out_
 
     Every banking day: import the bank's statements, run and approve the payment batch, export
     the pain.001 file and let a simulated bank execute it; reconcile at each month end. The demo
-    always works in its own folder (--out), never in the database given with --db.
+    always works in its own folder (--out), never in the database given with --db. The summary
+    says whether any client whose plan adds up had a month without instalments, and how the
+    clients short of the rent fared (rent paid in part; any money left idle while it was open).
+    Exit 1 when reconciliation is not clean.
 
     \b
     Example:
       valitystili demo --clients 200 --months 3
+      valitystili demo --start 2026-01 --months 12 --clients 200
     """
     from valitystili.demo.run import run_demo
 
