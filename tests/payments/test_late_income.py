@@ -78,7 +78,7 @@ def paid_on(result: dict) -> list[tuple]:
 
 def test_a_housing_allowance_a_week_late(session_factory, bank):
     """Worked example 1's client from 1.12.2026: 560,00 arrives on Tuesday 1.12., the 380,00
-    housing allowance a week late on 8.12. Rent is paid from the 560,00 on 2.11.; on Monday 7.12.
+    housing allowance a week late on 8.12. Rent is paid from the 560,00 on 2.12.; on Monday 7.12.
     the 40,00 left is held for the electricity of 15.12. (on time, 7.12. would have paid
     (940 − 520 − 45) / 4 = 93,75); the housing allowance is missing from 2.12. until it comes;
     then the three Mondays left share 420,00 − 45,00, and January runs as usual."""
