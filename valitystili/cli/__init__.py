@@ -43,7 +43,7 @@ COMMANDS = {
     "flags": ("valitystili.cli.commands_flags:flags_group",
               "List open flags (arrears, insufficient funds, unmatched income, …)."),
     "import": ("valitystili.cli.commands_import:import_group",
-               "Import bank statements: camt.053/054, MT940 or CSV files, or a FinTS fetch "
+               "Import bank statements: camt.052/053/054, MT940 or CSV files, or a FinTS fetch "
                "(finance)."),
     "income": ("valitystili.cli.commands_import:income_group",
                "Incoming money: list it, assign what matched no client."),

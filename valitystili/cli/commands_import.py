@@ -52,9 +52,11 @@ class ImportGroup(click.Group):
              context_settings={"ignore_unknown_options": True})
 @click.pass_context
 def import_group(ctx: click.Context) -> None:
-    """Import bank statements: camt.053/054, MT940 or CSV files, or a FinTS fetch (finance).
+    """Import bank statements: camt.052/053/054, MT940 or CSV files, or a FinTS fetch (finance).
 
-    Only booked entries are posted. The bank's archive ids make it idempotent: the same file
+    Only booked entries are posted; pending ones are counted as skipped. An intraday report
+    (camt.052) imported before the batch lets it use the day's money; the next morning's
+    camt.053 then adds only what the report did not carry. The bank's archive ids make it idempotent: the same file
     twice, or overlapping statements, add nothing ("already present"). Incoming money is
     matched to clients (reference, identity code, expected income; else suspense and a flag),
     outgoing money clears payment orders. Statements of accounts not added with `bank add`,
@@ -63,6 +65,7 @@ def import_group(ctx: click.Context) -> None:
     \b
     Examples:
       valitystili import statement-053.xml notifications-054.xml
+      valitystili import --format camt052 intraday-052.xml
       valitystili import --dry-run --format camt054 notifications-054.xml
       VALITYSTILI_FINTS_PIN=… valitystili import fints --url https://bank/fints \\
           --blz 12345678 --login city --iban DE11123456780000000001
@@ -119,7 +122,7 @@ def _emit(app: App, results: list, dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; write nothing.")
 @pass_app
 def import_files(app: App, paths: tuple[str, ...], statement_format: str, dry_run: bool) -> None:
-    """Import statement FILE(s): camt.053/054, MT940 or CSV."""
+    """Import statement FILE(s): camt.052/053/054, MT940 or CSV."""
     from valitystili.statements import service
 
     files = service.read_files(app.unit, list(paths), statement_format)
