@@ -10,11 +10,12 @@ import json
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import Conflict, NotFound
 from valitystili.store import settings
+from valitystili.store.db import advisory_lock
 from valitystili.store.models import PaymentBatch, PaymentOrder
 from valitystili.trust import access
 from valitystili.trust.auth import Actor
@@ -27,8 +28,7 @@ DEBITED = ("approved", "exported", "cleared", "returned")
 
 def serialise(session: Session) -> None:
     """One batch decision at a time (run, approve, remove, cancel): see the package rules."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BATCH_LOCK})
+    advisory_lock(session, BATCH_LOCK)
 
 
 def _batch_id(session: Session, text_value: str) -> int:

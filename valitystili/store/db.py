@@ -163,3 +163,14 @@ def transaction(factory: sessionmaker[Session]):
             yield session
     finally:
         session.close()
+
+
+def advisory_lock(session: Session, key: int) -> None:
+    """Hold PostgreSQL's transaction-scoped advisory lock ``key`` of this ledger's schema until
+    the transaction ends (SQLite needs none: its writers are serialised by the file lock).
+
+    The lock is keyed by the schema too, so two ledgers in one database (a county's test and
+    production schemas, or the test suite's parallel workers) never wait for each other."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :k)"),
+                        {"k": key})

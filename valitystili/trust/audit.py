@@ -46,12 +46,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.errors import ValidationError
 from valitystili.base.findings import Finding
+from valitystili.store.db import advisory_lock
 from valitystili.store.models import AuditEntry, AuditHead, PaymentBatch, Setting, User
 
 GENESIS = "0" * 64
@@ -102,8 +103,7 @@ def keys_digest(keys: Iterable[str]) -> str:
 
 
 def _lock(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+    advisory_lock(session, AUDIT_LOCK)
 
 
 def record(session: Session, actor: str, action: str, *, client_id: int | None = None,
