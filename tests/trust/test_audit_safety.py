@@ -749,14 +749,16 @@ def test_writers_at_once_never_fork_or_gap_the_chain(cli, backend):
     for _ in range(ROUNDS):
         if backend.name == "postgresql":
             with backend.admin_engine.connect() as gate:
-                gate.execute(text("SELECT pg_advisory_lock(:k)"), {"k": audit.AUDIT_LOCK})
+                gate.execute(text("SELECT pg_advisory_lock(hashtext(:schema), :k)"),
+                             {"schema": backend.schema, "k": audit.AUDIT_LOCK})
                 processes = [start(readers[i % len(readers)]) for i in range(WRITERS)]
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline and gate.execute(text(
                         "SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
                         "AND wait_event_type = 'Lock'"), {"tag": tag}).scalar_one() < WRITERS:
                     time.sleep(0.05)
-                gate.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": audit.AUDIT_LOCK})
+                gate.execute(text("SELECT pg_advisory_unlock(hashtext(:schema), :k)"),
+                             {"schema": backend.schema, "k": audit.AUDIT_LOCK})
         else:
             processes = [start(readers[i % len(readers)]) for i in range(WRITERS)]
         for process in processes:
