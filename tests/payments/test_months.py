@@ -244,14 +244,19 @@ RENT_ON_5TH = [
     (date(2026, 7, 27), "instalment", 6405),
 ]
 
-#: The batch's incomes stop at E + 35 days (``payments.run.coming_incomes``), so the reserve's
-#: look past its 35 days (``decision.reserve_cents``, docs/batch.md) never sees the pension of
-#: 7.7.: on 7.5.2026 nothing is kept, May's Mondays get 194,04/194,05/194,05, and July's rent is
-#: paid 450,24 on 3.7. and 69,76 on 7.7., a day after its legal due date.
+#: The batch reads the incomes of the 35 days after E only (``payments.run._incomes`` and
+#: ``coming_incomes``) and the obligations with a pay day within 45 days (``load_day``'s
+#: ``HORIZON_DAYS``), so the reserve's look on to the next income after its 35 days
+#: (``decision.reserve_cents``, docs/batch.md) never happens in a stored run: on the Mondays
+#: 11.5.-25.5.2026 nothing is kept for July's rent (pay day 3.7., the pension only on 7.7.), May's
+#: Mondays get 194,04/194,05/194,05, and July's rent is paid 450,24 on 3.7. and 69,76 on 7.7., a
+#: day after its legal due date. (With the incomes read 70 days ahead but the obligations still
+#: 45, the rents are on time but 25.5. and 1.6. get 62,14/62,15 after 194,04/194,05.)
 RESERVE_STOPS_AT_35_DAYS = pytest.mark.xfail(strict=True, reason=(
-    "product bug: the batch passes decide_client only the incomes of the 35 days after E, so "
-    "reserve_cents never looks on to the next income; July 2026's rent (pay day 3.7.) is paid "
-    "450,24 + 69,76 on 7.7., after its legal due date 6.7."))
+    "product bug: a stored run gives decide_client the incomes of the 35 days after E and the "
+    "obligations of 45, so reserve_cents cannot look on to the next income: nothing is kept in "
+    "May 2026 for July's rent (pay day 3.7.), paid 450,24 on 3.7. + 69,76 on 7.7., after its "
+    "legal due date 6.7."))
 
 CASES = [
     pytest.param(plan_text(PENSION, items=ELECTRICITY_19TH), date(2026, 6, 3), date(2026, 8, 31),
