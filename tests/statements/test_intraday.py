@@ -2,7 +2,7 @@
 money becomes visible", §7): Kela's money, reported during the day, pays the rent that same
 day; the next morning's camt.053 carrying the same entries books only what the report did not;
 reconciliation stays clean; pending entries wait; a hostile report is refused. And what holds
-for FinTS in the day and camt.053 the next morning (the last test)."""
+for FinTS in the day and camt.053 the next morning (the last tests)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sqlalchemy import select
 import ledger
 from imports.fints_source import fetch_fints
 from valitystili import payments as batches
+from valitystili.base.errors import ValidationError
 from valitystili.oversight import reconcile
 from valitystili.statements import service
 from valitystili.store.models import (
@@ -247,41 +248,66 @@ def fints_account(session) -> None:
     ledger.open_account(session, f"bank:{FINTS_IBAN}", "asset")
 
 
-def test_fints_twice_adds_nothing_but_a_camt053_of_the_same_day_is_only_found_by_reconcile(
+def fints_fetch(fints_server):
+    return fetch_fints(fints_server, "12345678", "test1", "1234", iban=FINTS_IBAN)
+
+
+def statement_of_1_march():
+    """The bank's camt.053 of 1.3.2015 for the two credits the fake bank delivers for that day."""
+    return camt053(ntry("100.03", "ARCH-0103-1", Tx(payer="Ihre Kontonummer"),
+                        booked="2015-03-01"),
+                   ntry("100.00", "ARCH-0103-2", Tx(payer="Ihre Kontonummer"),
+                        booked="2015-03-01"),
+                   iban=FINTS_IBAN, statement_id="STMT-0103", opening_cents=122_357,
+                   closing_cents=142_360, on="2015-03-01")
+
+
+def test_fints_again_adds_nothing_and_a_camt053_of_a_fints_day_is_refused(
         session_factory, fints_server, tmp_path):
-    """What holds and what does not: a FinTS fetch repeated (during the day, then the next
-    morning) gives the same keys, so it adds nothing. A camt.053 of the same account cannot be
-    matched to it: FinTS delivers MT940 lines without the bank's archive id (the fake bank's
-    lines carry NONREF and no bank reference), so their keys are derived (``fints:…``) and the
-    statement's are the bank's. The same money is then booked twice; the import cannot tell,
-    and ``reconcile`` finds the day's closing balance short of the ledger by exactly that."""
+    """A FinTS fetch repeated (during the day, then the next morning) gives the same keys, so
+    it adds nothing. A camt.053 cannot recognise FinTS's entries: FinTS delivers MT940 lines
+    without the bank's archive id (the fake bank's lines carry NONREF and no bank reference),
+    so their keys are derived (``fints:…``) and the statement's are the bank's. Rather than
+    book the same money twice, the statement of a day FinTS has booked is refused."""
     with session_factory() as session, session.begin():
         w = world(session)
         fints_account(session)
-
-    def fetched():
-        return fetch_fints(fints_server, "12345678", "test1", "1234", iban=FINTS_IBAN)
-
     with session_factory() as session, session.begin():
-        first = service.import_statements(session, w.fiona, fetched(), file_name="FinTS")
-        again = service.import_statements(session, w.fiona, fetched(), file_name="FinTS")
-        # (The fake bank dates its last closing balance 1.1.2015, before the lines of 1.3.:
-        # a finding of its own, there before the statement below.)
-        before = set(findings(session, date(2015, 3, 1)))
+        first = service.import_statements(session, w.fiona, fints_fetch(fints_server),
+                                          file_name="FinTS")
+        again = service.import_statements(session, w.fiona, fints_fetch(fints_server),
+                                          file_name="FinTS")
     assert (summary_of(first)["posted"], summary_of(first)["ledger_bank_cents"]) == (3, 142_360)
     assert (summary_of(again)["posted"], summary_of(again)["already_present"]) == (0, 3)
 
-    # The bank's statement of 1.3.2015 for the two credits FinTS delivered for that day.
-    statement = camt053(ntry("100.03", "ARCH-0103-1", Tx(payer="Ihre Kontonummer"),
-                             booked="2015-03-01"),
-                        ntry("100.00", "ARCH-0103-2", Tx(payer="Ihre Kontonummer"),
-                             booked="2015-03-01"),
-                        iban=FINTS_IBAN, statement_id="STMT-0103", opening_cents=122_357,
-                        closing_cents=142_360, on="2015-03-01")
-    with session_factory() as session, session.begin():
-        morning = service.import_file(session, w.fiona, write(tmp_path, "0103.xml", statement))
-        assert (summary_of(morning)["posted"], summary_of(morning)["already_present"],
-                summary_of(morning)["ledger_bank_cents"]) == (2, 0, 162_363)
-        assert set(findings(session, date(2015, 3, 1))) - before == {
-            ("statement_balance", f"{FINTS_IBAN} 2015-03-01", 20_003)}
+    path = write(tmp_path, "0103.xml", statement_of_1_march())
+    with session_factory() as session:
+        before = snapshot(session)
+        with pytest.raises(ValidationError) as refused:
+            service.import_file(session, w.fiona, path)
+        session.rollback()
+        assert snapshot(session) == before
+    assert str(refused.value) == (
+        "0103.xml: statement STMT-0103 (camt053) books 1.3.2015 on DE111234567800000001, which "
+        "fints has booked already; the two have no entry ids in common, so the same money would "
+        "be booked twice: import one of them for a day; nothing was imported")
 
+
+def test_a_fints_fetch_of_a_day_a_statement_booked_is_refused(session_factory, fints_server,
+                                                             tmp_path):
+    with session_factory() as session, session.begin():
+        w = world(session)
+        fints_account(session)
+        service.import_file(session, w.fiona, write(tmp_path, "0103.xml", statement_of_1_march()))
+    with session_factory() as session:
+        before = snapshot(session)
+        with pytest.raises(ValidationError) as refused:
+            service.import_statements(session, w.fiona, fints_fetch(fints_server),
+                                      file_name="FinTS 12345678 test1")
+        session.rollback()
+        assert snapshot(session) == before
+    assert str(refused.value).startswith("FinTS 12345678 test1: statement ")
+    assert str(refused.value).endswith(
+        " (fints) books 1.3.2015 on DE111234567800000001, which camt053 has booked already; the "
+        "two have no entry ids in common, so the same money would be booked twice: import one "
+        "of them for a day; nothing was imported")

@@ -195,7 +195,8 @@ def test_statements_that_add_up_or_carry_no_closing_balance_import(world_cli, se
                                                                   tmp_path):
     adds_up = write(tmp_path, "ok.sta", mt940())
     pending_left_out = write(tmp_path, "ok.xml", camt053(
-        ntry("10.00", "P1"), ntry("99.00", "P2", status="PDNG"), statement_id="S2",
+        ntry("10.00", "P1", booked="2026-11-03"),
+        ntry("99.00", "P2", status="PDNG", booked="2026-11-03"), statement_id="S2",
         opening_cents=41_240, closing_cents=42_240, on="2026-11-03"))
     no_closing = write(tmp_path, "open.xml", camt053(ntry("5.00", "P3", booked="2026-11-04"),
                                                      statement_id="S3", opening_cents=42_240,

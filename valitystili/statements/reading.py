@@ -14,6 +14,11 @@ Rules of this module:
   statement whose own arithmetic fails: opening balance + booked entries ≠ closing balance
   (checked only when the statement carries both). An archive id already imported with another
   amount is refused while the import is prepared (``preparing``).
+- **One key scheme per account and day** (:func:`_check_key_schemes`): a statement is refused
+  when it books a day of an account that a source of another key scheme
+  (``sources.key_scheme``: the bank's archive ids, or MT940's or FinTS's derived keys) has
+  booked already: neither could recognise the other's entries, so the same money would be
+  booked twice (a FinTS fetch during the day and the camt.053 the next morning).
 - **Sources** (``statements.sources``): statements carry the bank side and balances; a
   camt.054 notification only itemises entries. The bank's intraday report (camt.052) is a
   statement of the day so far: its
@@ -42,11 +47,15 @@ import imports
 from imports.records import Balance as BankBalance
 from imports.records import Entry as BankEntry
 from imports.records import Statement as BankStatement
-from valitystili.base.dates import FIRST_DATE, LAST_DATE, check_range
+from valitystili.base.dates import FIRST_DATE, LAST_DATE, check_range, format_fi_date
 from valitystili.base.errors import ValidationError
 from valitystili.base.money import MAX_AMOUNT_CENTS, format_fi
-from valitystili.statements.sources import INTRADAY_SOURCES, STATEMENT_SOURCES
-from valitystili.store.models import BankAccount
+from valitystili.statements.sources import (
+    INTRADAY_SOURCES,
+    STATEMENT_SOURCES,
+    key_scheme,
+)
+from valitystili.store.models import BankAccount, Statement, StatementLine
 
 #: What ``import --format`` accepts: ``auto`` (told apart by content) or a reader's format.
 STATEMENT_FORMATS = ("auto", *imports.FORMATS)
@@ -112,6 +121,7 @@ def check_statements(session: Session, statements: Sequence[BankStatement], name
             _check_entry(entry, f"{label} entry {entry.position} ({entry.archive_id})")
         _check_dates(statement, label)
         _check_arithmetic(statement, label)
+    _check_key_schemes(session, statements, banks, name)
     return banks
 
 
@@ -172,6 +182,32 @@ def _check_arithmetic(statement: BankStatement, label: str) -> None:
             f"booked entries {format_fi(booked)} = {format_fi(expected)}, but its closing "
             f"balance is {format_fi(closing.amount_cents)} (difference "
             f"{format_fi(closing.amount_cents - expected)}); nothing was imported")
+
+
+def _check_key_schemes(session: Session, statements: Sequence[BankStatement],
+                       banks: dict[str, CityAccount], name: str) -> None:
+    """Refuse a statement booking a day that another key scheme has booked (module rules)."""
+    for statement in statements:
+        if statement.source not in STATEMENT_SOURCES:
+            continue
+        days = {e.booked_on for e in statement.entries if e.status == BOOKED and e.booked_on}
+        if not days:
+            continue
+        bank = banks[statement.iban]
+        scheme = key_scheme(statement.source)
+        stored = session.execute(
+            select(StatementLine.booked_on, Statement.source).distinct()
+            .join(Statement, Statement.id == StatementLine.statement_id)
+            .where(StatementLine.bank_account_id == bank.id, StatementLine.level == "entry",
+                   StatementLine.booked_on.in_(sorted(days)))
+            .order_by(StatementLine.booked_on, Statement.source)).all()
+        other = next((row for row in stored if key_scheme(row.source) != scheme), None)
+        if other is not None:
+            raise ValidationError(
+                f"{name}: statement {statement.statement_id} ({statement.source}) books "
+                f"{format_fi_date(other.booked_on)} on {bank.iban}, which {other.source} has "
+                "booked already; the two have no entry ids in common, so the same money would "
+                "be booked twice: import one of them for a day; nothing was imported")
 
 
 def reported_balance(statement: BankStatement) -> BankBalance | None:
