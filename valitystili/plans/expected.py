@@ -44,7 +44,7 @@ from valitystili.base.banking_calendar import (
 from valitystili.base.schedules import occurrences
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
-from valitystili.store.chunks import scalars_in
+from valitystili.store.chunks import select_in
 from valitystili.store.models import BANK_ONLY, Client, PlanIncome, StatementLine
 
 # A benefit scheduled a few days after a date may arrive before it (fixed-day benefits move to
@@ -104,6 +104,12 @@ def counted_on(kind: str, arrival_on: date, late_days: int,
     return calendar.add_banking_days(arrival_on, late_days)
 
 
+#: What ``expected_arrivals`` reads of each ``[[income]]``.
+INCOME_COLUMNS = (PlanIncome.plan_id, PlanIncome.position, PlanIncome.source, PlanIncome.kind,
+                  PlanIncome.amount_cents, PlanIncome.tolerance_cents,
+                  PlanIncome.tolerance_percent, PlanIncome.schedule)
+
+
 # --- pairing arrivals with credits -----------------------------------------------------------
 
 
@@ -148,6 +154,8 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
     order given (by arrival day)."""
     items = list(expected)
     pool = list(credits)
+    if not pool:                                 # most clients on most days: nothing to pair
+        return [Receipt(item) for item in items]
     used: set[int] = set()
     window = timedelta(days=window_days)
 
@@ -207,15 +215,17 @@ def expected_arrivals(session: Session, start: date, end: date,
         select(Client.id, Client.start_on).where(Client.status == "open")).all())
     plans = approved_versions(session, list(clients)) if clients else {}
     plan_ids = [p.id for versions in plans.values() for p in versions]
-    incomes: dict[int, list[PlanIncome]] = defaultdict(list)
-    by_position = select(PlanIncome).order_by(PlanIncome.position, PlanIncome.id)
-    for income in scalars_in(session, by_position, PlanIncome.plan_id, plan_ids):
+    incomes: dict[int, list] = defaultdict(list)
+    by_position = select(*INCOME_COLUMNS).order_by(PlanIncome.position, PlanIncome.id)
+    for income in select_in(session, by_position, PlanIncome.plan_id, plan_ids):
         incomes[income.plan_id].append(income)
     defaults = tolerance_defaults(session)
     late_days = settings.get_int(session, "late_days")
     found: list[ExpectedArrival] = []
     for client_id, versions in plans.items():
+        first_day = clients[client_id]
         for plan in versions:
+            governs = _governs(versions, plan)
             plan_incomes = incomes.get(plan.id, [])
             kinds: dict[str, int] = defaultdict(int)
             for income in plan_incomes:
@@ -226,7 +236,7 @@ def expected_arrivals(session: Session, start: date, end: date,
                                                    income.tolerance_percent, defaults)
                 for scheduled, arrival in _arrivals(income.kind, income.schedule, start, end,
                                                     calendar):
-                    if arrival < clients[client_id] or in_force(versions, scheduled) is not plan:
+                    if arrival < first_day or not governs(scheduled):
                         continue
                     found.append(ExpectedArrival(
                         client_id, f"income:{client_id}:{income.kind}{tag}:{scheduled.isoformat()}",
@@ -250,6 +260,15 @@ def client_credits(session: Session, start: date, end: date) -> dict[int, list[C
         credits[row.client_id].append(
             ClientCredit(row.id, row.client_id, row.amount_cents, row.booked_on))
     return credits
+
+
+def _governs(versions: list, plan):
+    """Whether ``plan`` is the version in force on a day (``versions.in_force``); one version
+    (most clients) is in force from its effective date, without asking the rule each time."""
+    if len(versions) == 1:
+        effective_on = plan.effective_on
+        return lambda on: on >= effective_on
+    return lambda on: in_force(versions, on) is plan
 
 
 # Cached: thousands of clients share a few schedules, and the flags and the batch ask each day.
