@@ -21,6 +21,8 @@ from valitystili.base.banking_calendar import CALENDAR
 from valitystili.flags.conditions import refresh_flags
 from valitystili.payments.decision import ComingIncome
 from valitystili.payments.run import coming_incomes, load_day
+from valitystili.people import clients
+from valitystili.plans.expected import expected_arrivals
 from valitystili.statements import service
 from valitystili.store.models import Client, Flag
 from valitystili.trust import configuration
@@ -247,3 +249,22 @@ def test_a_four_week_subsidy_is_missing_only_after_its_late_days(session_factory
             assert (subsidy in incomes) is coming
         assert flags_on(session_factory, day, "income_missing") == (
             [(f"income:{number}:labour_market_subsidy:2026-12-03", 70000)] if flagged else [])
+
+
+def test_a_client_closing_later_still_expects_incomes_up_to_the_close_date(session):
+    """The batch judges a client closed on a later day until that day (the service runs to
+    it), so it asks for the incomes of clients closed on or after E; the flags ask for open
+    clients only."""
+    w = scenario.world(session)
+    number = scenario.client(session, w, start_on=DECEMBER, review_on=D(2027, 6, 1))
+    scenario.plan(session, w, number, scenario.WORKED_EXAMPLE, effective_on=DECEMBER,
+                  today=DECEMBER)
+    clients.close_client(session, w.sanna, number, closed_on=D(2026, 12, 31))
+
+    def arrivals(**options):
+        return [(e.kind, e.arrival_on) for e in expected_arrivals(
+            session, D(2026, 11, 25), D(2027, 1, 31), **options)]
+    assert arrivals(closed_from=D(2026, 12, 1)) == [
+        ("basic_social_assistance", D(2026, 12, 1)), ("housing_allowance", D(2026, 12, 1))]
+    assert arrivals(closed_from=D(2027, 1, 4)) == []
+    assert arrivals() == []

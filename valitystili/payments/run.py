@@ -286,7 +286,7 @@ def _incomes(session: Session, plans: dict[int, Any], execution_on: date,
     banking days after its expected day."""
     receipts = income_receipts(session, execution_on - timedelta(days=INCOME_LOOKBACK_DAYS),
                                execution_on + timedelta(days=RESERVE_DAYS), execution_on,
-                               calendar)
+                               calendar, closed_from=execution_on)
     coming: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
     for receipt in receipts:
         item = receipt.expected

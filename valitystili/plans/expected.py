@@ -192,11 +192,13 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
 
 
 def income_receipts(session: Session, start: date, end: date, credits_until: date,
-                    calendar: BankingCalendar = CALENDAR) -> list[Receipt]:
-    """Every expected arrival in [start, end] of every open client, paired with the client's
-    credits booked by ``credits_until``; by client, then arrival day."""
+                    calendar: BankingCalendar = CALENDAR, *,
+                    closed_from: date | None = None) -> list[Receipt]:
+    """Every expected arrival in [start, end] of every open client (and of those closed on or
+    after ``closed_from``), paired with the client's credits booked by ``credits_until``; by
+    client, then arrival day."""
     window_days = settings.get_int(session, "income_window_days")
-    expected = expected_arrivals(session, start, end, calendar)
+    expected = expected_arrivals(session, start, end, calendar, closed_from=closed_from)
     credits = client_credits(session, start - timedelta(days=window_days), credits_until)
     by_client: dict[int, list[ExpectedArrival]] = defaultdict(list)
     for item in expected:
@@ -208,11 +210,18 @@ def income_receipts(session: Session, start: date, end: date, credits_until: dat
 
 
 def expected_arrivals(session: Session, start: date, end: date,
-                      calendar: BankingCalendar = CALENDAR) -> list[ExpectedArrival]:
+                      calendar: BankingCalendar = CALENDAR, *,
+                      closed_from: date | None = None) -> list[ExpectedArrival]:
     """Arrivals in [start, end] of the incomes the approved plans in force expect, by client and
-    arrival day (open clients, from their start)."""
-    clients = dict(session.execute(
-        select(Client.id, Client.start_on).where(Client.status == "open")).all())
+    arrival day: open clients from their start, and with ``closed_from`` also the clients closed
+    on or after it, up to their close date (the service runs to it)."""
+    served = Client.status == "open"
+    if closed_from is not None:
+        served = served | (Client.closed_on >= closed_from)
+    rows = session.execute(
+        select(Client.id, Client.start_on, Client.closed_on).where(served)).all()
+    clients = {row.id: row.start_on for row in rows}
+    last_days = {row.id: row.closed_on for row in rows if row.closed_on is not None}
     plans = approved_versions(session, list(clients)) if clients else {}
     plan_ids = [p.id for versions in plans.values() for p in versions]
     incomes: dict[int, list] = defaultdict(list)
@@ -223,7 +232,7 @@ def expected_arrivals(session: Session, start: date, end: date,
     late_days = settings.get_int(session, "late_days")
     found: list[ExpectedArrival] = []
     for client_id, versions in plans.items():
-        first_day = clients[client_id]
+        first_day, last_day = clients[client_id], last_days.get(client_id, date.max)
         for plan in versions:
             governs = _governs(versions, plan)
             plan_incomes = incomes.get(plan.id, [])
@@ -236,7 +245,7 @@ def expected_arrivals(session: Session, start: date, end: date,
                                                    income.tolerance_percent, defaults)
                 for scheduled, arrival in _arrivals(income.kind, income.schedule, start, end,
                                                     calendar):
-                    if arrival < first_day or not governs(scheduled):
+                    if not first_day <= arrival <= last_day or not governs(scheduled):
                         continue
                     found.append(ExpectedArrival(
                         client_id, f"income:{client_id}:{income.kind}{tag}:{scheduled.isoformat()}",
