@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers.scenario import CLIENT_IBAN, HETU, cli_world
+from helpers.scenario import CLI_REVIEW, CLIENT_IBAN, HETU, cli_world
 
 from valitystili.base import files
 from valitystili.base.errors import ValidationError
@@ -115,6 +115,7 @@ def letter_world(cli):
     cli_world(cli)
     cli.ok("client", "open", "--hetu", HETU, "--name", "Maija Meikäläinen", "--iban",
            CLIENT_IBAN, "--criterion", "evictions", "--worker", "sanna", "--start", "1.10.2026",
+           "--review", CLI_REVIEW,
            "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord",
            user="sanna")
     return cli

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers.scenario import CLIENT_IBAN, DESIGN_EXAMPLE, HETU, cli_world
+from helpers.scenario import CLI_REVIEW, CLIENT_IBAN, DESIGN_EXAMPLE, HETU, cli_world
 from helpers.statements import snapshot
 
 from valitystili.base.dates import check_range, parse_date, parse_month
@@ -30,6 +30,7 @@ def state(session_factory) -> dict:
 def open_maija(cli, *extra: str):
     return cli("client", "open", "--hetu", HETU, "--name", "Maija Meikäläinen", "--iban",
                CLIENT_IBAN, "--criterion", "evictions", "--worker", "sanna",
+               "--review", CLI_REVIEW,
                "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord",
                *extra, user="sanna")
 

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from helpers import scenario
 from lxml import etree
-from helpers.scenario import CITY_IBAN, CLIENT_IBAN, HETU, LANDLORD_IBAN, cli_world
+from helpers.scenario import CITY_IBAN, CLI_REVIEW, CLIENT_IBAN, HETU, LANDLORD_IBAN, cli_world
 from sqlalchemy import func, select
 
 import ledger
@@ -48,6 +48,7 @@ mode = "even"
 
 def open_client(cli, name: str, hetu: str = HETU):
     return cli("client", "open", "--hetu", hetu, "--name", name, "--iban", CLIENT_IBAN,
+               "--review", CLI_REVIEW,
                "--criterion", "evictions", "--worker", "sanna", "--start", "1.10.2026",
                "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord",
                user="sanna")
@@ -292,6 +293,7 @@ def test_a_comment_keeps_its_lines_but_not_hidden_characters(world_cli, flag, se
 def test_reasons_are_free_texts_too(world_cli, session_factory):
     before = counts(session_factory)
     refused = world_cli("client", "open", "--hetu", scenario.ELDERLY_HETU, "--name", "Erkki",
+                        "--review", CLI_REVIEW,
                         "--iban", CLIENT_IBAN, "--criterion", "evictions", "--worker", "sanna",
                         "--no-guardianship-need", "--no-subsidy-against-will",
                         "--no-kela-pays-landlord", "--despite", "y" * 2001, user="sanna")

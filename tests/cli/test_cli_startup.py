@@ -15,7 +15,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from helpers.scenario import CLIENT_IBAN, HETU, cli_world
+from helpers.scenario import CLI_REVIEW, CLIENT_IBAN, HETU, cli_world
 
 from valitystili.cli import cli as cli_group
 from valitystili.store import db
@@ -58,6 +58,7 @@ def test_a_one_client_lookup_loads_no_alembic_and_no_statement_reader(tmp_path):
             ("root", ("user", "add", "sanna", "--role", "social_worker")),
             ("sanna", ("client", "open", "--hetu", HETU, "--name", "Maija Meikäläinen", "--iban",
                        CLIENT_IBAN, "--criterion", "evictions", "--worker", "sanna",
+                       "--review", CLI_REVIEW,
                        "--no-guardianship-need", "--no-subsidy-against-will",
                        "--no-kela-pays-landlord"))):
         result = CliRunner().invoke(cli_group, list(args),

@@ -12,7 +12,7 @@ import io
 from datetime import date
 
 import pytest
-from helpers.scenario import CITY_IBAN, CLIENT_IBAN, HETU, cli_world
+from helpers.scenario import CITY_IBAN, CLI_REVIEW, CLIENT_IBAN, HETU, cli_world
 
 from valitystili.cli.output import render
 
@@ -28,6 +28,7 @@ def rows(text: str) -> list[list[str]]:
 def world(cli, tmp_path):
     cli_world(cli)
     cli.ok("client", "open", "--hetu", HETU, "--name", EVIL_NAME, "--iban", CLIENT_IBAN,
+           "--review", CLI_REVIEW,
            "--criterion", "evictions", "--worker", "sanna", "--start", "1.10.2026",
            "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord",
            user="sanna")

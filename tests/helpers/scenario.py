@@ -40,6 +40,9 @@ CLIENT_IBAN = "FI5542345670000081"
 START = date(2026, 10, 1)       # the default client's start
 EFFECTIVE = date(2026, 11, 1)   # the default plan's effective date
 TODAY = date(2026, 10, 20)      # "today" for the helpers: before the plan takes effect
+REVIEW = date(2027, 2, 1)       # the default client's review date (as in the plan files)
+#: ``client open --review`` for CLI tests: the CLI works on the real date, so keep it ahead.
+CLI_REVIEW = f"1.2.{max(date.today().year + 1, 2027)}"
 
 USERS = (("admin", "admin"), ("sanna", "social_worker"), ("hannu", "handler"),
          ("hilla", "handler"), ("fiona", "finance"), ("aune", "auditor"))
@@ -151,6 +154,7 @@ def client(session: Session, w: World, *, hetu: str = HETU, name: str = "Maija M
     """Open a client with every exclusion answered "no"; returns the client number."""
     options.setdefault("exclusions", {"guardianship_need": False, "subsidy_against_will": False,
                                       "kela_pays_landlord": False})
+    options.setdefault("review_on", max(REVIEW, today or start_on))   # opening needs one
     opened = clients.open_client(session, w.sanna, hetu=hetu, name=name, iban=iban,
                                  criterion=criterion, worker=worker, start_on=start_on,
                                  today=today or start_on, **options)

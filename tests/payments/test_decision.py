@@ -185,3 +185,50 @@ def test_a_pension_moved_onto_a_rent_day_does_not_leave_next_months_rent_short()
                   date(2026, 8, 4), date(2026, 11, 30))
     assert [(p.on, p.payment.amount_cents) for p in got if p.payment.kind == "rent"] == [
         (date(2026, 9, 2), 10000), (date(2026, 10, 2), 10000), (date(2026, 11, 2), 10000)]
+
+
+# --- the service's last day (DESIGN §5) ----------------------------------------------------------
+
+LAST_DAY = date(2027, 1, 31)           # a Sunday: the last instalment day is Monday 25.1.2027
+
+
+def last_days(money: int, on: date, *, obligations=(), incomes=(), last_day=LAST_DAY,
+              instalments=Instalments("FREQ=WEEKLY;BYDAY=MO", "even", keep_cents=5000)):
+    return decide_client(ClientDay(1, money, tuple(obligations), instalments, tuple(incomes),
+                                   last_day=last_day), on)
+
+
+def test_instalment_days_after_the_last_day_do_not_share_the_money():
+    # 18.1. and 25.1. share 300,00 less the keep; without a last day five Mondays would.
+    assert [p.amount_cents for p in last_days(30000, date(2027, 1, 18)).payments] == [12500]
+    assert [p.amount_cents for p in last_days(30000, date(2027, 1, 18), last_day=None).payments
+            ] == [5000]
+
+
+def test_the_last_instalment_day_takes_all_but_what_is_still_owed():
+    # No keep on the last day, and no income counted: only electricity on 29.1. stays.
+    power = OpenObligation(7, "electricity:1:2027-01", "electricity", 4500, date(2027, 1, 29),
+                           date(2027, 1, 29))
+    rent = OpenObligation(8, "rent:1:2027-02", "rent", 52000, date(2027, 2, 2), date(2027, 2, 2))
+    decision = last_days(30000, date(2027, 1, 25), obligations=[power],
+                         incomes=[ComingIncome(date(2027, 1, 27), 10000)])
+    assert ([(p.kind, p.amount_cents) for p in decision.payments], decision.reserve_cents,
+            decision.final_cents) == ([("instalment", 25500)], 4500, 0)
+    # Without a last day February's rent is the account's too: all is held back for it.
+    normal = last_days(30000, date(2027, 1, 25), obligations=[power, rent],
+                       incomes=[ComingIncome(date(2027, 1, 27), 10000)], last_day=None)
+    assert (normal.payments, normal.reserve_cents) == ((), 46500)
+
+
+def test_after_the_last_instalment_day_the_rest_is_the_final_payout():
+    power = OpenObligation(7, "electricity:1:2027-01", "electricity", 4500, date(2027, 1, 29),
+                           date(2027, 1, 29))
+    decision = last_days(12345, date(2027, 1, 27), obligations=[power])
+    assert (decision.payments, decision.final_cents, decision.remaining_cents) == ((), 7845, 4500)
+    after = last_days(12345, date(2027, 2, 1))             # after the last day: all of it
+    assert (after.payments, after.final_cents, after.remaining_cents) == ((), 12345, 0)
+
+
+def test_a_plan_without_instalments_pays_out_from_the_last_day():
+    assert last_days(5000, date(2027, 1, 29), instalments=None).final_cents == 0
+    assert last_days(5000, date(2027, 2, 1), instalments=None).final_cents == 5000

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from helpers.scenario import (
+    CLI_REVIEW,
     CITY_IBAN,
     CLIENT_IBAN,
     ELDERLY_HETU,
@@ -36,8 +37,8 @@ NO = {"guardianship_need": False, "subsidy_against_will": False, "kela_pays_land
 
 def open_(session, w, **changes):
     fields = dict(hetu=HETU, name="Maija Meikäläinen", iban=CLIENT_IBAN, criterion="evictions",
-                  worker="sanna", start_on=date(2026, 10, 1), exclusions=NO,
-                  today=date(2026, 10, 1))
+                  worker="sanna", start_on=date(2026, 10, 1), review_on=date(2027, 2, 1),
+                  exclusions=NO, today=date(2026, 10, 1))
     fields.update(changes)
     return clients.open_client(session, w.sanna, **fields)
 
@@ -85,6 +86,8 @@ def test_opening_gives_the_number_references_and_a_no_negative_account(session):
     ({"worker": "hannu"}, "worker hannu is a handler, not a social_worker"),
     ({"name": " "}, "client name is empty"),
     ({"review_on": date(2026, 9, 30)}, "review date 30.9.2026 is in the past"),
+    ({"review_on": None},
+     "give the date the need for the service is next reviewed (--review DATE)"),
     ({"until_on": date(2026, 10, 1)}, "end date 1.10.2026 must be after the start 1.10.2026"),
     ({"exclusions": {"elderly": False}}, "unknown exclusion elderly (computed from the "
      "henkilötunnus); the questions are guardianship_need, subsidy_against_will, "
@@ -295,7 +298,8 @@ def test_a_client_with_money_is_closed_only_with_a_final_payout(session):
     closed = clients.close_client(session, w.hannu, "100000010", closed_on=date(2026, 12, 31),
                                   final_payout=True)
     assert closed == {"client": 1, "status": "closed", "closed_on": date(2026, 12, 31),
-                      "final_payout": True, "balance_cents": 12345}
+                      "final_payout": True, "balance_cents": 12345, "cancelled": [],
+                      "left_open": []}
     stored = session.get(Client, 1)
     assert (stored.status, stored.closed_on, stored.final_payout) == (
         "closed", date(2026, 12, 31), True)
@@ -319,6 +323,7 @@ def test_closing_checks_the_date_and_the_role(session):
 def test_cli_open_show_list_close(cli):
     cli_world(cli)
     result = cli("--format", "json", "client", "open", "--hetu", HETU, "--name", "Maija M",
+                 "--review", CLI_REVIEW,
                  "--iban", CLIENT_IBAN, "--criterion", "sublet", "--worker", "sanna",
                  "--start", "1.10.2026", "--no-guardianship-need", user="sanna")
     assert result.exit_code == 0, result.stderr
@@ -339,12 +344,14 @@ def test_cli_open_show_list_close(cli):
     )
     closed = cli.json("client", "close", "1", "--date", "31.12.2026", user="sanna")
     assert closed == {"client": 1, "status": "closed", "closed_on": "2026-12-31",
-                      "final_payout": False, "balance_cents": 0}
+                      "final_payout": False, "balance_cents": 0, "cancelled": [],
+                      "left_open": []}
 
 
 def test_cli_exclusion_without_reason_is_one_error_line(cli):
     cli_world(cli)
     args = ("client", "open", "--hetu", ELDERLY_HETU, "--name", "Eino", "--iban", CLIENT_IBAN,
+            "--review", CLI_REVIEW,
             "--criterion", "evictions", "--worker", "sanna", "--start", "2026-10-01",
             "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord")
     refused = cli(*args, user="sanna")
@@ -364,6 +371,7 @@ def test_cli_exclusion_without_reason_is_one_error_line(cli):
 def test_cli_fixed_term_error_and_unknown_client(cli):
     cli_world(cli)
     result = cli("client", "open", "--hetu", HETU, "--name", "M", "--iban", CLIENT_IBAN,
+                 "--review", CLI_REVIEW,
                  "--criterion", "rent_debt_fixed_term", "--worker", "sanna", "--start",
                  "1.11.2026", "--until", "1.6.2027", user="sanna")
     assert (result.exit_code, result.stderr) == (
@@ -376,6 +384,7 @@ def test_cli_fixed_term_error_and_unknown_client(cli):
 def test_cli_close_with_money_names_the_balance(cli, backend):
     cli_world(cli)
     cli.ok("client", "open", "--hetu", HETU, "--name", "M", "--iban", CLIENT_IBAN,
+           "--review", CLI_REVIEW,
            "--criterion", "sublet", "--worker", "sanna", user="sanna")
     from valitystili.store import db
 
@@ -397,6 +406,7 @@ def test_cli_asks_the_unanswered_questions_at_a_terminal(cli, monkeypatch):
     monkeypatch.setattr(commands_people, "_interactive", lambda: True)
     args = ("--format", "json", "client", "open", "--hetu", HETU, "--name", "Maija", "--iban",
             CLIENT_IBAN, "--criterion", "evictions", "--worker", "sanna",
+            "--review", CLI_REVIEW,
             "--no-kela-pays-landlord")
     refused = cli(*args, user="sanna", input="y\nn\n")
     assert refused.exit_code == 2

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from helpers.scenario import LANDLORD, cli_world, client, world
+from helpers.scenario import CLI_REVIEW, LANDLORD, cli_world, client, world
 from sqlalchemy import select
 
 from valitystili.base.errors import NotFound, PermissionDenied, ValidationError
@@ -110,7 +110,7 @@ def test_cli_lease_add_and_list(cli):
     cli_world(cli)
     cli.ok("client", "open", "--hetu", "010594Y123W", "--name", "Maija", "--iban",
            "FI5542345670000081", "--criterion", "sublet", "--worker", "sanna", "--start",
-           "1.11.2026", user="sanna")
+           "1.11.2026", "--review", CLI_REVIEW, user="sanna")
     args = ("lease", "add", "1", "--payee", LANDLORD, "--rent", "520,00", "--start",
             "1.11.2026", "--end", "28.2.2027", "--sublet")
     refused = cli(*args, user="sanna")

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers.scenario import BILLS_EXAMPLE, LANDLORD, UTILITY, cli_world, client, plan, world
+from helpers.scenario import (
+    BILLS_EXAMPLE,
+    CLI_REVIEW,
+    LANDLORD,
+    UTILITY,
+    cli_world,
+    client,
+    plan,
+    world,
+)
 from sqlalchemy import select
 
 from valitystili.base.errors import Conflict, PermissionDenied, ValidationError
@@ -110,7 +119,7 @@ def test_cli_bill_add_and_list(cli, tmp_path):
     cli_world(cli)
     cli.ok("client", "open", "--hetu", "010594Y123W", "--name", "Maija", "--iban",
            "FI5542345670000081", "--criterion", "evictions", "--worker", "sanna", "--start",
-           "1.11.2026", user="sanna")
+           "1.11.2026", "--review", CLI_REVIEW, user="sanna")
     review = date.today().replace(year=date.today().year + 1).isoformat()
     path = tmp_path / "plan.toml"
     path.write_text(BILLS_EXAMPLE.replace("2027-02-01", review), encoding="utf-8")

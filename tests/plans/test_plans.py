@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers.scenario import (
+    CLI_REVIEW,
     AS_WRITTEN,
     BILLS_EXAMPLE,
     DESIGN_EXAMPLE,
@@ -419,6 +420,7 @@ def _cli_client(cli, tmp_path) -> Path:
     cli_world(cli)
     cli.ok("client", "open", "--hetu", "010594Y123W", "--name", "Maija", "--iban",
            "FI5542345670000081", "--criterion", "evictions", "--worker", "sanna",
+           "--review", CLI_REVIEW,
            "--start", "1.11.2026", user="sanna")
     path = tmp_path / "plan.toml"
     # The CLI uses the real date; keep the review date ahead of it.

@@ -8,7 +8,7 @@ import random
 
 import pytest
 from helpers.readers import fints_server_fixture
-from helpers.scenario import HETU, cli_world
+from helpers.scenario import CLI_REVIEW, HETU, cli_world
 from sqlalchemy import select
 from helpers.statements import (
     CITY,
@@ -41,6 +41,7 @@ def state(session_factory) -> dict:
 
 def open_maija(cli) -> int:
     opened = cli.json("client", "open", "--hetu", HETU, "--name", "Maija Meikäläinen",
+                      "--review", CLI_REVIEW,
                       "--iban", "FI5542345670000081", "--criterion", "evictions",
                       "--worker", "sanna", "--start", "1.10.2026", user="sanna")
     return opened["client"]

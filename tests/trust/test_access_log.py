@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers.scenario import HETU, HETU_2, client, world
+from helpers.scenario import CLI_REVIEW, HETU, HETU_2, client, world
 from sqlalchemy import func, select, text
 
 from valitystili.flags import raising as flags
@@ -89,6 +89,7 @@ def test_ledger_balances_of_the_banks_alone_show_no_client(four_clients, session
 
 def test_a_refused_opening_that_names_the_client_is_in_that_clients_log(four_clients):
     result = four_clients("client", "open", "--hetu", HETU_2, "--name", "Toinen Henkilö",
+                          "--review", CLI_REVIEW,
                           "--iban", "FI5542345670000081", "--criterion", "evictions",
                           "--worker", "sanna", "--no-guardianship-need",
                           "--no-subsidy-against-will", "--no-kela-pays-landlord", user="sanna")

@@ -15,7 +15,7 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
-from helpers.scenario import HETU, WORKED_EXAMPLE, cli_world, client, world
+from helpers.scenario import CLI_REVIEW, HETU, WORKED_EXAMPLE, cli_world, client, world
 from sqlalchemy import func, select, text
 from oversight.test_reconcile import november  # noqa: F401  (the fixture: Maija's 2.11.2026)
 from oversight.test_reconcile_daily_cycle import monday  # noqa: F401  (the fixture: the batch of 2.11.2026)
@@ -729,6 +729,7 @@ def test_writers_at_once_never_fork_or_gap_the_chain(cli, backend):
 
     cli_world(cli)
     cli.ok("client", "open", "--hetu", HETU, "--name", "Maija", "--iban", "FI5542345670000081",
+           "--review", CLI_REVIEW,
            "--criterion", "evictions", "--worker", "sanna", "--start", "1.11.2026",
            "--no-guardianship-need", "--no-subsidy-against-will", "--no-kela-pays-landlord",
            user="sanna")

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from helpers.scenario import (
+    CLI_REVIEW,
     BILLS_EXAMPLE,
     HETU,
     LANDLORD,
@@ -132,6 +133,7 @@ def test_the_table_refuses_updates_without_tampering(session_factory):
 def _cli_setup(cli):
     cli_world(cli)
     cli.ok("client", "open", "--hetu", HETU, "--name", "Maija", "--iban", "FI5542345670000081",
+           "--review", CLI_REVIEW,
            "--criterion", "evictions", "--worker", "sanna", user="sanna")
     cli.ok("client", "show", "1", "--show-hetu", user="hannu")   # entry 11
     cli.ok("client", "show", "1", user="hannu")

@@ -35,8 +35,8 @@ COMMANDS = {
     "bill": ("valitystili.cli.commands_plans:bill_group",
              "Bills for plan items marked bills = true (electricity, water …)."),
     "client": ("valitystili.cli.commands_people:client_group",
-               "Open, show, list and close clients. CLIENT is the client number or its "
-               "reference."),
+               "Open, show, list, extend and close clients. CLIENT is the client number or "
+               "its reference."),
     "db": ("valitystili.cli.commands_core:db_group", "Create or upgrade the database schema."),
     "demo": ("valitystili.cli.commands_demo:demo",
              "Run the service end to end on a fresh SQLite ledger with fictional clients."),

@@ -119,7 +119,7 @@ def bank_list(app: App) -> None:
 
 @click.group("client")
 def client_group() -> None:
-    """Open, show, list and close clients. CLIENT is the client number or its reference."""
+    """Open, show, list, extend and close clients. CLIENT is the client number or its reference."""
 
 
 def _exclusion_option(key: str, help_text: str):
@@ -138,7 +138,8 @@ def _exclusion_option(key: str, help_text: str):
 @click.option("--start", type=DATE, default=None, help="Start date (default today).")
 @click.option("--until", type=DATE, default=None,
               help="End date; rent_debt_fixed_term: 3–6 months on.")
-@click.option("--review", type=DATE, default=None, help="Next review of the need for the service.")
+@click.option("--review", type=DATE, required=True,
+              help="Next review of the need for the service (always set).")
 @click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
               default="fi", show_default=True, help="The client's language for statements.")
 @_exclusion_option("guardianship_need", "The client needs guardianship (edunvalvonta).")
@@ -150,7 +151,7 @@ def _exclusion_option(key: str, help_text: str):
               help="Open although an exclusion applies; the reason is recorded.")
 @pass_app
 def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worker: str,
-                start: date | None, until: date | None, review: date | None, language: str,
+                start: date | None, until: date | None, review: date, language: str,
                 guardianship_need: bool | None, subsidy_against_will: bool | None,
                 kela_pays_landlord: bool | None, despite: str | None) -> None:
     """Open the service for a client (social worker).
@@ -241,6 +242,9 @@ def client_show(app: App, client: str, show_hetu: bool) -> None:
 def client_close(app: App, client: str, closed: date, final_payout: bool) -> None:
     """Close the service for a client whose balance is zero (or with --final-payout).
 
+    Obligations with a pay day after the closing date are cancelled; one already partly paid
+    is left open and named (a warning on stderr), for a person to look at.
+
     \b
     Example:
       valitystili client close 1 --date 31.1.2027 --final-payout
@@ -248,8 +252,32 @@ def client_close(app: App, client: str, closed: date, final_payout: bool) -> Non
     from valitystili.people import clients
 
     with app.unit() as (session, actor):
-        app.emit(clients.close_client(session, actor, client, closed_on=closed,
-                                      final_payout=final_payout))
+        closed = clients.close_client(session, actor, client, closed_on=closed,
+                                      final_payout=final_payout)
+    for key in closed["left_open"]:
+        _warn(f"{key} is partly paid: left open, not cancelled")
+    app.emit(closed)
+
+
+@client_group.command("extend")
+@click.argument("client")
+@click.option("--until", type=DATE, required=True, help="The new last day of the fixed term.")
+@click.option("--reason", required=True, help="The handler's decision, recorded.")
+@pass_app
+def client_extend(app: App, client: str, until: date, reason: str) -> None:
+    """Extend a fixed-term service (handler's decision; audited).
+
+    The next batch makes the obligations up to the new end.
+
+    \b
+    Example:
+      valitystili client extend 1 --until 30.4.2027 --reason "decision 12/2027: 3 months more"
+    """
+    from valitystili.people import clients
+
+    with app.unit() as (session, actor):
+        extended = clients.extend_client(session, actor, client, until_on=until, reason=reason)
+    app.emit(extended.row())
 
 
 # --- leases -------------------------------------------------------------------------------------

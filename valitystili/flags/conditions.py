@@ -37,7 +37,10 @@ Rules of this module (thresholds are settings, see ``settings.DEFAULTS``):
   has not yet shown leaving (status still approved/exported).
 - **arrears** (the obligation's key, as the daily batch names it): an open obligation due
   before ``on`` that is not fully paid. The batch raises the same flags when it cannot pay; this
-  keeps them right on the days the batch does not run.
+  keeps them right on the days the batch does not run. Cancelled obligations never count.
+- **income_after_closing** (the line's archive id): money credited to a closed client, booked
+  after the close date, in the last ``INCOME_LOOKBACK_DAYS`` days. The batch pays it on to the
+  client (DESIGN §5); the flag tells a person that something still pays to the account.
 
 Balances "as of" today (or later) are the ledger's stored running balances, so the nightly run
 never sums history; an earlier day sums postings up to that day.
@@ -64,17 +67,20 @@ from valitystili.plans.expected import (  # noqa: F401 - expected_arrivals kept 
 )
 from valitystili.store import settings
 from valitystili.store.models import (
+    BANK_ONLY,
     Client,
     Lease,
     Obligation,
     PaymentOrder,
     Plan,
+    StatementLine,
 )
 
 #: The kinds ``refresh_flags`` raises and resolves, in the order it judges them.
 REFRESHED_KINDS = (
     "review_due", "review_overdue", "fixed_term_ending", "lease_ending", "income_missing",
     "income_changed", "funds_accumulating", "uncleared_payment", "arrears",
+    "income_after_closing",
 )
 
 #: Order statuses whose money has left the client's account but not yet the bank.
@@ -274,6 +280,25 @@ def _arrears_conditions(session: Session, on: date) -> list[FlagRaised]:
     return found
 
 
+def _income_after_closing_conditions(session: Session, on: date) -> list[FlagRaised]:
+    found = []
+    for line in session.execute(
+            select(StatementLine.archive_id, StatementLine.client_id, StatementLine.amount_cents,
+                   StatementLine.booked_on, Client.closed_on)
+            .join(Client, Client.id == StatementLine.client_id)
+            .where(Client.status == "closed", StatementLine.booked_on > Client.closed_on,
+                   StatementLine.booked_on.between(on - timedelta(days=INCOME_LOOKBACK_DAYS), on),
+                   StatementLine.amount_cents > 0, StatementLine.order_id.is_(None),
+                   StatementLine.return_reason.is_(None), StatementLine.state != BANK_ONLY)
+            .order_by(StatementLine.booked_on, StatementLine.id)).all():
+        found.append(FlagRaised(
+            "income_after_closing", line.archive_id, line.client_id, line.amount_cents,
+            f"line {line.archive_id}: {eur(line.amount_cents)} booked "
+            f"{line.booked_on.isoformat()} for client {line.client_id}, closed "
+            f"{line.closed_on.isoformat()}; paid on to the client"))
+    return found
+
+
 def conditions(session: Session, on: date, *, calendar: BankingCalendar = CALENDAR,
                today: date | None = None) -> list[FlagRaised]:
     """Every condition that holds at the end of ``on`` (nothing is written)."""
@@ -283,6 +308,7 @@ def conditions(session: Session, on: date, *, calendar: BankingCalendar = CALEND
         *_funds_conditions(session, on, today),
         *uncleared_conditions(session, on, calendar),
         *_arrears_conditions(session, on),
+        *_income_after_closing_conditions(session, on),
     ]
 
 

@@ -34,6 +34,7 @@ KINDS = (
     "unmatched_debit", "payment_returned", "uncleared_payment", "review_due", "review_overdue",
     "fixed_term_ending", "lease_ending", "funds_accumulating", "reconciliation_mismatch",
     "closed_client_income",   # raised by the import: money for a client whose service is closed
+    "income_after_closing",   # the nightly refresh: money booked after the close date
 )
 
 FLAGS = Flag.__table__

@@ -25,6 +25,13 @@ The walk (DESIGN §6):
    a fixed amount or an even split over the instalment days from E to the day before the next
    income, floored to cents, the last day taking the remainder.
 
+5. **The service's last day** (``ClientDay.last_day``: the fixed-term end or the close date,
+   DESIGN §5): instalment days paid after it do not count. From the last instalment day paid on
+   or before it (``payout_day``; the last day itself when there is none) the reserve is exactly
+   what is still owed for obligations with pay day <= the last day, no income counted and no
+   ``keep``: that instalment takes the remainder, and on a later day the whole balance above
+   what is owed goes to the client as the final payout (``final_cents``).
+
 Amounts are integer cents; nothing is ever decided above what the client has.
 """
 
@@ -47,6 +54,8 @@ RESERVE_DAYS = 35
 #: A closed instalment day is paid on the next banking day; a rule day up to this many days
 #: before E can still be paid on E.
 INSTALMENT_SHIFT_DAYS = 7
+#: How far before the service's last day its last instalment day is looked for.
+LAST_INSTALMENT_DAYS = 35
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class ClientDay:
     instalments: Instalments | None
     incomes: tuple[ComingIncome, ...] = ()   # expected, not yet received, not missing
     paid_instalment_dates: frozenset[date] = frozenset()
+    last_day: date | None = None             # the service's last day, when it has one
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class ClientDecision:
     notices: tuple[FlagRaised, ...] = ()
     reserve_cents: int = 0
     remaining_cents: int = 0
+    final_cents: int = 0             # paid to the client after the last instalment day
 
 
 def obligation_order_key(obligation: OpenObligation) -> str:
@@ -140,6 +151,8 @@ def decide_client(day: ClientDay, execution_on: date, calendar: BankingCalendar 
     next_income = min((i.arrives_on for i in day.incomes if i.arrives_on > execution_on),
                       default=None)
     split_end = (next_income or execution_on + timedelta(days=RESERVE_DAYS)) - timedelta(days=1)
+    if day.last_day is not None:
+        split_end = min(split_end, day.last_day)
     instalment_days = _instalment_days(day, execution_on, split_end, calendar)
     minimum = plan.minimum_cents if plan else 0
     usable = max(0, money - minimum * len(instalment_days))
@@ -170,11 +183,42 @@ def decide_client(day: ClientDay, execution_on: date, calendar: BankingCalendar 
             if obligation.due_on < execution_on:
                 notices.append(_arrears(day.client_id, obligation, short, execution_on))
 
+    if day.last_day is not None and execution_on >= payout_day(day, calendar):
+        return _last_payout(day, execution_on, instalment_days, money, unpaid_cents,
+                            tuple(payments), tuple(notices))
     reserve = reserve_cents(day, execution_on) + unpaid_cents
     if plan is not None:
         money, paid = _instalments(day, plan, execution_on, instalment_days, money, reserve)
         payments.extend(paid)
     return ClientDecision(tuple(payments), tuple(notices), reserve, money)
+
+
+def payout_day(day: ClientDay, calendar: BankingCalendar = CALENDAR) -> date:
+    """The day the remainder goes to the client: the last instalment day paid on or before the
+    service's last day, else the last day itself."""
+    last = day.last_day
+    if day.instalments is None:
+        return last
+    paid_on = [paid for _rule_day, paid in instalment_dates(
+        day.instalments.schedule, last - timedelta(days=LAST_INSTALMENT_DAYS), last, calendar)]
+    return max(paid_on, default=last)
+
+
+def _last_payout(day: ClientDay, execution_on: date, instalment_days: list[tuple[date, date]],
+                 money: int, unpaid_cents: int, payments: tuple[Payment, ...],
+                 notices: tuple[FlagRaised, ...]) -> ClientDecision:
+    """From the payout day on: everything above what is still owed goes to the client, as the
+    day's instalment when it is one, else as the final payout."""
+    owed = unpaid_cents + sum(o.amount_cents for o in day.obligations
+                              if execution_on < o.pay_on <= day.last_day and o.amount_cents > 0)
+    today = [pair for pair in instalment_days if pair[1] == execution_on]
+    if day.instalments is not None and today:
+        # The day's instalments split the remainder evenly, the last taking what is left.
+        last = replace(day.instalments, mode="even", keep_cents=0)
+        money, paid = _instalments(day, last, execution_on, today, money, owed)
+        return ClientDecision(payments + tuple(paid), notices, owed, money)
+    final = max(0, money - owed)
+    return ClientDecision(payments, notices, owed, money - final, final)
 
 
 def reserve_cents(day: ClientDay, execution_on: date) -> int:
@@ -205,7 +249,8 @@ def _instalment_days(day: ClientDay, execution_on: date, split_end: date,
         return []
     return [pair for pair in instalment_dates(day.instalments.schedule, execution_on, split_end,
                                               calendar)
-            if pair[0] not in day.paid_instalment_dates]
+            if pair[0] not in day.paid_instalment_dates
+            and (day.last_day is None or pair[1] <= day.last_day)]
 
 
 def _instalments(day: ClientDay, plan: Instalments, execution_on: date,

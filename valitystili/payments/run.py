@@ -30,8 +30,9 @@ from valitystili.payments.decision import (
 )
 from valitystili.payments.pain001 import make_id
 from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, income_receipts
-from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations
+from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations, last_day
 from valitystili.plans.versions import approved_versions, in_force
+from valitystili.store.chunks import select_in
 from valitystili.store.models import (
     BankAccount,
     Client,
@@ -159,11 +160,8 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
     horizon = execution_on + timedelta(days=HORIZON_DAYS)
     generated = ensure_obligations(session, execution_on - timedelta(days=LOOKBACK_DAYS), horizon,
                                    calendar=calendar)
-    clients = {c.id: c for c in session.execute(
-        select(Client.id, Client.payment_name, Client.iban, Client.bic, Client.status,
-               Client.final_payout, Client.ledger_code)
-        .where((Client.status == "open") | (Client.final_payout.is_(True)))).all()}
     balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="client:")}
+    clients = _day_clients(session, execution_on, balances)
     pending = dict(session.execute(
         select(PaymentOrder.client_id, func.sum(PaymentOrder.amount_cents))
         .where(PaymentOrder.status == "draft").group_by(PaymentOrder.client_id)).all())
@@ -199,16 +197,37 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
         obligations_created=generated["created"])
 
 
+#: The columns of a client the day's run reads.
+CLIENT_COLUMNS = (Client.id, Client.payment_name, Client.iban, Client.bic, Client.status,
+                  Client.final_payout, Client.ledger_code, Client.until_on, Client.closed_on)
+
+
+def _day_clients(session: Session, execution_on: date, balances: dict[str, int]) -> dict[int, Any]:
+    """The clients the day concerns: the open ones, those closed on E or later (their service
+    runs to the close date), and closed ones holding money (it is paid on to them)."""
+    clients = {c.id: c for c in session.execute(select(*CLIENT_COLUMNS).where(
+        (Client.status == "open") | (Client.final_payout.is_(True))
+        | (Client.closed_on >= execution_on))).all()}
+    known = {client.ledger_code for client in clients.values()}
+    holding = [code for code, cents in balances.items() if cents > 0 and code not in known]
+    for client in select_in(session, select(*CLIENT_COLUMNS), Client.ledger_code, holding):
+        clients[client.id] = client
+    return clients
+
+
 def decide_day(day: DayInputs, execution_on: date, calendar: BankingCalendar) -> DayDecision:
-    """Each client's payments for the day (DESIGN §6), from what ``load_day`` read. Pure."""
+    """Each client's payments for the day (DESIGN §6), from what ``load_day`` read. Pure.
+
+    A closed client's service runs to the close date; after it, whatever the client holds is
+    paid on to them (the final payout), whether or not it was recorded at closing."""
     payments, notices, finals = [], [], []
     for client_id, client in sorted(day.clients.items()):
         available = day.available[client_id]
-        if client.status == "closed":
-            if client.final_payout and available > 0:
+        plan = day.plans.get(client_id)
+        if client.status == "closed" and (plan is None or client.closed_on < execution_on):
+            if available > 0:
                 finals.append((client, available))
             continue
-        plan = day.plans.get(client_id)
         if plan is None:
             continue
         schedule = None
@@ -224,10 +243,13 @@ def decide_day(day: DayInputs, execution_on: date, calendar: BankingCalendar) ->
                 for o in day.obligations_of.get(client_id, ())),
             instalments=schedule,
             incomes=coming_incomes(day.incomes.get(plan.id, ()), execution_on, calendar),
-            paid_instalment_dates=day.paid_instalments.get(client_id, frozenset())),
+            paid_instalment_dates=day.paid_instalments.get(client_id, frozenset()),
+            last_day=last_day(client)),
             execution_on, calendar)
         payments.extend(decided.payments)
         notices.extend(decided.notices)
+        if decided.final_cents:
+            finals.append((client, decided.final_cents))
     return DayDecision(tuple(payments), tuple(notices), tuple(finals))
 
 

@@ -32,14 +32,24 @@ Rules of this module:
   access log) is audited in the same transaction. Opening refused because the identity code
   already belongs to a client (:class:`HetuTaken`) names that client: the caller records it as
   a view (:func:`record_hetu_taken`) in a unit of its own, since the opening's is rolled back.
-- A client is closed only when the ledger balance is zero, or with ``final_payout``, which
-  leaves the remaining money for the next batch to pay to the client's own account.
+- The worker always sets when the need for the service is next reviewed: opening needs
+  ``review_on`` (DESIGN §2), on or after today.
+- **The service period** (DESIGN §5) ends on its last day: the fixed-term end (``until_on``) or
+  the close date. A client is closed only when the ledger balance is zero, or with
+  ``final_payout``, which leaves the remaining money for the next batch to pay to the client's
+  own account (money that arrives after closing is paid on to them the same way). Closing
+  cancels the client's open, unpaid obligations with a pay day after the close date; one that is
+  partly paid (or has an order) is left open and named, for a person to look at.
+- A handler's decision extends a fixed term (``extend_client``): the new end must be after the
+  current one, the client open and fixed-term, the reason a free text; the next batch makes the
+  obligations up to the new end (``plans.obligations``).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 
 from dateutil.relativedelta import relativedelta
@@ -64,7 +74,7 @@ from valitystili.base.identifiers import (
 from valitystili.base.money import format_fi
 from valitystili.base.text import payment_name
 from valitystili.people.payees import check_name, shown_payment_name
-from valitystili.store.models import CRITERIA, LANGUAGES, Client, User
+from valitystili.store.models import CRITERIA, LANGUAGES, Client, Obligation, User
 from valitystili.store.settings import free_text
 from valitystili.trust import access, audit
 from valitystili.trust.auth import Actor
@@ -201,8 +211,7 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
         raise ValidationError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     _check_worker(session, worker)
     _check_term(criterion, start_on, until_on)
-    if review_on is not None and review_on < today:
-        raise ValidationError(f"review date {format_fi_date(review_on)} is in the past")
+    _check_review(review_on, today)
     answers, described = _checked_exclusions(session, hetu, start_on, exclusions, despite)
 
     existing = session.execute(
@@ -273,6 +282,14 @@ def _check_worker(session: Session, worker: str) -> None:
         raise ValidationError(f"worker {worker!r} is not a registered user")
     if role != "social_worker":
         raise ValidationError(f"worker {worker} is a {role}, not a social_worker")
+
+
+def _check_review(review_on: date | None, today: date) -> None:
+    if review_on is None:
+        raise ValidationError("give the date the need for the service is next reviewed "
+                              "(--review DATE)")
+    if review_on < today:
+        raise ValidationError(f"review date {format_fi_date(review_on)} is in the past")
 
 
 def _check_term(criterion: str, start_on: date, until_on: date | None) -> None:
@@ -375,7 +392,10 @@ def list_clients(session: Session, actor: Actor, *, status: str | None = None) -
 
 def close_client(session: Session, actor: Actor, client: str | int, *, closed_on: date,
                  final_payout: bool = False) -> dict:
-    """End the service. Refused while money is held, unless the batch is to pay it out."""
+    """End the service. Refused while money is held, unless the batch is to pay it out.
+
+    The result names the obligations closing cancelled (``cancelled``) and those it left open
+    because they are partly paid (``left_open``)."""
     actor.require("client.close")
     found = resolve_client(session, client, for_update=True)
     require_open(found)
@@ -391,11 +411,69 @@ def close_client(session: Session, actor: Actor, client: str | int, *, closed_on
     found.closed_on = closed_on
     found.final_payout = final_payout
     session.flush()
+    cancelled, left_open = _end_obligations(session, found.id, closed_on)
     new = {"status": "closed", "closed_on": closed_on, "final_payout": final_payout}
     audit.record(session, actor.name, "client.close", client_id=found.id,
                  subject=f"client:{found.id}",
-                 detail={"old": old, "new": new, "balance_cents": balance})
-    return {"client": found.id, **new, "balance_cents": balance}
+                 detail={"old": old, "new": new, "balance_cents": balance,
+                         "cancelled": cancelled, "left_open": left_open})
+    return {"client": found.id, **new, "balance_cents": balance, "cancelled": cancelled,
+            "left_open": left_open}
+
+
+def _end_obligations(session: Session, client_id: int, last_on: date
+                     ) -> tuple[list[str], list[str]]:
+    """Cancel the client's open obligations with a pay day after ``last_on`` that nothing has
+    paid; (keys cancelled, keys left open because something has)."""
+    rows = session.execute(
+        select(Obligation.id, Obligation.key, Obligation.paid_cents)
+        .where(Obligation.client_id == client_id, Obligation.status == "open",
+               Obligation.pay_on > last_on)
+        .order_by(Obligation.pay_on, Obligation.key)).all()
+    unpaid = [row for row in rows if row.paid_cents == 0]
+    if unpaid:
+        table = Obligation.__table__
+        session.execute(table.update().where(table.c.id.in_([row.id for row in unpaid]))
+                        .values(status="cancelled"))
+    return [row.key for row in unpaid], [row.key for row in rows if row.paid_cents != 0]
+
+
+# --- extending a fixed term ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Extended:
+    """A fixed term extended by a handler's decision."""
+
+    client: int
+    old_until_on: date
+    until_on: date
+    reason: str
+
+    def row(self) -> dict:
+        return asdict(self)
+
+
+def extend_client(session: Session, actor: Actor, client: str | int, *, until_on: date,
+                  reason: str | None) -> Extended:
+    """Extend a fixed-term service to ``until_on`` (the handler's decision; audited)."""
+    actor.require("client.extend")
+    reason = free_text(session, reason, "--reason")
+    found = resolve_client(session, client, for_update=True)
+    require_open(found)
+    old = found.until_on
+    if old is None:
+        raise ValidationError(f"client {found.id} has no fixed term: there is no end to extend")
+    if until_on <= old:
+        raise ValidationError(f"the new end {format_fi_date(until_on)} is not after the current "
+                              f"end {format_fi_date(old)}")
+    found.until_on = until_on
+    session.flush()
+    audit.record(session, actor.name, "client.extend", client_id=found.id,
+                 subject=f"client:{found.id}",
+                 detail={"old": {"until_on": old}, "new": {"until_on": until_on},
+                         "reason": reason})
+    return Extended(found.id, old, until_on, reason)
 
 
 # --- the access history -------------------------------------------------------------------------

@@ -18,18 +18,33 @@ Rules:
   ``direct_cents``; one whose whole rent Kela pays is stored settled, nothing to pay.
 - Leases do not create obligations: the plan's rent item does, and the lease is checked
   against it — so rent can never be paid twice.
+- **Obligations exist only inside the client's service period** (DESIGN §5, ``ServicePeriod``),
+  plan items and bills alike. The first ones are those whose pay day is on or after the arrival
+  of the first expected income (any ``[[income]]`` of the plan version in force when the
+  service begins: the later of the client's start and the first approved version's effective
+  date); earlier ones the client pays. A plan that names ``first_period`` overrides that: the
+  first ones are then those agreed for that month and later. Nothing has a pay day after the
+  service's last day: the fixed-term end (``clients.until_on``) or the close date, the day
+  itself included. Closing cancels what lies after it (``people.clients.close_client``).
+- For a client with a last day, a version's obligations are recorded as generated only up to
+  ``LAST_DAY_MARGIN_DAYS`` before it, so every run looks again at the dates around and after
+  it: when a handler's decision extends the term (``client extend``), the next run makes the
+  obligations up to the new end.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.plans.due import item_dues, obligation_days
+from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.chunks import chunks, select_in
 from valitystili.store.models import (
@@ -43,6 +58,13 @@ from valitystili.store.models import (
 )
 
 LOOKBACK_DAYS = 62
+#: How far after the service begins the first expected income is looked for (a monthly benefit
+#: arrives within a month, a four-weekly one within four weeks); a pay day later than this is
+#: after the first arrival whenever there is one.
+FIRST_INCOME_DAYS = 62
+#: How far before the service's last day each run looks again (see the module rules): more than
+#: a pay day can move past its agreed date (to the legal due date).
+LAST_DAY_MARGIN_DAYS = 7
 
 
 #: The fields a still unpaid obligation takes over from a newer plan version or bill.
@@ -61,8 +83,9 @@ ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
 def ensure_obligations(session: Session, start: date, end: date, *,
                        calendar: BankingCalendar = CALENDAR) -> dict[str, int]:
     """Create (or update, while unpaid) the obligations with rule dates in [start, end]."""
-    clients = dict(session.execute(
-        select(Client.id, Client.start_on).where(Client.status == "open")).all())
+    clients = {row.id: row for row in session.execute(
+        select(Client.id, Client.start_on, Client.until_on, Client.status, Client.closed_on)
+        .where((Client.status == "open") | (Client.closed_on >= start))).all()}
     plans = approved_versions(session, list(clients)) if clients else {}
     plan_ids = [p.id for versions in plans.values() for p in versions]
     items: dict[int, list] = defaultdict(list)
@@ -70,17 +93,97 @@ def ensure_obligations(session: Session, start: date, end: date, *,
         items[item.plan_id].append(item)
     incomes = income_schedules(session, plan_ids)
     shares = kela_shares(session, list(plans))
-    wanted = _wanted_from_plans(clients, plans, items, incomes, shares, start, end, calendar)
-    wanted.update(_wanted_from_bills(session, clients, plans, incomes, start, end, calendar))
+    periods = service_periods(clients, plans, incomes, first_periods(session, plan_ids))
+    wanted = _wanted_from_plans(periods, plans, items, incomes, shares, start, end, calendar)
+    wanted.update(_wanted_from_bills(session, periods, plans, incomes, start, end, calendar))
     created, updated = _store(session, wanted)
     cancelled = _cancel_superseded(session, plans, wanted, start)
-    table = Plan.__table__
-    for chunk in chunks(plan_ids):
-        session.execute(table.update().where(
-            table.c.id.in_(chunk),
-            (table.c.obligations_through.is_(None)) | (table.c.obligations_through < end))
-            .values(obligations_through=end))
+    _record_generated(session, plans, periods, end)
     return {"created": created, "updated": updated, "cancelled": cancelled}
+
+
+@dataclass(frozen=True)
+class ServicePeriod:
+    """Which obligations a client's service period holds (see the module rules)."""
+
+    begins_on: date                              # the client's start or the first plan's date
+    incomes: tuple[tuple[str, str], ...] = ()    # (kind, schedule) of the plan it begins with
+    first_agreed_on: date | None = None          # the plan's ``first_period``, its first day
+    last_on: date | None = None                  # the fixed-term end or the close date
+
+    def holds(self, agreed_on: date, pay_on: date, calendar: BankingCalendar = CALENDAR) -> bool:
+        """True when an obligation agreed for ``agreed_on``, paid on ``pay_on``, is the
+        account's to pay."""
+        if self.last_on is not None and pay_on > self.last_on:
+            return False
+        if self.first_agreed_on is not None:
+            return agreed_on >= self.first_agreed_on
+        if pay_on > self.begins_on + timedelta(days=FIRST_INCOME_DAYS):
+            return True          # after any first arrival: no need to look for it
+        first = first_arrival(self.incomes, self.begins_on, calendar)
+        return first is None or pay_on >= first
+
+    def generated_through(self, end: date) -> date:
+        """How far a run up to ``end`` records a version's obligations as generated."""
+        if self.last_on is None:
+            return end
+        return min(end, self.last_on - timedelta(days=LAST_DAY_MARGIN_DAYS))
+
+
+def last_day(client) -> date | None:
+    """The service's last day: the close date of a closed client, else the fixed-term end."""
+    return client.closed_on if client.status == "closed" else client.until_on
+
+
+def service_periods(clients: dict[int, object], plans: dict[int, list],
+                    incomes: dict[int, tuple], first_periods: dict[int, str]
+                    ) -> dict[int, ServicePeriod]:
+    """The service period of each client (rows with ``start_on``, ``until_on``, ``status``,
+    ``closed_on``), from the approved plan versions in force when it begins."""
+    periods = {}
+    for client_id, client in clients.items():
+        versions = plans.get(client_id, ())
+        begins_on = max([client.start_on, *(plan.effective_on for plan in versions[:1])])
+        first = in_force(versions, begins_on)
+        month = first_periods.get(first.id) if first is not None else None
+        periods[client_id] = ServicePeriod(
+            begins_on, incomes.get(first.id, ()) if first is not None else (),
+            date(int(month[:4]), int(month[5:7]), 1) if month else None, last_day(client))
+    return periods
+
+
+@lru_cache(maxsize=4096)
+def first_arrival(incomes: tuple[tuple[str, str], ...], begins_on: date,
+                  calendar: BankingCalendar) -> date | None:
+    """The first day on or after ``begins_on`` that one of ``incomes`` arrives; None when none
+    arrives within ``FIRST_INCOME_DAYS``. Cached: clients opened on one day share it."""
+    arrivals = [arrival for kind, schedule in incomes
+                for _scheduled, arrival in income_arrivals(
+                    kind, schedule, begins_on, begins_on + timedelta(days=FIRST_INCOME_DAYS),
+                    calendar)]
+    return min(arrivals, default=None)
+
+
+def first_periods(session: Session, plan_ids: list[int]) -> dict[int, str]:
+    """The ``first_period`` ("2026-12") of the plan versions that name one."""
+    return dict(select_in(session, select(Plan.id, Plan.first_period).where(
+        Plan.first_period.is_not(None)), Plan.id, plan_ids))
+
+
+def _record_generated(session: Session, plans: dict[int, list],
+                      periods: dict[int, ServicePeriod], end: date) -> None:
+    """Remember how far each version's obligations are generated (one update per day)."""
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for client_id, versions in plans.items():
+        through = periods[client_id].generated_through(end)
+        by_day[through].extend(plan.id for plan in versions)
+    table = Plan.__table__
+    for through, plan_ids in by_day.items():
+        for chunk in chunks(plan_ids):
+            session.execute(table.update().where(
+                table.c.id.in_(chunk),
+                (table.c.obligations_through.is_(None)) | (table.c.obligations_through < through))
+                .values(obligations_through=through))
 
 
 def income_schedules(session: Session, plan_ids: list[int]
@@ -111,22 +214,25 @@ def direct_part(item, client_id: int, agreed_on: date,
     return min(share, item.amount_cents)
 
 
-def _wanted_from_plans(clients: dict[int, date], plans: dict[int, list], items: dict[int, list],
-                       incomes: dict[int, tuple], shares: dict[tuple[int, str], int],
-                       start: date, end: date, calendar: BankingCalendar) -> dict[str, dict]:
+def _wanted_from_plans(periods: dict[int, ServicePeriod], plans: dict[int, list],
+                       items: dict[int, list], incomes: dict[int, tuple],
+                       shares: dict[tuple[int, str], int], start: date, end: date,
+                       calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
     for client_id, versions in plans.items():
-        client_start = clients[client_id]
+        period = periods[client_id]
         windows = {}
         for plan in versions:
             if plan.obligations_through is not None:
                 # Continue where this version stopped, even before the lookback: a gap
                 # between runs must never leave a period without its obligation.
-                windows[plan.id] = (max(plan.effective_on, client_start,
+                windows[plan.id] = (max(plan.effective_on, period.begins_on,
                                         plan.obligations_through + timedelta(days=1)), end)
             else:
-                windows[plan.id] = (max(start, plan.effective_on, client_start), end)
+                windows[plan.id] = (max(start, plan.effective_on, period.begins_on), end)
         for due in item_dues(client_id, versions, items, windows, calendar, incomes):
+            if not period.holds(due.rule_on, due.pay_on, calendar):
+                continue
             item = due.item
             direct = direct_part(item, client_id, due.rule_on, shares)
             wanted[due.key] = dict(
@@ -140,17 +246,20 @@ def _wanted_from_plans(clients: dict[int, date], plans: dict[int, list], items: 
     return wanted
 
 
-def _wanted_from_bills(session: Session, clients: dict[int, date], plans: dict[int, list],
-                       incomes: dict[int, tuple], start: date, end: date,
+def _wanted_from_bills(session: Session, periods: dict[int, ServicePeriod],
+                       plans: dict[int, list], incomes: dict[int, tuple], start: date, end: date,
                        calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
     for bill in session.execute(select(Bill).where(Bill.due_on.between(start, end))).scalars():
-        if bill.client_id not in clients:
+        period = periods.get(bill.client_id)
+        if period is None:
             continue
         key = f"bill:{bill.id}"
         plan = in_force(plans.get(bill.client_id, ()), bill.due_on)
         due_on, pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
                                          calendar)
+        if not period.holds(bill.due_on, pay_on, calendar):
+            continue
         wanted[key] = dict(
             key=key, client_id=bill.client_id, kind=bill.kind, payee_id=bill.payee_id,
             amount_cents=bill.amount_cents, direct_cents=0, agreed_on=bill.due_on, due_on=due_on,

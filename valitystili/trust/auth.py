@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payee.list": frozenset(ROLES),
     "client.open": frozenset({"social_worker"}),
     "client.close": frozenset({"social_worker", "handler"}),
+    "client.extend": frozenset({"handler"}),
     "client.read": frozenset({"social_worker", "handler", "finance", "auditor"}),
     "client.hetu": frozenset({"social_worker", "handler", "auditor"}),
     "plan.set": frozenset({"social_worker"}),
