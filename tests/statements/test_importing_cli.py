@@ -93,7 +93,7 @@ def test_dry_run_prints_the_postings_and_writes_nothing(world_cli, session_facto
                        user="fiona")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "file,key,booked_on,account,amount_cents",
+        "file,key,booked_on,account,amount_eur",
         f"good.xml,bank:{CITY}:G1,2026-11-02,bank:{CITY},10.00",
         f"good.xml,bank:{CITY}:G1,2026-11-02,suspense,-10.00",
     ]
