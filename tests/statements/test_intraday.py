@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from helpers.camt052 import camt052
 from helpers.readers import fints_server_fixture
-from helpers.scenario import CITY_IBAN, WORKED_EXAMPLE, cli_world, client, plan, world
+from helpers.scenario import CITY_IBAN, WORKED_EXAMPLE, client, plan, world
 from helpers.statements import Tx, balances, camt053, camt054, ntry, snapshot, write
 from sqlalchemy import select
 
@@ -196,8 +196,10 @@ def test_a_lump_sum_the_report_carried_is_itemised_as_with_the_statement(
 
 
 @pytest.fixture
-def world_cli(cli):
-    cli_world(cli)
+def world_cli(cli, session_factory):
+    """The world built through the services (quicker than through the command line)."""
+    with session_factory() as session, session.begin():
+        world(session)
     return cli
 
 
