@@ -73,7 +73,7 @@ def test_every_change_and_every_view_is_recorded(session):
     assert json.loads(close.detail) == {
         "old": {"status": "open", "closed_on": None, "final_payout": False},
         "new": {"status": "closed", "closed_on": "2027-01-31", "final_payout": False},
-        "balance_cents": 0}
+        "balance_cents": 0, "cancelled": [], "left_open": []}
     assert audit.verify(session) == []
 
 
