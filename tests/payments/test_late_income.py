@@ -109,19 +109,24 @@ def test_a_housing_allowance_a_week_late(session_factory, bank):
                        D(2026, 12, 4): late, D(2026, 12, 7): late, D(2026, 12, 8): []}
 
 
+JANUARY_AND_FEBRUARY = (ComingIncome(D(2027, 1, 4), 38000, "housing_allowance"),
+                        ComingIncome(D(2027, 1, 4), 56000, "basic_social_assistance"),
+                        ComingIncome(D(2027, 2, 1), 38000, "housing_allowance"),
+                        ComingIncome(D(2027, 2, 1), 56000, "basic_social_assistance"))
+
+
 def test_on_its_arrival_day_an_income_not_yet_seen_counts_once_seen_not_again(session_factory,
                                                                              bank):
     """1.12.: the 560,00 is on the statement, the 380,00 not yet: only the 380,00 is coming.
-    2.12.: the 380,00 did not come: nothing is coming until January."""
+    2.12.: the 380,00 did not come: nothing is coming until January. (The batch reads the
+    incomes of the 70 days after E: the reserve looks on past its 35 days to the next one.)"""
     number = open_client(session_factory, scenario.WORKED_EXAMPLE)
     bank(D(2026, 12, 1), "560.00")
     with session_factory() as session:           # read only: rolled back
         for day, coming in [
             (D(2026, 12, 1), (ComingIncome(D(2026, 12, 1), 38000, "housing_allowance"),
-                              ComingIncome(D(2027, 1, 4), 38000, "housing_allowance"),
-                              ComingIncome(D(2027, 1, 4), 56000, "basic_social_assistance"))),
-            (D(2026, 12, 2), (ComingIncome(D(2027, 1, 4), 38000, "housing_allowance"),
-                              ComingIncome(D(2027, 1, 4), 56000, "basic_social_assistance"))),
+                              *JANUARY_AND_FEBRUARY)),
+            (D(2026, 12, 2), JANUARY_AND_FEBRUARY),
         ]:
             day_inputs = load_day(session, day, CALENDAR)
             plan = day_inputs.plans[number]
@@ -207,14 +212,18 @@ HOUSING, SUBSIDISED = "housing_allowance", "labour_market_subsidy"
 
 
 @pytest.mark.parametrize("late_days, coming, instalment", [
-    # Counted on Tuesday 8.12. (31.12.'s on 7.1., after the reserve's 35 days): the electricity
+    # Counted on Tuesday 8.12. (31.12.'s on 7.1., after the reserve's 35 days: the reserve looks
+    # on to it, but nothing falls due between 4.1. and 7.1.; 28.1.'s on 2.2.): the electricity
     # of Monday 7.12. comes before it. The reserve is 520 − 380 (rent on 2.12. after the housing
     # allowance on 1.12.) + 45 = 185,00.
     ("3", ((D(2026, 12, 1), 38000, HOUSING), (D(2026, 12, 8), 70000, SUBSIDISED),
-           (D(2027, 1, 4), 38000, HOUSING)), 30000 - 18500),
-    # Counted on its days, 3.12. and 31.12.: it covers the electricity; the reserve is 140,00.
+           (D(2027, 1, 4), 38000, HOUSING), (D(2027, 1, 7), 70000, SUBSIDISED),
+           (D(2027, 2, 1), 38000, HOUSING), (D(2027, 2, 2), 70000, SUBSIDISED)), 30000 - 18500),
+    # Counted on its days, 3.12., 31.12. and 28.1.: it covers the electricity; the reserve is
+    # 140,00.
     ("0", ((D(2026, 12, 1), 38000, HOUSING), (D(2026, 12, 3), 70000, SUBSIDISED),
-           (D(2026, 12, 31), 70000, SUBSIDISED), (D(2027, 1, 4), 38000, HOUSING)),
+           (D(2026, 12, 31), 70000, SUBSIDISED), (D(2027, 1, 4), 38000, HOUSING),
+           (D(2027, 1, 28), 70000, SUBSIDISED), (D(2027, 2, 1), 38000, HOUSING)),
      30000 - 14000),
 ])
 def test_a_four_week_subsidy_counts_late_days_banking_days_late(session_factory, bank, late_days,

@@ -244,20 +244,6 @@ RENT_ON_5TH = [
     (date(2026, 7, 27), "instalment", 6405),
 ]
 
-#: The batch reads the incomes of the 35 days after E only (``payments.run._incomes`` and
-#: ``coming_incomes``) and the obligations with a pay day within 45 days (``load_day``'s
-#: ``HORIZON_DAYS``), so the reserve's look on to the next income after its 35 days
-#: (``decision.reserve_cents``, docs/batch.md) never happens in a stored run: on the Mondays
-#: 11.5.-25.5.2026 nothing is kept for July's rent (pay day 3.7., the pension only on 7.7.), May's
-#: Mondays get 194,04/194,05/194,05, and July's rent is paid 450,24 on 3.7. and 69,76 on 7.7., a
-#: day after its legal due date. (With the incomes read 70 days ahead but the obligations still
-#: 45, the rents are on time but 25.5. and 1.6. get 62,14/62,15 after 194,04/194,05.)
-RESERVE_STOPS_AT_35_DAYS = pytest.mark.xfail(strict=True, reason=(
-    "product bug: a stored run gives decide_client the incomes of the 35 days after E and the "
-    "obligations of 45, so reserve_cents cannot look on to the next income: nothing is kept in "
-    "May 2026 for July's rent (pay day 3.7.), paid 450,24 on 3.7. + 69,76 on 7.7., after its "
-    "legal due date 6.7."))
-
 CASES = [
     pytest.param(plan_text(PENSION, items=ELECTRICITY_19TH), date(2026, 6, 3), date(2026, 8, 31),
                  [date(2026, 6, 5), date(2026, 7, 7), date(2026, 8, 7)], PENSION_ON_7TH,
@@ -275,8 +261,7 @@ CASES = [
                  id="split social assistance, the first part short of the rent"),
     pytest.param(plan_text(PENSION, rent_due=MONTHLY + "5"), date(2026, 5, 6),
                  date(2026, 7, 31), [date(2026, 5, 7), date(2026, 6, 5), date(2026, 7, 7)],
-                 RENT_ON_5TH, id="rent on the 5th, pension on the 7th",
-                 marks=RESERVE_STOPS_AT_35_DAYS),
+                 RENT_ON_5TH, id="rent on the 5th, pension on the 7th"),
 ]
 
 

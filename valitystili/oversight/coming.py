@@ -10,8 +10,8 @@ never promises what the batch will not do. Rules of this module:
   bills will make that are not stored yet (``due.item_dues``, a rent less Kela's part,
   ``obligations.direct_part``), as far ahead as the batch makes them (``run.HORIZON_DAYS``
   after the month); the expected incomes of the plan, each arriving on its day
-  (``expected.income_arrivals``) as far as the batch looks ahead from the month's last day
-  (``RESERVE_DAYS``); the instalment rule of the plan in force on the month's first day (or of
+  (``expected.income_arrivals``, counted as the batch counts them) as far as the batch reads
+  them from the month's last day (``run.HORIZON_DAYS``); the instalment rule of the plan in force on the month's first day (or of
   the version that comes into force during the month, from its date); and the instalment days
   already ordered.
 - Every amount is then known, an even split's instalments too: it is what the batch pays if the
@@ -40,7 +40,7 @@ from valitystili.payments.decision import (
 )
 from valitystili.payments.run import HORIZON_DAYS
 from valitystili.plans.due import item_dues, obligation_days, rank
-from valitystili.plans.expected import income_arrivals
+from valitystili.plans.expected import counted_on, income_arrivals
 from valitystili.plans.obligations import (
     ITEM_COLUMNS,
     direct_part,
@@ -48,6 +48,7 @@ from valitystili.plans.obligations import (
     kela_shares,
 )
 from valitystili.plans.versions import approved_versions, in_force
+from valitystili.store import settings
 from valitystili.store.chunks import select_in
 from valitystili.store.models import (
     Bill,
@@ -188,10 +189,13 @@ def _obligations_to_come(session: Session, client: Client, versions: list, first
 
 def _incomes_to_come(session: Session, plan, start: date, last: date,
                      calendar: BankingCalendar) -> list[ComingIncome]:
-    """The plan's expected incomes arriving from ``start`` on, as far as the batch looks ahead
-    from the month's last day (``RESERVE_DAYS``)."""
-    end = last + timedelta(days=RESERVE_DAYS)
-    return [ComingIncome(arrival, income.amount_cents, income.kind)
+    """The plan's expected incomes arriving from ``start`` on, as far as the batch reads them
+    from the month's last day (``run.HORIZON_DAYS``), each on the day the batch counts it
+    (``expected.counted_on``: a benefit without a fixed day ``late_days`` banking days late)."""
+    end = last + timedelta(days=HORIZON_DAYS)
+    late_days = settings.get_int(session, "late_days")
+    return [ComingIncome(counted_on(income.kind, arrival, late_days, calendar),
+                         income.amount_cents, income.kind)
             for income in session.execute(select(PlanIncome).where(
                 PlanIncome.plan_id == plan.id).order_by(PlanIncome.position)).scalars()
             for _scheduled, arrival in income_arrivals(income.kind, income.schedule, start, end,

@@ -44,7 +44,10 @@ from valitystili.store.models import (
 from valitystili.trust import access, audit
 from valitystili.trust.auth import Actor
 
-HORIZON_DAYS = 45
+#: How far ahead a day's run reads obligations and expected incomes: the reserve's
+#: ``RESERVE_DAYS`` and on to the first income after them (``decision.reserve_cents``); a
+#: month's incomes all come within 35 more days.
+HORIZON_DAYS = RESERVE_DAYS + 35
 
 #: Ids per ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits.
 IN_CHUNK = 5000
@@ -286,11 +289,12 @@ def _instalments_ordered(session: Session, execution_on: date, horizon: date
 def coming_incomes(incomes: tuple[tuple[date, int, str], ...], execution_on: date,
                    calendar: BankingCalendar) -> tuple[ComingIncome, ...]:
     """The incomes still to come that the reserve and the even split count: those ``_incomes``
-    found not received, counting on E or later, within the reserve's ``RESERVE_DAYS``.
+    found not received, counting on E or later, within ``HORIZON_DAYS`` (the reserve looks
+    past its ``RESERVE_DAYS`` to the first income after them).
 
     ``calendar`` is not needed here any more (the days were counted when reading); cached:
     clients with the same incomes in the same state share one answer."""
-    end = execution_on + timedelta(days=RESERVE_DAYS)
+    end = execution_on + timedelta(days=HORIZON_DAYS)
     return tuple(ComingIncome(on, cents, kind) for on, cents, kind in incomes
                  if execution_on <= on <= end)
 
@@ -307,7 +311,7 @@ def _incomes(session: Session, plans: dict[int, Any], execution_on: date,
     the even split use the incomes after it. A benefit without a fixed day counts ``late_days``
     banking days after its expected day."""
     receipts = income_receipts(session, execution_on - timedelta(days=INCOME_LOOKBACK_DAYS),
-                               execution_on + timedelta(days=RESERVE_DAYS), execution_on,
+                               execution_on + timedelta(days=HORIZON_DAYS), execution_on,
                                calendar, closed_from=execution_on)
     coming: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
     for receipt in receipts:
