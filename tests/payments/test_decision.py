@@ -100,6 +100,33 @@ def test_rent_comes_before_an_overdue_bill_and_the_rest_waits_for_it():
         ("arrears", "electricity:1:2026-10", 6000)]
 
 
+def test_an_overdue_bill_never_takes_the_money_of_tomorrows_rent():
+    """Worked example 3's client on Tuesday 1.12.2026: 637,00 arrives; November's rent is 50,00
+    short and its electricity 58,00 unpaid; December's rent 687,00 is paid on 2.12. The 50,00
+    is paid, and the electricity waits: the 587,00 left is December's rent's (seen in the
+    demo: paying the bill first left the next day's rent 58,00 shorter)."""
+    november_rent = owed("rent", 2026, 11, 2, 5000, earlier_orders=1)
+    november_power = owed("electricity", 2026, 11, 15, 5800)
+    december_rent = owed("rent", 2026, 12, 2, 68700)
+    coming = (ComingIncome(date(2027, 1, 4), 63700),)
+    first = decide_client(ClientDay(1, 63700, (november_rent, november_power, december_rent),
+                                    None, coming), date(2026, 12, 1))
+    assert [(p.kind, p.key, p.amount_cents) for p in first.payments] == [
+        ("rent", "order:rent:1:2026-11:1", 5000)]
+    assert [(n.kind, n.subject, n.amount_cents) for n in first.notices] == [
+        ("insufficient_funds", "electricity:1:2026-11", 5800),
+        ("arrears", "electricity:1:2026-11", 5800)]
+    second = decide_client(ClientDay(1, 58700, (november_power, december_rent), None, coming),
+                           date(2026, 12, 2))
+    assert [(p.kind, p.amount_cents) for p in second.payments] == [("rent", 58700)]
+    # Money above the coming rents (50,00 + 58,00 + 687,00 here) still pays a bill at once.
+    spare = decide_client(ClientDay(1, 5000 + 5800 + 68700, (november_rent, november_power,
+                                                              december_rent),
+                                    None, coming), date(2026, 12, 1))
+    assert [(p.kind, p.amount_cents) for p in spare.payments] == [
+        ("rent", 5000), ("electricity", 5800)]
+
+
 def test_an_unpayable_bill_does_not_stop_a_smaller_one_that_fits():
     day = ClientDay(1, 10000, (owed("other", 2026, 11, 2, 15000), owed("electricity", 2026, 11, 2, 4000)),
                     None, (ComingIncome(date(2026, 12, 1), 94000),))
