@@ -33,7 +33,9 @@ def two_clients(session_factory):
         w = world(session)
         client(session, w)
         plan(session, w, 1, WORKED_EXAMPLE)
-        client(session, w, hetu=HETU_2, name="Pekka Puupää", iban="FI4950009420028730")
+        # Every client has a review date (DESIGN §2); Pekka's is after the reports' windows.
+        client(session, w, hetu=HETU_2, name="Pekka Puupää", iban="FI4950009420028730",
+               review_on=D(2027, 6, 1))
     return w
 
 
@@ -111,7 +113,7 @@ def test_balances_as_of_a_day(session, two_clients):
 def test_reviews_fixed_terms_and_leases_with_days_left(session, two_clients):
     w = two_clients
     fixed = client(session, w, hetu="131052-308T", name="Eino Vanha", criterion="rent_debt_fixed_term",
-                   until_on=D(2027, 1, 31), exclusions={
+                   until_on=D(2027, 1, 31), review_on=D(2027, 6, 1), exclusions={
                        "guardianship_need": False, "subsidy_against_will": False,
                        "kela_pays_landlord": False}, despite="Agreed with the client")
     session.add(Lease(client_id=2, payee_id=w.landlord, rent_cents=52000, start_on=D(2026, 11, 1),
