@@ -325,6 +325,9 @@ def test_income_after_closing_is_flagged_and_paid_on(session_factory, worked, tm
     with session_factory() as session, session.begin():
         refresh_flags(session, date(2027, 1, 4), today=date(2027, 1, 4))
     with session_factory() as session:
+        # One condition, one flag: the import's and the nightly refresh's are the same row.
+        assert session.execute(select(Flag.kind).where(Flag.subject == "ARK-1")).scalars().all() \
+            == ["income_after_closing"]
         flag = session.execute(select(Flag).where(Flag.kind == "income_after_closing")
                                ).scalar_one()
         assert (flag.subject, flag.client_id, flag.amount_cents, flag.detail) == (

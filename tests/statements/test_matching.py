@@ -323,7 +323,7 @@ def test_closed_client_is_credited_and_flagged(session, w, tmp_path):
     reference, _ = reference_of(session, maija)
     imported(session, w, tmp_path, ntry("30.00", "C1", Tx(reference=reference, payer="Kela")))
     assert ledger.balance(session, f"client:{maija}") == 3_000
-    assert open_flags(session) == [("closed_client_income", "C1", maija, 3_000)]
+    assert open_flags(session) == [("income_after_closing", "C1", maija, 3_000)]
 
 
 def test_identity_codes_are_masked_in_the_income_list(session, w, tmp_path):

@@ -33,8 +33,10 @@ KINDS = (
     "arrears", "insufficient_funds", "income_missing", "income_changed", "unmatched_income",
     "unmatched_debit", "payment_returned", "uncleared_payment", "review_due", "review_overdue",
     "fixed_term_ending", "lease_ending", "funds_accumulating", "reconciliation_mismatch",
-    "closed_client_income",   # raised by the import: money for a client whose service is closed
-    "income_after_closing",   # the nightly refresh: money booked after the close date
+    "closed_client_income",   # no longer raised: income_after_closing is the one flag for it
+    "income_after_closing",   # money for a closed client: raised by the import (or by the
+                              # assignment), kept by the nightly refresh while booked after
+                              # the close date
 )
 
 FLAGS = Flag.__table__

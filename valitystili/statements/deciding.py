@@ -3,7 +3,8 @@
 Rules of this module:
 
 - **Credits** are matched by :mod:`valitystili.statements.matching` (reference, hetu, expected
-  income); a client who is closed is still credited, and flagged ``closed_client_income``.
+  income); a client who is closed is still credited, and flagged ``income_after_closing`` (the same flag the nightly refresh keeps: one condition,
+  one flag).
   Unmatched: ``suspense`` and an ``unmatched_income`` flag with the matcher's reason (for a
   statement entry with no detail at all: "a lump sum: its camt.054 itemisation will attribute
   it").
@@ -134,7 +135,7 @@ class Decider:
             client = self.directory.clients[match.client_id]
             counts.matched[match.rule] += 1
             if not client.open:
-                self.flag("closed_client_income", archive_id, client.id, amount,
+                self.flag("income_after_closing", archive_id, client.id, amount,
                           f"{format_fi(amount)} for closed client {client.id} "
                           f"({match.reason}) was credited to the client")
             return Decision(client.ledger_code, POSTED, match.rule, client.id)

@@ -8,7 +8,7 @@ Rules of this module:
 - Assigning moves one unattributed incoming line from ``suspense`` to a client, at most once:
   the ledger key ``assign:<line id>`` makes a second assignment a conflict. The line's
   ``unmatched_income`` flag resolves; money assigned to a closed client raises
-  ``closed_client_income``.
+  ``income_after_closing``.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
     resolved = resolve_flags(session, "unmatched_income", today, subjects=[line.archive_id])
     if client.status != "open":
         raise_flags(session, [FlagRaised(
-            "closed_client_income", line.archive_id, client.id, line.amount_cents,
+            "income_after_closing", line.archive_id, client.id, line.amount_cents,
             f"{format_fi(line.amount_cents)} assigned by {actor.name} to closed client "
             f"{client.id}")], today)
     audit.record(session, actor.name, "income.assign", client_id=client.id,
