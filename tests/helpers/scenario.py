@@ -88,6 +88,52 @@ WORKED_EXAMPLE = DESIGN_EXAMPLE.replace(
     1,
 )
 
+#: DESIGN §12 as written there now, every key shown (``tolerance``, ``paid_directly``,
+#: ``partial``, ``minimum`` at their defaults): the same plan as ``DESIGN_EXAMPLE``.
+DESIGN_FULL_EXAMPLE = """\
+review = 2027-02-01                  # next review of the need for the service
+
+[[income]]                           # what is expected to arrive, for matching and reserves
+source = "Kela"
+kind = "basic_social_assistance"     # housing_allowance, labour_market_subsidy, pension, ...
+amount = "560.00"
+tolerance = "20%"                    # or "5.00"; for matching and the income-changed flag
+schedule = "FREQ=MONTHLY;BYMONTHDAY=1"   # banking-day shift comes from the calendar
+route = "client_declared_account"    # or agreement, payment_demand_ev241n
+
+[[pay]]
+kind = "rent"                        # rent, electricity, other
+payee = "Vaasan Asunnot Oy"          # payee name or id
+amount = "520.00"                    # the whole rent
+paid_directly = "0.00"               # the part Kela usually pays the landlord; the account pays the rest
+due = "FREQ=MONTHLY;BYMONTHDAY=2"
+reference = "12345672"               # Finnish or RF reference; or message = "..."
+partial = true                       # rent may be paid in part when money is short (default)
+paid_by = "account"                  # account (default); kela_direct or client: recorded, not paid
+
+[[pay]]
+kind = "electricity"
+payee = "Vaasan Sähkö Oy"
+amount = "45.00"                     # or bills = true: pay the bills entered with `bill add`
+due = "FREQ=MONTHLY;BYMONTHDAY=15"
+reference = "RF18539007547034"
+
+[instalments]
+schedule = "FREQ=WEEKLY;BYDAY=MO"
+mode = "even"                        # or: amount = "100.00"
+keep = "0.00"                        # buffer that always stays on the account
+minimum = "0.00"                     # paid to the client on each instalment day, before reserves and rent
+"""
+
+#: ``docs/examples/plan.toml``: the full file with the worked example's housing allowance.
+WORKED_FULL_EXAMPLE = DESIGN_FULL_EXAMPLE.replace(
+    '[[pay]]\nkind = "rent"',
+    '[[income]]\nsource = "Kela"\nkind = "housing_allowance"\namount = "380.00"\n'
+    'schedule = "FREQ=MONTHLY;BYMONTHDAY=1"\nroute = "client_declared_account"\n\n'
+    '[[pay]]\nkind = "rent"',
+    1,
+)
+
 #: A plan whose electricity is paid by bills (``bill add``) instead of a fixed amount.
 BILLS_EXAMPLE = """\
 review = 2027-02-01

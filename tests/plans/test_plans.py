@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from helpers.scenario import (
-    CLI_REVIEW,
     AS_WRITTEN,
     BILLS_EXAMPLE,
+    CLI_REVIEW,
     DESIGN_EXAMPLE,
     EFFECTIVE,
     TODAY,
     WORKED_EXAMPLE,
+    WORKED_FULL_EXAMPLE,
     cli_world,
     client,
     plan,
@@ -31,6 +33,7 @@ from valitystili.base.errors import (
 )
 from valitystili.people import clients
 from valitystili.plans import plans
+from valitystili.plans.planfile import parse_plan
 from valitystili.store.models import Plan, PlanIncome, PlanItem
 
 EXAMPLE_FILE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "plan.toml"
@@ -82,10 +85,16 @@ def test_the_design_example_is_stored_as_text_and_rows(session):
 
 def test_docs_example_is_the_design_example_and_loads(session):
     text = EXAMPLE_FILE.read_text(encoding="utf-8")
-    assert text == WORKED_EXAMPLE            # DESIGN §12's file with §6's housing allowance
+    assert text == WORKED_FULL_EXAMPLE       # DESIGN §12's file with §6's housing allowance
     w = world(session)
     client(session, w)
     assert set_(session, w, text)["item_count"] == 2
+    # Every key it shows is at its default: the same plan as the lean worked example.
+    full, lean = (parse_plan(session, t, effective_on=EFFECTIVE, today=TODAY)
+                  for t in (text, WORKED_EXAMPLE))
+    assert [i.tolerance_percent for i in full.incomes] == [20, None]
+    assert replace(full, incomes=tuple(replace(i, tolerance_percent=None)
+                                       for i in full.incomes)) == lean
 
 
 def test_worked_example_expects_940_a_month(session):
