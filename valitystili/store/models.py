@@ -108,6 +108,8 @@ class Client(Base):
     bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="fi")
     criterion: Mapped[str] = mapped_column(String(32))
+    #: Why ``other_weighty`` applies (required with that criterion; DESIGN §2).
+    criterion_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     worker: Mapped[str] = mapped_column(String(64))
     start_on: Mapped[_date] = mapped_column(Date)
     until_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
@@ -231,16 +233,25 @@ class Bill(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="")
 
 
+LEASE_KINDS = ("supported", "sublet", "own")
+
+
 class Lease(Base):
+    """A lease: ``supported`` housing follows the 3-month / 1-year / 4-year rules; a ``sublet``
+    or the client's ``own`` lease may be open-ended (``end_on`` empty)."""
+
     __tablename__ = "leases"
+    __table_args__ = (CheckConstraint("kind IN ('supported', 'sublet', 'own')", name="kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     payee_id: Mapped[int] = mapped_column(ForeignKey("payees.id"))
     rent_cents: Mapped[int] = mapped_column(BigInteger)
     start_on: Mapped[_date] = mapped_column(Date)
-    end_on: Mapped[_date] = mapped_column(Date)
-    sublet: Mapped[bool] = mapped_column(Boolean, default=False)
+    end_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    sublet: Mapped[bool] = mapped_column(Boolean, default=False)   # kind == "sublet"
+    kind: Mapped[str] = mapped_column(String(10), default="supported",
+                                      server_default="supported")
     override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(64), default="")
@@ -504,3 +515,62 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- the client's service record and edits (DESIGN §2, issue 12) --------------------------------
+
+RECORD_KINDS = ("assessment", "consent", "power_of_attorney", "ev241n", "decision")
+
+
+class ClientRecord(Base):
+    """A dated record of the service about a client: never deleted nor changed; a correction is
+    a new record whose ``supersedes_id`` names the record it replaces.
+
+    ``start_on``/``end_on`` are the period the record holds for (a consent until withdrawn, a
+    power of attorney until it expires, a payment demand until it ended, a decision's term);
+    ``detail`` holds the kind's own fields (worker, scope, grounds …)."""
+
+    __tablename__ = "client_records"
+    __table_args__ = (
+        CheckConstraint("kind IN ('assessment', 'consent', 'power_of_attorney', 'ev241n', "
+                        "'decision')", name="kind"),
+        UniqueConstraint("supersedes_id", name="uq_client_records_supersedes_id"),
+        Index("ix_client_records_client", "client_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    dated_on: Mapped[_date] = mapped_column(Date)
+    start_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    end_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    review_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("client_records.id"),
+                                                      nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class ClientEdit(Base):
+    """A change of a client's details that needs a second person (the IBAN): proposed, then
+    approved (applied) or rejected by someone else. ``old``/``new`` hold the values."""
+
+    __tablename__ = "client_edits"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'withdrawn')",
+                        name="status"),
+        Index("ix_client_edits_client_status", "client_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    field: Mapped[str] = mapped_column(String(16))
+    old: Mapped[dict] = mapped_column(JSON)
+    new: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
