@@ -114,6 +114,9 @@ class Client(Base):
     start_on: Mapped[_date] = mapped_column(Date)
     until_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
     review_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    #: When ``client edit --review`` last set ``review_on`` (after the newest plan: it counts).
+    review_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           nullable=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     rf_reference: Mapped[str] = mapped_column(String(25), unique=True)
     ledger_code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -249,7 +252,8 @@ class Lease(Base):
     rent_cents: Mapped[int] = mapped_column(BigInteger)
     start_on: Mapped[_date] = mapped_column(Date)
     end_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
-    sublet: Mapped[bool] = mapped_column(Boolean, default=False)   # kind == "sublet"
+    #: From before lease kinds (the county sublets the flat); no longer read: ``kind`` says it.
+    sublet: Mapped[bool] = mapped_column(Boolean, default=False)
     kind: Mapped[str] = mapped_column(String(10), default="supported",
                                       server_default="supported")
     override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
