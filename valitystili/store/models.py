@@ -114,9 +114,9 @@ class Client(Base):
     start_on: Mapped[_date] = mapped_column(Date)
     until_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
     review_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
-    #: When ``client edit --review`` last set ``review_on`` (after the newest plan: it counts).
-    review_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                           nullable=True)
+    #: The newest plan version (0: none) when ``client edit --review`` set ``review_on``: that
+    #: date is the next review until a newer plan version names one (``clients.next_review``).
+    review_plan_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     rf_reference: Mapped[str] = mapped_column(String(25), unique=True)
     ledger_code: Mapped[str] = mapped_column(String(64), unique=True)

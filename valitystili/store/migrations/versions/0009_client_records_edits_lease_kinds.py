@@ -10,8 +10,8 @@ Create Date: 2026-12-01
 - ``client_edits``: a change of a client's details waiting for (or given) a second person's
   approval — the IBAN, four-eyes like a plan. ``old``/``new`` are the values before and after.
 - ``clients.criterion_reason``: why ``other_weighty`` applies (required with that criterion).
-- ``clients.review_set_at``: when ``client edit --review`` last set ``review_on``; a review date
-  set so after the newest plan version is the one that counts.
+- ``clients.review_plan_version``: the client's newest plan version (0: none) when ``client
+  edit --review`` last set ``review_on``; that date counts until a newer plan version exists.
 - ``leases.kind``: supported | sublet | own; ``leases.end_on`` may be empty (open-ended) for
   the kinds other than supported housing. Every existing lease was entered under the
   supported-housing rules and stays ``supported``; ``leases.sublet`` is no longer read.
@@ -72,7 +72,7 @@ def upgrade() -> None:
     op.create_index("ix_client_edits_client_status", "client_edits", ["client_id", "status"])
     with op.batch_alter_table("clients") as batch:
         batch.add_column(sa.Column("criterion_reason", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("review_set_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("review_plan_version", sa.Integer(), nullable=True))
     with op.batch_alter_table("leases") as batch:
         batch.add_column(sa.Column("kind", sa.String(length=10), nullable=False,
                                    server_default="supported"))
@@ -86,7 +86,7 @@ def downgrade() -> None:
         batch.alter_column("end_on", existing_type=sa.Date(), nullable=False)
         batch.drop_column("kind")
     with op.batch_alter_table("clients") as batch:
-        batch.drop_column("review_set_at")
+        batch.drop_column("review_plan_version")
         batch.drop_column("criterion_reason")
     op.drop_index("ix_client_edits_client_status", table_name="client_edits")
     op.drop_table("client_edits")
