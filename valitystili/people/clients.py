@@ -39,7 +39,10 @@ Rules of this module:
   ``final_payout``, which leaves the remaining money for the next batch to pay to the client's
   own account (money that arrives after closing is paid on to them the same way). Closing
   cancels the client's open, unpaid obligations with a pay day after the close date; one that is
-  partly paid (or has an order) is left open and named, for a person to look at.
+  partly paid (or has an order) is left open and named, for a person to look at. The ended
+  period is kept with its reason and where the final payout goes (a guardian or an estate
+  named with ``payout_to``/``payee`` waits for a second handler): ``people.periods``;
+  reopening starts the next period on the same row (``people.lifecycle``).
 - A handler's decision extends a fixed term (``extend_client``): the new end must be after the
   current one, the client open and fixed-term, the reason a free text; the next batch makes the
   obligations up to the new end (``plans.obligations``).
@@ -73,6 +76,7 @@ from valitystili.base.identifiers import (
 )
 from valitystili.base.money import format_fi
 from valitystili.base.text import payment_name
+from valitystili.people import periods
 from valitystili.people.payees import check_name, shown_payment_name
 from valitystili.store.models import CRITERIA, LANGUAGES, Client, Obligation, User
 from valitystili.store.settings import free_text
@@ -391,12 +395,17 @@ def list_clients(session: Session, actor: Actor, *, status: str | None = None) -
 
 
 def close_client(session: Session, actor: Actor, client: str | int, *, closed_on: date,
-                 final_payout: bool = False) -> dict:
-    """End the service. Refused while money is held, unless the batch is to pay it out.
+                 final_payout: bool = False, reason: str | None = None, note: str | None = None,
+                 payout_to: str | None = None, payee: str | None = None) -> dict:
+    """End the service. Refused while money is held, unless the batch is to pay it out
+    (``final_payout``, or a payout to ``payee``'s account ``payout_to``: see ``periods``).
 
-    The result names the obligations closing cancelled (``cancelled``) and those it left open
-    because they are partly paid (``left_open``)."""
+    The ended period is written with its ``reason`` (``periods.record_closing``). The result
+    names the obligations closing cancelled (``cancelled``) and those it left open because
+    they are partly paid (``left_open``)."""
     actor.require("client.close")
+    reason, note, payout = periods.checked_closing(session, reason, note, payout_to, payee)
+    final_payout = final_payout or payout.iban is not None
     found = resolve_client(session, client, for_update=True)
     require_open(found)
     if closed_on < found.start_on:
@@ -412,11 +421,15 @@ def close_client(session: Session, actor: Actor, client: str | int, *, closed_on
     found.final_payout = final_payout
     session.flush()
     cancelled, left_open = _end_obligations(session, found.id, closed_on)
+    period = periods.record_closing(session, actor, found, reason=reason, note=note,
+                                    payout=payout)
     new = {"status": "closed", "closed_on": closed_on, "final_payout": final_payout}
     audit.record(session, actor.name, "client.close", client_id=found.id,
                  subject=f"client:{found.id}",
                  detail={"old": old, "new": new, "balance_cents": balance,
-                         "cancelled": cancelled, "left_open": left_open})
+                         "cancelled": cancelled, "left_open": left_open,
+                         "period": period.number, "reason": reason, "note": note,
+                         **periods.payout_row(period)})
     return {"client": found.id, **new, "balance_cents": balance, "cancelled": cancelled,
             "left_open": left_open}
 

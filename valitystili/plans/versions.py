@@ -3,7 +3,9 @@
 A plan is versioned; a version pays nothing until a handler's decision approves it. **On a day
 D the version in force is, of the approved versions effective on or before D, the one with the
 highest version number** — a later decision supersedes an earlier one whatever its effective
-date. ``in_force`` is that rule; everything else here is a way of asking it: for one client in
+date. Only versions of the client's current service period count: those effective on or after
+its start (``clients.start_on``; a reopened client's earlier plans are never in force again,
+``people.lifecycle``). ``in_force`` is that rule; everything else here is a way of asking it: for one client in
 the database (``plan_in_force``), for many clients at once (``approved_versions`` then
 ``in_force``), or as the periods each version is in force (``in_force_periods``, for matching
 incomes over a window).
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.store.chunks import select_in
-from valitystili.store.models import Plan
+from valitystili.store.models import Client, Plan
 
 #: The columns of a plan version the batch, the obligations and the checks read.
 PLAN_COLUMNS = (Plan.id, Plan.client_id, Plan.version, Plan.effective_on, Plan.review_on,
@@ -42,8 +44,9 @@ def in_force(versions: Iterable, on: date):
 def approved_versions(session: Session, client_ids: Sequence[int] | None = None
                       ) -> dict[int, list]:
     """The approved versions of each client (rows of ``PLAN_COLUMNS``), oldest first."""
-    query = select(*PLAN_COLUMNS).where(Plan.approved_at.is_not(None)).order_by(
-        Plan.client_id, Plan.effective_on, Plan.version)
+    query = (select(*PLAN_COLUMNS).join(Client, Client.id == Plan.client_id)
+             .where(Plan.approved_at.is_not(None), Plan.effective_on >= Client.start_on)
+             .order_by(Plan.client_id, Plan.effective_on, Plan.version))
     if client_ids is None:
         rows = session.execute(query).all()
     else:

@@ -350,7 +350,9 @@ class PaymentOrder(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batches.id"))
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    #: None for a refund of money in suspense to its payer (``manual_payments``): approval
+    #: debits ``suspense`` instead of a client.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
     obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))   # rent | electricity | other | instalment | final
     payee_id: Mapped[int | None] = mapped_column(ForeignKey("payees.id"), nullable=True)
@@ -402,7 +404,9 @@ ASSIGNED = "assigned"      # moved from suspense to a client by a handler
 BANK_ONLY = "bank_only"    # the bank side of an entry whose items are lines of their own
 CLEARED = "outgoing"       # a debit that cleared a payment order
 RETURNED = "returned"      # a credit that gave a returned payment back to its client
-LINE_STATES = (POSTED, IN_SUSPENSE, ASSIGNED, BANK_ONLY, CLEARED, RETURNED)
+REFUNDED = "refunded"      # money in suspense a handler is returning to its payer (a refund)
+SPLIT = "split"            # moved from suspense to several clients by a handler
+LINE_STATES = (POSTED, IN_SUSPENSE, ASSIGNED, BANK_ONLY, CLEARED, RETURNED, REFUNDED, SPLIT)
 
 
 class StatementLine(Base):
@@ -578,3 +582,90 @@ class ClientEdit(Base):
                                                   server_default=func.now())
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# --- service periods and money moved by hand (migration 0010) -----------------------------------
+
+#: Why a service ends (``client close --reason``): stable keys; ``people.periods`` has the labels.
+CLOSE_REASONS = ("service_not_needed", "moved", "guardianship_started", "died",
+                 "consent_withdrawn", "other")
+#: Where a closed client's final payout goes: their own account, or a payee named at closing
+#: (a guardian, an estate) whose payout waits for a second handler's approval.
+PAYOUT_STATUSES = ("own_account", "waiting", "approved")
+
+
+class ServicePeriod(Base):
+    """One service period of a client that has ended, written when the service is closed.
+
+    The period running now is the client row's own ``start_on`` / ``until_on``; ``client
+    reopen`` starts the next one on the same row. ``reason`` is None only for closings recorded
+    before reasons were asked (or by a caller that gave none)."""
+
+    __tablename__ = "service_periods"
+    __table_args__ = (
+        UniqueConstraint("client_id", "number", name="uq_service_periods_client_number"),
+        CheckConstraint(
+            "reason IS NULL OR reason IN ('service_not_needed', 'moved', 'guardianship_started', "
+            "'died', 'consent_withdrawn', 'other')", name="reason"),
+        CheckConstraint("payout_status IN ('own_account', 'waiting', 'approved')",
+                        name="payout_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    number: Mapped[int] = mapped_column(Integer)                  # 1, 2, … per client
+    start_on: Mapped[_date] = mapped_column(Date)
+    until_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[_date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    payout_status: Mapped[str] = mapped_column(String(12), default="own_account")
+    payout_name: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    #: The payee's name as payment files carry it (``text.payment_name``).
+    payout_payment_name: Mapped[str | None] = mapped_column(String(70), nullable=True)
+    payout_iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    payout_bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    payout_approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payout_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                               nullable=True)
+    closed_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+#: What a handler moves by hand: a one-off payment out of a client's money, or money in
+#: suspense returned to its payer.
+MANUAL_KINDS = ("pay", "refund")
+#: pending: waits for the next batch run; ordered: an order carries it (``order_id``);
+#: withdrawn: its order was taken out of a batch, or it was withdrawn before one was made.
+MANUAL_STATUSES = ("pending", "ordered", "withdrawn")
+
+
+class ManualPayment(Base):
+    """A payment a handler asked for by hand; the next batch run makes it an order (DESIGN §6:
+    batch, four-eyes approval, pain.001 like every order)."""
+
+    __tablename__ = "manual_payments"
+    __table_args__ = (
+        CheckConstraint("kind IN ('pay', 'refund')", name="kind"),
+        CheckConstraint("status IN ('pending', 'ordered', 'withdrawn')", name="status"),
+        CheckConstraint("amount_cents > 0", name="amount"),
+        Index("ix_manual_payments_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("statement_lines.id"), nullable=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    creditor_name: Mapped[str] = mapped_column(String(140))
+    #: The name as payment files carry it (``text.payment_name``).
+    creditor_payment_name: Mapped[str] = mapped_column(String(70))
+    creditor_iban: Mapped[str] = mapped_column(String(34))
+    creditor_bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    reference_kind: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("payment_orders.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
