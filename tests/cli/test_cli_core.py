@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy.engine import make_url
 
 from valitystili.cli import cli as cli_group
 
@@ -68,14 +69,15 @@ def test_db_init_twice_is_harmless(cli):
     assert "already initialised at revision" in again.stderr
 
 
-def test_fresh_sqlite_file_is_created_on_first_use(tmp_path):
+def test_only_db_init_creates_a_sqlite_ledger(tmp_path):
     path = tmp_path / "sub" / "first.db"
-    result = CliRunner().invoke(cli_group, ["--db", str(path), "--format", "json", "user", "list"],
+    result = CliRunner().invoke(cli_group, ["--db", str(path), "db", "init"],
                                 env={"VALITYSTILI_USER": "ville"})
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == [{"name": "ville", "role": "admin", "full_name": "",
+    listed = CliRunner().invoke(cli_group, ["--db", str(path), "--format", "json", "user", "list"],
+                                env={"VALITYSTILI_USER": "ville"})
+    assert json.loads(listed.stdout) == [{"name": "ville", "role": "admin", "full_name": "",
                                           "created_by": "ville"}]
-    assert path.exists()
 
 
 def test_unreachable_database_exits_3_with_one_line():
@@ -88,10 +90,11 @@ def test_unreachable_database_exits_3_with_one_line():
 
 def test_uninitialised_postgresql_is_refused_with_exit_3(backend):
     if backend.name != "postgresql":
-        pytest.skip("SQLite files are created on first use")
+        pytest.skip("tests/cli/test_honest_database.py covers a missing SQLite file")
     result = CliRunner().invoke(cli_group, ["--db", backend.url, "user", "list"])
+    shown = make_url(backend.url).render_as_string(hide_password=True)
     assert (result.exit_code, result.stderr) == (
-        3, "valitystili: error: the database has no Välitystili schema: run `valitystili db init`\n")
+        3, f"valitystili: error: no ledger at {shown} (run `valitystili db init`)\n")
 
 
 @pytest.mark.parametrize("args", [[], ["batch"], ["plan"]])

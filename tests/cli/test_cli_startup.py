@@ -55,6 +55,7 @@ def test_help_loads_no_command_module_and_no_heavy_library():
 def test_a_one_client_lookup_loads_no_alembic_and_no_statement_reader(tmp_path):
     path = tmp_path / "ledger.db"
     for user, args in (
+            ("root", ("db", "init")),
             ("root", ("user", "add", "sanna", "--role", "social_worker")),
             ("sanna", ("client", "open", "--hetu", HETU, "--name", "Maija Meikäläinen", "--iban",
                        CLIENT_IBAN, "--criterion", "evictions", "--worker", "sanna",

@@ -48,16 +48,10 @@ class App:
         return db.session_factory(self.engine)
 
     def ready(self) -> None:
-        """Make sure the schema exists and is current; a fresh SQLite file is set up here."""
+        """Make sure there is a ledger and its schema is current (only ``db init`` makes one)."""
         from valitystili.store import db
-        from valitystili.trust.auth import login_name
-        from valitystili.trust.users import bootstrap_admin
 
-        if db.ensure_schema(self.engine):
-            with db.transaction(self.factory) as session:
-                name = login_name(session)
-                if bootstrap_admin(session, name):
-                    self.info(f"created a new ledger at {self.engine.url.database}; {name} is its admin")
+        db.ensure_schema(self.engine)
 
     @contextmanager
     def unit(self, *, read_only: bool = False):

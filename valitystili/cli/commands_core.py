@@ -21,6 +21,9 @@ def db_init(app: App) -> None:
     """Create the schema and register you as the first admin.
 
     \b
+    Only this command creates a ledger (a new SQLite file and its folder, or the schema in an
+    empty PostgreSQL database); every other command on a database without one exits 3.
+
     Example:
       valitystili --db ledger.db db init
       valitystili --db postgresql://vt@dbhost/valitystili db init
@@ -30,6 +33,7 @@ def db_init(app: App) -> None:
     from valitystili.trust.auth import login_name
 
     if db.is_initialised(app.engine):
+    db.make_folder(app.url)
         app.info(f"already initialised at revision {db.current_revision(app.engine)}")
     else:
         db.upgrade(app.engine)
@@ -53,6 +57,7 @@ def db_upgrade(app: App) -> None:
     from valitystili.store import db
 
     before = db.current_revision(app.engine)
+    db.require_ledger(app.engine)
     db.upgrade(app.engine)
     app.emit({"from_revision": before, "revision": db.current_revision(app.engine)})
 

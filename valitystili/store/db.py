@@ -3,8 +3,10 @@
 - ``--db URL`` or ``VALITYSTILI_DB``; a plain path means SQLite; nothing means one SQLite file
   in the user's data directory. ``postgresql://`` URLs use psycopg 3.
 - The schema comes only from the Alembic migrations in ``valitystili/store/migrations``
-  (``db init`` / ``db upgrade``). A fresh SQLite file is initialised on first use; a PostgreSQL
-  database is initialised explicitly by its administrator.
+  (``db init`` / ``db upgrade``). **Only ``db init`` creates a ledger** (the SQLite file, its
+  folder, or the schema in an empty PostgreSQL database): every other command on a database
+  that holds none refuses with "no ledger at PATH (run `valitystili db init`)" and exit 3, so a
+  mistyped ``--db`` never starts a new, empty ledger that looks clean (DESIGN §8).
 - Every command checks that the schema is current without loading Alembic (a fifth of a second
   of every command's start): the database's revision is read from ``alembic_version`` and the
   newest migration's from the migration files' ``revision`` lines. Alembic is loaded only to
@@ -40,6 +42,8 @@ _REVISION_LINE = re.compile(
     r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:["']([^"'\n]+)["']|None)\s*$""", re.M)
 PRIVATE_FOLDER_MODE = 0o700
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+#: The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def default_path() -> Path:
@@ -49,28 +53,52 @@ def default_path() -> Path:
 
 
 def resolve_url(value: str | None) -> str:
-    """Turn ``--db``/``VALITYSTILI_DB`` (URL or plain path) into an SQLAlchemy URL."""
+    """Turn ``--db``/``VALITYSTILI_DB`` (URL or plain path) into an SQLAlchemy URL.
+
+    Nothing is created here: ``db init`` makes the folder (:func:`make_folder`)."""
     value = value or os.environ.get("VALITYSTILI_DB") or ""
     if not value:
         value = str(default_path())
     if "://" not in value:
-        path = Path(value).expanduser()
-        if not path.parent.exists():
-            path.parent.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True)
-        return f"sqlite:///{path}"
+        return f"sqlite:///{Path(value).expanduser()}"
     if value.startswith("postgresql://") or value.startswith("postgres://"):
         value = "postgresql+psycopg://" + value.split("://", 1)[1]
     return value
 
 
-def make_private(url: str) -> None:
-    """Take group and world access away from a SQLite database file and its companions."""
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None: another backend, or a database in memory)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database \
             or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_folder(url: str) -> None:
+    """Create the folder of a SQLite file (0700) for ``db init``."""
+    path = sqlite_path(url)
+    if path is not None and not path.parent.exists():
+        path.parent.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True)
+
+
+def shown(url: str) -> str:
+    """Where the ledger is, for messages: a SQLite file's path, else the URL without password."""
+    path = sqlite_path(url)
+    return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
+
+
+def no_ledger(url: str) -> CannotRun:
+    return CannotRun(f"no ledger at {shown(url)} (run `valitystili db init`)")
+
+
+def make_private(url: str) -> None:
+    """Take group and world access away from a SQLite database file and its companions."""
+    database = sqlite_path(url)
+    if database is None:
         return
     for suffix in SQLITE_COMPANIONS:
-        path = Path(parsed.database + suffix)
+        path = Path(str(database) + suffix)
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
             if mode & 0o077 and path.is_file():
@@ -138,16 +166,31 @@ def is_initialised(engine: Engine) -> bool:
     return current_revision(engine) is not None
 
 
-def ensure_schema(engine: Engine) -> bool:
-    """Check the schema is current. A fresh SQLite file is initialised here; returns True then."""
+def require_ledger(engine: Engine) -> None:
+    """Refuse a database that holds no ledger (``no_ledger``), without creating anything: a
+    SQLite path that is not a SQLite file (missing, empty, something else) is not opened."""
+    url = engine.url.render_as_string(hide_password=False)
+    path = sqlite_path(url)
+    if path is not None and not _is_sqlite_file(path):
+        raise no_ledger(url)          # not opened: opening would write a database into it
     if not is_initialised(engine):
-        if engine.dialect.name == "sqlite":
-            upgrade(engine)
-            return True
-        raise CannotRun("the database has no Välitystili schema: run `valitystili db init`")
+        raise no_ledger(url)
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    """A SQLite database file (its header), checked without opening it as a database."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Check there is a ledger and its schema is current (every command but ``db init``)."""
+    require_ledger(engine)
     if current_revision(engine) != head_revision():
         raise CannotRun("the database schema is out of date: run `valitystili db upgrade`")
-    return False
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
