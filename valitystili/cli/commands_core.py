@@ -20,10 +20,10 @@ def db_group() -> None:
 def db_init(app: App) -> None:
     """Create the schema and register you as the first admin.
 
-    \b
     Only this command creates a ledger (a new SQLite file and its folder, or the schema in an
     empty PostgreSQL database); every other command on a database without one exits 3.
 
+    \b
     Example:
       valitystili --db ledger.db db init
       valitystili --db postgresql://vt@dbhost/valitystili db init
@@ -32,8 +32,8 @@ def db_init(app: App) -> None:
     from valitystili.trust import users
     from valitystili.trust.auth import login_name
 
-    if db.is_initialised(app.engine):
     db.make_folder(app.url)
+    if db.is_initialised(app.engine):
         app.info(f"already initialised at revision {db.current_revision(app.engine)}")
     else:
         db.upgrade(app.engine)
@@ -56,8 +56,8 @@ def db_upgrade(app: App) -> None:
     """
     from valitystili.store import db
 
-    before = db.current_revision(app.engine)
     db.require_ledger(app.engine)
+    before = db.current_revision(app.engine)
     db.upgrade(app.engine)
     app.emit({"from_revision": before, "revision": db.current_revision(app.engine)})
 
