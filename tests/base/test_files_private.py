@@ -104,7 +104,8 @@ def test_a_symlink_planted_at_the_temporary_name_is_never_followed(tmp_path, mon
 def test_a_missing_folder_is_refused(tmp_path):
     with pytest.raises(ValidationError) as refused:
         files.stage(tmp_path / "nowhere" / "maksut.xml", b"x")
-    assert str(refused.value) == f"folder {tmp_path / 'nowhere'} does not exist"
+    assert str(refused.value) == (f"cannot write maksut.xml: folder {tmp_path / 'nowhere'} "
+                                  "does not exist")
 
 
 # --- the letter ----------------------------------------------------------------------------------

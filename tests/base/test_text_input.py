@@ -123,10 +123,10 @@ def test_a_polish_client_is_paid_under_the_transliterated_name(world_cli, sessio
         stored_message = session.execute(select(PlanItem.message)).scalar_one()
     assert stored_message == 'Vuokra - "Walesa" 11/2026'
 
-    cli.ok("batch", "run", "--date", "2.11.2026", user="hannu")
+    cli.ok("batch", "run", "--date", "2.11.2026", "--yes", user="hannu")
     cli.ok("batch", "approve", "1", user="hilla")
     out = tmp_path / "maksut.xml"
-    cli.ok("batch", "export", "1", "--out", str(out), user="fiona")
+    cli.ok("batch", "export", "1", "--out", str(out), "--yes", user="fiona")
     root = etree.fromstring(out.read_bytes())
     transfers = [(t.findtext("p:Cdtr/p:Nm", namespaces=NS),
                   t.findtext("p:Amt/p:InstdAmt", namespaces=NS),

@@ -161,7 +161,7 @@ class Months:
         with self.session.begin():
             batches.approve_batch(self.session, W.hilla, str(run["batch"]), today=day)
         with self.session.begin():
-            batches.export_batch(self.session, W.fiona, str(run["batch"]), path)
+            batches.export_batch(self.session, W.fiona, str(run["batch"]), path, today=day)
         self.bank.execute_pain001(path.read_bytes())
         self.orders += [Order(row["execution_on"], row["kind"], row["amount_cents"], row["key"])
                         for row in run["order_rows"]]

@@ -39,7 +39,8 @@ def monday(session_factory, tmp_path):
         run = batches.run_batch(session, w.hannu, date(2026, 11, 2))
     with session_factory() as session, session.begin():
         batches.approve_batch(session, w.hilla, str(run["batch"]), today=date(2026, 11, 2))
-        batches.export_batch(session, w.hannu, str(run["batch"]), tmp_path / "pain.xml")
+        batches.export_batch(session, w.fiona, str(run["batch"]), tmp_path / "pain.xml",
+                             today=date(2026, 11, 2))
     return w
 
 

@@ -304,7 +304,7 @@ def test_an_iban_changed_after_approval_stops_the_export_and_raises_a_flag(
     sql(session_factory, "UPDATE payment_orders SET creditor_iban = :iban WHERE kind = 'rent'",
         iban=scenario.LANDLORD_IBAN)
     exported = json.loads(cli.ok("--format", "json", "batch", "export", "1", "--out", str(out),
-                                 user="fiona"))
+                                 "--yes", user="fiona"))
     assert (exported["first_export"], exported["orders"], exported["total_cents"]) == (True, 2, 59500)
     assert scenario.LANDLORD_IBAN.encode() in out.read_bytes()
 
@@ -364,7 +364,8 @@ def test_an_order_taken_out_of_an_approved_batch_gives_the_money_back(session_fa
             PaymentOrder.status == "approved")).scalars().all()
         assert batch.approved_digest == batches.batch_digest(remaining)
         assert order_findings(session) == []
-    exported = act(session_factory, batches.export_batch, FIONA, "1", tmp_path / "maksut.xml")
+    exported = act(session_factory, batches.export_batch, FIONA, "1", tmp_path / "maksut.xml",
+                   today=DAY)
     assert (exported["orders"], exported["total_cents"]) == (1, 7500)
 
 
@@ -385,7 +386,8 @@ def test_cancelling_an_approved_batch_gives_every_client_the_money_back(session_
         assert {status for _, _, _, status, _ in orders(session)} == {"cancelled"}
         assert order_findings(session) == []
     with pytest.raises(Conflict, match="^batch 1 is cancelled: only approved batches are exported$"):
-        act(session_factory, batches.export_batch, FIONA, "1", tmp_path / "maksut.xml")
+        act(session_factory, batches.export_batch, FIONA, "1", tmp_path / "maksut.xml",
+            today=DAY)
     again = run(session_factory)
     assert (again["batch_key"], [(r["key"], r["amount_cents"]) for r in again["order_rows"]]) == (
         "batch-2026-11-02-1-2", [(f"order:rent:{maija}:2026-11:1", 52000),
@@ -394,7 +396,7 @@ def test_cancelling_an_approved_batch_gives_every_client_the_money_back(session_
 
 def test_nothing_is_taken_out_of_an_exported_batch(cli, session_factory, tmp_path):
     approved_world(session_factory)
-    cli.ok("batch", "export", "1", "--out", str(tmp_path / "maksut.xml"), user="fiona")
+    cli.ok("batch", "export", "1", "--out", str(tmp_path / "maksut.xml"), "--yes", user="fiona")
     for args in (("remove", "1", "1"), ("cancel", "1")):
         result = cli("batch", *args, "--reason", "Liian myöhään", user="hilla")
         assert (result.exit_code, result.stdout) == (2, "")
@@ -436,7 +438,8 @@ def test_every_entry_that_changes_a_batch_records_its_state(session_factory, mai
     run(session_factory)
     approve(session_factory, 1)
     remove(session_factory, 2)
-    act(session_factory, batches.export_batch, FIONA, "1", tmp_path / "maksut.xml")
+    act(session_factory, batches.export_batch, FIONA, "1", tmp_path / "maksut.xml",
+        today=DAY)
     with session_factory() as session, session.begin():
         receive(session, open_client(session, 1))
     run(session_factory)
@@ -476,7 +479,7 @@ def test_an_existing_file_is_replaced_only_with_force(cli, session_factory, out_
     approved_world(session_factory)
     out = out_dir / "maksut.xml"
     out.write_text("yesterday's file")
-    refused = cli("batch", "export", "1", "--out", str(out), user="fiona")
+    refused = cli("batch", "export", "1", "--out", str(out), "--yes", user="fiona")
     assert (refused.exit_code, refused.stderr) == (
         2, f"valitystili: error: {out} already exists (use --force to replace it)\n")
     assert out.read_text() == "yesterday's file"
@@ -484,7 +487,7 @@ def test_an_existing_file_is_replaced_only_with_force(cli, session_factory, out_
         assert session.get(PaymentBatch, 1).status == "approved"
         assert entries(session, "batch.export") == []
     exported = json.loads(cli.ok("--format", "json", "batch", "export", "1", "--out", str(out),
-                                 "--force", user="fiona"))
+                                 "--force", "--yes", user="fiona"))
     assert exported["first_export"] is True
     assert out.read_bytes().startswith(b"<?xml")
     assert sorted(p.name for p in out_dir.iterdir()) == ["maksut.xml"]
@@ -496,13 +499,13 @@ def test_a_file_appears_only_when_the_export_commits(session_factory, maija, out
     out = out_dir / "maksut.xml"
     with session_factory() as session:
         with session.begin():
-            batches.export_batch(session, FIONA, "1", out)
+            batches.export_batch(session, FIONA, "1", out, today=DAY)
             assert not out.exists()              # staged under a temporary name only
             session.rollback()
     assert list(out_dir.iterdir()) == []
     with session_factory() as session:
         assert session.get(PaymentBatch, 1).status == "approved"
-    act(session_factory, batches.export_batch, FIONA, "1", out)
+    act(session_factory, batches.export_batch, FIONA, "1", out, today=DAY)
     assert [p.name for p in out_dir.iterdir()] == ["maksut.xml"]
 
 
@@ -515,7 +518,7 @@ def test_showing_a_batch_and_a_dry_run_are_logged_with_the_clients_shown(cli, se
         for n in range(2):
             receive(session, open_client(session, n))
     cli.ok("batch", "run", "--date", "2.11.2026", "--dry-run", user="hannu")
-    cli.ok("batch", "run", "--date", "2.11.2026", user="hannu")
+    cli.ok("batch", "run", "--date", "2.11.2026", "--yes", user="hannu")
     cli.ok("batch", "show", "1", user="aune")
     with session_factory() as session:
         viewed = [(e.actor, e.action, e.subject, json.loads(e.detail)) for e in session.execute(

@@ -242,9 +242,11 @@ def test_export_is_valid_pain001_identical_on_re_export_and_marks_orders(session
     result = run_day(session_factory, date(2026, 11, 2))
     first, second = tmp_path / "a.xml", tmp_path / "b.xml"
     with session_factory() as session, session.begin():
-        exported = batches.export_batch(session, FIONA, str(result["batch"]), first)
+        exported = batches.export_batch(session, FIONA, str(result["batch"]), first,
+                                        today=date(2026, 11, 2))
     with session_factory() as session, session.begin():
-        again = batches.export_batch(session, FIONA, str(result["batch"]), second)
+        again = batches.export_batch(session, FIONA, str(result["batch"]), second, again=True,
+                                     today=date(2026, 11, 2))
     assert (exported["first_export"], again["first_export"]) == (True, False)
     assert first.read_bytes() == second.read_bytes()
     validate_pain001(first.read_bytes(), "09")
@@ -344,7 +346,7 @@ def test_a_returned_rent_payment_reopens_the_rent_and_the_next_batch_pays_it_aga
     result = run_day(session_factory, date(2026, 11, 2))
     path = tmp_path / "pain.xml"
     with session_factory() as session, session.begin():
-        batches.export_batch(session, FIONA, str(result["batch"]), path)
+        batches.export_batch(session, FIONA, str(result["batch"]), path, today=date(2026, 11, 2))
     bank = SimulatedBank(CITY, "ESSEFIHX", opening_cents=94000)
     bank.execute_pain001(path.read_bytes(), frozenset({scenario.LANDLORD_IBAN}))
     statement = tmp_path / "camt053.xml"

@@ -86,7 +86,8 @@ def test_reported_during_the_day_paid_the_same_day_and_the_statement_adds_nothin
         run = batches.run_batch(session, w.hannu, MONDAY)
     with session_factory() as session, session.begin():
         batches.approve_batch(session, w.hilla, str(run["batch"]), today=MONDAY)
-        batches.export_batch(session, w.hannu, str(run["batch"]), tmp_path / "pain.xml")
+        batches.export_batch(session, w.fiona, str(run["batch"]), tmp_path / "pain.xml",
+                             today=MONDAY)
     with session_factory() as session:
         orders = session.execute(select(PaymentOrder.kind, PaymentOrder.amount_cents,
                                         PaymentOrder.execution_on)

@@ -689,9 +689,9 @@ def test_with_the_readme_grants_handlers_pay_but_cannot_change_roles(deployment,
                         statement_id="S-0211", opening_cents=0, closing_cents=94000,
                         on="2026-11-02")
     d.ok("import", str(write(tmp_path, "0211.xml", statement)), login="fiona")
-    d.ok("batch", "run", "--date", "2.11.2026", login="hannu")
+    d.ok("batch", "run", "--date", "2.11.2026", "--yes", login="hannu")
     d.ok("batch", "approve", "1", login="hilla")
-    d.ok("batch", "export", "1", "--out", str(tmp_path / "pain.xml"), login="fiona")
+    d.ok("batch", "export", "1", "--out", str(tmp_path / "pain.xml"), "--yes", login="fiona")
     d.ok("reconcile", "--as-of", "2.11.2026", login="fiona")
     assert d("audit", "verify", login="aune").exit_code == 0
 

@@ -7,7 +7,9 @@ Rules:
   then calls ``publish``, which renames the file into place and fsyncs the folder. On any error
   before that the caller calls ``discard`` (or uses the staged file as a context manager).
 - An existing target is refused unless the user asked to replace it (``force``); a symlink at
-  the target is always refused, and a target whose folder does not exist too.
+  the target is always refused, and a target whose folder does not exist too. Errors name the
+  file and its folder, never the temporary name (``cannot write maksut.xml: folder out does
+  not exist``).
 - The temporary file gets a random name and is created with ``O_CREAT | O_EXCL | O_NOFOLLOW``,
   so a file or symlink planted at any name is never opened, followed or overwritten.
 - Everything is created 0600: payment files and letters hold names, IBANs and amounts.
@@ -85,7 +87,8 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
     if out.is_symlink():
         raise ValidationError(f"{out} is a symbolic link: refusing to write through it")
     if not folder.is_dir():
-        raise ValidationError(f"folder {folder} does not exist")
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ValidationError(f"cannot write {out.name}: folder {folder} {what}")
     if out.exists():
         if not out.is_file():
             raise ValidationError(f"{out} exists and is not a file")
@@ -111,6 +114,9 @@ def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
             return os.open(temporary, _FLAGS, FILE_MODE), temporary
         except FileExistsError:
             continue
+        except OSError as error:     # the folder's, not the temporary name's, to the user
+            reason = (error.strerror or type(error).__name__).lower()
+            raise ValidationError(f"cannot write {name}: folder {folder}: {reason}") from None
     raise ValidationError(f"could not create a temporary file in {folder}: every name tried "
                           "was taken")
 

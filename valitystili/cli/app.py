@@ -99,3 +99,15 @@ pass_app = click.make_pass_decorator(App)
 
 def stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def stdin_is_terminal() -> bool:
+    """A person can answer a question (not a script, cron or a pipe)."""
+    return sys.stdin.isatty()
+
+
+def confirm(reason: str, question: str) -> bool:
+    """Ask a person at a terminal ``REASON. QUESTION [y/N]`` on stderr; False without one."""
+    if not stdin_is_terminal():
+        return False
+    return click.confirm(f"{reason}. {question}", default=False, err=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from valitystili.base.dates import format_fi_date
-from valitystili.cli.app import App, pass_app
+from valitystili.cli.app import App, confirm, pass_app
 from valitystili.cli.params import OPTIONAL_DATE
 
 
@@ -23,9 +23,15 @@ def batch_group() -> None:
               "after it.")
 @click.option("--dry-run", is_flag=True, help="Print what would be ordered; write nothing.")
 @click.option("--iban", default=None, help="The city's account to pay from (default: the first).")
+@click.option("--yes", is_flag=True, help="Confirm an execution date in the past or more than "
+              "5 banking days ahead (scripts; a terminal asks).")
 @pass_app
-def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None) -> None:
+def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None, yes: bool) -> None:
     """Plan today's payments: obligations due, reserves, instalments.
+
+    An execution date in the past, or more than 5 banking days ahead, is most likely a typing
+    slip: the run needs --yes (or a yes at the terminal's question); a dry run does not. A run
+    that finds nothing new to pay says what the day's batch already holds and makes no batch.
 
     \b
     Example:
@@ -33,10 +39,15 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None) ->
       valitystili batch run --date 2.11.2026
     """
     from valitystili import payments
+    from valitystili.base.banking_calendar import CALENDAR
 
+    run_on = run_on or date.today()
+    if not dry_run and not yes and CALENDAR.is_banking_day(run_on):   # a closed day's is dry
+        reason = payments.date_to_confirm(run_on, date.today())
+        if reason and not confirm(reason, "Run the batch anyway?"):
+            raise payments.NeedsConfirmation(reason, "nothing was run; confirm with --yes")
     with app.unit() as (session, actor):
-        result = payments.run_batch(session, actor, run_on or date.today(), dry_run=dry_run,
-                                    iban=iban)
+        result = payments.run_batch(session, actor, run_on, dry_run=dry_run, iban=iban)
     if result["closed_day"] and not dry_run:
         app.info(f"{format_fi_date(result['run_on'])} is not a banking day: a dry run, nothing "
                  f"stored; run the batch on {format_fi_date(result['execution_on'])}")
@@ -48,6 +59,12 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None) ->
     app.emit(rows)
     for notice in notices:
         app.info(f"flag {notice['kind']}: client {notice['client_id']}: {notice['detail']}")
+    if not result["dry_run"] and not result["orders"]:
+        held = result["already_held"]
+        app.info(f"nothing new; {held}" if held else
+                 f"nothing to pay on {format_fi_date(result['execution_on'])}; no batch was made")
+        return
+
     what = "would order" if result["dry_run"] else f"batch {result['batch']}:"
     app.info(f"{what} {result['orders']} payments, {result['total_cents'] / 100:.2f} EUR, "
              f"executing {result['execution_on'].isoformat()}")
@@ -118,13 +135,20 @@ def batch_approve(app: App, batch: str) -> None:
 @click.option("--pain-version", type=click.Choice(["09", "03"]), default=None,
               help="pain.001.001.09 (default) or .03 for banks that still need it.")
 @click.option("--force", is_flag=True, help="Replace an existing file at --out.")
+@click.option("--again", is_flag=True, help="Write a batch that was already exported once more "
+              "(a copy: never upload it to the bank twice).")
+@click.option("--yes", is_flag=True, help="Confirm a batch whose execution date is in the past "
+              "(scripts; a terminal asks).")
 @pass_app
-def batch_export(app: App, batch: str, out: Path, pain_version: str | None, force: bool) -> None:
-    """Write an approved batch as an ISO 20022 pain.001 payment file for the bank.
+def batch_export(app: App, batch: str, out: Path, pain_version: str | None, force: bool,
+                 again: bool, yes: bool) -> None:
+    """Write an approved batch as an ISO 20022 pain.001 payment file for the bank (finance).
 
     The payments are checked against what was approved; a batch changed after approval is
     refused and flagged. The file appears under its name only once the export is recorded;
-    an existing file is refused unless --force.
+    an existing file is refused unless --force. A batch already exported is refused, naming
+    when and by whom, unless --again; one executing in the past unless --yes (a terminal asks
+    instead). Handlers export only where the setting handler_exports is on.
 
     \b
     Example:
@@ -132,14 +156,25 @@ def batch_export(app: App, batch: str, out: Path, pain_version: str | None, forc
     """
     from valitystili import payments
 
-    try:
-        with app.unit() as (session, actor):
-            result = payments.export_batch(session, actor, batch, out, version=pain_version,
-                                           force=force)
-    except payments.ChangedAfterApproval as refused:
-        with app.unit() as (session, actor):     # the refusal is kept: its own unit
-            payments.record_changed_after_approval(session, actor, refused)
-        raise
+    while True:
+        try:
+            with app.unit() as (session, actor):
+                result = payments.export_batch(session, actor, batch, out, version=pain_version,
+                                               force=force, again=again, confirmed=yes)
+            break
+        except payments.ChangedAfterApproval as refused:
+            with app.unit() as (session, actor):     # the refusal is kept: its own unit
+                payments.record_changed_after_approval(session, actor, refused)
+            raise
+        except payments.NeedsConfirmation as unusual:
+            if not confirm(unusual.reason, "Write the file anyway?"):
+                raise
+            # Asked and answered yes: the same export again, that question settled.
+            again, yes = again or unusual.option == "--again", yes or unusual.option == "--yes"
+    if not result["first_export"]:
+        app.info(f"valitystili: warning: batch {result['batch']} was already exported "
+                 f"{result['exported_before']}: this file is a copy; do not upload it to the "
+                 "bank twice")
     app.emit(result)
 
 

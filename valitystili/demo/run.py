@@ -116,7 +116,7 @@ def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date 
                 batches.approve_batch(session, APPROVER, str(run["batch"]), today=day)
             path = out_dir / "payments" / f"pain001-{day.isoformat()}.xml"
             with factory() as session, session.begin():
-                batches.export_batch(session, FINANCE, str(run["batch"]), path)
+                batches.export_batch(session, FINANCE, str(run["batch"]), path, today=day)
             bank.execute_pain001(path.read_bytes(), closed_accounts)
             totals.batches += 1
             totals.files += 1

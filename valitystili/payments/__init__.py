@@ -5,6 +5,16 @@ Rules:
   as payment orders in a draft batch for the execution day. Every order has a stable key, so
   running the batch twice, or two handlers at once, never orders anything twice. ``dry_run``
   does all of it inside a savepoint and rolls it back: it prints exactly what would be ordered.
+  A run that orders nothing opens no batch (its result's ``already_held`` says what the day's
+  batches hold: "batch 3 already holds 2 payments (845,00 €)"), and a batch without payments
+  cannot be approved.
+- **Unusual dates are confirmed.** ``date_to_confirm`` says why an execution date needs the
+  user's confirmation: in the past, or more than ``CONFIRM_AHEAD_BANKING_DAYS`` banking days
+  ahead. The command line asks before a run (``--yes`` for scripts); ``export_batch`` refuses a
+  batch executing before today unless ``confirmed``, and a batch already exported unless
+  ``again`` (``NeedsConfirmation``, naming when and by whom it was first exported, from the
+  audit trail), so nobody uploads one file to the bank twice by mistake. Finance exports; a
+  handler only with the setting ``handler_exports`` on.
 - An order counts against its obligation (``paid_cents``) and the client's available money as
   soon as it exists; the client's ledger account is debited (and ``outgoing`` credited, ledger
   key = the order key) when the batch is approved.
@@ -63,10 +73,13 @@ from valitystili.payments.approval import (
 )
 from valitystili.payments.batches import (
     BATCH_LOCK,
+    CONFIRM_AHEAD_BANKING_DAYS,
     DEBITED,
+    NeedsConfirmation,
     batch_digest,
     batch_state,
     changes_after_approval,
+    date_to_confirm,
     list_batches,
     lock_batch,
     order_digest,
@@ -77,8 +90,9 @@ from valitystili.payments.changes import cancel_batch, remove_order
 from valitystili.payments.run import run_batch
 
 __all__ = [
-    "BATCH_LOCK", "DEBITED", "ChangedAfterApproval", "approve_batch", "batch_digest",
-    "batch_state", "cancel_batch", "changes_after_approval", "export_batch", "list_batches",
+    "BATCH_LOCK", "CONFIRM_AHEAD_BANKING_DAYS", "DEBITED", "ChangedAfterApproval",
+    "NeedsConfirmation", "approve_batch", "batch_digest", "batch_state", "cancel_batch",
+    "changes_after_approval", "date_to_confirm", "export_batch", "list_batches",
     "lock_batch", "order_digest", "record_changed_after_approval", "remove_order",
     "resolve_batch", "run_batch", "show_batch",
 ]

@@ -6,6 +6,7 @@ See the package docstring (``valitystili.payments``) for the rules.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -15,9 +16,17 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base import files
 from valitystili.base.accounts import OUTGOING
-from valitystili.base.errors import Conflict, InsufficientFunds, ValidationError
+from valitystili.base.dates import format_fi_date
+from valitystili.base.errors import (
+    Conflict,
+    InsufficientFunds,
+    PermissionDenied,
+    ValidationError,
+)
+from valitystili.base.money import format_fi
 from valitystili.flags.raising import raise_flag
 from valitystili.payments.batches import (
+    NeedsConfirmation,
     batch_digest,
     batch_row,
     batch_state,
@@ -30,7 +39,7 @@ from valitystili.payments.batches import (
 )
 from valitystili.payments.pain001 import CreditTransfer, Debtor, build_pain001
 from valitystili.store import settings
-from valitystili.store.models import BankAccount, Client, PaymentBatch
+from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
@@ -59,6 +68,9 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     if batch.status != "draft":
         raise Conflict(f"batch {batch.id} is already {batch.status}")
     orders = orders_in(session, batch, "draft")
+    if not orders:
+        raise Conflict(f"batch {batch.id} holds no payments: there is nothing to approve "
+                       "(take it away with `batch cancel`)")
     four_eyes(session, actor, batch, orders, "approve")
     codes = dict(session.execute(select(Client.id, Client.ledger_code).where(
         Client.id.in_({o.client_id for o in orders}))).all()) if orders else {}
@@ -72,7 +84,7 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
         client = error.account.split(":", 1)[1]
         raise InsufficientFunds(
             f"client {client} no longer has the money for this batch "
-            f"({error.balance_cents / 100:.2f} EUR left); run the batch again") from None
+            f"({format_fi(error.balance_cents)} left); run the batch again") from None
     for order in orders:
         order.status = "approved"
         order.approved_digest = order_digest(order)
@@ -89,10 +101,45 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     return batch_row(session, batch)
 
 
-def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
-                 version: str | None = None, force: bool = False) -> dict:
-    """Write the approved batch as pain.001 to ``out`` when the caller's transaction commits."""
+def require_export(session: Session, actor: Actor) -> None:
+    """Finance exports; a handler only where the setting ``handler_exports`` is on."""
+    if actor.role == "handler":
+        if settings.get_bool(session, "handler_exports"):
+            return
+        raise PermissionDenied(
+            f"user {actor.name} (handler) may not batch export: finance exports the payment "
+            "files (an admin lets handlers do it with `settings set handler_exports true`)")
     actor.require("batch.export")
+
+
+def first_export(session: Session, batch: PaymentBatch) -> str:
+    """When, by whom and to which file the batch was first exported, from the audit trail:
+    ``on 2.11.2026 at 09:14 by fiona (maksut-2026-11-02.xml)``."""
+    entry = session.execute(
+        select(AuditEntry.actor, AuditEntry.at, AuditEntry.detail)
+        .where(AuditEntry.action == "batch.export", AuditEntry.subject == batch.key)
+        .order_by(AuditEntry.position).limit(1)).first()
+    at = entry.at if entry is not None else batch.exported_at
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    local = at.astimezone()
+    when = f"on {format_fi_date(local.date())} at {local:%H:%M}"
+    if entry is None:
+        return when
+    file = json.loads(entry.detail).get("file")
+    return f"{when} by {entry.actor}" + (f" ({file})" if file else "")
+
+
+def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
+                 version: str | None = None, force: bool = False, again: bool = False,
+                 confirmed: bool = False, today: date | None = None) -> dict:
+    """Write the approved batch as pain.001 to ``out`` when the caller's transaction commits.
+
+    Refused (``NeedsConfirmation``, nothing written) unless the caller confirms: a batch
+    already exported (``again``: the bank would pay a file uploaded twice twice), and a batch
+    whose execution date is before ``today`` (``confirmed``)."""
+    require_export(session, actor)
+    today = today or date.today()
     batch = lock_batch(session, batch_ref)
     if batch.status not in ("approved", "exported"):
         raise Conflict(f"batch {batch.id} is {batch.status}: only approved batches are exported")
@@ -102,8 +149,17 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
     if not orders:
         raise ValidationError(f"batch {batch.id} has no orders to export")
     problems = changes_after_approval(batch, orders)
-    if problems:
+    if problems:           # before any question: a changed batch is refused and flagged
         raise ChangedAfterApproval(batch, problems)
+    if batch.status == "exported" and not again:
+        raise NeedsConfirmation(
+            f"batch {batch.id} was already exported {first_export(session, batch)}",
+            "give --again to write the file once more, and do not upload it to the bank twice",
+            "--again")
+    if batch.execution_on < today and not confirmed:
+        raise NeedsConfirmation(
+            f"batch {batch.id} executes on {format_fi_date(batch.execution_on)}, which is in "
+            "the past", "the bank pays it late or refuses it; confirm with --yes")
     debtor = Debtor(name=settings.get(session, "debtor_name") or bank.name, iban=bank.iban,
                     bic=bank.bic, initiating_party_id=settings.get(session, "initiating_party_id") or None)
     approved_at = batch.approved_at
@@ -131,9 +187,12 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
     audit.record(session, actor.name, "batch.export", subject=batch.key,
                  detail={"file": staged.path.name, "sha256": digest, "version": version,
                          "first_export": first, "state": batch_state(session, batch)})
-    return {"batch": batch.id, "file": str(staged.path), "orders": len(orders),
-            "total_cents": sum(o.amount_cents for o in orders), "sha256": digest,
-            "version": f"pain.001.001.{version}", "first_export": first}
+    result = {"batch": batch.id, "file": str(staged.path), "orders": len(orders),
+              "total_cents": sum(o.amount_cents for o in orders), "sha256": digest,
+              "version": f"pain.001.001.{version}", "first_export": first}
+    if not first:
+        result["exported_before"] = first_export(session, batch)
+    return result
 
 
 def _publish_on_commit(session: Session, staged: files.StagedFile) -> None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from valitystili.base.errors import Conflict, NotFound
+from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.dates import format_fi_date
+from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.money import format_fi
 from valitystili.store import settings
 from valitystili.store.db import advisory_lock
 from valitystili.store.models import PaymentBatch, PaymentOrder
@@ -22,8 +25,60 @@ from valitystili.trust.auth import Actor
 
 BATCH_LOCK = 72207003
 
+#: A batch executing more banking days ahead than this needs the user's confirmation.
+CONFIRM_AHEAD_BANKING_DAYS = 5
+
 #: Order statuses whose client has been debited (by approval) and not given the money back.
 DEBITED = ("approved", "exported", "cleared", "returned")
+
+
+class NeedsConfirmation(ValidationError):
+    """An unusual request (a batch executing in the past or far ahead, a second export) that
+    the user must confirm (``--yes``, ``--again`` or a prompt); nothing was written."""
+
+    def __init__(self, reason: str, how: str, option: str = "--yes"):
+        self.reason, self.option = reason, option
+        super().__init__(f"{reason}: {how}")
+
+
+def date_to_confirm(execution_on: date, today: date,
+                    calendar: BankingCalendar = CALENDAR) -> str | None:
+    """Why a batch executing on ``execution_on`` needs confirming, or None (DESIGN §11).
+
+    The past cannot be paid on (the bank executes late, or refuses the file); more than
+    ``CONFIRM_AHEAD_BANKING_DAYS`` banking days ahead is most likely a mistyped date, and it
+    would reserve the clients' money for that long."""
+    if execution_on < today:
+        return f"the execution date {format_fi_date(execution_on)} is in the past"
+    ahead, day = 0, today
+    while day < execution_on:
+        day += timedelta(days=1)
+        if calendar.is_banking_day(day):
+            ahead += 1
+            if ahead > CONFIRM_AHEAD_BANKING_DAYS:
+                return (f"the execution date {format_fi_date(execution_on)} is more than "
+                        f"{CONFIRM_AHEAD_BANKING_DAYS} banking days ahead")
+    return None
+
+
+def held_for_day(session: Session, bank_account_id: int, execution_on: date) -> str:
+    """What the batches already stored for an execution day hold, for "nothing new":
+    ``batch 3 already holds 2 payments (845,00 €)``; empty when there is none."""
+    rows = session.execute(
+        select(PaymentBatch.id, func.count(PaymentOrder.id),
+               func.coalesce(func.sum(PaymentOrder.amount_cents), 0))
+        .join(PaymentOrder, (PaymentOrder.batch_id == PaymentBatch.id)
+              & (PaymentOrder.status != "cancelled"))
+        .where(PaymentBatch.execution_on == execution_on,
+               PaymentBatch.bank_account_id == bank_account_id,
+               PaymentBatch.status != "cancelled")
+        .group_by(PaymentBatch.id).order_by(PaymentBatch.id)).all()
+    return "; ".join(f"batch {batch} already holds {_payments(count)} ({format_fi(int(total))})"
+                     for batch, count, total in rows)
+
+
+def _payments(count: int) -> str:
+    return "1 payment" if count == 1 else f"{count} payments"
 
 
 def serialise(session: Session) -> None:

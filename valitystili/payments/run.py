@@ -19,7 +19,7 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound
 from valitystili.flags.raising import raise_flags, resolve_flags
-from valitystili.payments.batches import batch_state, serialise
+from valitystili.payments.batches import batch_state, held_for_day, serialise
 from valitystili.payments.decision import (
     RESERVE_DAYS,
     ClientDay,
@@ -87,9 +87,12 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
         batch = None if dry_run else _locked_draft(session, bank, execution_on)
         day = load_day(session, execution_on, calendar)
         decided = decide_day(day, execution_on, calendar)
-        if not dry_run and batch is None:
-            batch = _new_batch(session, actor, bank, run_on, execution_on)
         orders, paid = _orders_of(day, decided, batch.id if batch else None, execution_on, actor)
+        if not dry_run and batch is None and orders:
+            # A batch is opened only for something to pay: a run adding nothing leaves none.
+            batch = _new_batch(session, actor, bank, run_on, execution_on)
+            for order in orders:
+                order["batch_id"] = batch.id
         if not dry_run:
             _store(session, day, decided, orders, paid, run_on)
     except BaseException:
@@ -98,6 +101,8 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
         raise
     result = _result(batch, run_on, execution_on, day, decided, orders, dry_run)
     result["closed_day"] = closed_day
+    # Nothing new: what the day's batches already hold ("batch 3 already holds 2 payments").
+    result["already_held"] = held_for_day(session, bank.id, execution_on) if not orders else ""
     if dry_run:
         savepoint.rollback()
         shown = {row["client"] for row in result["order_rows"]}
@@ -108,10 +113,12 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
                                    "total_cents": result["total_cents"]})
         return result
     savepoint.commit()
-    audit.record(session, actor.name, "batch.run", subject=batch.key,
-                 detail={"orders": result["orders"], "total_cents": result["total_cents"],
-                         "execution_on": execution_on.isoformat(),
-                         "state": batch_state(session, batch)})
+    detail = {"orders": result["orders"], "total_cents": result["total_cents"],
+              "execution_on": execution_on.isoformat()}
+    if batch is not None:
+        detail["state"] = batch_state(session, batch)
+    subject = batch.key if batch is not None else f"execution {execution_on.isoformat()}"
+    audit.record(session, actor.name, "batch.run", subject=subject, detail=detail)
     return result
 
 

@@ -21,6 +21,8 @@ from valitystili.store.models import Setting
 
 DEFAULTS: dict[str, tuple[str, str]] = {
     "four_eyes": ("true", "a batch must be approved by another handler than the one who ran it"),
+    "handler_exports": ("false", "handlers may export payment files too (by default finance "
+                                 "exports them: the bank upload is a third person's step)"),
     "debtor_name": ("Välitystili", "payer name in payment files (the city or county)"),
     "initiating_party_id": ("", "service id / Y-tunnus for pain.001 InitgPty (empty: none)"),
     "pain_version": ("09", "pain.001 version: 09 or 03"),

@@ -43,7 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "income.assign": frozenset({"handler"}),
     "batch.run": frozenset({"handler"}),
     "batch.approve": frozenset({"handler"}),
-    "batch.export": frozenset({"handler", "finance"}),
+    # Finance exports; a handler only where the setting handler_exports says so (DESIGN §2).
+    "batch.export": frozenset({"finance"}),
     "batch.read": frozenset({"handler", "finance", "auditor"}),
     "reconcile": frozenset({"finance", "admin", "auditor"}),
     "flags.read": frozenset({"handler", "social_worker", "finance", "auditor"}),
