@@ -1,8 +1,9 @@
 """Batch benchmark (issue: money out): one banking day's batch for N active clients.
 
 Seeds N clients with approved plans (rent on the 2nd, electricity on the 15th, two Kela incomes
-on the 1st, weekly even-split instalments) and M months of settled history — obligations,
-payment orders and ledger transactions as the batch and clearing would have left them — then
+on the 1st, weekly even-split instalments) and M months of settled history — the statement lines
+of the incomes, obligations, payment orders and ledger transactions as the import, the batch and
+clearing would have left them — then
 times ``batch run`` for Monday 2.11.2026, after that day's incomes are booked and after the
 previous banking day's batch (untimed), as in steady state. It prints the run's wall time and
 its CPU time (less sensitive to a shared machine's load; quote both, with ``uptime``).
@@ -47,6 +48,8 @@ from valitystili.store.models import (
     Plan,
     PlanIncome,
     PlanItem,
+    Statement,
+    StatementLine,
     User,
 )
 from valitystili.trust.auth import Actor
@@ -116,6 +119,17 @@ def seed(url: str, clients: int, months: int) -> None:
         entries = []
         for c in range(1, clients + 1):
             entries.append(ledger.Entry(f"arch:{month:%Y%m}:{c}", ((BANK, 94000), (f"client:{c}", -94000)), arrival))
+        with factory() as s, s.begin():
+            # The incomes' statement lines: the batch pairs each expected income with them.
+            statement = Statement(bank_account_id=1, source="camt053", statement_id=f"S{month:%Y%m}",
+                                  imported_by="fiona")
+            s.add(statement)
+            s.flush()
+            s.execute(insert(StatementLine), [dict(
+                bank_account_id=1, statement_id=statement.id, archive_id=f"{month:%Y%m}-{c}-{n}",
+                level="entry", booked_on=arrival, value_on=arrival, amount_cents=amount,
+                client_id=c, state="posted")
+                for c in range(1, clients + 1) for n, amount in ((1, 56000), (2, 38000))])
         if current:
             with factory() as s, s.begin():
                 ledger.post_many(s, entries)

@@ -1,4 +1,4 @@
-"""Reading by ``IN (...)`` lists of bounded length.
+"""Reading by ``IN (...)`` lists of bounded length, and inserting many rows at once.
 
 Rules of this module:
 
@@ -7,6 +7,11 @@ Rules of this module:
   100 000 entries, a batch over 10 000 clients) ask about that many keys at once.
 - Each chunk's rows are fetched before the next query runs, so a caller may write between the
   rows it reads.
+- Many rows are inserted with :func:`insert_rows`. On SQLite it writes multi-row ``INSERT``
+  statements: SQLite keeps a statement journal for every statement on a table with a trigger
+  that may abort (``payment_orders`` has one), so one statement per row cost a batch of 20,000
+  orders half a second more than the rows themselves. Values pass through the columns' own
+  bind processors and Python-side defaults, exactly as an ``executemany`` would send them.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Table
 from sqlalchemy.orm import Session
 
 #: Values per ``IN`` list.
 CHUNK = 5000
+
+#: Bound values per multi-row ``INSERT`` on SQLite (its limit is 32 766 since 3.32).
+INSERT_VALUES = 20000
 
 T = TypeVar("T")
 
@@ -41,3 +49,39 @@ def scalars_in(session: Session, query: Select, column: Any, values: Sequence[An
     """As :func:`select_in`, the first column of each row (ORM objects for ``select(Model)``)."""
     for part in chunks(values, size):
         yield from session.execute(query.where(column.in_(part))).scalars().all()
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    defaults = {column.name: column.default.arg for column in table.columns
+                if column.name not in rows[0] and column.default is not None
+                and column.default.is_scalar}
+    missing_callable = any(column.default is not None and not column.default.is_scalar
+                           and column.name not in rows[0] for column in table.columns)
+    if dialect.name != "sqlite" or missing_callable or any(row.keys() != rows[0].keys()
+                                                            for row in rows):
+        connection.execute(table.insert(), list(rows))
+        return
+    given = list(names)
+    names += list(defaults)
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) VALUES "
+    one = "(" + ", ".join("?" * len(names)) + ")"
+    fixed = tuple(defaults.values())
+    processed = [(at, process) for at, process in enumerate(processors) if process is not None]
+    for part in chunks(rows, max(1, INSERT_VALUES // len(names))):
+        values: list[Any] = []
+        for row in part:
+            one_row = [row[name] for name in given]
+            one_row += fixed
+            for at, process in processed:
+                if one_row[at] is not None:
+                    one_row[at] = process(one_row[at])
+            values += one_row
+        connection.exec_driver_sql(head + ", ".join([one] * len(part)), tuple(values))
