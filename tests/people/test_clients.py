@@ -246,7 +246,11 @@ def test_show_masks_the_identity_code_and_shows_balance_and_plan(session):
         "final_payout": False, "guardianship_need": "no", "subsidy_against_will": "no",
         "kela_pays_landlord": "no", "elderly": "no", "despite": None, "balance_cents": 94000,
         "plan_in_force": 1, "plan_effective_on": date(2026, 11, 1), "plan_pending": 2,
-        "opened_by": "sanna",
+        "opened_by": "sanna", "criterion_reason": None,
+        "periods": [{"period": 1, "start_on": date(2026, 10, 1), "until_on": None,
+                     "closed_on": None, "reason": None, "reason_label": "", "note": None,
+                     "payout_to": None, "payee": None, "payout_status": None}],
+        "records": [], "leases": [], "open_flags": [], "pending_edits": [],
     }
     # Before the plan takes effect the client's own review date is the one that counts.
     before = card.show_client(session, w.hannu, "1", today=date(2026, 10, 20))
@@ -342,10 +346,14 @@ def test_cli_open_show_list_close(cli):
         "--------  -------  -----------  -----------  --------  --------  -----------\n"
         "1         Maija M  010594Y****  100000010    open      sanna            0,00\n"
     )
-    closed = cli.json("client", "close", "1", "--date", "31.12.2026", user="sanna")
+    closed = cli.json("client", "close", "1", "--date", "31.12.2026", "--reason", "moved",
+                      user="sanna")
     assert closed == {"client": 1, "status": "closed", "closed_on": "2026-12-31",
                       "final_payout": False, "balance_cents": 0, "cancelled": [],
-                      "left_open": []}
+                      "left_open": [], "period": 1, "reason": "moved",
+                      "reason_label": "the client moved away", "note": None, "payout_to": None,
+                      "payee": None, "payout_status": "own_account",
+                      "payout_approved_by": None}
 
 
 def test_cli_exclusion_without_reason_is_one_error_line(cli):
@@ -392,7 +400,8 @@ def test_cli_close_with_money_names_the_balance(cli, backend):
     with db.transaction(db.session_factory(engine)) as session:
         pay_in(session, 1, 5000)
     engine.dispose()
-    result = cli("client", "close", "1", "--date", "31.12.2026", user="sanna")
+    result = cli("client", "close", "1", "--date", "31.12.2026", "--reason", "moved",
+                 user="sanna")
     assert (result.exit_code, result.stderr) == (
         # Money keeps its no-break space on the error line too.
         2, "valitystili: error: client 1 still holds 50,00\u00a0€; pay it out first or close "

@@ -1,4 +1,5 @@
-"""Leases: 3 months first, then at most 12 months at a time, 4 years in all; handler overrides."""
+"""Supported-housing leases: 3 months first, then at most 12 months at a time, 4 years in all;
+handler overrides. (Kinds, overlaps and the rent flag: test_leases_kinds.py.)"""
 
 from __future__ import annotations
 
@@ -44,10 +45,10 @@ def test_the_first_lease_lasts_at_most_three_months(session, start, longest):
 def test_later_leases_last_at_most_a_year_each_and_four_years_in_all(session):
     w = world(session)
     client(session, w)
-    first = add(session, w.sanna, date(2026, 11, 1), date(2027, 1, 31), sublet=True)
-    assert first == {"lease": 1, "client": 1, "payee": LANDLORD, "rent_cents": 52000,
-                     "start_on": date(2026, 11, 1), "end_on": date(2027, 1, 31), "sublet": True,
-                     "override": None}
+    first = add(session, w.sanna, date(2026, 11, 1), date(2027, 1, 31))
+    assert first == {"lease": 1, "client": 1, "payee": LANDLORD, "kind": "supported",
+                     "rent_cents": 52000, "start_on": date(2026, 11, 1),
+                     "end_on": date(2027, 1, 31), "override": None}
     with pytest.raises(ValidationError) as caught:
         add(session, w.sanna, date(2027, 2, 1), date(2028, 2, 1))
     assert str(caught.value) == ("a later lease of client 1 may last at most 12 months: "
@@ -112,7 +113,7 @@ def test_cli_lease_add_and_list(cli):
            "FI5542345670000081", "--criterion", "sublet", "--worker", "sanna", "--start",
            "1.11.2026", "--review", CLI_REVIEW, user="sanna")
     args = ("lease", "add", "1", "--payee", LANDLORD, "--rent", "520,00", "--start",
-            "1.11.2026", "--end", "28.2.2027", "--sublet")
+            "1.11.2026", "--end", "28.2.2027", "--kind", "supported")
     refused = cli(*args, user="sanna")
     assert (refused.exit_code, refused.stderr) == (
         2, "valitystili: error: the first lease of client 1 may last at most 3 months: "
@@ -120,6 +121,6 @@ def test_cli_lease_add_and_list(cli):
            'with --override "reason"\n')
     cli.ok(*args, "--override", "landlord's fixed term", user="hannu")
     assert cli.json("lease", "list", "1", user="fiona") == [
-        {"lease": 1, "client": 1, "payee": LANDLORD, "rent_cents": 52000,
-         "start_on": "2026-11-01", "end_on": "2027-02-28", "sublet": True,
+        {"lease": 1, "client": 1, "payee": LANDLORD, "kind": "supported", "rent_cents": 52000,
+         "start_on": "2026-11-01", "end_on": "2027-02-28",
          "override": "landlord's fixed term"}]

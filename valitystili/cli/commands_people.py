@@ -13,6 +13,7 @@ from datetime import date
 import click
 
 from valitystili.cli.app import App, pass_app
+from valitystili.cli.lazy import LazyGroup
 from valitystili.cli.params import AMOUNT, DATE, ServiceChoice
 
 
@@ -117,7 +118,27 @@ def bank_list(app: App) -> None:
 # --- clients ------------------------------------------------------------------------------------
 
 
-@click.group("client")
+#: ``client`` subcommands of their own module, loaded when one runs (``cli/lazy.py``): the
+#: service record and the client's details (``commands_client``).
+CLIENT_COMMANDS = {
+    "record": ("valitystili.cli.commands_client:client_record",
+               "Add a dated record to the client's service record (audited; never deleted)."),
+    "records": ("valitystili.cli.commands_client:client_records",
+                "List the client's service record, superseded records too (audited)."),
+    "decision": ("valitystili.cli.commands_client:client_decision",
+                 "The decision's text for the client, with appeal instructions."),
+    "edit": ("valitystili.cli.commands_client:client_edit",
+             "Change a client's details; each change is audited with before and after."),
+    "edits": ("valitystili.cli.commands_client:client_edits",
+              "List the IBAN changes waiting for approval (of one client, or all)."),
+    "edit-approve": ("valitystili.cli.commands_client:client_edit_approve",
+                     "Approve a waiting IBAN change (another handler than its proposer)."),
+    "edit-reject": ("valitystili.cli.commands_client:client_edit_reject",
+                    "Reject a waiting IBAN change (a handler), or withdraw your own (audited)."),
+}
+
+
+@click.group("client", cls=LazyGroup, lazy_subcommands=CLIENT_COMMANDS)
 def client_group() -> None:
     """Open, show, list, extend and close clients. CLIENT is the client number or its reference."""
 
@@ -134,6 +155,8 @@ def _exclusion_option(key: str, help_text: str):
 @click.option("--criterion", required=True,
               type=ServiceChoice("valitystili.store.models:CRITERIA"),
               help="The opening criterion.")
+@click.option("--criterion-reason", default=None, metavar="REASON",
+              help="Why other_weighty applies (required with it).")
 @click.option("--worker", required=True, help="The responsible social worker (a user).")
 @click.option("--start", type=DATE, default=None, help="Start date (default today).")
 @click.option("--until", type=DATE, default=None,
@@ -150,7 +173,8 @@ def _exclusion_option(key: str, help_text: str):
 @click.option("--despite", default=None, metavar="REASON",
               help="Open although an exclusion applies; the reason is recorded.")
 @pass_app
-def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worker: str,
+def client_open(app: App, hetu: str, name: str, iban: str, criterion: str,
+                criterion_reason: str | None, worker: str,
                 start: date | None, until: date | None, review: date, language: str,
                 guardianship_need: bool | None, subsidy_against_will: bool | None,
                 kela_pays_landlord: bool | None, despite: str | None) -> None:
@@ -185,7 +209,7 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str, worke
                 session, actor, hetu=hetu, name=name, iban=iban, criterion=criterion,
                 worker=worker, start_on=start, until_on=until, review_on=review,
                 language=language, exclusions=answers, despite=despite, today=date.today(),
-                notes=notes)
+                notes=notes, criterion_reason=criterion_reason)
     except clients.HetuTaken as taken:
         # The answer names a client: logged as a view, in a unit that is not rolled back.
         with app.unit() as (session, actor):
@@ -219,7 +243,10 @@ def client_list(app: App, status: str | None) -> None:
 @click.option("--show-hetu", is_flag=True, help="Show the identity code unmasked (audited).")
 @pass_app
 def client_show(app: App, client: str, show_hetu: bool) -> None:
-    """Show one client: card, balance and plan in force (the view is audited).
+    """Show the client's service file: card, periods, records, plan, balance, leases, flags.
+
+    The view is audited. A table shows the card, then each list under its own title; CSV
+    gives the card's fields only, JSON everything (the lists as arrays).
 
     \b
     Example:
@@ -229,8 +256,30 @@ def client_show(app: App, client: str, show_hetu: bool) -> None:
     from valitystili.oversight import card
 
     with app.unit() as (session, actor):
-        app.emit(card.show_client(session, actor, client, show_hetu=show_hetu,
-                                     today=date.today()))
+        shown = card.show_client(session, actor, client, show_hetu=show_hetu,
+                                 today=date.today())
+    if app.format == "json":
+        app.emit(shown)
+        return
+    app.emit({key: value for key, value in shown.items() if key not in card.SECTIONS})
+    if app.format != "table" or app.quiet:
+        return
+    for section, keys in SHOW_COLUMNS.items():
+        if shown[section]:
+            click.echo(f"\n{section.replace('_', ' ')}:")
+            app.emit([{key: row[key] for key in keys} for row in shown[section]])
+
+
+#: The columns of each list in the table form of ``client show`` (JSON has every field); the
+#: long text last, where a cut reads naturally.
+SHOW_COLUMNS = {
+    "periods": ("period", "start_on", "until_on", "closed_on", "reason_label", "payee",
+                "payout_status"),
+    "records": ("record", "kind", "dated_on", "state", "supersedes", "recorded_by", "summary"),
+    "leases": ("lease", "kind", "payee", "rent_cents", "start_on", "end_on", "override"),
+    "open_flags": ("flag", "kind", "amount_cents", "first_seen", "ack_by", "detail"),
+    "pending_edits": ("edit", "field", "old", "new", "proposed_by"),
+}
 
 
 @client_group.command("close")
@@ -293,26 +342,55 @@ def lease_group() -> None:
 @click.option("--payee", required=True, help="The landlord (payee name or id).")
 @click.option("--rent", type=AMOUNT, required=True, help="Monthly rent in euros.")
 @click.option("--start", type=DATE, required=True, help="First day of the lease.")
-@click.option("--end", type=DATE, required=True, help="Last day of the lease.")
-@click.option("--sublet", is_flag=True, help="The county sublets the flat to the client.")
+@click.option("--end", type=DATE, default=None,
+              help="Last day of the lease (a sublet or own lease may be open-ended).")
+@click.option("--kind", type=ServiceChoice("valitystili.store.models:LEASE_KINDS"),
+              default="supported", show_default=True,
+              help="supported housing (the lease rules apply), sublet or own tenancy.")
 @click.option("--override", default=None, metavar="REASON",
               help="Allow a lease that breaks the lease rules (handler; audited).")
 @pass_app
-def lease_add(app: App, client: str, payee: str, rent: int, start: date, end: date,
-              sublet: bool, override: str | None) -> None:
-    """Record a lease: first at most 3 months, then 12 at a time, 4 years in all.
+def lease_add(app: App, client: str, payee: str, rent: int, start: date, end: date | None,
+              kind: str, override: str | None) -> None:
+    """Record a lease; supported housing: first at most 3 months, then 12, 4 years in all.
+
+    A sublet or the client's own tenancy may be open-ended and of any length. A client's
+    leases may not overlap. A rent that differs from the plan's raises a flag (a warning).
+
+    \b
+    Examples:
+      valitystili lease add 1 --payee "Vaasan Asunnot Oy" --rent 520 \\
+          --start 1.11.2026 --end 31.1.2027
+      valitystili lease add 2 --payee "Vaasan Asunnot Oy" --rent 610 --start 1.12.2026 \\
+          --kind own
+    """
+    from valitystili.flags import service_record
+
+    with app.unit() as (session, actor):
+        row, flags = service_record.lease(session, actor, client, payee=payee, rent_cents=rent,
+                                          start_on=start, end_on=end, kind=kind,
+                                          override=override)
+    for flag in flags:
+        if flag.subject == f"lease_rent:{row['lease']}":
+            click.echo(f"valitystili: warning: {flag.detail}", err=True)
+    app.emit(row)
+
+
+@lease_group.command("end")
+@click.argument("lease", type=int)
+@click.option("--date", "end_on", type=DATE, required=True, help="The lease's last day.")
+@pass_app
+def lease_end(app: App, lease: int, end_on: date) -> None:
+    """End a lease (an open-ended one, or earlier than agreed); audited.
 
     \b
     Example:
-      valitystili lease add 1 --payee "Vaasan Asunnot Oy" --rent 520 \\
-          --start 1.11.2026 --end 31.1.2027 --sublet
+      valitystili lease end 2 --date 31.3.2027
     """
     from valitystili.people import leases
 
     with app.unit() as (session, actor):
-        app.emit(leases.add_lease(session, actor, client, payee=payee, rent_cents=rent,
-                                  start_on=start, end_on=end, sublet=sublet,
-                                  override=override))
+        app.emit(leases.end_lease(session, actor, lease, end_on=end_on))
 
 
 @lease_group.command("list")

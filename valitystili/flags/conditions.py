@@ -19,7 +19,10 @@ Rules of this module (thresholds are settings, see ``settings.DEFAULTS``):
 - **fixed_term_ending** (``fixed_term:<client>:<date>``): ``clients.until_on`` within
   ``fixed_term_warning_days``, or already passed while the service is still open.
 - **lease_ending** (``lease:<lease>``): the client's lease that ends last ends within
-  ``lease_warning_days`` (or has ended); an earlier lease followed by a later one is not flagged.
+  ``lease_warning_days`` (or has ended); an earlier lease followed by a later one is not flagged,
+  nor a client with an open-ended lease (a sublet or own tenancy without an end).
+- **consent_withdrawn**, **lease_rent_differs**: the service record's conditions
+  (``flags.service_record``), judged here every night as well.
 - **income_missing / income_changed** (``income:<client>:<kind>:<scheduled date>``, with
   ``-<position>`` after the kind when one plan expects the same kind twice): every arrival of an
   expected income in the last ``INCOME_LOOKBACK_DAYS`` days is paired with the client's credits
@@ -59,7 +62,9 @@ import ledger
 from valitystili.base.accounts import CLIENT_PREFIX
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.money import format_plain
+from valitystili.flags import service_record
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
+from valitystili.people.edits import next_review
 from valitystili.plans.expected import (  # noqa: F401 - expected_arrivals kept importable here
     INCOME_LOOKBACK_DAYS,
     expected_arrivals,
@@ -80,7 +85,7 @@ from valitystili.store.models import (
 REFRESHED_KINDS = (
     "review_due", "review_overdue", "fixed_term_ending", "lease_ending", "income_missing",
     "income_changed", "funds_accumulating", "uncleared_payment", "arrears",
-    "income_after_closing",
+    "income_after_closing", *service_record.KINDS,
 )
 
 #: Order statuses whose money has left the client's account but not yet the bank.
@@ -138,9 +143,11 @@ def uncleared_orders(session: Session, on: date, calendar: BankingCalendar = CAL
     return found
 
 
-def review_date(client: Client, newest_plan_review: date | None) -> date | None:
-    """The client's next review: the newest plan version's, else the one given at opening."""
-    return newest_plan_review if newest_plan_review is not None else client.review_on
+def review_date(client: Client, newest_plan: tuple[int, date | None] | None) -> date | None:
+    """The client's next review: the newest plan version's (version, review date), else the one
+    given at opening or set later by ``client edit --review`` (``edits.next_review``)."""
+    version, review_on = newest_plan if newest_plan is not None else (None, None)
+    return next_review(client, version, review_on)
 
 
 def date_items(session: Session, on: date, *, review_days: int | None = None,
@@ -166,8 +173,11 @@ def date_items(session: Session, on: date, *, review_days: int | None = None,
             items.append(DateItem("fixed_term_end", client.id, client.name, client.worker, until,
                                   (until - on).days, f"fixed_term:{client.id}:{until.isoformat()}"))
     last_lease: dict[int, Lease] = {}
-    for lease in session.execute(select(Lease).order_by(Lease.end_on, Lease.id)).scalars():
+    for lease in session.execute(select(Lease).where(Lease.end_on.is_not(None))
+                                 .order_by(Lease.end_on, Lease.id)).scalars():
         last_lease[lease.client_id] = lease       # ordered by end: the last one wins
+    for client_id in session.execute(select(Lease.client_id).where(Lease.end_on.is_(None))):
+        last_lease.pop(client_id[0], None)        # an open-ended lease runs on: nothing ends
     for client_id, lease in last_lease.items():
         client = clients.get(client_id)
         if client is not None and lease.end_on <= on + timedelta(days=lease_days):
@@ -177,14 +187,14 @@ def date_items(session: Session, on: date, *, review_days: int | None = None,
     return items
 
 
-def _newest_plan_reviews(session: Session) -> dict[int, date | None]:
+def _newest_plan_reviews(session: Session) -> dict[int, tuple[int, date | None]]:
     newest = (select(Plan.client_id, func.max(Plan.version).label("version"))
               .group_by(Plan.client_id).subquery())
     rows = session.execute(
-        select(Plan.client_id, Plan.review_on).join(
+        select(Plan.client_id, Plan.version, Plan.review_on).join(
             newest, (Plan.client_id == newest.c.client_id) & (Plan.version == newest.c.version))
     ).all()
-    return dict(rows)
+    return {row.client_id: (row.version, row.review_on) for row in rows}
 
 
 # --- the conditions --------------------------------------------------------------------------
@@ -309,6 +319,7 @@ def conditions(session: Session, on: date, *, calendar: BankingCalendar = CALEND
         *uncleared_conditions(session, on, calendar),
         *_arrears_conditions(session, on),
         *_income_after_closing_conditions(session, on),
+        *service_record.conditions(session, on),
     ]
 
 

@@ -37,6 +37,7 @@ KINDS = (
     "income_after_closing",   # money for a closed client: raised by the import (or by the
                               # assignment), kept by the nightly refresh while booked after
                               # the close date
+    "consent_withdrawn", "lease_rent_differs",   # the service record (flags.service_record)
 )
 
 FLAGS = Flag.__table__

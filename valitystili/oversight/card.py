@@ -1,7 +1,18 @@
-"""The client's card (``client show``): who the client is, their service, money and plan.
+"""The client's service file (``client show``): who the client is, the service's periods and
+records, the plan in force, the money, the leases, and what waits for a person.
 
-It reads across the service (the client, the ledger balance, the plan version in force and
-any version waiting for a decision), so it sits above them; the view is in the access log.
+Rules of this module:
+
+- It reads across the service (the client, its periods, the service record, the ledger
+  balance, the plan version in force and any version waiting for a decision, the leases, the
+  open flags and the details waiting for approval), so it sits above them.
+- The card's own fields come first and keep their names; the file's lists follow:
+  ``periods`` (``people.periods``), ``records`` (every record, superseded ones too, each with
+  how it stands: ``people.records``), ``leases``, ``open_flags`` and ``pending_edits``.
+- The review date shown is the plan in force's, unless ``client edit --review`` set one after
+  that version (``edits.next_review``).
+- Showing it is one view in the access log (``client.view``, or ``client.view_hetu`` with the
+  identity code in clear): the lists inside it are not logged again one by one.
 """
 
 from __future__ import annotations
@@ -13,22 +24,29 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.identifiers import format_iban, format_reference, mask_hetu
+from valitystili.people import periods
 from valitystili.people.clients import (
     EXCLUSIONS,
     answer_text,
     format_rf,
     resolve_client,
 )
+from valitystili.people.edits import edit_row, next_review
+from valitystili.people.leases import lease_row, leases_of
 from valitystili.people.payees import shown_payment_name
+from valitystili.people.records import record_row, records_of
 from valitystili.plans.versions import plan_in_force
-from valitystili.store.models import Plan
+from valitystili.store.models import ClientEdit, Flag, Payee, Plan
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
+
+#: The lists of the service file, in the order they are shown after the card.
+SECTIONS = ("periods", "records", "leases", "open_flags", "pending_edits")
 
 
 def show_client(session: Session, actor: Actor, client: str | int, *, show_hetu: bool = False,
                 today: date | None = None) -> dict:
-    """One client's card with balance and plan; the view is audited."""
+    """One client's service file; the view is audited."""
     actor.require("client.read")
     if show_hetu:
         actor.require("client.hetu")
@@ -40,9 +58,8 @@ def show_client(session: Session, actor: Actor, client: str | int, *, show_hetu:
     ).scalar_one_or_none()
     pending = latest.version if latest is not None and latest.approved_by is None else None
     answers = found.exclusions or {}
-    review_on = found.review_on
-    if in_force is not None and in_force.review_on is not None:
-        review_on = in_force.review_on
+    review_on = next_review(found, in_force.version if in_force is not None else None,
+                            in_force.review_on if in_force is not None else None)
     row = {
         "client": found.id,
         "name": found.name,
@@ -52,6 +69,7 @@ def show_client(session: Session, actor: Actor, client: str | int, *, show_hetu:
         "rf_reference": format_rf(found.rf_reference),
         "status": found.status,
         "criterion": found.criterion,
+        "criterion_reason": found.criterion_reason,
         "worker": found.worker,
         "language": found.language,
         "iban": format_iban(found.iban),
@@ -68,8 +86,37 @@ def show_client(session: Session, actor: Actor, client: str | int, *, show_hetu:
         "plan_effective_on": in_force.effective_on if in_force is not None else None,
         "plan_pending": pending,
         "opened_by": found.created_by,
+        **_sections(session, found.id, found, today),
     }
     audit.record(session, actor.name, "client.view_hetu" if show_hetu else "client.view",
                  client_id=found.id, subject=f"client:{found.id}",
                  detail={"hetu_shown": show_hetu})
     return row
+
+
+def _sections(session: Session, client_id: int, found, today: date) -> dict:
+    names = dict(session.execute(select(Payee.id, Payee.name)).all())
+    flags = session.execute(select(Flag).where(Flag.client_id == client_id,
+                                               Flag.resolved_at.is_(None))
+                            .order_by(Flag.id)).scalars()
+    edits = session.execute(select(ClientEdit).where(ClientEdit.client_id == client_id,
+                                                     ClientEdit.status == "pending")
+                            .order_by(ClientEdit.id)).scalars()
+    return {
+        "periods": [period.row() for period in periods.periods_of(session, found)],
+        "records": [_record(kept.record, kept.superseded_by, today)
+                    for kept in records_of(session, client_id)],
+        "leases": [lease_row(lease, names[lease.payee_id])
+                   for lease in leases_of(session, client_id)],
+        "open_flags": [{"flag": flag.id, "kind": flag.kind, "amount_cents": flag.amount_cents,
+                        "first_seen": flag.first_seen, "detail": flag.detail,
+                        "ack_by": flag.ack_by} for flag in flags],
+        "pending_edits": [edit_row(edit) for edit in edits],
+    }
+
+
+def _record(record, superseded_by: int | None, today: date) -> dict:
+    row = record_row(record, superseded_by, today)
+    return {key: row[key] for key in ("record", "kind", "dated_on", "summary", "state",
+                                      "supersedes", "recorded_by", "detail", "start_on",
+                                      "end_on", "review_on")}

@@ -6,6 +6,8 @@ Rules of this module:
   client's own IBAN, one opening criterion (``models.CRITERIA``) and a responsible worker who is a
   registered ``social_worker``. ``rent_debt_fixed_term`` is fixed-term: ``until_on`` must fall 3–6
   calendar months after ``start_on``, both bounds included (start 31.8. → 30.11.–28.2.).
+  ``other_weighty`` needs its reason (``criterion_reason``, a free text, e.g. securing a
+  debt-restructuring programme), stored on the client and shown by ``client show``.
 - The client number is the row id. The client's Finnish reference is
   ``identifiers.client_reference(number)`` and its RF form ``rf_from_finnish`` of that; the money
   is on the ledger account ``client:<number>`` (liability, no-negative). Row, references and
@@ -196,7 +198,7 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
                 until_on: date | None = None, review_on: date | None = None,
                 language: str = "fi", exclusions: dict | None = None,
                 despite: str | None = None, today: date | None = None,
-                notes: list[str] | None = None) -> dict:
+                notes: list[str] | None = None, criterion_reason: str | None = None) -> dict:
     """Open the service for a person; returns the client's card and ``warnings`` for the user.
 
     When payment files will carry the name in another form, ``notes`` gets a line saying so.
@@ -215,6 +217,10 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
         raise ValidationError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     _check_worker(session, worker)
     _check_term(criterion, start_on, until_on)
+    criterion_reason = free_text(session, criterion_reason, "--criterion-reason", required=False)
+    if criterion == "other_weighty" and criterion_reason is None:
+        raise ValidationError("criterion other_weighty needs the reason (--criterion-reason), "
+                              "e.g. securing a debt-restructuring programme")
     _check_review(review_on, today)
     answers, described = _checked_exclusions(session, hetu, start_on, exclusions, despite)
 
@@ -230,7 +236,8 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
     token = uuid.uuid4().hex
     client = Client(hetu=hetu, name=name, payment_name=payment, iban=iban,
                     bic=bic_for_iban(iban), language=language,
-                    criterion=criterion, worker=worker, start_on=start_on, until_on=until_on,
+                    criterion=criterion, criterion_reason=criterion_reason, worker=worker,
+                    start_on=start_on, until_on=until_on,
                     review_on=review_on, reference="x" + token[:19], rf_reference="x" + token[:24],
                     ledger_code="x:" + token, exclusions=answers, status="open",
                     created_by=actor.name)
@@ -245,7 +252,8 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
 
     card = _card(client)
     audit.record(session, actor.name, "client.open", client_id=client.id,
-                 subject=f"client:{client.id}", detail={"old": None, "new": card})
+                 subject=f"client:{client.id}",
+                 detail={"old": None, "new": card, "criterion_reason": criterion_reason})
     if payment != name and notes is not None:
         notes.append(f"payment files carry the client's name as {payment!r}")
     return {**card, "warnings": _opening_warnings(answers, described)}

@@ -1,16 +1,26 @@
-"""Leases of supported-housing flats and sublets, checked against the lease rules (DESIGN §2).
+"""Leases by kind, checked against the lease rules of supported housing (DESIGN §2, §5).
 
 Rules of this module:
 
-- A client's first lease may last at most 3 months, each later one at most 12 months, and all of
-  them together at most 4 years, counted from the start of the earliest lease to the end of the
-  latest. Ends are inclusive: a lease starting 1.11.2026 may end 31.1.2027 at the latest as a
-  first lease, 31.10.2027 as a later one; when the month has no such day the period ends on
-  its last day (a first lease from 30.11.2026 may run until 28.2.2027).
+- A lease is of one kind (``models.LEASE_KINDS``): ``supported`` (a supported-housing flat the
+  county rents and sublets to the client: the default), ``sublet`` (an ordinary sublet) or
+  ``own`` (the client's own tenancy). Only ``supported`` leases follow the lease rules below
+  and must have an end; a ``sublet`` or ``own`` lease may be open-ended and of any length.
+- The lease rules: a client's first supported lease may last at most 3 months, each later one
+  at most 12 months, and all of them together at most 4 years, counted from the start of the
+  earliest supported lease to the end of the latest. Leases of the other kinds do not count.
+  Ends are inclusive: a lease starting 1.11.2026 may end 31.1.2027 at the latest as a first
+  lease, 31.10.2027 as a later one; when the month has no such day the period ends on its last
+  day (a first lease from 30.11.2026 may run until 28.2.2027).
 - A lease that breaks a rule is refused with the rule in one line, unless a handler allows it
   with an override reason (``lease.override``, handlers only). The reason is stored on the lease
   and the audit entry names the rules it set aside.
-- Adding a lease is audited; listing a client's leases is a view of their data and is audited.
+- One client's leases never overlap, whatever their kinds: a lease that shares a day with
+  another (an open-ended one runs on without end) is refused, naming it. An open-ended lease is
+  ended with ``end_lease`` (audited, before and after) before the next one starts.
+- A lease's rent that differs from the plan's rent raises a flag (``flags.service_record``).
+- Adding and ending a lease are audited; listing a client's leases is a view of their data and
+  is audited.
 """
 
 from __future__ import annotations
@@ -22,11 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
-from valitystili.base.errors import ValidationError
+from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.money import format_fi
 from valitystili.people.clients import require_open, resolve_client
 from valitystili.people.payees import resolve_payee
-from valitystili.store.models import Lease, Payee
+from valitystili.store.models import LEASE_KINDS, Lease, Payee
 from valitystili.store.settings import free_text
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
@@ -34,6 +44,8 @@ from valitystili.trust.auth import Actor
 FIRST_LEASE_MONTHS = 3
 LATER_LEASE_MONTHS = 12
 ALL_LEASES_YEARS = 4
+#: The kind the lease rules apply to, and the default.
+SUPPORTED = "supported"
 
 
 def last_day(start: date, months: int) -> date:
@@ -76,9 +88,11 @@ def rule_violations(client_id: int, existing: list[tuple[date, date]], start_on:
 
 
 def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str | int,
-              rent_cents: int, start_on: date, end_on: date, sublet: bool = False,
-              override: str | None = None) -> dict:
+              rent_cents: int, start_on: date, end_on: date | None = None,
+              kind: str = SUPPORTED, override: str | None = None) -> dict:
     actor.require("lease.add")
+    if kind not in LEASE_KINDS:
+        raise ValidationError(f"lease kind {kind!r} is not one of {', '.join(LEASE_KINDS)}")
     override = free_text(session, override, "override reason", required=False)
     if override is not None:
         actor.require("lease.override")
@@ -87,18 +101,26 @@ def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str |
     landlord = resolve_payee(session, payee)
     if rent_cents <= 0:
         raise ValidationError(f"rent must be more than {format_fi(0)}")
-    if end_on < start_on:
+    if end_on is None and kind == SUPPORTED:
+        raise ValidationError("a supported-housing lease has an end (--end DATE); only a "
+                              "sublet or own lease may be open-ended")
+    if end_on is not None and end_on < start_on:
         raise ValidationError(f"lease end {fi(end_on)} is before its start {fi(start_on)}")
-    existing = [(lease.start_on, lease.end_on) for lease in _leases(session, found.id)]
-    broken = rule_violations(found.id, existing, start_on, end_on)
+    existing = leases_of(session, found.id)
+    _refuse_overlap(found.id, existing, start_on, end_on)
+    broken = []
+    if kind == SUPPORTED:
+        supported = [(lease.start_on, lease.end_on) for lease in existing
+                     if lease.kind == SUPPORTED]
+        broken = rule_violations(found.id, supported, start_on, end_on)
     if broken and override is None:
         raise ValidationError(f'{broken[0]}; a handler may allow it with --override "reason"')
     lease = Lease(client_id=found.id, payee_id=landlord.id, rent_cents=rent_cents,
-                  start_on=start_on, end_on=end_on, sublet=sublet,
+                  start_on=start_on, end_on=end_on, kind=kind, sublet=False,
                   override_reason=override, created_by=actor.name)
     session.add(lease)
     session.flush()
-    row = _row(lease, landlord.name)
+    row = lease_row(lease, landlord.name)
     detail = {"old": None, "new": row}
     if override is not None:
         detail["overridden"] = broken
@@ -107,23 +129,58 @@ def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str |
     return row
 
 
+def _refuse_overlap(client_id: int, existing: list[Lease], start_on: date,
+                    end_on: date | None) -> None:
+    for lease in existing:
+        if (lease.end_on is None or lease.end_on >= start_on) and \
+                (end_on is None or lease.start_on <= end_on):
+            until = f"–{fi(lease.end_on)}" if lease.end_on else " with no end"
+            hint = (f"; end it first (lease end {lease.id} --date DATE)"
+                    if lease.end_on is None else "")
+            raise ValidationError(f"client {client_id} already has lease {lease.id} "
+                                  f"({lease.kind}, {fi(lease.start_on)}{until}) in that "
+                                  f"time{hint}")
+
+
+def end_lease(session: Session, actor: Actor, lease_id: int, *, end_on: date) -> dict:
+    """End an open-ended lease (or move an end earlier) on ``end_on``; audited."""
+    actor.require("lease.add")
+    lease = session.get(Lease, lease_id)
+    if lease is None:
+        raise NotFound(f"no lease {lease_id}")
+    found = resolve_client(session, lease.client_id, for_update=True)
+    if end_on < lease.start_on:
+        raise ValidationError(f"lease end {fi(end_on)} is before its start {fi(lease.start_on)}")
+    if lease.end_on is not None and end_on >= lease.end_on:
+        raise Conflict(f"lease {lease.id} already ends {fi(lease.end_on)}; a lease is ended "
+                       "earlier here, never extended (add a new lease)")
+    names = dict(session.execute(select(Payee.id, Payee.name)).all())
+    old = lease_row(lease, names[lease.payee_id])
+    lease.end_on = end_on
+    session.flush()
+    row = lease_row(lease, names[lease.payee_id])
+    audit.record(session, actor.name, "lease.end", client_id=found.id,
+                 subject=f"lease:{lease.id}", detail={"old": old, "new": row})
+    return row
+
+
 def list_leases(session: Session, actor: Actor, client: str | int) -> list[dict]:
     actor.require("client.read")
     found = resolve_client(session, client)
     names = dict(session.execute(select(Payee.id, Payee.name)).all())
-    rows = [_row(lease, names[lease.payee_id]) for lease in _leases(session, found.id)]
+    rows = [lease_row(lease, names[lease.payee_id]) for lease in leases_of(session, found.id)]
     audit.record(session, actor.name, "lease.view", client_id=found.id,
                  subject=f"client:{found.id}", detail={"leases": len(rows)})
     return rows
 
 
-def _leases(session: Session, client_id: int) -> list[Lease]:
+def leases_of(session: Session, client_id: int) -> list[Lease]:
     return list(session.execute(
         select(Lease).where(Lease.client_id == client_id).order_by(Lease.start_on, Lease.id)
     ).scalars())
 
 
-def _row(lease: Lease, payee_name: str) -> dict:
+def lease_row(lease: Lease, payee_name: str) -> dict:
     return {"lease": lease.id, "client": lease.client_id, "payee": payee_name,
-            "rent_cents": lease.rent_cents, "start_on": lease.start_on, "end_on": lease.end_on,
-            "sublet": lease.sublet, "override": lease.override_reason}
+            "kind": lease.kind, "rent_cents": lease.rent_cents, "start_on": lease.start_on,
+            "end_on": lease.end_on, "override": lease.override_reason}

@@ -19,6 +19,30 @@ from valitystili.base import text
 from valitystili.base.errors import ValidationError
 from valitystili.store.models import Setting
 
+APPEAL_FI = (
+    "OIKAISUVAATIMUSOHJE\n"
+    "Tähän päätökseen tyytymätön voi hakea siihen oikaisua. Oikaisuvaatimus tehdään "
+    "kirjallisesti osoitettuna: {authority}. Oikaisuvaatimus on tehtävä 30 päivän kuluessa "
+    "päätöksen tiedoksisaannista. Kirjeellä lähetetyn päätöksen katsotaan tulleen tiedoksi "
+    "seitsemäntenä päivänä sen lähettämisestä, jollei muuta näytetä. Oikaisuvaatimuksessa "
+    "ilmoitetaan päätös, johon haetaan oikaisua, miten päätöstä halutaan muutettavaksi ja "
+    "millä perusteilla, sekä tekijän nimi ja yhteystiedot. Oikaisuvaatimus on maksuton.")
+APPEAL_SV = (
+    "ANVISNING FÖR BEGÄRAN OM OMPRÖVNING\n"
+    "Den som är missnöjd med detta beslut kan begära omprövning av det. Begäran görs "
+    "skriftligen till: {authority}. Begäran ska göras inom 30 dagar från delfåendet av "
+    "beslutet. Ett beslut som sänts per brev anses ha kommit till mottagarens kännedom den "
+    "sjunde dagen efter att det sänts, om inte något annat visas. I begäran anges det beslut "
+    "som avses, hur beslutet ska ändras och på vilka grunder, samt namn och kontaktuppgifter. "
+    "Begäran om omprövning är avgiftsfri.")
+APPEAL_EN = (
+    "HOW TO REQUEST A REVIEW (oikaisuvaatimusohje)\n"
+    "If you are not satisfied with this decision you may request that it be reviewed. Send "
+    "a written request to: {authority}. The request must be made within 30 days of receiving "
+    "the decision. A decision sent by letter is deemed received on the seventh day after it "
+    "was sent, unless shown otherwise. State the decision concerned, how you want it changed "
+    "and why, and your name and contact details. Requesting a review is free of charge.")
+
 DEFAULTS: dict[str, tuple[str, str]] = {
     "four_eyes": ("true", "a batch must be approved by another handler than the one who ran it"),
     "handler_exports": ("false", "handlers may export payment files too (by default finance "
@@ -43,6 +67,15 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "review_warning_days": ("14", "plans due for review within this many days are flagged"),
     "fixed_term_warning_days": ("30", "fixed-term services ending within this many days are flagged"),
     "lease_warning_days": ("60", "leases ending within this many days are flagged"),
+    # The appeal instructions a decision's text for the client carries (people.decisions):
+    # one template per language; {authority} is replaced by appeal_authority.
+    "appeal_authority": ("Hyvinvointialueen sosiaali- ja terveyslautakunnan yksilöjaosto",
+                         "where a request for review (oikaisuvaatimus) of a decision is sent"),
+    "appeal_instructions_fi": (APPEAL_FI, "appeal instructions (oikaisuvaatimusohje) in Finnish "
+                                          "decisions; {authority}: appeal_authority"),
+    "appeal_instructions_sv": (APPEAL_SV, "… in Swedish decisions (anvisning för begäran om "
+                                          "omprövning)"),
+    "appeal_instructions_en": (APPEAL_EN, "… in English decisions"),
     "free_text_max_chars": ("2000", "comments, reasons and other free texts are at most this long"),
 }
 
@@ -69,6 +102,9 @@ BOOLEANS = ("true", "false")
 PAYMENT_NAMES = ("debtor_name",)
 #: Longest value stored (the widest text setting, a payer name, is 70 characters in pain.001).
 MAX_VALUE_CHARS = 140
+#: Settings that are texts of several lines (templates), and their longest value.
+TEXTS = ("appeal_instructions_fi", "appeal_instructions_sv", "appeal_instructions_en")
+MAX_TEXT_CHARS = 4000
 
 
 def checked(key: str, value: str) -> str:
@@ -92,6 +128,9 @@ def checked(key: str, value: str) -> str:
         if not value.isdigit() or len(value) > 12:
             raise ValidationError(f"setting {key} is a whole number of 0 or more, not {value!r}")
         value = str(int(value))
+    elif key in TEXTS:
+        value = text.free_text(value, f"setting {key}", max_chars=MAX_TEXT_CHARS,
+                               multiline=True)
     elif len(value) > MAX_VALUE_CHARS or any(not ch.isprintable() for ch in value):
         raise ValidationError(f"setting {key} is one line of at most {MAX_VALUE_CHARS} "
                               "printable characters")

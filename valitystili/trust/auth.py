@@ -30,6 +30,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "client.open": frozenset({"social_worker"}),
     "client.close": frozenset({"social_worker", "handler"}),
     "client.extend": frozenset({"handler"}),
+    # The service record (people.records): the decision is the handler's.
+    "client.record": frozenset({"social_worker", "handler"}),
+    "client.decide": frozenset({"handler"}),
+    # Changing details (people.edits); an IBAN change waits for a handler who did not make it.
+    "client.edit": frozenset({"social_worker", "handler"}),
+    "client.edit.approve": frozenset({"handler"}),
     "client.read": frozenset({"social_worker", "handler", "finance", "auditor"}),
     "client.hetu": frozenset({"social_worker", "handler", "auditor"}),
     "plan.set": frozenset({"social_worker"}),

@@ -1,0 +1,358 @@
+"""The client's service record (DESIGN §2): the dated records of what the service assessed,
+agreed and decided — ``client record CLIENT KIND …``.
+
+Rules of this module:
+
+- **Kinds and their fields** (:data:`FIELDS`; ``--date`` is the day the document was made):
+
+  ``assessment``         the service-need assessment: ``--reference`` to the social-welfare
+                         record (never its content), ``--worker`` who made it (a registered
+                         social worker; the client's responsible worker when left out);
+  ``consent``            the client's consent: its scope ``--incomes`` and ``--payments``;
+                         ``--withdrawn DATE`` ends it;
+  ``power_of_attorney``  a valtakirja: ``--scope``, ``--to`` whom, valid ``--until`` (or until
+                         revoked);
+  ``ev241n``             Kela's payment demand (form EV 241N): the ``--benefits`` it covers,
+                         sent on ``--date``; ``--ended DATE`` when it ended;
+  ``decision``           the handler's decision: ``--grounds``, the ``--criterion`` (the
+                         client's when left out; ``other_weighty`` needs ``--reason``), the
+                         service's ``--start`` and ``--end`` (none: until further notice), the
+                         next ``--review``, and the decision's own ``--reference`` if any.
+
+  A field of another kind is refused, naming the fields this kind takes.
+- **Never deleted, never changed.** A correction is a new record of the same kind and client
+  that names the one it replaces (``--supersedes ID``); the fields it does not give are taken
+  from that record. A record is superseded at most once: a second correction supersedes the
+  first correction. The superseded record stays and is shown as such.
+- **What ends is recorded with its date**: ``consent --withdrawn D`` and ``ev241n --ended D``
+  given alone (no other field, no ``--supersedes``) end the one record of that kind in force
+  (refused when there is none, or when there are several: then ``--supersedes`` says which),
+  keeping its fields; ``--date`` defaults to the end date. A withdrawn consent raises the flag
+  ``consent_withdrawn``: the service must close or change (``flags.service_record``).
+- **Dates.** ``--date`` may precede the client's start (an assessment or a consent comes before
+  the service opens). The dates of the service a record describes — a decision's start, end and
+  review, a withdrawal, a demand's end, a power of attorney's last day — may not be before the
+  client's start, nor before the record's own date.
+- **Who.** A decision is the handler's (``client.decide``); the other kinds a social worker or a
+  handler records (``client.record``). On a closed client only what ends may be recorded (a
+  withdrawal, a demand's end): the rest waits for a new service period.
+- Each record is an audit entry ``client.record`` (subject ``record:<id>``) holding the new
+  record and the one it supersedes. Reading the records is a view of the client's data; the
+  callers that show them (``client show``, ``client records``) record that view.
+- Free texts are checked where they enter (``settings.free_text``); a reference is one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valitystili.base.dates import format_fi_date as fi
+from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.text import clean_line
+from valitystili.people.clients import resolve_client, utc_text
+from valitystili.store.models import CRITERIA, RECORD_KINDS, Client, ClientRecord, User
+from valitystili.store.settings import free_text
+from valitystili.trust import audit
+from valitystili.trust.auth import Actor
+
+#: A reference (to the social-welfare record, a decision number) is one line of at most this.
+MAX_REFERENCE_CHARS = 140
+OTHER_WEIGHTY = "other_weighty"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a record kind: where it is stored and whether it must be given."""
+
+    name: str
+    column: str              # dated_on | start_on | end_on | review_on | detail
+    required: bool = False
+    is_date: bool = False
+    service_date: bool = False   # a date of the service: not before the client's start
+
+
+def _text(name: str, required: bool = True) -> Field:
+    return Field(name, "detail", required)
+
+
+#: The fields each kind takes, in the order they are shown.
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "assessment": (_text("reference"), _text("worker", required=False)),
+    "consent": (_text("incomes"), _text("payments"),
+                Field("withdrawn", "end_on", is_date=True, service_date=True)),
+    "power_of_attorney": (_text("scope"), _text("to"),
+                          Field("until", "end_on", is_date=True, service_date=True)),
+    "ev241n": (_text("benefits"), Field("ended", "end_on", is_date=True, service_date=True)),
+    "decision": (_text("grounds"), _text("criterion", required=False),
+                 _text("reason", required=False),
+                 Field("start", "start_on", required=True, is_date=True, service_date=True),
+                 Field("end", "end_on", is_date=True, service_date=True),
+                 Field("review", "review_on", required=True, is_date=True, service_date=True),
+                 _text("reference", required=False)),
+}
+#: The field that ends a record of the kind (an ending record supersedes the one in force).
+ENDING = {"consent": "withdrawn", "ev241n": "ended"}
+#: One-line fields; the others are free texts.
+ONE_LINE = ("reference", "worker", "criterion", "to")
+
+
+def option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+def add_record(session: Session, actor: Actor, client: str | int, kind: str, *,
+               dated_on: date | None = None, fields: dict | None = None,
+               supersedes: int | None = None) -> dict:
+    """Record a dated record of ``kind`` on the client; returns it as :func:`record_row`."""
+    if kind not in RECORD_KINDS:
+        raise ValidationError(f"unknown record kind {kind!r}; the kinds are "
+                              f"{', '.join(RECORD_KINDS)}")
+    actor.require("client.decide" if kind == "decision" else "client.record")
+    given = {name: value for name, value in (fields or {}).items() if value is not None}
+    _check_names(kind, given)
+    found = resolve_client(session, client, for_update=True)
+    ending = ENDING.get(kind)
+    if found.status != "open" and not (ending and ending in given):
+        closed = f" on {fi(found.closed_on)}" if found.closed_on else ""
+        raise Conflict(f"client {found.id} was closed{closed}: only an end ("
+                       f"{', '.join(f'{k} {option(v)}' for k, v in ENDING.items())}) may be "
+                       "recorded on a closed client")
+    # An end alone (no other field of the kind) ends the record in force.
+    ends = ending if ending in given and set(given) == {ending} else None
+    old = _superseded(session, found, kind, supersedes, ends)
+    values = _values(session, kind, given, old)
+    if dated_on is None:
+        dated_on = given.get(ending) if ending else None
+        if dated_on is None and old is not None:
+            dated_on = old.dated_on
+    if dated_on is None:
+        raise ValidationError(f"give the date of the {kind.replace('_', ' ')} (--date DATE)")
+    _check_dates(found, kind, dated_on, values)
+    if kind == "assessment":
+        values["worker"] = _assessor(session, values.get("worker") or found.worker)
+    if kind == "decision":
+        _check_criterion(values)
+    record = ClientRecord(client_id=found.id, kind=kind, dated_on=dated_on,
+                          start_on=values.pop("start_on", None), end_on=values.pop("end_on", None),
+                          review_on=values.pop("review_on", None), detail=values,
+                          supersedes_id=old.id if old is not None else None,
+                          created_by=actor.name)
+    session.add(record)
+    session.flush()
+    row = record_row(record)
+    audit.record(session, actor.name, "client.record", client_id=found.id,
+                 subject=f"record:{record.id}",
+                 detail={"old": record_row(old, record.id) if old is not None else None,
+                         "new": row})
+    return row
+
+
+def _check_names(kind: str, given: dict) -> None:
+    names = [f.name for f in FIELDS[kind]]
+    stray = [name for name in given if name not in names]
+    if stray:
+        raise ValidationError(
+            f"{option(stray[0])} is not a field of a {kind.replace('_', ' ')} record; it takes "
+            f"--date, {', '.join(option(name) for name in names)} and --supersedes")
+
+
+def _superseded(session: Session, client: Client, kind: str, supersedes: int | None,
+                ending: str | None) -> ClientRecord | None:
+    """The record the new one replaces: ``supersedes``, or for an end the one in force."""
+    if supersedes is None:
+        if ending is None:
+            return None
+        current = [r for r in records_of(session, client.id, kind)
+                   if r.superseded_by is None and r.record.end_on is None]
+        if not current:
+            raise Conflict(f"client {client.id} has no {kind.replace('_', ' ')} in force to end "
+                           f"with {option(ending)}")
+        if len(current) > 1:
+            ids = ", ".join(str(r.record.id) for r in current)
+            raise ValidationError(f"client {client.id} has {len(current)} "
+                                  f"{kind.replace('_', ' ')} records in force ({ids}): say which "
+                                  "one ends with --supersedes ID")
+        return current[0].record
+    old = session.get(ClientRecord, supersedes)
+    if old is None or old.client_id != client.id:
+        raise NotFound(f"client {client.id} has no record {supersedes}")
+    if old.kind != kind:
+        raise ValidationError(f"record {supersedes} is a {old.kind.replace('_', ' ')}: a "
+                              f"{kind.replace('_', ' ')} record cannot supersede it")
+    newer = session.execute(select(ClientRecord.id).where(
+        ClientRecord.supersedes_id == old.id)).scalar_one_or_none()
+    if newer is not None:
+        raise Conflict(f"record {supersedes} is already superseded by record {newer}; "
+                       f"supersede record {newer} instead")
+    return old
+
+
+def _values(session: Session, kind: str, given: dict, old: ClientRecord | None) -> dict:
+    """The record's stored values: those given, checked; the rest from the superseded record."""
+    values: dict = {}
+    for spec in FIELDS[kind]:
+        value = given.get(spec.name)
+        if value is None and old is not None:
+            value = (old.detail or {}).get(spec.name) if spec.column == "detail" \
+                else getattr(old, spec.column)
+        if value is None:
+            if spec.required:
+                raise ValidationError(f"a {kind.replace('_', ' ')} record needs "
+                                      f"{option(spec.name)}")
+            continue
+        if spec.is_date:
+            if not isinstance(value, date):
+                raise ValidationError(f"{option(spec.name)} must be a date")
+        elif spec.name in ONE_LINE:
+            value = clean_line(str(value), option(spec.name), max_chars=MAX_REFERENCE_CHARS)
+        else:
+            value = free_text(session, str(value), option(spec.name), multiline=True)
+        values[spec.column if spec.column != "detail" else spec.name] = value
+    return values
+
+
+def _check_dates(client: Client, kind: str, dated_on: date, values: dict) -> None:
+    for spec in FIELDS[kind]:
+        value = values.get(spec.column) if spec.is_date else None
+        if value is None or not spec.service_date:
+            continue
+        if value < client.start_on:
+            raise ValidationError(f"{option(spec.name)} {fi(value)} is before the client's start "
+                                  f"{fi(client.start_on)}")
+        if value < dated_on:
+            raise ValidationError(f"{option(spec.name)} {fi(value)} is before the "
+                                  f"{kind.replace('_', ' ')}'s date {fi(dated_on)}")
+    start, end = values.get("start_on"), values.get("end_on")
+    if kind == "decision" and end is not None and end < start:
+        raise ValidationError(f"--end {fi(end)} is before --start {fi(start)}")
+
+
+def _assessor(session: Session, worker: str) -> str:
+    role = session.execute(select(User.role).where(User.name == worker)).scalar_one_or_none()
+    if role is None:
+        raise ValidationError(f"worker {worker!r} is not a registered user")
+    if role != "social_worker":
+        raise ValidationError(f"worker {worker} is a {role}, not a social_worker")
+    return worker
+
+
+def _check_criterion(values: dict) -> None:
+    criterion = values.get("criterion")
+    if criterion is not None and criterion not in CRITERIA:
+        raise ValidationError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
+    if criterion == OTHER_WEIGHTY and not values.get("reason"):
+        raise ValidationError(f"criterion {OTHER_WEIGHTY} needs the reason (--reason), e.g. "
+                              "securing a debt-restructuring programme")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A stored record and the id of the record that superseded it (None: it stands)."""
+
+    record: ClientRecord
+    superseded_by: int | None
+
+
+def records_of(session: Session, client_id: int, kind: str | None = None) -> list[Kept]:
+    """The client's records (of ``kind``), oldest first, each with what superseded it."""
+    query = select(ClientRecord).where(ClientRecord.client_id == client_id)
+    if kind is not None:
+        query = query.where(ClientRecord.kind == kind)
+    rows = list(session.execute(query.order_by(ClientRecord.id)).scalars())
+    by = {row.supersedes_id: row.id for row in rows if row.supersedes_id is not None}
+    return [Kept(row, by.get(row.id)) for row in rows]
+
+
+def in_force(session: Session, client_id: int, kind: str, on: date) -> list[ClientRecord]:
+    """The client's records of ``kind`` that stand and have not ended by ``on`` (a consent not
+    withdrawn, a payment demand not ended, a power of attorney still valid, a decision whose
+    term has not passed), oldest first."""
+    return [kept.record for kept in records_of(session, client_id, kind)
+            if kept.superseded_by is None
+            and (kept.record.end_on is None or kept.record.end_on >= on)]
+
+
+def open_payment_demands(session: Session, client_id: int) -> list[ClientRecord]:
+    """Kela payment demands (EV 241N) of the client with no end recorded."""
+    return [kept.record for kept in records_of(session, client_id, "ev241n")
+            if kept.superseded_by is None and kept.record.end_on is None]
+
+
+def state(record: ClientRecord, superseded_by: int | None, today: date) -> str:
+    """How the record stands: in force, superseded, or ended (with the day)."""
+    if superseded_by is not None:
+        return f"superseded by {superseded_by}"
+    end = record.end_on
+    if end is None:
+        return "in force"
+    verb = {"consent": "withdrawn", "ev241n": "ended", "power_of_attorney": "valid until",
+            "decision": "until"}[record.kind]
+    if record.kind in ENDING or end < today:
+        verb = {"power_of_attorney": "expired", "decision": "ended"}.get(record.kind, verb)
+        return f"{verb} {fi(end)}"
+    return f"in force, {verb} {fi(end)}"
+
+
+def summary(record: ClientRecord) -> str:
+    """One line saying what the record holds (for tables and the service file)."""
+    d = record.detail or {}
+    if record.kind == "assessment":
+        return f"by {d.get('worker')}; social-welfare record {d.get('reference')}"
+    if record.kind == "consent":
+        return f"incomes: {d.get('incomes')}; payments: {d.get('payments')}"
+    if record.kind == "power_of_attorney":
+        until = f" until {fi(record.end_on)}" if record.end_on else " until revoked"
+        return f"to {d.get('to')}: {d.get('scope')}{until}"
+    if record.kind == "ev241n":
+        return f"benefits: {d.get('benefits')}"
+    end = fi(record.end_on) if record.end_on else "until further notice"
+    criterion = d.get("criterion")
+    reason = f" ({d['reason']})" if d.get("reason") else ""
+    return (f"{fi(record.start_on)}–{end}, review {fi(record.review_on)}"
+            + (f"; criterion {criterion}{reason}" if criterion else "")
+            + f"; grounds: {d.get('grounds')}")
+
+
+def record_row(record: ClientRecord, superseded_by: int | None = None,
+               today: date | None = None) -> dict:
+    """A record as commands print it; ``detail`` holds the kind's own fields."""
+    return {
+        "record": record.id,
+        "client": record.client_id,
+        "kind": record.kind,
+        "dated_on": record.dated_on,
+        "start_on": record.start_on,
+        "end_on": record.end_on,
+        "review_on": record.review_on,
+        "summary": summary(record),
+        "detail": dict(record.detail or {}),
+        "supersedes": record.supersedes_id,
+        "state": state(record, superseded_by, today or date.today()),
+        "recorded_by": record.created_by,
+        "recorded_at": utc_text(record.created_at),
+    }
+
+
+def list_records(session: Session, actor: Actor, client: str | int, *, kind: str | None = None,
+                 today: date | None = None) -> list[dict]:
+    """The client's records, oldest first, superseded ones too (the view is audited)."""
+    actor.require("client.read")
+    if kind is not None and kind not in RECORD_KINDS:
+        raise ValidationError(f"unknown record kind {kind!r}; the kinds are "
+                              f"{', '.join(RECORD_KINDS)}")
+    found = resolve_client(session, client)
+    rows = [record_row(kept.record, kept.superseded_by, today)
+            for kept in records_of(session, found.id, kind)]
+    audit.record(session, actor.name, "client.records.view", client_id=found.id,
+                 subject=f"client:{found.id}", detail={"kind": kind, "records": len(rows)})
+    return rows
