@@ -121,33 +121,45 @@ def report_batches(app: App, as_of: date | None, since: date | None) -> None:
 @click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
               default=None, help="fi, sv or en (default the client's language).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a print-ready HTML page (FILE.html, readable by you only) instead of "
-              "printing text; an existing FILE is refused.")
+              help="Write the letter to FILE (readable by you only) instead of printing it: "
+              "FILE.html a print-ready page, FILE.txt the text; a name without a suffix gets "
+              ".html (.txt with --text). An existing FILE is refused.")
+@click.option("--text", "as_text", is_flag=True,
+              help="With --out: write the text, not the HTML page.")
 @click.option("--force", is_flag=True, help="Replace an existing --out FILE.")
+@click.option("--date", "dated", type=OPTIONAL_DATE, default=None,
+              help="The letter's date (default today).")
 @pass_app
 def report_statement(app: App, client: str, month: tuple[int, int], language: str | None,
-                     out: Path | None, force: bool) -> None:
-    """The client's monthly letter: money in, rent and bills paid, instalments, balance, what
-    comes next and any unpaid bills.
+                     out: Path | None, as_text: bool, force: bool, dated: date | None) -> None:
+    """The client's monthly letter in plain language: the balance at the start, money in,
+    rent and bills paid, money paid to the client's own bank account, returned payments, the
+    balance at the end, what comes next and anything still unpaid. Refused for a month after
+    the client's closing date.
 
     \b
     Example:
       valitystili report statement 1001 --month 2026-11
-      valitystili report statement 1001 --month 2026-11 --language sv --out marraskuu.html
+      valitystili report statement 1001 --month 2026-11 --language sv --out brev-1001
     """
     from valitystili.base import files
     from valitystili.oversight import letters
 
     year, month_number = month
-    output = "html" if out is not None else app.format
+    form = None
+    if out is not None:
+        out, form = letters.letter_path(out, text=as_text)
+    elif as_text:
+        raise click.UsageError("--text goes with --out (without it the text is printed)")
+    output = form or app.format
     staged = None
     try:
         with app.unit() as (session, actor):
             letter = letters.client_statement(session, actor, client, year, month_number,
-                                              language, output=output)
+                                              language, output=output, today=dated)
             if out is not None:
                 # Staged inside the unit: a refused target leaves no trace of the view either.
-                staged = files.stage(out, letters.render_html(letter).encode("utf-8"),
+                staged = files.stage(out, letters.render(letter, form).encode("utf-8"),
                                      force=force)
         if staged is not None:
             staged.publish()

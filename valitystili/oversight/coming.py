@@ -71,6 +71,7 @@ class Coming:
     amount_cents: int
     rent_cents: int | None = None    # a rent Kela pays part of: the whole rent
     kela_cents: int | None = None    # and Kela's part of it
+    key: str = ""                    # the obligation's key ("rent:1:2026-12"; "" an instalment)
 
 
 def rent_parts(kind: str, account_cents: int | None, direct_cents: int | None) -> dict:
@@ -114,7 +115,7 @@ def coming_payments(session: Session, client: Client, first: date, last: date,
         else:
             payable = by_id[payment.obligation_id]
             found.append(Coming(step.on, payment.kind, payable.payee, payment.amount_cents,
-                                **payable.parts))
+                                **payable.parts, key=payable.obligation.key))
     found.sort(key=lambda coming: (coming.on, rank(coming.kind), coming.payee))
     return found
 

@@ -1,37 +1,54 @@
 """The monthly letter to a client: what came in, what was paid, what is left and what comes next.
 
 ``client_statement()`` gathers the month as data (a frozen ``Letter``); ``render_text()`` and
-``render_html()`` write it in Finnish, Swedish or English. Rules of this module:
+``render_html()`` (``letter_render``) write it in Finnish, Swedish or English, in plain language
+(``letter_words``). Rules of this module:
 
+- **Balances**: the intermediary account's balance at the start of the month (the end of the
+  day before its first day) and at the end of its last day, from the ledger.
 - **Money received**: credits to the client's ledger account booked in the month
   (``ledger.account_postings``), named by the payer on the bank line (a credit with no bank
-  line is a "deposit"). Returns of our own payments and reversals are left out: they undo a
-  payment rather than bring money.
-- **Rent and bills paid** / **instalments paid to you**: the client's payment orders executing
-  in the month that were approved, exported or cleared (not drafts, cancelled or returned
-  ones); rent, electricity and other bills in the first list, instalments and a final payment
-  in the second.
+  line is a "deposit"). Kela under any of its names is "Kela". Returns of our own payments and
+  reversals are left out: they undo a payment rather than bring money. Each credit names its
+  **benefit** when it comes from a benefit payer (Kela, or the source of an ``[[income]]`` of
+  the plan in force on the booking day): the kind the bank message names
+  (``letter_words.benefit_in_message``), else the plan's: among the ``[[income]]`` of the plan in force on the booking day whose source
+  is the payer, the one kind there is, or else the kind whose amount is closest to the credit
+  among those within their tolerance (as matching counts it). Otherwise (no such income, or a
+  tie) no benefit is named.
+- **Rent and bills paid** / **paid to your own bank account**: the client's payment orders
+  executing in the month that were approved, exported, cleared or later returned (not drafts
+  or cancelled ones: they paid nothing); rent, electricity and other bills in the first list,
+  instalments and a final payment in the second. A rent names **the month it is for** (its
+  obligation's period, else the month of its agreed date). A rent or bill that the orders up to
+  the month's end did not pay in full says what was left unpaid (on the month's last order of
+  it).
+- **Returned payments**: orders the bank sent back in the month, with the return reason of the
+  bank line that brought the money back.
 - **Rent Kela pays part of**: a rent line (paid or coming) whose month Kela pays part of
   directly (the obligation's ``direct_cents``: the share from Kela's decision, else the plan's
   usual ``paid_directly``) also shows the whole rent, Kela's part and the account's part.
-- **Balance**: the ledger balance at the end of the month's last day.
-- **Next month's payments** (open clients) are the batch's own decision run forward over the
-  next month's banking days (``oversight.coming``), so the letter never promises what the batch
-  will not do: every amount, an even split's instalments too, is what the batch pays if the
-  incomes come as expected, and a note says so.
+- **Next month's payments** (open clients only) are the batch's own decision run forward over
+  the next month's banking days (``oversight.coming``), so the letter never promises what the
+  batch will not do: every amount is what the batch pays if the incomes come as expected.
 - **Unpaid bills**: the client's arrears at the end of the month (``reports.arrears_items``);
   the section is left out when there are none.
-- Dates are Finnish (``23.11.2026``) and money ``format_locale`` in every language; month
-  names come from the tables below (Finnish needs the ablative: "marraskuulta").
+- **The last day**: a closing date (else a fixed term's end) in the month is the service's last
+  day, and the letter says what it means. A letter for a month after the closing date is
+  refused.
+- **Sender and date**: the organisation, the handler's name, phone and hours come from the
+  ``letter_*`` settings (the organisation falls back to ``debtor_name``; a language's own
+  organisation and hours to the Finnish ones); the letter is dated ``today``.
+- Dates are Finnish (``23.11.2026``) and money ``format_locale`` in every language.
 - Reading a client's letter is a view of their data and is audited (action ``view``).
-- The HTML page is self-contained (inline style, no scripts, fonts or images) and prints on A4.
 """
 
 from __future__ import annotations
 
-import html
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,115 +57,40 @@ import ledger
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import ValidationError
-from valitystili.base.money import format_locale
+from valitystili.base.identifiers import format_iban
 from valitystili.oversight.coming import coming_payments, rent_parts
+from valitystili.oversight.letter_render import render_html, render_text
+from valitystili.oversight.letter_words import benefit_in_message
 from valitystili.oversight.reports import arrears_items
 from valitystili.people.clients import resolve_client
+from valitystili.plans.expected import income_tolerance_cents, tolerance_defaults
+from valitystili.plans.versions import approved_versions, in_force
+from valitystili.statements.matching import payer_matches
 from valitystili.store import settings
 from valitystili.store.models import (
     LANGUAGES,
     Client,
     Obligation,
     PaymentOrder,
+    PlanIncome,
     StatementLine,
 )
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
-#: Order statuses that show as paid in a letter.
-SHOWN_STATUSES = ("approved", "exported", "cleared")
+__all__ = ["Letter", "Line", "Sender", "client_statement", "letter_path", "render_html",
+           "render_text"]
+
+#: Order statuses that paid (a returned order paid too, and its money came back).
+PAID_STATUSES = ("approved", "exported", "cleared")
+SHOWN_STATUSES = (*PAID_STATUSES, "returned")
 BILL_KINDS = ("rent", "electricity", "other")
 TO_CLIENT_KINDS = ("instalment", "final")
+#: The form of a letter file by its suffix; a name without one gets ``DEFAULT_SUFFIX``.
+FILE_FORMS = {".html": "html", ".txt": "text"}
+DEFAULT_SUFFIX = {"html": ".html", "text": ".txt"}
 
-MONTHS = {
-    "fi": ("tammikuu", "helmikuu", "maaliskuu", "huhtikuu", "toukokuu", "kesäkuu", "heinäkuu",
-           "elokuu", "syyskuu", "lokakuu", "marraskuu", "joulukuu"),
-    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}
-
-TEXTS = {
-    "fi": {
-        "title": "Välitystilin kuukausiote – {month}",
-        "greeting": "Hei {name},",
-        "intro": "tässä välitystilisi tapahtumat {month_from}.",
-        "received": "Tilillesi tulleet rahat",
-        "paid": "Maksamamme vuokrat ja laskut",
-        "instalments": "Sinulle maksetut erät",
-        "balance": "Tililläsi oli {date} rahaa {amount}.",
-        "coming": "Seuraavan kuukauden maksut",
-        "arrears": "Maksamatta olevat laskut",
-        "arrears_note": "Näitä ei ole vielä voitu maksaa.",
-        "none": "Ei tapahtumia.",
-        "none_coming": "Ei suunniteltuja maksuja.",
-        "total": "Yhteensä",
-        "deposit": "Talletus",
-        "rent": "Vuokra", "electricity": "Sähkölasku", "other": "Lasku",
-        "instalment": "Erä tilillesi", "final": "Loppumaksu tilillesi",
-        "expected_note": "Summat pitävät, jos tulosi tulevat odotetusti.",
-        "rent_parts": "koko vuokra {rent}, josta Kela maksaa {kela} ja tililtäsi {account}",
-        "questions": "Jos sinulla on kysyttävää, ota yhteyttä välitystilin hoitajaan.",
-        "regards": "Ystävällisin terveisin",
-    },
-    "sv": {
-        "title": "Förmedlingskontots månadsbesked – {month}",
-        "greeting": "Hej {name},",
-        "intro": "här är händelserna på ditt förmedlingskonto i {month}.",
-        "received": "Pengar som kommit in på ditt konto",
-        "paid": "Hyror och räkningar som vi har betalat",
-        "instalments": "Rater som betalats till dig",
-        "balance": "Den {date} fanns det {amount} på ditt konto.",
-        "coming": "Nästa månads betalningar",
-        "arrears": "Obetalda räkningar",
-        "arrears_note": "Dessa har ännu inte kunnat betalas.",
-        "none": "Inga händelser.",
-        "none_coming": "Inga planerade betalningar.",
-        "total": "Totalt",
-        "deposit": "Insättning",
-        "rent": "Hyra", "electricity": "Elräkning", "other": "Räkning",
-        "instalment": "Rat till ditt konto", "final": "Slutbetalning till ditt konto",
-        "expected_note": "Beloppen gäller om dina inkomster kommer som väntat.",
-        "rent_parts": "hela hyran {rent}, varav FPA betalar {kela} och ditt konto {account}",
-        "questions": "Om du har frågor, kontakta förmedlingskontots handläggare.",
-        "regards": "Med vänliga hälsningar",
-    },
-    "en": {
-        "title": "Intermediary account monthly statement – {month}",
-        "greeting": "Hello {name},",
-        "intro": "here is what happened on your intermediary account in {month}.",
-        "received": "Money received",
-        "paid": "Rent and bills we paid",
-        "instalments": "Instalments paid to you",
-        "balance": "On {date} your account held {amount}.",
-        "coming": "Next month's payments",
-        "arrears": "Unpaid bills",
-        "arrears_note": "These could not be paid yet.",
-        "none": "Nothing this month.",
-        "none_coming": "No payments planned.",
-        "total": "Total",
-        "deposit": "Deposit",
-        "rent": "Rent", "electricity": "Electricity bill", "other": "Bill",
-        "instalment": "Instalment to your account", "final": "Final payment to your account",
-        "expected_note": "These amounts hold if your incomes come as expected.",
-        "rent_parts": "whole rent {rent}, of which Kela pays {kela} and your account {account}",
-        "questions": "If you have any questions, please contact your account handler.",
-        "regards": "Kind regards",
-    },
-}
-
-
-def month_name(language: str, year: int, month: int) -> str:
-    """``marraskuu 2026`` / ``november 2026`` / ``November 2026``."""
-    return f"{MONTHS[language][month - 1]} {year}"
-
-
-def month_from(language: str, year: int, month: int) -> str:
-    """Finnish ablative, "from the month": ``marraskuulta 2026`` (other languages: the name)."""
-    if language == "fi":
-        return f"{MONTHS['fi'][month - 1]}lta {year}"
-    return month_name(language, year, month)
+_PERIOD_RE = re.compile(r":(\d{4})-(\d{2})(?:-\d{2})?$")
 
 
 # --- the letter as data ------------------------------------------------------------------------
@@ -156,16 +98,30 @@ def month_from(language: str, year: int, month: int) -> str:
 
 @dataclass(frozen=True)
 class Line:
-    """One row of a section: ``kind`` picks the words (``payer`` shows ``text`` as it is), ``text``
-    is the payer's or payee's name."""
+    """One row of a section: ``kind`` picks the words (``payer`` shows ``text`` as it is),
+    ``text`` is the payer's or payee's name."""
 
     on: date | None
     kind: str                  # deposit | payer | rent | electricity | other | instalment | final
-    text: str = ""             # payer or payee name
+    text: str = ""             # payer or payee name ("Kela" for Kela under any name)
     amount_cents: int | None = None
     due_on: date | None = None
     rent_cents: int | None = None    # a rent Kela pays part of: the whole rent,
     kela_cents: int | None = None    # Kela's part, and the account's part (their difference)
+    month: str | None = None         # a rent: the month it is for ("2026-11")
+    benefit: str | None = None       # money received: the benefit kind ("housing_allowance")
+    unpaid_cents: int | None = None  # a rent or bill paid in part: what was left unpaid
+    reason: str | None = None        # a returned payment: the bank's return reason ("AC04")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who writes: from the ``letter_*`` settings, in the letter's language."""
+
+    organisation: str
+    handler: str = ""
+    phone: str = ""
+    hours: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,14 +131,20 @@ class Letter:
     language: str
     year: int
     month: int
+    dated_on: date
+    own_iban: str                    # the client's own bank account, grouped
+    opening_on: date                 # the month's first day
+    opening_cents: int               # the balance at its start
     received: tuple[Line, ...]
     paid: tuple[Line, ...]
     instalments: tuple[Line, ...]
-    balance_on: date
-    balance_cents: int
-    coming: tuple[Line, ...]
+    returned: tuple[Line, ...]
+    balance_on: date                 # the month's last day
+    balance_cents: int               # the balance at its end
+    coming: tuple[Line, ...] | None  # None: the client is closed, nothing is planned
     arrears: tuple[Line, ...]
-    sender: str
+    last_day: date | None            # the service's last day, when it is in this month
+    sender: Sender
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -192,6 +154,62 @@ def _month_bounds(year: int, month: int) -> tuple[date, date]:
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
     return first, following - timedelta(days=1)
+
+
+def _balance(session: Session, client: Client, as_of: date) -> int:
+    try:
+        return ledger.balance(session, client.ledger_code, as_of=as_of)
+    except ledger.UnknownAccount:
+        return 0
+
+
+def rent_month(key: str | None, fallback: date | None) -> str | None:
+    """The month a rent is for: its obligation key's period (``rent:1:2026-11``), else the
+    month of ``fallback`` (its agreed or due date)."""
+    found = _PERIOD_RE.search(key or "")
+    if found:
+        return f"{found.group(1)}-{found.group(2)}"
+    return f"{fallback:%Y-%m}" if fallback else None
+
+
+# --- money received ----------------------------------------------------------------------------
+
+
+class _Benefits:
+    """Names the benefit of a credit (module rules): the message's word, else the plan's."""
+
+    def __init__(self, session: Session, client: Client):
+        self.session = session
+        self.versions = approved_versions(session, [client.id]).get(client.id, [])
+        self.incomes: dict[int, list[PlanIncome]] = {}
+        self.defaults = tolerance_defaults(session)
+
+    def _incomes(self, plan) -> list[PlanIncome]:
+        if plan is None:
+            return []
+        if plan.id not in self.incomes:
+            self.incomes[plan.id] = list(self.session.execute(
+                select(PlanIncome).where(PlanIncome.plan_id == plan.id)
+                .order_by(PlanIncome.position)).scalars())
+        return self.incomes[plan.id]
+
+    def kind(self, lines: list[StatementLine], payer: str, amount_cents: int,
+             on: date) -> str | None:
+        plan = in_force(self.versions, on)
+        incomes = [i for i in self._incomes(plan) if payer_matches(i.source, payer)]
+        if not payer or not (incomes or payer_matches("Kela", payer)):
+            return None                  # not a benefit payer: a relative's words name nothing
+        from_messages = {benefit_in_message(line.message) for line in lines}
+        if len(from_messages) == 1 and None not in from_messages:
+            return from_messages.pop()
+        kinds = {i.kind for i in incomes}
+        if len(kinds) > 1:
+            near = [(abs(amount_cents - i.amount_cents), i.kind) for i in incomes
+                    if abs(amount_cents - i.amount_cents) <= income_tolerance_cents(
+                        i.amount_cents, i.tolerance_cents, i.tolerance_percent, self.defaults)]
+            closest = min((difference for difference, _ in near), default=None)
+            kinds = {kind for difference, kind in near if difference == closest}
+        return kinds.pop() if len(kinds) == 1 else None
 
 
 def _received(session: Session, client: Client, first: date, last: date) -> list[Line]:
@@ -214,6 +232,7 @@ def _received(session: Session, client: Client, first: date, last: date) -> list
             for key, line_id in assigned.items():
                 if line.id == line_id:
                     by_key.setdefault(key, []).append(line)
+    benefits = _Benefits(session, client)
     found = []
     for row in rows:
         lines = by_key.get(row.key, [])
@@ -222,28 +241,112 @@ def _received(session: Session, client: Client, first: date, last: date) -> list
             continue
         payers = {(line.counterparty_name or "").strip() for line in lines}
         payer = payers.pop() if len(payers) == 1 else ""
-        found.append(Line(row.booked_on, "payer" if payer else "deposit", payer,
-                          -int(row.amount_cents)))
+        amount = -int(row.amount_cents)
+        benefit = benefits.kind(lines, payer, amount, row.booked_on)
+        if payer and payer_matches("Kela", payer):
+            payer = "Kela"
+        found.append(Line(row.booked_on, "payer" if payer else "deposit", payer, amount,
+                          benefit=benefit))
     return found
+
+
+# --- payments ----------------------------------------------------------------------------------
 
 
 def _orders(session: Session, client: Client, first: date, last: date,
             kinds: tuple[str, ...]) -> list[Line]:
     rows = session.execute(
-        select(PaymentOrder, Obligation.amount_cents, Obligation.direct_cents)
+        select(PaymentOrder, Obligation)
         .outerjoin(Obligation, Obligation.id == PaymentOrder.obligation_id)
         .where(
             PaymentOrder.client_id == client.id, PaymentOrder.kind.in_(kinds),
             PaymentOrder.status.in_(SHOWN_STATUSES),
             PaymentOrder.execution_on.between(first, last))
         .order_by(PaymentOrder.execution_on, PaymentOrder.id)).all()
-    return [Line(o.execution_on, o.kind, o.creditor_name if o.kind in BILL_KINDS else "",
-                 o.amount_cents, **rent_parts(o.kind, account, direct))
-            for o, account, direct in rows]
+    unpaid = _left_unpaid(session, [o for _, o in rows if o is not None], last)
+    # The note goes on the month's last order that paid (a returned one did not).
+    last_order = {o.id: order.id for order, o in rows
+                  if o is not None and order.status in PAID_STATUSES}
+    lines = []
+    for order, obligation in rows:
+        account = obligation.amount_cents if obligation else None
+        direct = obligation.direct_cents if obligation else None
+        left = (unpaid.get(obligation.id) if obligation is not None
+                and last_order.get(obligation.id) == order.id else None)
+        lines.append(Line(
+            order.execution_on, order.kind, _payee(order, client), order.amount_cents,
+            **rent_parts(order.kind, account, direct),
+            month=(rent_month(obligation.key, obligation.agreed_on or obligation.due_on)
+                   if order.kind == "rent" and obligation is not None else None),
+            unpaid_cents=left or None))
+    return lines
+
+
+def _left_unpaid(session: Session, obligations: list[Obligation], last: date) -> dict[int, int]:
+    """What the orders executed up to ``last`` left unpaid of each (not cancelled) obligation."""
+    ids = sorted({o.id for o in obligations if o.status != "cancelled"})
+    if not ids:
+        return {}
+    paid: dict[int, int] = dict.fromkeys(ids, 0)
+    for obligation_id, cents in session.execute(
+            select(PaymentOrder.obligation_id, PaymentOrder.amount_cents).where(
+                PaymentOrder.obligation_id.in_(ids), PaymentOrder.status.in_(PAID_STATUSES),
+                PaymentOrder.execution_on <= last)).all():
+        paid[obligation_id] += int(cents)
+    amounts = {o.id: o.amount_cents for o in obligations}
+    return {i: amounts[i] - paid[i] for i in ids if amounts[i] > paid[i]}
+
+
+def _returned(session: Session, client: Client, first: date, last: date) -> list[Line]:
+    orders = session.execute(
+        select(PaymentOrder).where(
+            PaymentOrder.client_id == client.id, PaymentOrder.status == "returned",
+            PaymentOrder.returned_on.between(first, last))
+        .order_by(PaymentOrder.returned_on, PaymentOrder.id)).scalars().all()
+    reasons: dict[int, str] = {}
+    if orders:
+        for order_id, reason in session.execute(
+                select(StatementLine.order_id, StatementLine.return_reason).where(
+                    StatementLine.order_id.in_([o.id for o in orders]),
+                    StatementLine.return_reason.is_not(None))
+                .order_by(StatementLine.id)).all():
+            reasons.setdefault(order_id, reason)
+    return [Line(o.returned_on, o.kind, _payee(o, client), o.amount_cents,
+                 reason=reasons.get(o.id)) for o in orders]
+
+
+def _payee(order: PaymentOrder, client: Client) -> str:
+    """Whom an order paid, as the letter names it: the payee of a bill; "" for the client's own
+    bank account (a final payout to a guardian or an estate names them)."""
+    if order.kind in BILL_KINDS or (order.kind == "final" and order.creditor_iban != client.iban):
+        return order.creditor_name
+    return ""
+
+
+def _arrears(session: Session, client: Client, last: date) -> list[Line]:
+    return [Line(item["due_on"], item["kind"], item["payee_name"], item["unpaid_cents"],
+                 item["due_on"],
+                 month=rent_month(item["obligation"], item["due_on"])
+                 if item["kind"] == "rent" else None)
+            for item in arrears_items(session, last, client.id)]
+
+
+def _sender(session: Session, language: str) -> Sender:
+    def own(key: str) -> str:
+        if language != "fi":
+            value = settings.get(session, f"{key}_{language}")
+            if value:
+                return value
+        return settings.get(session, key)
+
+    return Sender(organisation=own("letter_organisation") or settings.get(session, "debtor_name"),
+                  handler=settings.get(session, "letter_handler"),
+                  phone=settings.get(session, "letter_phone"), hours=own("letter_hours"))
 
 
 def client_statement(session: Session, actor: Actor, client_ref: str, year: int, month: int,
                      language: str | None = None, *, output: str = "text",
+                     today: date | None = None,
                      calendar: BankingCalendar = CALENDAR) -> Letter:
     """The client's letter for a month (see the module rules); the view is audited."""
     actor.require("report")
@@ -252,26 +355,32 @@ def client_statement(session: Session, actor: Actor, client_ref: str, year: int,
     if language not in LANGUAGES:
         raise ValidationError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     first, last = _month_bounds(year, month)
+    if client.closed_on is not None and first > client.closed_on:
+        raise ValidationError(
+            f"client {client.id} was closed on {format_fi_date(client.closed_on)}: there is no "
+            f"letter for {year:04d}-{month:02d} (the last one is for {client.closed_on:%Y-%m})")
     next_first, next_last = _month_bounds(*((year + 1, 1) if month == 12 else (year, month + 1)))
-    try:
-        balance = ledger.balance(session, client.ledger_code, as_of=last)
-    except ledger.UnknownAccount:
-        balance = 0
-    arrears = [Line(item["due_on"], item["kind"], item["payee_name"], item["unpaid_cents"],
-                    item["due_on"])
-               for item in arrears_items(session, last, client.id)]
+    last_day = client.closed_on or client.until_on
+    coming = None
+    if client.status == "open":
+        coming = tuple(Line(c.on, c.kind, c.payee, c.amount_cents, rent_cents=c.rent_cents,
+                            kela_cents=c.kela_cents,
+                            month=rent_month(c.key, c.on) if c.kind == "rent" else None)
+                       for c in coming_payments(session, client, next_first, next_last,
+                                                calendar))
     letter = Letter(
         client=client.id, name=client.name, language=language, year=year, month=month,
+        dated_on=today or date.today(), own_iban=format_iban(client.iban),
+        opening_on=first, opening_cents=_balance(session, client, first - timedelta(days=1)),
         received=tuple(_received(session, client, first, last)),
         paid=tuple(_orders(session, client, first, last, BILL_KINDS)),
         instalments=tuple(_orders(session, client, first, last, TO_CLIENT_KINDS)),
-        balance_on=last, balance_cents=balance,
-        coming=tuple(Line(c.on, c.kind, c.payee, c.amount_cents, rent_cents=c.rent_cents,
-                          kela_cents=c.kela_cents)
-                     for c in (coming_payments(session, client, next_first, next_last, calendar)
-                               if client.status == "open" else ())),
-        arrears=tuple(arrears),
-        sender=settings.get(session, "debtor_name"))
+        returned=tuple(_returned(session, client, first, last)),
+        balance_on=last, balance_cents=_balance(session, client, last),
+        coming=coming,
+        arrears=tuple(_arrears(session, client, last)),
+        last_day=last_day if last_day is not None and first <= last_day <= last else None,
+        sender=_sender(session, language))
     audit.record(session, actor.name, "view", client_id=client.id,
                  subject=f"statement {year:04d}-{month:02d}",
                  detail={"month": f"{year:04d}-{month:02d}", "language": language,
@@ -279,162 +388,26 @@ def client_statement(session: Session, actor: Actor, client_ref: str, year: int,
     return letter
 
 
-# --- rendering ---------------------------------------------------------------------------------
+# --- files -------------------------------------------------------------------------------------
 
 
-def _label(line: Line, texts: dict[str, str]) -> str:
-    if line.kind == "payer":
-        return line.text
-    if line.kind in BILL_KINDS:
-        return f"{texts[line.kind]}, {line.text}" if line.text else texts[line.kind]
-    return texts[line.kind]
+def letter_path(out: Path, text: bool = False) -> tuple[Path, str]:
+    """The file a letter is written to and its form (``html`` or ``text``): ``.html`` and
+    ``.txt`` say the form; a name without a suffix gets ``.html`` (``.txt`` with ``text``).
+    Any other suffix, or ``text`` with ``.html``, is refused."""
+    suffix = out.suffix.lower()
+    if not suffix:
+        form = "text" if text else "html"
+        return out.with_name(out.name + DEFAULT_SUFFIX[form]), form
+    if suffix not in FILE_FORMS:
+        raise ValidationError(f"--out {out.name}: a letter is written as .html or .txt "
+                              "(a name without a suffix gets .html)")
+    form = FILE_FORMS[suffix]
+    if text and form != "text":
+        raise ValidationError(f"--out {out.name}: --text writes a .txt file, not {suffix}")
+    return out, form
 
 
-@dataclass(frozen=True)
-class _Row:
-    """One printed row; ``parts`` is the line under a rent Kela pays part of."""
-
-    day: str
-    label: str
-    amount: str
-    parts: str = ""
-
-
-def _rows(lines: tuple[Line, ...], language: str, total: bool) -> list[_Row]:
-    texts = TEXTS[language]
-    money = lambda cents: format_locale(cents, language)  # noqa: E731
-    out = [_Row(format_fi_date(line.on) if line.on else "", _label(line, texts),
-                money(line.amount_cents) if line.amount_cents is not None else "",
-                _parts(line, language))
-           for line in lines]
-    if total and lines:
-        out.append(_Row("", texts["total"], money(sum(line.amount_cents or 0 for line in lines))))
-    return out
-
-
-def _parts(line: Line, language: str) -> str:
-    """"whole rent 520,00 €, of which Kela pays 150,00 € and your account 370,00 €"."""
-    if line.rent_cents is None or line.kela_cents is None:
-        return ""
-    money = lambda cents: format_locale(cents, language)  # noqa: E731
-    return TEXTS[language]["rent_parts"].format(
-        rent=money(line.rent_cents), kela=money(line.kela_cents),
-        account=money(line.rent_cents - line.kela_cents))
-
-
-def _sections(letter: Letter) -> list[tuple[str, list[_Row], str | None, str]]:
-    """(heading, rows, note, text when empty) for each section."""
-    texts = TEXTS[letter.language]
-    language = letter.language
-    sections = [
-        (texts["received"], _rows(letter.received, language, True), None, texts["none"]),
-        (texts["paid"], _rows(letter.paid, language, True), None, texts["none"]),
-        (texts["instalments"], _rows(letter.instalments, language, True), None, texts["none"]),
-    ]
-    if letter.arrears:
-        sections.append((texts["arrears"], _rows(letter.arrears, language, True),
-                         texts["arrears_note"], ""))
-    return sections
-
-
-def _texts(letter: Letter) -> dict[str, str]:
-    texts = TEXTS[letter.language]
-    return {
-        "title": texts["title"].format(month=month_name(letter.language, letter.year, letter.month)),
-        "greeting": texts["greeting"].format(name=letter.name),
-        "intro": texts["intro"].format(
-            month_from=month_from(letter.language, letter.year, letter.month),
-            month=month_name(letter.language, letter.year, letter.month)),
-        "balance": texts["balance"].format(date=format_fi_date(letter.balance_on),
-                                           amount=format_locale(letter.balance_cents,
-                                                                letter.language)),
-    }
-
-
-def render_text(letter: Letter) -> str:
-    """The letter as plain text, columns aligned (money right-aligned)."""
-    texts = TEXTS[letter.language]
-    words = _texts(letter)
-    sections = _sections(letter)
-    coming = _rows(letter.coming, letter.language, False)
-    all_rows = [row for _, rows, _, _ in sections for row in rows] + coming
-    label_width = max((len(row.label) for row in all_rows), default=0)
-    amount_width = max((len(row.amount) for row in all_rows), default=0)
-
-    def table(rows: list[_Row]) -> list[str]:
-        out = []
-        for row in rows:
-            out.append(f"  {row.day:<10}  {row.label:<{label_width}}  "
-                       f"{row.amount:>{amount_width}}".rstrip())
-            if row.parts:
-                out.append(f"  {'':<10}  {row.parts}")
-        return out
-
-    out = [words["title"], "", words["greeting"], "", words["intro"], ""]
-    for heading, rows, note, empty in sections[:3]:
-        out += [heading, *(table(rows) if rows else [f"  {empty}"]), ""]
-    out += [words["balance"], ""]
-    out += [texts["coming"], *(table(coming) if coming else [f"  {texts['none_coming']}"])]
-    if coming:
-        out.append(f"  {texts['expected_note']}")
-    out.append("")
-    for heading, rows, note, _ in sections[3:]:
-        out += [heading, f"  {note}", *table(rows), ""]
-    out += [texts["questions"], "", texts["regards"], letter.sender]
-    return "\n".join(out) + "\n"
-
-
-_STYLE = """
-@page { size: A4; margin: 20mm 20mm 25mm 20mm; }
-body { font-family: "DejaVu Serif", Georgia, serif; font-size: 11pt; color: #000;
-       max-width: 170mm; margin: 0 auto; line-height: 1.4; }
-h1 { font-size: 15pt; margin: 0 0 1.5em 0; }
-h2 { font-size: 12pt; margin: 1.4em 0 0.3em 0; }
-table { border-collapse: collapse; width: 100%; }
-td { padding: 0.15em 0.5em 0.15em 0; vertical-align: top; }
-td.date { width: 7em; white-space: nowrap; }
-td.amount { text-align: right; white-space: nowrap; width: 8em; }
-tr.total td { border-top: 1px solid #000; font-weight: bold; }
-tr.parts td { font-size: 10pt; padding-top: 0; }
-p.balance { font-weight: bold; margin-top: 1.4em; }
-""".strip()
-
-
-def render_html(letter: Letter) -> str:
-    """The letter as one self-contained, print-ready HTML page."""
-    texts = TEXTS[letter.language]
-    words = _texts(letter)
-    e = html.escape
-
-    def table(rows: list[_Row], totals: bool) -> str:
-        body = []
-        for index, row in enumerate(rows):
-            total = totals and index == len(rows) - 1
-            opening = '<tr class="total">' if total else "<tr>"
-            body.append(f'{opening}<td class="date">{e(row.day)}</td><td>{e(row.label)}</td>'
-                        f'<td class="amount">{e(row.amount)}</td></tr>')
-            if row.parts:
-                body.append(f'<tr class="parts"><td class="date"></td>'
-                            f'<td colspan="2">{e(row.parts)}</td></tr>')
-        return "<table>\n" + "\n".join(body) + "\n</table>"
-
-    sections = _sections(letter)
-    parts = [f"<h1>{e(words['title'])}</h1>", f"<p>{e(words['greeting'])}</p>",
-             f"<p>{e(words['intro'])}</p>"]
-    for heading, rows, _note, empty in sections[:3]:
-        parts.append(f"<h2>{e(heading)}</h2>")
-        parts.append(table(rows, True) if rows else f"<p>{e(empty)}</p>")
-    parts.append(f'<p class="balance">{e(words["balance"])}</p>')
-    coming = _rows(letter.coming, letter.language, False)
-    parts.append(f"<h2>{e(texts['coming'])}</h2>")
-    parts.append(table(coming, False) if coming else f"<p>{e(texts['none_coming'])}</p>")
-    if coming:
-        parts.append(f"<p>{e(texts['expected_note'])}</p>")
-    for heading, rows, note, _ in sections[3:]:
-        parts += [f"<h2>{e(heading)}</h2>", f"<p>{e(note)}</p>", table(rows, True)]
-    parts += [f"<p>{e(texts['questions'])}</p>",
-              f"<p>{e(texts['regards'])}<br>\n{e(letter.sender)}</p>"]
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="{letter.language}">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{e(words['title'])}</title>\n<style>\n{_STYLE}\n</style>\n</head>\n<body>\n"
-            + "\n".join(parts) + "\n</body>\n</html>\n")
+def render(letter: Letter, form: str) -> str:
+    """The letter as ``html`` or ``text``."""
+    return render_html(letter) if form == "html" else render_text(letter)

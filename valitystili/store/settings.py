@@ -77,6 +77,18 @@ DEFAULTS: dict[str, tuple[str, str]] = {
                                           "omprövning)"),
     "appeal_instructions_en": (APPEAL_EN, "… in English decisions"),
     "free_text_max_chars": ("2000", "comments, reasons and other free texts are at most this long"),
+    # The sender of the client's monthly letter (report statement); empty: left out.
+    "letter_organisation": ("", ("the letter's sender, e.g. Vaasan kaupunki, sosiaalipalvelut "
+                                 "(empty: debtor_name)")),
+    "letter_organisation_sv": ("", ("the sender in Swedish letters, e.g. Vasa stad, "
+                                    "socialtjänsten (empty: letter_organisation)")),
+    "letter_organisation_en": ("", "the sender in English letters (empty: letter_organisation)"),
+    "letter_handler": ("", "the account handler's name the letter is signed with (empty: none)"),
+    "letter_phone": ("", "the phone number the letter gives for questions (empty: none)"),
+    "letter_hours": ("", ("when that phone is answered, in Finnish, e.g. ma–pe klo 9–11 "
+                          "(empty: not said)")),
+    "letter_hours_sv": ("", "… in Swedish letters, e.g. mån–fre kl. 9–11 (empty: letter_hours)"),
+    "letter_hours_en": ("", "… in English letters, e.g. Mon–Fri 9–11 (empty: letter_hours)"),
 }
 
 
