@@ -3,7 +3,9 @@
 Payments go out as pain.001 files, the simulated bank executes them and reports them on
 camt.053, the import clears them: at the end ``outgoing`` and ``suspense`` are zero and the
 bank holds exactly the clients' money. Over several months the summary's computed lines
-(instalments every month, the short client's rent) are checked against the database.
+(instalments every month, the short client's rent) are checked against the database. Each
+client's last letter is in ``letters/``; the summary says what a clean reconciliation means
+next to the open flags, gives returned payments in euros and ends with how to look around.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -19,8 +22,10 @@ from valitystili.base.accounts import client_account
 from valitystili.base.banking_calendar import CALENDAR
 from valitystili.base.money import format_fi
 from valitystili.cli import cli
+from valitystili.demo import checks
 from valitystili.demo.data import people
 from valitystili.demo.run import run_demo
+from valitystili.store import db
 from valitystili.store.models import Client, PaymentOrder
 
 
@@ -49,6 +54,59 @@ def test_a_demo_month_balances_to_the_cent(tmp_path):
     assert summary["open_flags"] == {"arrears": 2, "insufficient_funds": 2}
     files = sorted(p.name for p in (tmp_path / "demo" / "payments").iterdir())
     assert files[0] == "pain001-2026-11-02.xml" and len(files) == summary["payment_files"]
+    # Flags are work for people, not errors in the books; then how to look around.
+    assert summary["reconcile_means"] == (
+        "the books agree with the bank and with themselves to the cent; the 4 open flags are "
+        "work for people (a handler follows each one up), not errors in the books")
+    assert (summary["look_around"], summary["then"]) == (
+        f"export VALITYSTILI_DB={tmp_path / 'demo' / 'demo.db'}",
+        "VALITYSTILI_USER=hannu valitystili flags")
+    assert list(summary)[-2:] == ["look_around", "then"]
+
+
+def test_the_demo_writes_each_clients_last_letter(tmp_path):
+    summary = run_demo(tmp_path / "demo", clients=12, months=1)
+    folder = tmp_path / "demo" / "letters"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"letter-{n:04d}-2026-11{suffix}" for n in range(1, 13) for suffix in (".txt", ".html"))
+    assert summary["letters"] == (
+        f"{folder}: each client's letter for 2026-11 as text and as a page to print "
+        "(letter-0001-2026-11.txt, .html; 12 clients)")
+    first, fourth = people(12)[0], people(12)[3]
+    text = (folder / "letter-0001-2026-11.txt").read_text(encoding="utf-8")
+    # Dated the first banking day after the month, from the demo's sender; each benefit by name.
+    assert text.startswith("Vaasan kaupunki, sosiaalipalvelut\n1.12.2026\n\n"
+                           "Välitystilin kuukausiote – marraskuu 2026\n\n"
+                           f"Hei {first.name},\n")
+    for benefit, cents in (("Toimeentulotuki, Kela", first.assistance_cents),
+                           ("Asumistuki, Kela", first.allowance_cents)):
+        assert any(line.startswith(f"  2.11.2026   {benefit} ") and
+                   line.endswith(f" {format_fi(cents)}") for line in text.splitlines())
+    assert text.endswith("Ystävällisin terveisin\nHannu Hoitaja, välitystilin hoitaja\n"
+                         "Vaasan kaupunki, sosiaalipalvelut\n")
+    # The fourth client reads Swedish; the page is the same letter to print.
+    swedish = (folder / "letter-0004-2026-11.txt").read_text(encoding="utf-8")
+    assert fourth.language == "sv" and swedish.startswith(
+        "Vasa stad, socialtjänsten\n1.12.2026\n\nFörmedlingskontots månadsbesked – "
+        f"november 2026\n\nHej {fourth.name},\n\nHär är vad som hände med dina pengar i "
+        "november 2026.\n")
+    assert (folder / "letter-0004-2026-11.html").read_text(encoding="utf-8").startswith(
+        '<!DOCTYPE html>\n<html lang="sv">')
+
+
+BOOKS = "the books agree with the bank and with themselves to the cent"
+WORK = "work for people (a handler follows each one up), not errors in the books"
+
+
+@pytest.mark.parametrize("clean, findings, flags, line", [
+    (True, 0, {}, f"{BOOKS}; no flag is open"),
+    (True, 0, {"arrears": 1}, f"{BOOKS}; the 1 open flag is {WORK}"),
+    (False, 2, {"arrears": 1, "payment_returned": 1},
+     ("2 findings: the books and the bank differ; `valitystili reconcile` lists them; "
+      f"the 2 open flags are {WORK}")),
+])
+def test_the_summary_says_what_the_reconciliation_means(clean, findings, flags, line):
+    assert checks.reconcile_line(clean, findings, flags) == line
 
 
 def test_a_closed_payee_account_returns_the_payments_to_the_client(tmp_path):
@@ -58,6 +116,18 @@ def test_a_closed_payee_account_returns_the_payments_to_the_client(tmp_path):
     assert summary["open_flags"]["payment_returned"] == summary["payments_returned"]
     assert (summary["outgoing_cents"], summary["suspense_cents"]) == (0, 0)
     assert summary["reconcile"] == "clean"
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'demo' / 'demo.db'}")
+    with db.session_factory(engine)() as session:
+        returned = [(client, cents) for client, cents in session.execute(
+            select(PaymentOrder.client_id, PaymentOrder.amount_cents)
+            .where(PaymentOrder.status == "returned"))]
+    engine.dispose()
+    assert {client for client, _ in returned} == {51}
+    assert summary["payments_returned_cents"] == sum(cents for _, cents in returned) > 0
+    # Client 51's letter says why, and what to do.
+    letter = (tmp_path / "demo" / "letters" / "letter-0051-2026-11.txt").read_text(encoding="utf-8")
+    assert letter.count("Pankki palautti erän, koska tilisi on suljettu.\n") == len(returned)
+    assert "Kerro uusi tilinumerosi sosiaaliohjaajallesi." in letter
 
 
 def test_demo_command_prints_the_summary_and_exits_0(tmp_path):
@@ -67,6 +137,17 @@ def test_demo_command_prints_the_summary_and_exits_0(tmp_path):
     summary = json.loads(result.stdout)
     assert (summary["clients"], summary["reconcile"]) == (5, "clean")
     assert (tmp_path / "d" / "demo.db").exists()
+    # The table gives returned payments in euros and ends with how to look around.
+    table = CliRunner().invoke(cli, ["demo", "--clients", "5", "--out", str(tmp_path / "d")])
+    assert table.exit_code == 0, table.stderr
+    last, then = table.stdout.splitlines()[-2:]
+    assert last.split(None, 2) == ["look", "around",
+                                   f"export VALITYSTILI_DB={tmp_path / 'd' / 'demo.db'}"]
+    assert then.split(None, 1) == ["then", "VALITYSTILI_USER=hannu valitystili flags"]
+    euros = format_fi(summary["payments_returned_cents"]).removesuffix("\u00a0€")
+    assert [line for line in table.stdout.splitlines()
+            if line.startswith("payments returned €")] == [
+        f"payments returned €  {euros}"]
 
 
 def _orders(session, kind: str) -> list[tuple[int, date, int]]:

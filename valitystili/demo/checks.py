@@ -11,6 +11,9 @@ Rules of this module (each in one function):
   the run, their **rent paid** the rent orders executed in the run (neither cancelled nor
   returned); a rent is **paid in part on its pay day** when the orders executed up to that day
   left some of it open.
+- **The summary's words**: ``reconcile_line`` says what a clean reconciliation means next to the
+  open flags (flags are work for people, not errors in the books); ``look_around_lines`` give
+  the commands to look at the demo's ledger as its handler.
 - **Idle money**: after a banking day's batch is approved (the approval debits the clients), a
   short client's balance while a rent of theirs whose pay day has come is still open. The batch pays such a rent with all there is (DESIGN §6
   step 1, worked example 3) and the demo's plans hold back no ``minimum``, so anything above
@@ -19,8 +22,10 @@ Rules of this module (each in one function):
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
@@ -178,6 +183,35 @@ def short_line(short: ShortOfRent) -> str:
     listed = ", ".join(f"{i.client} on {i.day.isoformat()} ({format_fi(i.balance_cents)})"
                        for i in short.idle)
     return f"{rent}; money sat idle while rent was open: {listed}"
+
+
+def reconcile_line(clean: bool, findings: int, flags: dict[str, int]) -> str:
+    """One line: what the reconciliation result means next to the open flags."""
+    open_flags = sum(flags.values())
+    if not clean:
+        books = (f"{findings} finding{'s' if findings != 1 else ''}: the books and the bank "
+                 "differ; `valitystili reconcile` lists them")
+    else:
+        books = "the books agree with the bank and with themselves to the cent"
+    if not open_flags:
+        return f"{books}; no flag is open"
+    flagged = ("1 open flag is" if open_flags == 1
+               else f"{open_flags:,} open flags are".replace(",", "\u00a0"))
+    return (f"{books}; the {flagged} work for people (a handler follows each one up), not "
+            "errors in the books")
+
+
+def letters_line(count: int, folder: Path, month: date) -> str:
+    """Where the clients' letters are."""
+    return (f"{folder}: each client's letter for {month:%Y-%m} as text and as a page to print "
+            f"(letter-0001-{month:%Y-%m}.txt, .html; {_clients(count)})")
+
+
+def look_around_lines(database: str) -> dict[str, str]:
+    """The commands to look around the demo's ledger as its handler, one a line (a table wraps
+    a long value, and a command broken over two lines would not run)."""
+    return {"look_around": f"export VALITYSTILI_DB={shlex.quote(database)}",
+            "then": "VALITYSTILI_USER=hannu valitystili flags"}
 
 
 def _clients(count: int) -> str:

@@ -12,6 +12,12 @@ After every day's batch the demo looks at its clients short of the rent (``check
 while rent is open); at the end the summary adds two computed lines, ``instalment_months``
 (clients with a covering plan and a month without instalments) and ``short_of_rent``.
 
+At the end each client's letter for the last month (``report statement``) is written into
+``letters/`` as text and as the HTML page, from the sender in ``LETTER_SENDER``. The summary
+says what the reconciliation result means next to the open flags (``reconcile_means``), gives
+the returned payments in euros too, and ends with the commands to look around the ledger
+(``look_around``).
+
 Everything goes through the same service functions the CLI uses, as the same users and roles.
 """
 
@@ -37,7 +43,7 @@ from valitystili.demo.data import LANDLORDS, UTILITIES, Person, iban, people, pl
 from valitystili.plans.expected import income_arrivals
 from valitystili.store import db
 from valitystili.store.models import Client, Flag, PaymentOrder
-from valitystili.trust import users
+from valitystili.trust import configuration, users
 from valitystili.trust.auth import Actor
 
 CITY_IBAN = "FI7433010001222090"
@@ -52,8 +58,21 @@ CLOSED_ACCOUNT_EVERY = 97      # every 97th client's own account is closed: a re
 # Kela's messages carry its decision number; the demo's handler knows whose decision it is, as a
 # handler does from the client's papers. The tool itself never relies on it.
 DECISION_BASE = 4_000_000
+#: The reason the demo's social worker gives for the criterion other_weighty (it needs one).
+OTHER_WEIGHTY_REASON = "securing a debt-restructuring programme"
 #: Written into every folder the demo makes; only such a folder is ever cleared by the demo.
 MARKER = ".valitystili-demo"
+#: The sender of the clients' letters (settings ``letter_*``, set by the demo's admin).
+LETTER_SENDER = {
+    "letter_organisation": "Vaasan kaupunki, sosiaalipalvelut",
+    "letter_organisation_sv": "Vasa stad, socialtjänsten",
+    "letter_organisation_en": "City of Vaasa, social services",
+    "letter_handler": "Hannu Hoitaja",
+    "letter_phone": "06 325 1111",
+    "letter_hours": "ma–pe klo 9–11",
+    "letter_hours_sv": "mån–fre kl. 9–11",
+    "letter_hours_en": "Mon–Fri 9–11",
+}
 
 
 @dataclass
@@ -129,8 +148,9 @@ def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date 
             previous = None
             reconciled.append(_reconcile(factory, day))
 
+    letters = _write_letters(factory, out_dir / "letters", end)
     summary = _summary(factory, totals, reconciled, database, out_dir, start, end,
-                       _computed_lines(factory, short, start, end, totals))
+                       _computed_lines(factory, short, start, end, totals), letters)
     engine.dispose()
     return summary
 
@@ -145,6 +165,8 @@ def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
         for actor in (WORKER, HANDLER, APPROVER, FINANCE, AUDITOR):
             users.add_user(session, ADMIN, actor.name, actor.role)
         banks.add_bank_account(session, ADMIN, iban=CITY_IBAN, name="Välitystili", bic=CITY_BIC)
+        for key, value in LETTER_SENDER.items():
+            configuration.put(session, ADMIN, key, value)
         import random
 
         rng = random.Random(7)
@@ -156,6 +178,8 @@ def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
             opened = clients_service.open_client(
                 session, WORKER, hetu=person.hetu, name=person.name, iban=person.iban,
                 criterion=person.criterion, worker=WORKER.name, start_on=start,
+                criterion_reason=OTHER_WEIGHTY_REASON if person.criterion == "other_weighty"
+                else None,
                 review_on=start + relativedelta(months=6), language=person.language,
                 exclusions={"guardianship_need": False, "subsidy_against_will": False,
                             "kela_pays_landlord": False},
@@ -239,6 +263,24 @@ def _assign_unmatched(factory, day: date) -> int:
     return count
 
 
+def _write_letters(factory, folder: Path, end: date) -> int:
+    """Each client's letter for the demo's last month (or their closing month), as text and as
+    the HTML page, dated the next banking day; how many clients got one."""
+    from valitystili.oversight import letters
+
+    dated = CALENDAR.on_or_after(end + timedelta(days=1))
+    with factory() as session, session.begin():
+        clients = session.execute(select(Client.id, Client.closed_on).order_by(Client.id)).all()
+        for number, closed_on in clients:
+            month = min(end, closed_on) if closed_on else end
+            letter = letters.client_statement(session, HANDLER, str(number), month.year,
+                                              month.month, output="demo", today=dated)
+            for form, suffix in (("text", ".txt"), ("html", ".html")):
+                (folder / f"letter-{number:04d}-{month:%Y-%m}{suffix}").write_text(
+                    letters.render(letter, form), encoding="utf-8")
+    return len(clients)
+
+
 def _reconcile(factory, day: date) -> dict:
     from valitystili.oversight import reconcile
 
@@ -267,7 +309,7 @@ def _fresh_folder(out_dir: Path) -> None:
 
 
 def _summary(factory, totals: Totals, reconciled: list[dict], database: str, out_dir: Path,
-             start: date, end: date, computed: dict) -> dict:
+             start: date, end: date, computed: dict, letters: int) -> dict:
     with factory() as session:
         paid = defaultdict(int)
         for kind, total in session.execute(
@@ -275,8 +317,9 @@ def _summary(factory, totals: Totals, reconciled: list[dict], database: str, out
                 .where(PaymentOrder.status.in_(("approved", "exported", "cleared")))
                 .group_by(PaymentOrder.kind)).all():
             paid[kind] = int(total)
-        returned = session.execute(select(func.count()).select_from(PaymentOrder)
-                                   .where(PaymentOrder.status == "returned")).scalar_one()
+        returned, returned_cents = session.execute(
+            select(func.count(), func.coalesce(func.sum(PaymentOrder.amount_cents), 0))
+            .where(PaymentOrder.status == "returned")).one()
         flags = dict(session.execute(select(Flag.kind, func.count()).where(Flag.resolved_at.is_(None))
                                      .group_by(Flag.kind)).all())
         held = sum(b.balance_cents for b in ledger.balances(session, prefix=CLIENT_PREFIX))
@@ -294,6 +337,7 @@ def _summary(factory, totals: Totals, reconciled: list[dict], database: str, out
         "bills_paid_cents": paid.get("electricity", 0) + paid.get("other", 0),
         "instalments_paid_cents": paid.get("instalment", 0),
         "payments_returned": returned,
+        "payments_returned_cents": int(returned_cents),
         "assigned_by_handler": totals.assigned,
         "held_for_clients_cents": held,
         "bank_balance_cents": bank_balance,
@@ -301,8 +345,12 @@ def _summary(factory, totals: Totals, reconciled: list[dict], database: str, out
         "suspense_cents": suspense,
         "payment_files": totals.files,
         "open_flags": dict(sorted(flags.items())),
-        **computed,
         "reconcile": "clean" if last.get("clean") else f"{len(last.get('findings', []))} findings",
+        "reconcile_means": checks.reconcile_line(bool(last.get("clean")),
+                                                 len(last.get("findings", [])), flags),
+        **computed,
+        "letters": checks.letters_line(letters, out_dir / "letters", end),
         "database": database,
         "files": str(out_dir),
+        **checks.look_around_lines(database),
     }

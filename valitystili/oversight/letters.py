@@ -8,7 +8,8 @@
   day before its first day) and at the end of its last day, from the ledger.
 - **Money received**: credits to the client's ledger account booked in the month
   (``ledger.account_postings``), named by the payer on the bank line (a credit with no bank
-  line is a "deposit"). Kela under any of its names is "Kela". Returns of our own payments and
+  line is a "deposit"; the lines are found through their account and archive ids, so a letter
+  reads no other client's lines). Kela under any of its names is "Kela". Returns of our own payments and
   reversals are left out: they undo a payment rather than bring money. Each credit names its
   **benefit** when it comes from a benefit payer (Kela, or the source of an ``[[income]]`` of
   the plan in force on the booking day): the kind the bank message names
@@ -31,8 +32,8 @@
 - **Next month's payments** (open clients only) are the batch's own decision run forward over
   the next month's banking days (``oversight.coming``), so the letter never promises what the
   batch will not do: every amount is what the batch pays if the incomes come as expected.
-- **Unpaid bills**: the client's arrears at the end of the month (``reports.arrears_items``);
-  the section is left out when there are none.
+- **Unpaid bills**: the client's arrears at the end of the month, as ``reports.arrears_items``
+  counts them (read for the one client); the section is left out when there are none.
 - **The last day**: a closing date (else a fixed term's end) in the month is the service's last
   day, and the letter says what it means. A letter for a month after the closing date is
   refused.
@@ -45,12 +46,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -61,16 +63,19 @@ from valitystili.base.identifiers import format_iban
 from valitystili.oversight.coming import coming_payments, rent_parts
 from valitystili.oversight.letter_render import render_html, render_text
 from valitystili.oversight.letter_words import benefit_in_message
-from valitystili.oversight.reports import arrears_items
+from valitystili.oversight.reports import PAYING_STATUSES
 from valitystili.people.clients import resolve_client
 from valitystili.plans.expected import income_tolerance_cents, tolerance_defaults
 from valitystili.plans.versions import approved_versions, in_force
+from valitystili.statements.bookings import entry_key, itemise_key
 from valitystili.statements.matching import payer_matches
 from valitystili.store import settings
 from valitystili.store.models import (
     LANGUAGES,
+    BankAccount,
     Client,
     Obligation,
+    Payee,
     PaymentOrder,
     PlanIncome,
     StatementLine,
@@ -180,9 +185,16 @@ class _Benefits:
 
     def __init__(self, session: Session, client: Client):
         self.session = session
-        self.versions = approved_versions(session, [client.id]).get(client.id, [])
+        self.client_id = client.id
         self.incomes: dict[int, list[PlanIncome]] = {}
-        self.defaults = tolerance_defaults(session)
+
+    @functools.cached_property
+    def versions(self) -> list:
+        return approved_versions(self.session, [self.client_id]).get(self.client_id, [])
+
+    @functools.cached_property
+    def defaults(self):
+        return tolerance_defaults(self.session)
 
     def _incomes(self, plan) -> list[PlanIncome]:
         if plan is None:
@@ -212,6 +224,36 @@ class _Benefits:
         return kinds.pop() if len(kinds) == 1 else None
 
 
+def _lines_behind(session: Session, keys: list[str], line_ids: list[int]):
+    """A condition finding the statement lines behind these ledger keys through the lines'
+    indexes (a statement entry's key names its account and archive id; its items, and a
+    notification's, carry that id as their parent), or None when there are none to find."""
+    banks = dict(session.execute(select(BankAccount.iban, BankAccount.id)).all()) if keys else {}
+    found, other = [], []
+    for key in keys:
+        if key.startswith("assign:"):
+            continue
+        before = len(found)
+        for iban, bank_id in banks.items():
+            for make, own_line in ((entry_key, True), (itemise_key, False)):
+                prefix = make(iban, "")
+                if not key.startswith(prefix) or key == prefix:
+                    continue
+                archive_id = key[len(prefix):]
+                by_id = StatementLine.parent_archive_id == archive_id
+                if own_line:
+                    by_id = by_id | (StatementLine.archive_id == archive_id)
+                found.append(and_(StatementLine.bank_account_id == bank_id, by_id,
+                                  StatementLine.ledger_key == key))
+        if len(found) == before:
+            other.append(key)          # a key of another form: found by the key itself
+    if other:
+        found.append(StatementLine.ledger_key.in_(other))
+    if line_ids:
+        found.append(StatementLine.id.in_(line_ids))
+    return or_(*found) if found else None
+
+
 def _received(session: Session, client: Client, first: date, last: date) -> list[Line]:
     rows = [p for p in ledger.account_postings(session, client.ledger_code, first, last)
             if p.amount_cents < 0]
@@ -221,12 +263,11 @@ def _received(session: Session, client: Client, first: date, last: date) -> list
     assigned = {r.key: int(r.key.split(":", 1)[1]) for r in rows
                 if r.key.startswith("assign:") and r.key.split(":", 1)[1].isdigit()}
     by_key: dict[str, list[StatementLine]] = {}
-    if keys:
+    found = _lines_behind(session, keys, list(assigned.values()))
+    if found is not None:
+        # The client's own lines only: a lump sum's items share its key across many clients.
         for line in session.execute(select(StatementLine).where(
-                StatementLine.ledger_key.in_(keys) | StatementLine.id.in_(list(assigned.values())))
-                .order_by(StatementLine.id)).scalars():
-            if line.client_id != client.id:
-                continue
+                StatementLine.client_id == client.id, found).order_by(StatementLine.id)).scalars():
             if line.ledger_key in keys:
                 by_key.setdefault(line.ledger_key, []).append(line)
             for key, line_id in assigned.items():
@@ -324,24 +365,34 @@ def _payee(order: PaymentOrder, client: Client) -> str:
 
 
 def _arrears(session: Session, client: Client, last: date) -> list[Line]:
-    return [Line(item["due_on"], item["kind"], item["payee_name"], item["unpaid_cents"],
-                 item["due_on"],
-                 month=rent_month(item["obligation"], item["due_on"])
-                 if item["kind"] == "rent" else None)
-            for item in arrears_items(session, last, client.id)]
+    """What is in arrears at the end of ``last``, as ``reports.arrears_items`` counts it, read
+    for this client alone (the report's query reads every client's orders)."""
+    obligations = session.execute(
+        select(Obligation, Payee.name).join(Payee, Payee.id == Obligation.payee_id)
+        .where(Obligation.client_id == client.id, Obligation.status != "cancelled",
+               Obligation.due_on < last)
+        .order_by(Obligation.due_on, Obligation.id)).all()
+    if not obligations:
+        return []
+    paid = dict(session.execute(
+        select(PaymentOrder.obligation_id, func.sum(PaymentOrder.amount_cents))
+        .where(PaymentOrder.obligation_id.in_([o.id for o, _ in obligations]),
+               PaymentOrder.status.in_(PAYING_STATUSES), PaymentOrder.execution_on <= last)
+        .group_by(PaymentOrder.obligation_id)).all())
+    return [Line(o.due_on, o.kind, payee, o.amount_cents - int(paid.get(o.id, 0)), o.due_on,
+                 month=rent_month(o.key, o.due_on) if o.kind == "rent" else None)
+            for o, payee in obligations if o.amount_cents > int(paid.get(o.id, 0))]
 
 
 def _sender(session: Session, language: str) -> Sender:
-    def own(key: str) -> str:
-        if language != "fi":
-            value = settings.get(session, f"{key}_{language}")
-            if value:
-                return value
-        return settings.get(session, key)
+    stored = {row["key"]: row["value"] for row in settings.all_settings(session)}   # one read
 
-    return Sender(organisation=own("letter_organisation") or settings.get(session, "debtor_name"),
-                  handler=settings.get(session, "letter_handler"),
-                  phone=settings.get(session, "letter_phone"), hours=own("letter_hours"))
+    def own(key: str) -> str:
+        return (stored.get(f"{key}_{language}") if language != "fi" else "") or stored[key]
+
+    return Sender(organisation=own("letter_organisation") or stored["debtor_name"],
+                  handler=stored["letter_handler"], phone=stored["letter_phone"],
+                  hours=own("letter_hours"))
 
 
 def client_statement(session: Session, actor: Actor, client_ref: str, year: int, month: int,
