@@ -78,24 +78,13 @@ def plan_arrivals(plan_text: str, start: date, end: date) -> list[Arrival]:
     return sorted(found, key=lambda a: (a.on, a.kind))
 
 
-def plan_text(*incomes: tuple[str, str, str], rent_due: str = "FREQ=MONTHLY;BYMONTHDAY=2",
-              items: str = "") -> str:
-    """A plan: the given ``[[income]]`` (kind, amount, schedule) from Kela, the rent 520,00 to
-    Vaasan Asunnot Oy, any further ``[[pay]]`` text, and instalments every Monday, even split."""
-    text = "review = 2028-01-31\n"
-    for kind, amount, schedule in incomes:
-        text += (f'\n[[income]]\nsource = "Kela"\nkind = "{kind}"\namount = "{amount}"\n'
-                 f'schedule = "{schedule}"\n')
-    text += (f'\n[[pay]]\nkind = "rent"\npayee = "{scenario.LANDLORD}"\namount = "520.00"\n'
-             f'due = "{rent_due}"\nreference = "12345672"\n')
-    return text + items + '\n[instalments]\nschedule = "FREQ=WEEKLY;BYDAY=MO"\nmode = "even"\n'
-
-
-def open_client(session: Session, plan_text: str, start: date) -> int:
-    """The world, Maija opened on ``start`` and her plan in force from ``start`` (approved)."""
+def open_client(session: Session, plan_text: str, start: date, **options) -> int:
+    """The world, Maija opened on ``start`` (with ``options`` of ``scenario.client``, e.g.
+    ``until_on``) and her plan in force from ``start`` (approved)."""
     with session.begin():
         scenario.world(session)
-        number = scenario.client(session, W, start_on=start, review_on=date(2028, 1, 31))
+        number = scenario.client(session, W, start_on=start, review_on=date(2028, 1, 31),
+                                 **options)
         scenario.plan(session, W, number, plan_text, effective_on=start, today=start)
     return number
 
@@ -104,10 +93,10 @@ class Months:
     """One client's account run day by day through the stored pipeline (module docstring)."""
 
     def __init__(self, session: Session, folder: Path, plan_text: str, start: date, *,
-                 arrivals: list[Arrival] | None = None) -> None:
+                 arrivals: list[Arrival] | None = None, **client_options) -> None:
         self.session = session
         self.folder = folder
-        self.number = open_client(session, plan_text, start)
+        self.number = open_client(session, plan_text, start, **client_options)
         self.plan_text = plan_text
         self.arrivals = arrivals
         self.bank = SimulatedBank(scenario.CITY_IBAN, "ESSEFIHX")

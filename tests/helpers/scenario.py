@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from valitystili.oversight import plan_check
 from valitystili.people import banks, clients, payees
 from valitystili.plans import plans
 from valitystili.store.models import User
@@ -157,6 +158,32 @@ payee = "Vaasan Sähkö Oy"
 bills = true
 """
 
+MONTHLY = "FREQ=MONTHLY;BYMONTHDAY="
+
+
+def pay_text(kind: str, amount: str, due: str, *, payee: str = LANDLORD, tag: str | None = None,
+             reference: str | None = None, message: str | None = None) -> str:
+    """One ``[[pay]]`` table of a plan file (``due`` an RFC 5545 rule)."""
+    return ('\n[[pay]]\n'
+            f'kind = "{kind}"\n' + (f'tag = "{tag}"\n' if tag else "")
+            + f'payee = "{payee}"\namount = "{amount}"\ndue = "{due}"\n'
+            + (f'reference = "{reference}"\n' if reference else "")
+            + (f'message = "{message}"\n' if message else ""))
+
+
+def plan_text(*incomes: tuple[str, str, str], rent: str = "520.00", rent_due: str = MONTHLY + "2",
+              items: str = "", instalments: str = 'mode = "even"\n') -> str:
+    """A plan: the given ``[[income]]`` (kind, amount, schedule) from Kela, the rent (520,00 by
+    default) to Vaasan Asunnot Oy, any further ``[[pay]]`` text (``pay_text``), and instalments
+    every Monday (an even split unless ``instalments`` says otherwise); review 31.1.2028."""
+    text = "review = 2028-01-31\n"
+    for kind, amount, schedule in incomes:
+        text += (f'\n[[income]]\nsource = "Kela"\nkind = "{kind}"\namount = "{amount}"\n'
+                 f'schedule = "{schedule}"\n')
+    text += pay_text("rent", rent, rent_due, reference="12345672")
+    return (text + items + '\n[instalments]\nschedule = "FREQ=WEEKLY;BYDAY=MO"\n'
+            + instalments)
+
 
 @dataclass
 class World:
@@ -219,7 +246,7 @@ def plan(session: Session, w: World, client_no: int, toml_text: str = DESIGN_EXA
     version = plans.set_plan(session, w.sanna, str(client_no), toml_text,
                              effective_on=effective_on, today=today or TODAY)["version"]
     if approve:
-        plans.approve_plan(session, w.hannu, str(client_no), version, despite=despite)
+        plan_check.approve_plan(session, w.hannu, str(client_no), version, despite=despite)
     return version
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 import ledger
 from valitystili import payments as batches
 from valitystili.base.errors import Conflict
+from valitystili.oversight import plan_check
 from valitystili.payments.pain001 import make_id, validate_pain001
 from valitystili.plans import plans
 from valitystili.store.models import Obligation, PaymentBatch, PaymentOrder
@@ -322,11 +323,11 @@ def test_a_later_correction_supersedes_an_approved_version_with_a_later_date(ses
         number = open_with_plan(session, start=date(2026, 11, 1))
         plans.set_plan(session, WORKER, str(number), EXAMPLE, effective_on=date(2026, 12, 1),
                        today=date(2026, 11, 1))
-        plans.approve_plan(session, HANNU, str(number))                 # v2 from 1.12.
+        plan_check.approve_plan(session, HANNU, str(number))            # v2 from 1.12.
         corrected = EXAMPLE.replace('amount = "520.00"', 'amount = "530.00"')
         plans.set_plan(session, WORKER, str(number), corrected, effective_on=date(2026, 11, 1),
                        today=date(2026, 11, 1))
-        plans.approve_plan(session, HANNU, str(number))                 # v3 from 1.11.
+        plan_check.approve_plan(session, HANNU, str(number))            # v3 from 1.11.
         receive(session, number, 200000, date(2026, 11, 30), "kela:1")
     result = run_day(session_factory, date(2026, 12, 2), approve=False)
     rents = [(r["key"], r["amount_cents"]) for r in result["order_rows"] if r["kind"] == "rent"]

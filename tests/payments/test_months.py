@@ -26,7 +26,8 @@ from datetime import date
 
 import pytest
 from helpers import scenario
-from helpers.months import Months, plan_arrivals, plan_text
+from helpers.months import Months, plan_arrivals
+from helpers.scenario import MONTHLY, pay_text, plan_text
 from sqlalchemy import select
 
 import ledger
@@ -34,7 +35,6 @@ from valitystili.store.models import Flag, Obligation
 
 W = scenario.world_actors()
 RENT = 52000
-MONTHLY = "FREQ=MONTHLY;BYMONTHDAY="
 
 
 def rows(orders) -> list[tuple[date, str, int]]:
@@ -188,8 +188,8 @@ PENSION_ON_7TH = [
     (date(2026, 8, 17), "instalment", 5280), (date(2026, 8, 19), "electricity", 4500),
     (date(2026, 8, 24), "instalment", 5280), (date(2026, 8, 31), "instalment", 5280),
 ]
-ELECTRICITY_19TH = (f'\n[[pay]]\nkind = "electricity"\npayee = "{scenario.UTILITY}"\n'
-                    f'amount = "45.00"\ndue = "{MONTHLY}19"\nreference = "RF18539007547034"\n')
+ELECTRICITY_19TH = pay_text("electricity", "45.00", MONTHLY + "19", payee=scenario.UTILITY,
+                            reference="RF18539007547034")
 
 #: National pension 712,40 on the 7th and pensioner's housing allowance 287,35 on the 4th, rent
 #: on the 2nd, from 3.3.2026. April 2026: 4.4. is a Saturday and 3.4. Good Friday, so April's
@@ -294,11 +294,8 @@ def test_the_cases_the_old_reserve_got_wrong(session, tmp_path, plan, start, end
 
 def other_items(*items: tuple[str | None, str, int, str]) -> str:
     """``[[pay]]`` items of kind other: (tag, amount, day of the month, message)."""
-    text = ""
-    for tag, amount, day, message in items:
-        text += ('\n[[pay]]\nkind = "other"\n' + (f'tag = "{tag}"\n' if tag else "")
-                 + f'payee = "{scenario.LANDLORD}"\namount = "{amount}"\n'
-                 f'due = "{MONTHLY}{day}"\nmessage = "{message}"\n')
+    text = "".join(pay_text("other", amount, f"{MONTHLY}{day}", tag=tag, message=message)
+                   for tag, amount, day, message in items)
     return scenario.WORKED_EXAMPLE.replace("\n[instalments]", text + "\n[instalments]", 1)
 
 

@@ -26,7 +26,7 @@ from datetime import date
 import pytest
 from helpers.scenario import AS_WRITTEN, WORKED_EXAMPLE, client, plan, world
 
-from valitystili.plans import plans
+from valitystili.oversight import plan_check
 from valitystili.plans.check import late_rent_warnings
 from valitystili.trust import configuration
 
@@ -54,7 +54,7 @@ def approve(session, *, intraday: str | None = None):
         configuration.put(session, w.admin, "intraday_statements", intraday)
     number = client(session, w)
     plan(session, w, number, WORKED_EXAMPLE, approve=False)
-    return plans.approve_plan(session, w.hannu, str(number), despite=AS_WRITTEN)
+    return plan_check.approve_plan(session, w.hannu, str(number), despite=AS_WRITTEN)
 
 
 def test_worked_example_1_warns_for_the_months_whose_1st_is_closed(session):

@@ -46,17 +46,21 @@ version_option = click.option("--version", "version", type=int, default=None,
 def plan_set(app: App, client: str, plan_file, effective: date | None) -> None:
     """Store a new version of a client's plan (a draft until a handler approves it).
 
+    A plan that does not add up is stored with a warning for each month where the daily batch,
+    run forward over its coming twelve months, would pay a rent or bill late or in part, or pay
+    less than the minimum instalments; approving it then needs --despite.
+
     \b
     Example:
       valitystili plan set 1 --file plan.toml --effective 1.12.2026
     """
-    from valitystili.plans import plans
+    from valitystili.oversight import plan_check
 
     text = plan_file.read()
     notes: list[str] = []
     with app.unit() as (session, actor):
-        result = plans.set_plan(session, actor, client, text, effective_on=effective,
-                                today=date.today(), notes=notes)
+        result = plan_check.set_plan(session, actor, client, text, effective_on=effective,
+                                     today=date.today(), notes=notes)
     app.notes(notes)
     for warning in result["warnings"]:
         app.info(f"warning: {warning}")
@@ -77,6 +81,7 @@ def plan_edit(app: App, client: str, effective: date | None) -> None:
     Example:
       EDITOR=nano valitystili plan edit 1 --effective 1.12.2026
     """
+    from valitystili.oversight import plan_check
     from valitystili.plans import plans
 
     with app.unit() as (session, actor):
@@ -90,9 +95,9 @@ def plan_edit(app: App, client: str, effective: date | None) -> None:
     notes: list[str] = []
     try:
         with app.unit() as (session, actor):
-            result = plans.set_plan(session, actor, client, edited, effective_on=effective,
-                                    today=date.today(), expect_version=current["version"],
-                                    notes=notes)
+            result = plan_check.set_plan(session, actor, client, edited, effective_on=effective,
+                                         today=date.today(), expect_version=current["version"],
+                                         notes=notes)
     except ValidationError as error:
         import tempfile
 
@@ -120,26 +125,31 @@ def plan_show(app: App, client: str, version: int | None) -> None:
     """Show a plan version with its items, incomes and instalments (the view is audited).
 
     A rent item's amount is the whole rent; "paid directly" is the part Kela usually pays the
-    landlord and "account" the part paid from the account.
+    landlord and "account" the part paid from the account. "does not add up" lists the plan
+    check's months (as plan set warns of them).
 
     \b
     Example:
       valitystili plan show 1
       valitystili --format json plan show 1 --version 2
     """
-    from valitystili.plans import plans
+    from valitystili.oversight import plan_check
 
     with app.unit() as (session, actor):
-        result = plans.show_plan(session, actor, client, version=version, today=date.today())
+        result = plan_check.show_plan(session, actor, client, version=version,
+                                      today=date.today())
     if app.format == "json" or app.quiet:
         app.emit(result)
         return
     # People get one section per part; JSON (above) is the form for machines.
-    head = {k: v for k, v in result.items() if k not in ("items", "incomes", "instalments")}
+    head = {k: v for k, v in result.items()
+            if k not in ("items", "incomes", "instalments", "problems")}
     sections = [("", head),
                 ("pay", [{k: i[k] for k in _ITEM_COLUMNS} for i in result["items"]]),
                 ("income", result["incomes"]),
                 ("instalments", result["instalments"] or [])]
+    if result["problems"]:
+        sections.append(("does not add up", [{"month": p} for p in result["problems"]]))
     parts = []
     for title, data in sections:
         text = render(data, app.format)
@@ -158,20 +168,22 @@ def plan_show(app: App, client: str, version: int | None) -> None:
 def plan_approve(app: App, client: str, version: int | None, despite: str | None) -> None:
     """Approve a plan version: the handler's decision; a plan pays nothing before.
 
-    A plan whose outgoings exceed its expected income, or that leaves the client less than
-    its minimum instalments, is approved only with --despite and a reason. Without an
-    intraday statement (setting intraday_statements) a warning names each rent of the coming
-    twelve months that its money, seen a day late, would pay after the legal due date.
+    A plan that does not add up (the daily batch, run forward over its coming twelve months
+    with the expected incomes, would pay a rent or bill late or in part, or less than the
+    minimum instalments: plan show lists the months) is approved only with --despite and a
+    reason. Without an intraday statement (setting intraday_statements) a warning names each
+    rent of the coming twelve months that its money, seen a day late, would pay after the
+    legal due date.
 
     \b
     Example:
       valitystili plan approve 1
       valitystili plan approve 2 --despite "rent debt plan agreed with the landlord"
     """
-    from valitystili.plans import plans
+    from valitystili.oversight import plan_check
 
     with app.unit() as (session, actor):
-        result = plans.approve_plan(session, actor, client, version, despite=despite)
+        result = plan_check.approve_plan(session, actor, client, version, despite=despite)
     for warning in result["warnings"]:
         app.info(f"warning: {warning}")
     app.emit(result)

@@ -2,8 +2,9 @@
 
 Rules of this module (each in one function):
 
-- A client has a **covering plan** when the plan check of DESIGN §5 (``plans.check`` through
-  ``plans.stored_plan_problems``) finds no problem in any approved version of their plan.
+- A client has a **covering plan** when the plan check of DESIGN §5
+  (``oversight.plan_check.stored_plan_problems``) finds no problem in any approved version of
+  their plan.
 - A **month without instalments** is a calendar month of the run in which a client with a
   covering plan has no instalment order (in any state but cancelled) executed.
 - The demo's **short clients** are those whose plan was approved despite not adding up
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.accounts import client_account
 from valitystili.base.money import format_fi
-from valitystili.plans.plans import stored_plan_problems
+from valitystili.oversight.plan_check import stored_plan_problems
 from valitystili.store.models import Obligation, PaymentOrder, Plan
 
 NOT_MADE = ("cancelled",)                  # an order in these states made no instalment

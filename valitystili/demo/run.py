@@ -156,6 +156,7 @@ def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date 
 
 
 def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
+    from valitystili.oversight import plan_check
     from valitystili.people import banks, payees
     from valitystili.people import clients as clients_service
     from valitystili.plans import plans
@@ -189,7 +190,7 @@ def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
             plans.set_plan(session, WORKER, str(number), plan_toml(person, start + relativedelta(months=6)),
                            effective_on=start, today=start)
             # A plan whose income does not cover the rent is approved only with a reason.
-            plans.approve_plan(session, HANDLER, str(number), despite=(
+            plan_check.approve_plan(session, HANDLER, str(number), despite=(
                 "income short of the rent: paid in part, arrears agreed with the landlord"
                 if person.short_of_rent else None))
     return numbers

@@ -16,6 +16,13 @@ never promises what the batch will not do. Rules of this module:
   already ordered.
 - Every amount is then known, an even split's instalments too: it is what the batch pays if the
   incomes come as expected.
+- **The service period** (DESIGN §5) is the rent ledger's own (``obligations.ServicePeriod``):
+  the obligations still to be made are those it holds (none before the first expected income
+  unless the plan names a ``first_period``, none paid after the fixed-term end or the close
+  date), no income is counted after the last day, and the projection is given the last day, so
+  the last instalment day takes the remainder and anything left after it is the final payout
+  (kind ``final``), as in the batch. The month's payments stop there: the last day, or the
+  banking day after it when it is closed. A month after the last day has nothing coming.
 - A rent Kela pays part of carries its whole rent and Kela's part (``rent_parts``): the
   obligation's ``direct_cents``, the share from Kela's decision or else the plan's usual part.
 """
@@ -43,9 +50,12 @@ from valitystili.plans.due import item_dues, obligation_days, rank
 from valitystili.plans.expected import counted_on, income_arrivals
 from valitystili.plans.obligations import (
     ITEM_COLUMNS,
+    ServicePeriod,
     direct_part,
+    first_periods,
     income_schedules,
     kela_shares,
+    service_periods,
 )
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
@@ -66,8 +76,8 @@ class Coming:
     """One payment the batch will make."""
 
     on: date
-    kind: str                        # rent | electricity | other | instalment
-    payee: str                       # the payee's name ("" for an instalment)
+    kind: str                        # rent | electricity | other | instalment | final
+    payee: str                       # the payee's name ("" for an instalment or the final payout)
     amount_cents: int
     rent_cents: int | None = None    # a rent Kela pays part of: the whole rent
     kela_cents: int | None = None    # and Kela's part of it
@@ -98,20 +108,26 @@ def coming_payments(session: Session, client: Client, first: date, last: date,
     plan = in_force(versions, first) or in_force(versions, last)
     if plan is None:
         return []
-    start = max(first, plan.effective_on)
+    period = _service_period(session, client, versions)
+    if period.last_on is not None:
+        if period.last_on < first:
+            return []
+        last = min(last, calendar.on_or_after(period.last_on))
+    start = max(first, plan.effective_on, period.begins_on)
     payables = _stored_obligations(session, client) + _obligations_to_come(
-        session, client, versions, first, last + timedelta(days=HORIZON_DAYS), calendar)
+        session, client, versions, period, start, last + timedelta(days=HORIZON_DAYS), calendar)
     by_id = {p.obligation.obligation_id: p for p in payables}
     projected = project(
         client.id, _available(session, client, first), [p.obligation for p in payables],
-        _incomes_to_come(session, plan, start, last, calendar), _instalment_rule(plan), start,
-        last, paid_instalment_dates=_instalments_ordered(session, client, first, last),
-        calendar=calendar)
+        _incomes_to_come(session, plan, start, last, period.last_on, calendar),
+        instalment_rule(plan), start, last,
+        paid_instalment_dates=_instalments_ordered(session, client, first, last),
+        last_day=period.last_on, calendar=calendar)
     found = []
     for step in projected:
         payment = step.payment
         if payment.obligation_id is None:
-            found.append(Coming(step.on, "instalment", "", payment.amount_cents))
+            found.append(Coming(step.on, payment.kind, "", payment.amount_cents))
         else:
             payable = by_id[payment.obligation_id]
             found.append(Coming(step.on, payment.kind, payable.payee, payment.amount_cents,
@@ -148,11 +164,20 @@ def _stored_obligations(session: Session, client: Client) -> list[_Payable]:
             for o, payee in rows]
 
 
-def _obligations_to_come(session: Session, client: Client, versions: list, first: date,
-                         end: date, calendar: BankingCalendar) -> list[_Payable]:
+def _service_period(session: Session, client: Client, versions: list) -> ServicePeriod:
+    """The client's service period, as the rent ledger sees it."""
+    plan_ids = [plan.id for plan in versions]
+    return service_periods({client.id: client}, {client.id: versions},
+                           income_schedules(session, plan_ids),
+                           first_periods(session, plan_ids))[client.id]
+
+
+def _obligations_to_come(session: Session, client: Client, versions: list,
+                         period: ServicePeriod, first: date, end: date,
+                         calendar: BankingCalendar) -> list[_Payable]:
     """The obligations the plan's items and the client's bills will make from ``first`` to
     ``end`` that are not stored yet, as ``obligations.ensure_obligations`` will make them
-    (numbered below zero: they have no id yet)."""
+    (numbered below zero: they have no id yet): only those the service period holds."""
     stored = set(session.execute(select(Obligation.key).where(
         Obligation.client_id == client.id)).scalars())
     payees = dict(session.execute(select(Payee.id, Payee.name)).all())
@@ -160,7 +185,7 @@ def _obligations_to_come(session: Session, client: Client, versions: list, first
     items: dict[int, list] = {}
     for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, plan_ids):
         items.setdefault(item.plan_id, []).append(item)
-    windows = {plan.id: (max(first, plan.effective_on, client.start_on), end)
+    windows = {plan.id: (max(first, plan.effective_on, period.begins_on), end)
                for plan in versions}
     incomes = income_schedules(session, plan_ids)
     shares = kela_shares(session, [client.id])
@@ -168,7 +193,8 @@ def _obligations_to_come(session: Session, client: Client, versions: list, first
     for due in item_dues(client.id, versions, items, windows, calendar, incomes):
         direct = direct_part(due.item, client.id, due.rule_on, shares)
         amount = due.item.amount_cents - direct
-        if due.key in stored or amount <= 0:
+        if due.key in stored or amount <= 0 or not period.holds(due.rule_on, due.pay_on,
+                                                                  calendar):
             continue
         found.append(_Payable(
             OpenObligation(-len(found) - 1, due.key, due.item.kind, amount, due.due_on,
@@ -181,6 +207,8 @@ def _obligations_to_come(session: Session, client: Client, versions: list, first
         plan = in_force(versions, bill.due_on)
         due_on, pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
                                          calendar)
+        if not period.holds(bill.due_on, pay_on, calendar):
+            continue
         found.append(_Payable(
             OpenObligation(-len(found) - 1, f"bill:{bill.id}", bill.kind, bill.amount_cents,
                            due_on, pay_on, bill.kind == "rent"),
@@ -188,12 +216,15 @@ def _obligations_to_come(session: Session, client: Client, versions: list, first
     return found
 
 
-def _incomes_to_come(session: Session, plan, start: date, last: date,
+def _incomes_to_come(session: Session, plan, start: date, last: date, last_on: date | None,
                      calendar: BankingCalendar) -> list[ComingIncome]:
     """The plan's expected incomes arriving from ``start`` on, as far as the batch reads them
-    from the month's last day (``run.HORIZON_DAYS``), each on the day the batch counts it
-    (``expected.counted_on``: a benefit without a fixed day ``late_days`` banking days late)."""
+    from the month's last day (``run.HORIZON_DAYS``) and never after the service's last day
+    ``last_on``, each on the day the batch counts it (``expected.counted_on``: a benefit
+    without a fixed day ``late_days`` banking days late)."""
     end = last + timedelta(days=HORIZON_DAYS)
+    if last_on is not None:
+        end = min(end, last_on)
     late_days = settings.get_int(session, "late_days")
     return [ComingIncome(counted_on(income.kind, arrival, late_days, calendar),
                          income.amount_cents, income.kind)
@@ -203,7 +234,8 @@ def _incomes_to_come(session: Session, plan, start: date, last: date,
                                                        calendar)]
 
 
-def _instalment_rule(plan) -> Instalments | None:
+def instalment_rule(plan) -> Instalments | None:
+    """The instalment rule of a plan version (None: it pays no instalments)."""
     if not plan.instalment_schedule:
         return None
     return Instalments(plan.instalment_schedule, plan.instalment_mode, plan.instalment_cents,

@@ -329,11 +329,13 @@ class Projected:
 def project(client_id: int, balance_cents: int, obligations: Iterable[OpenObligation],
             incomes: Iterable[ComingIncome], instalments: Instalments | None, start: date,
             end: date, *, paid_instalment_dates: frozenset[date] = frozenset(),
+            last_day: date | None = None,
             calendar: BankingCalendar = CALENDAR) -> list[Projected]:
     """Run ``decide_client`` on every banking day in [start, end], each income arriving on its day.
 
     The letter's "coming payments" and the plan check ask this, so they say exactly what the
-    batch will do when the incomes come as the plan expects."""
+    batch will do when the incomes come as the plan expects. ``last_day`` is the service's last
+    day (step 5): a final payout is a payment of kind ``final`` without an obligation."""
     open_now = {o.key: o for o in obligations}
     coming = sorted(incomes, key=lambda i: i.arrives_on)
     paid_dates = set(paid_instalment_dates)
@@ -342,16 +344,26 @@ def project(client_id: int, balance_cents: int, obligations: Iterable[OpenObliga
         balance_cents += sum(i.amount_cents for i in coming if i.arrives_on == execution_on)
         coming = [i for i in coming if i.arrives_on > execution_on]
         decision = decide_client(ClientDay(client_id, balance_cents, tuple(open_now.values()),
-                                    instalments, tuple(coming), frozenset(paid_dates)),
-                          execution_on, calendar)
-        for payment in decision.payments:
+                                           instalments, tuple(coming), frozenset(paid_dates),
+                                           last_day),
+                                 execution_on, calendar)
+        payments = list(decision.payments)
+        if decision.final_cents:
+            payments.append(Payment(f"order:final:{client_id}:{execution_on.isoformat()}",
+                                    client_id, "final", decision.final_cents))
+        for payment in payments:
             found.append(Projected(execution_on, payment))
             balance_cents -= payment.amount_cents
             if payment.instalment_on is not None:
                 paid_dates.add(payment.instalment_on)
                 continue
+            if payment.obligation_id is None:        # the final payout
+                continue
             key = next(k for k, o in open_now.items() if obligation_order_key(o) == payment.key)
             rest = open_now[key].amount_cents - payment.amount_cents
-            open_now[key] = replace(open_now[key], amount_cents=rest,
-                                    earlier_orders=open_now[key].earlier_orders + 1)
+            if rest <= 0:
+                del open_now[key]                   # paid: the decision looks at it no more
+            else:
+                open_now[key] = replace(open_now[key], amount_cents=rest,
+                                        earlier_orders=open_now[key].earlier_orders + 1)
     return found

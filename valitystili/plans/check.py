@@ -1,13 +1,10 @@
-"""Does the plan add up? (DESIGN §5)
+"""The plan checks that need no projection (DESIGN §5, §6).
 
-A plan must add up: when its monthly outgoings — items paid by the account (rent less what
-Kela pays directly, electricity, other) and fixed instalments — exceed its expected monthly
-income, or leave the client less than ``minimum`` × the month's instalment days, ``plan set``
-says so and ``plan approve`` needs ``--despite REASON`` (recorded in the audit trail and shown by
-``plan show``). Months are the average over the twelve months from the plan's effective date,
-so weekly rules and fixed-day rules count as often as they really fall.
+Whether a plan adds up is the plan check's (``oversight.plan_check``): it runs the batch's own
+decision forward over the plan's months, which this layer cannot call. What stays here reads
+the plan and the calendar alone.
 
-It also warns, without blocking, when Kela's direct part is over half the rent: then the
+It warns, without blocking, when Kela's direct part is over half the rent: then the
 service may not be needed (seed 002's exclusion: people whose housing costs Kela can pay
 straight to the landlord).
 
@@ -20,7 +17,7 @@ of the twelve months from the plan's effective date whose pay day is an arrival 
 the plan's expected incomes and whose next banking day is after its legal due date. The days
 are the rent ledger's own (``due.obligation_days``, ``expected.income_arrivals``).
 
-The check reads plain values, so it serves the parsed file (``plan set``) and the stored rows
+Both read plain values, so they serve the parsed file (``plan set``) and the stored rows
 (``plan approve``) alike.
 """
 
@@ -38,42 +35,12 @@ from valitystili.base.schedules import occurrences
 from valitystili.plans.due import obligation_days
 from valitystili.plans.expected import income_arrivals
 
+#: How many months from a plan's effective date its checks look at (here and in the plan check).
 MONTHS_LOOKED_AT = 12
 
 
 def _last_day_looked_at(start: date) -> date:
     return start + relativedelta(months=MONTHS_LOOKED_AT) - timedelta(days=1)
-
-
-def _per_month(schedule: str, start: date) -> float:
-    return len(occurrences(schedule, start, _last_day_looked_at(start))) / MONTHS_LOOKED_AT
-
-
-def plan_problems(start: date, items: Iterable[tuple[str, bool, int | None, str | None, int]],
-                  incomes: Iterable[tuple[int, str]], instalment_schedule: str | None,
-                  instalment_mode: str, instalment_cents: int | None,
-                  minimum_cents: int) -> list[str]:
-    """What does not add up, one line each (empty: the plan adds up).
-
-    ``items`` are (paid by, bills, amount, schedule, Kela's direct part), ``incomes``
-    (amount, schedule)."""
-    income = int(sum(cents * _per_month(schedule, start) for cents, schedule in incomes))
-    outgoings = int(sum((cents - direct) * _per_month(schedule, start)
-                        for paid_by, bills, cents, schedule, direct in items
-                        if paid_by == "account" and not bills and cents and schedule))
-    days = _per_month(instalment_schedule, start) if instalment_schedule else 0.0
-    if instalment_mode == "fixed" and instalment_cents:
-        outgoings += int(instalment_cents * days)
-    problems = []
-    if outgoings > income:
-        problems.append(f"the monthly outgoings {format_fi(outgoings)} exceed the expected "
-                        f"monthly income {format_fi(income)}")
-    minimums = int(minimum_cents * days)
-    if minimum_cents and income - outgoings < minimums:
-        problems.append(f"the plan leaves the client {format_fi(max(income - outgoings, 0))} a "
-                        f"month, less than the minimum {format_fi(minimum_cents)} on "
-                        f"{days:.1f} instalment days ({format_fi(minimums)})")
-    return problems
 
 
 def direct_part_warnings(items: Iterable[tuple[int, str, int | None, int]]) -> list[str]:

@@ -20,6 +20,7 @@ Rules of this module:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
@@ -28,11 +29,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.people.clients import require_open, resolve_client, utc_text
-from valitystili.plans.check import (
-    direct_part_warnings,
-    late_rent_warnings,
-    plan_problems,
-)
+from valitystili.plans.check import direct_part_warnings, late_rent_warnings
 from valitystili.plans.due import paid_here
 from valitystili.plans.planfile import PLAN_TEMPLATE, parse_plan
 from valitystili.plans.versions import plan_in_force
@@ -57,6 +54,8 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
     ``expect_version`` is the version the text was edited from (``plan edit``); when another
     version was stored meanwhile the edit is refused rather than silently overwriting it.
     ``notes`` gets a line for each message stored in another form for the payment file.
+    ``warnings``: Kela's direct part over half the rent (``check.direct_part_warnings``); what
+    does not add up is the plan check's (``oversight.plan_check.set_plan`` adds it).
     """
     actor.require("plan.set")
     today = today or date.today()
@@ -101,11 +100,6 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
         for i in parsed.incomes
     )
     session.flush()
-    problems = plan_problems(
-        effective_on, [(i.paid_by, i.bills, i.amount_cents, i.schedule, i.paid_directly_cents)
-                       for i in parsed.items],
-        [(i.amount_cents, i.schedule) for i in parsed.incomes], parsed.instalment_schedule,
-        parsed.instalment_mode, parsed.instalment_cents, parsed.minimum_cents)
     audit.record(session, actor.name, "plan.set", client_id=found.id,
                  subject=f"plan:{found.id}:{plan.version}",
                  detail={"old": _summary(session, latest) if latest else None,
@@ -114,19 +108,19 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
             "effective_on": effective_on, "review_on": parsed.review_on,
             "item_count": len(parsed.items), "income_count": len(parsed.incomes),
             "expected_monthly_income_cents": parsed.monthly_income_cents,
-            "warnings": [f"plan does not add up: {problem}; approving it needs --despite"
-                         for problem in problems]
-            + direct_part_warnings((i.position, i.kind, i.amount_cents, i.paid_directly_cents)
-                                   for i in parsed.items)}
+            "warnings": direct_part_warnings((i.position, i.kind, i.amount_cents,
+                                              i.paid_directly_cents) for i in parsed.items)}
 
 
 def approve_plan(session: Session, actor: Actor, client: str | int, version: int | None = None,
-                 *, at: datetime | None = None, despite: str | None = None) -> dict:
+                 *, check: Callable[[Session, Plan], list[str]], at: datetime | None = None,
+                 despite: str | None = None) -> dict:
     """The handler's decision: the version (default the latest) is in force from its date.
 
-    A plan that does not add up (``check.plan_problems``) is approved only ``despite`` a reason,
-    which the decision records. ``warnings``: the rents paid late for want of an intraday
-    report (``check.late_rent_warnings``); they do not block."""
+    A plan that does not add up (``check``: the plan check, ``oversight.plan_check``, which runs
+    the batch's decision forward and so lives above this layer) is approved only ``despite`` a
+    reason, which the decision records with the check's lines. ``warnings``: the rents paid
+    late for want of an intraday report (``check.late_rent_warnings``); they do not block."""
     actor.require("plan.approve")
     found = resolve_client(session, client, for_update=True)
     require_open(found)
@@ -152,10 +146,12 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
         raise Conflict(f"plan version {target.version} of client {found.id} was written by "
                        f"{actor.name}; another person must approve it")
     despite = free_text(session, despite, "--despite reason", required=False)
-    problems = stored_plan_problems(session, target)
+    problems = check(session, target)
     if problems and despite is None:
+        more = (f" (and {len(problems) - 1} more months; plan show lists them)"
+                if len(problems) > 1 else "")
         raise ValidationError(f"plan version {target.version} of client {found.id} does not add "
-                              f"up: {'; '.join(problems)}; approve it with --despite \"reason\"")
+                              f"up: {problems[0]}{more}; approve it with --despite \"reason\"")
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     target.approved_by = actor.name
     target.approved_at = at
@@ -182,17 +178,6 @@ def stored_late_rent_warnings(session: Session, plan: Plan) -> list[str]:
          for i in plan_items(session, plan) if i.kind == "rent" and paid_here(i)],
         [(i.kind, i.schedule) for i in plan_incomes(session, plan)],
         intraday=get_bool(session, "intraday_statements"))
-
-
-def stored_plan_problems(session: Session, plan: Plan) -> list[str]:
-    """``check.plan_problems`` of a stored version."""
-    return plan_problems(
-        plan.effective_on,
-        [(i.paid_by, i.bills, i.amount_cents, i.schedule, i.paid_directly_cents or 0)
-         for i in plan_items(session, plan)],
-        [(i.amount_cents, i.schedule) for i in plan_incomes(session, plan)],
-        plan.instalment_schedule, plan.instalment_mode, plan.instalment_cents,
-        plan.minimum_cents or 0)
 
 
 # --- reading ------------------------------------------------------------------------------------
