@@ -71,13 +71,18 @@ def item_dues(client_id: int, versions: Sequence, items: Mapping[int, Sequence],
         window = windows.get(plan.id)
         if window is None or window[0] > window[1]:
             continue
+        plan_incomes = None
         for item in items.get(plan.id, ()):
             if not paid_here(item):
                 continue
+            dates = _schedule(item.schedule, window[0], window[1])
+            if not dates:               # most items on most days: a day's window is a day
+                continue
+            if plan_incomes is None:
+                plan_incomes = tuple(sorted((incomes or {}).get(plan.id, ())))
             tag = f"-{item.tag}" if item.tag else ""
             prefix = f"{item.kind}{tag}:{client_id}:"
-            plan_incomes = tuple(sorted((incomes or {}).get(plan.id, ())))
-            for rule_on, period in _schedule(item.schedule, window[0], window[1]):
+            for rule_on, period in dates:
                 if len(versions) > 1 and in_force(versions, rule_on) is not plan:
                     continue
                 due_on, pay_on = obligation_days(rule_on, plan_incomes, calendar)
