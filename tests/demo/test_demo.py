@@ -120,29 +120,36 @@ def test_a_closed_payee_account_returns_the_payments_to_the_client(tmp_path):
     with db.session_factory(engine)() as session:
         returned = [(client, cents) for client, cents in session.execute(
             select(PaymentOrder.client_id, PaymentOrder.amount_cents)
-            .where(PaymentOrder.status == "returned"))]
+            .where(PaymentOrder.status == "returned")
+            .order_by(PaymentOrder.returned_on, PaymentOrder.id))]
     engine.dispose()
     assert {client for client, _ in returned} == {51}
     assert summary["payments_returned_cents"] == sum(cents for _, cents in returned) > 0
-    # Client 51's letter says why, and what to do.
+    # Client 51's letter lists each of them and says once why, and what to do.
     letter = (tmp_path / "demo" / "letters" / "letter-0051-2026-11.txt").read_text(encoding="utf-8")
-    assert letter.count("Pankki palautti erän, koska tilisi on suljettu.\n") == len(returned)
-    assert "Kerro uusi tilinumerosi sosiaaliohjaajallesi." in letter
+    section = letter.split("\nPalautuneet maksut\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split(" ")[-1] for line in section if line.endswith("€")] == [
+        format_fi(cents) for _, cents in returned]
+    assert section[-3:] == ["              Pankki palautti erän, koska tilisi on suljettu.",
+                            "              Raha on taas välitystililläsi.",
+                            "              Kerro uusi tilinumerosi sosiaaliohjaajallesi."]
+    assert letter.count("Pankki palautti") == 1
 
 
-def test_demo_command_prints_the_summary_and_exits_0(tmp_path):
+def test_demo_command_prints_the_summary_and_exits_0(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["--format", "json", "demo", "--clients", "5",
                                       "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert (summary["clients"], summary["reconcile"]) == (5, "clean")
     assert (tmp_path / "d" / "demo.db").exists()
-    # The table gives returned payments in euros and ends with how to look around.
-    table = CliRunner().invoke(cli, ["demo", "--clients", "5", "--out", str(tmp_path / "d")])
+    # The table gives returned payments in euros and ends with how to look around, from the
+    # folder the demo ran in (as `valitystili demo` in its default valitystili-demo/).
+    monkeypatch.chdir(tmp_path)
+    table = CliRunner().invoke(cli, ["demo", "--clients", "5", "--out", "d"])
     assert table.exit_code == 0, table.stderr
     last, then = table.stdout.splitlines()[-2:]
-    assert last.split(None, 2) == ["look", "around",
-                                   f"export VALITYSTILI_DB={tmp_path / 'd' / 'demo.db'}"]
+    assert last.split(None, 2) == ["look", "around", "export VALITYSTILI_DB=d/demo.db"]
     assert then.split(None, 1) == ["then", "VALITYSTILI_USER=hannu valitystili flags"]
     euros = format_fi(summary["payments_returned_cents"]).removesuffix("\u00a0€")
     assert [line for line in table.stdout.splitlines()

@@ -8,7 +8,7 @@ ask, and the signature. Rules:
 
 - Text: paragraphs wrap at ``TEXT_WIDTH`` columns; table columns are aligned across the whole
   letter (money right-aligned) and a row's explanations go under its label, one sentence a
-  line.
+  line; payments sent back one after another for the same reason are explained once.
 - HTML: one self-contained page (inline style, no scripts, fonts or images) that prints on A4;
   every text is escaped.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from valitystili.base.dates import format_fi_date
@@ -146,6 +146,10 @@ def _rows(lines: tuple[Line, ...], language: str, *, total: bool,
                 _returned_notes(line, language) if returned else
                 _notes(line, language, parts_key))
            for line in lines]
+    if returned:
+        # Payments sent back for the same reason are explained once, under the last of them.
+        out = [replace(row, notes=()) if index + 1 < len(out) and out[index + 1].notes == row.notes
+               else row for index, row in enumerate(out)]
     if total and lines:
         out.append(_Row("", TEXTS[language]["total"],
                         _money(sum(line.amount_cents or 0 for line in lines), language),
