@@ -42,9 +42,10 @@ Amounts are integer cents; nothing is ever decided above what the client has.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.schedules import occurrences
@@ -62,8 +63,7 @@ INSTALMENT_SHIFT_DAYS = 7
 LAST_INSTALMENT_DAYS = 35
 
 
-@dataclass(frozen=True)
-class OpenObligation:
+class OpenObligation(NamedTuple):
     obligation_id: int
     key: str
     kind: str                  # rent | electricity | other (a bill carries its own kind)
@@ -74,15 +74,13 @@ class OpenObligation:
     earlier_orders: int = 0    # orders already made for it (partial payments, returned ones)
 
 
-@dataclass(frozen=True)
-class ComingIncome:
+class ComingIncome(NamedTuple):
     arrives_on: date
     amount_cents: int
     source: str = ""
 
 
-@dataclass(frozen=True)
-class Instalments:
+class Instalments(NamedTuple):
     schedule: str                    # RFC 5545 rule
     mode: str = "even"               # even | fixed
     amount_cents: int | None = None  # for fixed
@@ -90,8 +88,7 @@ class Instalments:
     minimum_cents: int = 0
 
 
-@dataclass(frozen=True)
-class ClientDay:
+class ClientDay(NamedTuple):
     client_id: int
     available_cents: int             # ledger balance minus orders not yet posted
     obligations: tuple[OpenObligation, ...]
@@ -101,8 +98,7 @@ class ClientDay:
     last_day: date | None = None             # the service's last day, when it has one
 
 
-@dataclass(frozen=True)
-class Payment:
+class Payment(NamedTuple):
     key: str
     client_id: int
     kind: str                        # rent | electricity | other | instalment
@@ -111,8 +107,7 @@ class Payment:
     instalment_on: date | None = None
 
 
-@dataclass(frozen=True)
-class ClientDecision:
+class ClientDecision(NamedTuple):
     payments: tuple[Payment, ...] = ()
     notices: tuple[FlagRaised, ...] = ()
     reserve_cents: int = 0
@@ -224,7 +219,7 @@ def _last_payout(day: ClientDay, execution_on: date, instalment_days: list[tuple
     today = [pair for pair in instalment_days if pair[1] == execution_on]
     if day.instalments is not None and today:
         # The day's instalments split the remainder evenly, the last taking what is left.
-        last = replace(day.instalments, mode="even", keep_cents=0)
+        last = day.instalments._replace(mode="even", keep_cents=0)
         money, paid = _instalments(day, last, execution_on, today, money, owed)
         return ClientDecision(payments + tuple(paid), notices, owed, money)
     final = max(0, money - owed)
@@ -364,6 +359,6 @@ def project(client_id: int, balance_cents: int, obligations: Iterable[OpenObliga
             if rest <= 0:
                 del open_now[key]                   # paid: the decision looks at it no more
             else:
-                open_now[key] = replace(open_now[key], amount_cents=rest,
-                                        earlier_orders=open_now[key].earlier_orders + 1)
+                open_now[key] = open_now[key]._replace(amount_cents=rest,
+                                                       earlier_orders=open_now[key].earlier_orders + 1)
     return found
