@@ -298,7 +298,8 @@ def test_a_partly_paid_obligation_is_left_open_and_named(cli, session_factory, w
     with session_factory() as session, session.begin():
         receive(session, number, 30000, date(2026, 11, 2))
     assert run_day(session_factory, date(2026, 11, 2)) == [(date(2026, 11, 2), "rent", 30000)]
-    closed = cli("client", "close", str(number), "--date", "1.11.2026", user="hannu")
+    closed = cli("client", "close", str(number), "--date", "1.11.2026", "--reason", "moved",
+                 user="hannu")
     assert closed.exit_code == 0, closed.stderr
     assert closed.stderr == (f"valitystili: warning: rent:{number}:2026-11 is partly paid: left "
                              "open, not cancelled\n")

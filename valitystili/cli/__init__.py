@@ -52,6 +52,8 @@ COMMANDS = {
     "ledger": ("valitystili.cli.commands_core:ledger_group", "Look into the double-entry ledger."),
     "payee": ("valitystili.cli.commands_people:payee_group",
               "Landlords, utilities and others the account pays."),
+    "pay": ("valitystili.cli.commands_lifecycle:pay",
+            "A one-off payment out of a client's money, into the next batch (handler)."),
     "plan": ("valitystili.cli.commands_plans:plan_group",
              "Payment plans: set (social worker), approve (handler), show, edit, Kela's share."),
     "reconcile": ("valitystili.cli.commands_reports:reconcile_command",

@@ -19,6 +19,7 @@ from datetime import date
 import click
 
 from valitystili.cli.app import App, pass_app, stderr_is_terminal
+from valitystili.cli.lazy import LazyGroup
 from valitystili.cli.params import OPTIONAL_DATE, ServiceChoice
 
 FILES = "files"
@@ -163,7 +164,17 @@ def import_fints(app: App, url: str, blz: str, login: str, iban: str | None,
     _emit(app, results, dry_run)
 
 
-@click.group("income")
+#: ``income`` subcommands of their own module, loaded when one runs (``cli/lazy.py``): money a
+#: handler returns or shares out by hand (``commands_lifecycle``).
+INCOME_COMMANDS = {
+    "refund": ("valitystili.cli.commands_lifecycle:income_refund",
+               "Return money in suspense (LINE) to its payer, in the next batch (handler)."),
+    "split": ("valitystili.cli.commands_lifecycle:income_split",
+              "Share money in suspense (LINE) between clients; the parts add up to the line."),
+}
+
+
+@click.group("income", cls=LazyGroup, lazy_subcommands=INCOME_COMMANDS)
 def income_group() -> None:
     """Incoming money: list it, assign what matched no client."""
 

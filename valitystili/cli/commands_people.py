@@ -135,6 +135,17 @@ CLIENT_COMMANDS = {
                      "Approve a waiting IBAN change (another handler than its proposer)."),
     "edit-reject": ("valitystili.cli.commands_client:client_edit_reject",
                     "Reject a waiting IBAN change (a handler), or withdraw your own (audited)."),
+    # Closing, the handover pack and reopening (``commands_lifecycle``).
+    "close": ("valitystili.cli.commands_lifecycle:client_close",
+              "Close the service with a reason; optionally write the handover pack."),
+    "payout-approve": ("valitystili.cli.commands_lifecycle:client_payout_approve",
+                       "Approve the final payout to the guardian or estate named at closing "
+                       "(another handler)."),
+    "handover": ("valitystili.cli.commands_lifecycle:client_handover",
+                 "Write a closed client's handover pack (again, e.g. once the final payout has "
+                 "gone)."),
+    "reopen": ("valitystili.cli.commands_lifecycle:client_reopen",
+               "Start a new service period for a closed client (same number and reference)."),
 }
 
 
@@ -280,32 +291,6 @@ SHOW_COLUMNS = {
     "open_flags": ("flag", "kind", "amount_cents", "first_seen", "ack_by", "detail"),
     "pending_edits": ("edit", "field", "old", "new", "proposed_by"),
 }
-
-
-@client_group.command("close")
-@click.argument("client")
-@click.option("--date", "closed", type=DATE, required=True, help="The day the service ends.")
-@click.option("--final-payout", is_flag=True,
-              help="Close although money is held; the next batch pays it to the client.")
-@pass_app
-def client_close(app: App, client: str, closed: date, final_payout: bool) -> None:
-    """Close the service for a client whose balance is zero (or with --final-payout).
-
-    Obligations with a pay day after the closing date are cancelled; one already partly paid
-    is left open and named (a warning on stderr), for a person to look at.
-
-    \b
-    Example:
-      valitystili client close 1 --date 31.1.2027 --final-payout
-    """
-    from valitystili.people import clients
-
-    with app.unit() as (session, actor):
-        closed = clients.close_client(session, actor, client, closed_on=closed,
-                                      final_payout=final_payout)
-    for key in closed["left_open"]:
-        _warn(f"{key} is partly paid: left open, not cancelled")
-    app.emit(closed)
 
 
 @client_group.command("extend")

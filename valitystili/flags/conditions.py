@@ -22,7 +22,8 @@ Rules of this module (thresholds are settings, see ``settings.DEFAULTS``):
   ``lease_warning_days`` (or has ended); an earlier lease followed by a later one is not flagged,
   nor a client with an open-ended lease (a sublet or own tenancy without an end).
 - **consent_withdrawn**, **lease_rent_differs**: the service record's conditions
-  (``flags.service_record``), judged here every night as well.
+  (``flags.service_record``), judged here every night as well; **payment_demand_ends**, a
+  closed client's Kela payment demand not yet ended (``flags.closing``), too.
 - **income_missing / income_changed** (``income:<client>:<kind>:<scheduled date>``, with
   ``-<position>`` after the kind when one plan expects the same kind twice): every arrival of an
   expected income in the last ``INCOME_LOOKBACK_DAYS`` days is paired with the client's credits
@@ -62,7 +63,7 @@ import ledger
 from valitystili.base.accounts import CLIENT_PREFIX
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.money import format_plain
-from valitystili.flags import service_record
+from valitystili.flags import closing, service_record
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people.edits import next_review
 from valitystili.plans.expected import (  # noqa: F401 - expected_arrivals kept importable here
@@ -85,7 +86,7 @@ from valitystili.store.models import (
 REFRESHED_KINDS = (
     "review_due", "review_overdue", "fixed_term_ending", "lease_ending", "income_missing",
     "income_changed", "funds_accumulating", "uncleared_payment", "arrears",
-    "income_after_closing", *service_record.KINDS,
+    "income_after_closing", *service_record.KINDS, *closing.KINDS,
 )
 
 #: Order statuses whose money has left the client's account but not yet the bank.
@@ -320,6 +321,7 @@ def conditions(session: Session, on: date, *, calendar: BankingCalendar = CALEND
         *_arrears_conditions(session, on),
         *_income_after_closing_conditions(session, on),
         *service_record.conditions(session, on),
+        *closing.conditions(session, on),
     ]
 
 

@@ -38,6 +38,7 @@ KINDS = (
                               # assignment), kept by the nightly refresh while booked after
                               # the close date
     "consent_withdrawn", "lease_rent_differs",   # the service record (flags.service_record)
+    "payment_demand_ends",    # a closed client's EV 241N not yet ended (flags.closing)
 )
 
 FLAGS = Flag.__table__

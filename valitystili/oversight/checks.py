@@ -32,8 +32,9 @@ plain ``1234.56 EUR``, in ``amount_cents`` integer cents):
 - ``order_not_debited`` / ``order_debit_mismatch`` / ``order_batch_state`` /
   ``batch_changed_after_approval`` (``check_payment_orders``): every order that approval
   debited (approved, exported, cleared, returned) has exactly one client debit of its amount:
-  the ledger transaction whose key is the order key, with the legs ``client:<no>`` +amount and
-  ``outgoing`` −amount, not reversed (else *not debited*, or *mismatch* when the legs differ);
+  the ledger transaction whose key is the order key, with the legs ``client:<no>`` (a refund's:
+  ``suspense``) +amount and ``outgoing`` −amount, not reversed (else *not debited*, or
+  *mismatch* when the legs differ);
   a draft order has no such transaction, and a cancelled one has none or has it reversed (else
   *mismatch*); a batch past its draft holds no draft order (it would be paid undebited), a
   draft batch no debited order, a cancelled batch nothing but cancelled orders
@@ -65,7 +66,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 import ledger
-from valitystili.base.accounts import BANK_PREFIX, OUTGOING
+from valitystili.base.accounts import BANK_PREFIX, OUTGOING, SUSPENSE
 from valitystili.base.banking_calendar import BankingCalendar
 from valitystili.base.findings import Finding, from_ledger
 from valitystili.flags import conditions
@@ -281,9 +282,10 @@ def check_payment_orders(session: Session, context: CheckContext) -> list[Findin
 
     rows = session.execute(
         select(PaymentOrder.id, PaymentOrder.key, PaymentOrder.status, PaymentOrder.amount_cents,
-               Client.ledger_code, PaymentBatch.key.label("batch_key"),
-               PaymentBatch.status.label("batch_status"))
-        .join(Client, Client.id == PaymentOrder.client_id)
+               func.coalesce(Client.ledger_code, SUSPENSE).label("ledger_code"),
+               PaymentBatch.key.label("batch_key"), PaymentBatch.status.label("batch_status"))
+        # A refund (no client) debits suspense (``payments.manual``).
+        .outerjoin(Client, Client.id == PaymentOrder.client_id)
         .join(PaymentBatch, PaymentBatch.id == PaymentOrder.batch_id)
         .order_by(PaymentOrder.id)).all()
     debits = ledger.find_transactions(session, [row.key for row in rows])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base import files
-from valitystili.base.accounts import OUTGOING
+from valitystili.base.accounts import OUTGOING, SUSPENSE
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import (
     Conflict,
@@ -74,6 +74,7 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     four_eyes(session, actor, batch, orders, "approve")
     codes = dict(session.execute(select(Client.id, Client.ledger_code).where(
         Client.id.in_({o.client_id for o in orders}))).all()) if orders else {}
+    codes[None] = SUSPENSE          # a refund (``payments.manual``) returns money in suspense
     entries = [ledger.Entry(order.key, ((codes[order.client_id], order.amount_cents),
                                         (OUTGOING, -order.amount_cents)),
                             today, description=f"{order.kind} to {order.creditor_name}",

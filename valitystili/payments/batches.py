@@ -156,7 +156,8 @@ def show_batch(session: Session, actor: Actor, batch_ref: str) -> dict:
     batch = resolve_batch(session, batch_ref)
     orders = session.execute(select(PaymentOrder).where(PaymentOrder.batch_id == batch.id)
                              .order_by(PaymentOrder.id)).scalars().all()
-    access.record_view(session, actor, "batch.view", {o.client_id for o in orders},
+    access.record_view(session, actor, "batch.view",
+                       {o.client_id for o in orders if o.client_id is not None},
                        subject=batch.key)
     return {"batch": batch_row(session, batch), "orders": [order_row(o) for o in orders]}
 

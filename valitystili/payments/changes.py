@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.errors import Conflict, NotFound
+from valitystili.payments import manual
 from valitystili.payments.batches import (
     batch_digest,
     batch_row,
@@ -58,6 +59,7 @@ def _take_out(session: Session, actor: Actor, batch: PaymentBatch, order: Paymen
                        description=f"{order.kind} to {order.creditor_name} taken out of "
                                    f"batch {batch.id}")
     order.status = "cancelled"
+    manual.taken_out(session, order)       # a payment asked for by hand is not made again
     if order.obligation_id is not None:
         obligation = session.get(Obligation, order.obligation_id)
         obligation.paid_cents -= order.amount_cents

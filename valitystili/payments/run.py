@@ -6,7 +6,7 @@ See the package docstring (``valitystili.payments``) for the rules.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -19,6 +19,7 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound
 from valitystili.flags.raising import raise_flags, resolve_flags
+from valitystili.payments import manual
 from valitystili.payments.batches import batch_state, held_for_day, serialise
 from valitystili.payments.decision import (
     RESERVE_DAYS,
@@ -29,6 +30,7 @@ from valitystili.payments.decision import (
     decide_client,
 )
 from valitystili.payments.pain001 import make_id
+from valitystili.people.periods import WAITING, payout_targets
 from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, income_receipts
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations, last_day
 from valitystili.plans.versions import approved_versions, in_force
@@ -105,7 +107,7 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
     result["already_held"] = held_for_day(session, bank.id, execution_on) if not orders else ""
     if dry_run:
         savepoint.rollback()
-        shown = {row["client"] for row in result["order_rows"]}
+        shown = {row["client"] for row in result["order_rows"] if row["client"] is not None}
         shown |= {notice["client_id"] for notice in result["notices"]}
         access.record_view(session, actor, "batch.dry_run", shown,
                            subject=f"execution {execution_on.isoformat()}",
@@ -154,6 +156,8 @@ class DayInputs:
     payees: dict[int, Any]
     final_orders: dict[int, int]
     obligations_created: int = 0
+    manual: tuple = ()                           # payments asked for by hand (``manual``)
+    payouts: dict[int, Any] = field(default_factory=dict)   # final payouts to someone else
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,7 @@ class DayDecision:
     payments: tuple = ()
     notices: tuple = ()
     finals: tuple = ()                           # (client, amount) of final payouts
+    manual: tuple = ()                           # the requests paid by hand (``manual``)
 
 
 def load_day(session: Session, execution_on: date, calendar: BankingCalendar) -> DayInputs:
@@ -204,7 +209,10 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
         final_orders=dict(session.execute(
             select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
             .group_by(PaymentOrder.client_id)).all()),
-        obligations_created=generated["created"])
+        obligations_created=generated["created"],
+        manual=manual.pending(session),
+        payouts=payout_targets(session, [c for c, row in clients.items()
+                                         if row.status == "closed"]))
 
 
 #: The columns of a client the day's run reads.
@@ -229,10 +237,13 @@ def decide_day(day: DayInputs, execution_on: date, calendar: BankingCalendar) ->
     """Each client's payments for the day (DESIGN §6), from what ``load_day`` read. Pure.
 
     A closed client's service runs to the close date; after it, whatever the client holds is
-    paid on to them (the final payout), whether or not it was recorded at closing."""
-    payments, notices, finals = [], [], []
+    paid on to them (the final payout), whether or not it was recorded at closing — or to the
+    payee named at closing once a second handler approved it (``people.periods``). Payments
+    asked for by hand come first (``manual``)."""
+    paid_by_hand, taken, waiting = manual.decide(day.manual, day.available)
+    payments, notices, finals = [], list(waiting), []
     for client_id, client in sorted(day.clients.items()):
-        available = day.available[client_id]
+        available = day.available[client_id] - taken.get(client_id, 0)
         plan = day.plans.get(client_id)
         if client.status == "closed" and (plan is None or client.closed_on < execution_on):
             if available > 0:
@@ -260,7 +271,9 @@ def decide_day(day: DayInputs, execution_on: date, calendar: BankingCalendar) ->
         notices.extend(decided.notices)
         if decided.final_cents:
             finals.append((client, decided.final_cents))
-    return DayDecision(tuple(payments), tuple(notices), tuple(finals))
+    finals = [(client, cents) for client, cents in finals
+              if getattr(day.payouts.get(client.id), "status", None) != WAITING]
+    return DayDecision(tuple(payments), tuple(notices), tuple(finals), paid_by_hand)
 
 
 def _earlier_orders(session: Session, obligation_ids: list[int]) -> dict[int, int]:
@@ -337,6 +350,7 @@ def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execu
     common = dict(batch_id=batch_id, execution_on=execution_on, status="draft",
                   obligation_id=None, payee_id=None, reference=None, reference_kind=None,
                   instalment_on=None, created_by=actor.name)
+    orders.extend(manual.order_rows(decided.manual, common, make_id))
     for payment in decided.payments:
         client = day.clients[payment.client_id]
         key = payment.key
@@ -363,9 +377,12 @@ def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execu
         orders.append(order)
     for client, amount in decided.finals:
         key = f"order:final:{client.id}:{day.final_orders.get(client.id, 0) + 1}"
+        to = day.payouts.get(client.id)        # approved: a guardian or an estate
+        name, iban, bic = ((to.payment_name, to.iban, to.bic) if to is not None
+                           else (client.payment_name, client.iban, client.bic))
         orders.append(dict(
             common, key=key, end_to_end_id=make_id(key), client_id=client.id, kind="final",
-            creditor_name=client.payment_name, creditor_iban=client.iban, creditor_bic=client.bic,
+            creditor_name=name, creditor_iban=iban, creditor_bic=bic,
             amount_cents=amount, message="Välitystili: loppumaksu"))
     return orders, paid
 
@@ -375,6 +392,7 @@ def _store(session: Session, day: DayInputs, decided: DayDecision, orders: list[
     """Write the orders, the obligations they pay, and the flags of what could not be paid."""
     if orders:
         session.execute(PaymentOrder.__table__.insert(), orders)
+        manual.mark_ordered(session, decided.manual)
     if paid:
         table = Obligation.__table__
         session.execute(table.update().where(table.c.id == bindparam("obligation_id"))

@@ -10,7 +10,8 @@ Rules of this module:
   it").
 - A credit with a return reason or a reversal indicator that carries the end-to-end id of one of
   our orders is a **return**: the money goes back to the order's client, the order becomes
-  ``returned``, flag ``payment_returned``.
+  ``returned``, flag ``payment_returned``; a returned refund (an order of no client) puts the
+  money back in ``suspense``.
 - **Debits** clear exported orders (:mod:`valitystili.statements.clearing`): ``outgoing`` debit,
   order ``cleared`` (an order already returned stays ``returned``). Unmatched: ``suspense`` and
   an ``unmatched_debit`` flag.
@@ -114,7 +115,7 @@ class Decider:
     def _returned(self, order: OpenOrder, archive_id: str, item: Item, amount: int,
                   booked_on: date, counts: Counts) -> Decision:
         client = self.directory.clients.get(order.client_id)
-        if client is None:  # pragma: no cover - orders reference clients by foreign key
+        if client is None and order.client_id is not None:  # pragma: no cover - a foreign key
             raise NotFound(f"order {order.key} names client {order.client_id}, who does not exist")
         previous = self.order_changes.get(order.id)
         self.order_changes[order.id] = OrderChange(
@@ -122,6 +123,11 @@ class Decider:
             previous.cleared_on if previous else order.cleared_on, booked_on)
         counts.returned += 1
         reason = f" ({item.return_reason})" if item.return_reason else ""
+        if client is None:      # a refund of money in suspense (``payments.manual``)
+            self.flag("payment_returned", archive_id, None, amount,
+                      f"refund {order.key} of {format_fi(order.amount_cents)} came back"
+                      f"{reason}; {format_fi(amount)} is in suspense again")
+            return Decision(SUSPENSE, IN_SUSPENSE, RETURN, None, order.id)
         self.flag("payment_returned", archive_id, order.client_id, amount,
                   f"payment {order.key} of {format_fi(order.amount_cents)} came back"
                   f"{reason}; {format_fi(amount)} returned to client {order.client_id}")

@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "client.open": frozenset({"social_worker"}),
     "client.close": frozenset({"social_worker", "handler"}),
     "client.extend": frozenset({"handler"}),
+    "client.reopen": frozenset({"social_worker"}),
+    "client.payout_approve": frozenset({"handler"}),
     # The service record (people.records): the decision is the handler's.
     "client.record": frozenset({"social_worker", "handler"}),
     "client.decide": frozenset({"handler"}),
@@ -47,6 +49,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "import": frozenset({"finance"}),
     "income.read": frozenset({"handler", "finance", "auditor"}),
     "income.assign": frozenset({"handler"}),
+    "income.refund": frozenset({"handler"}),
+    "income.split": frozenset({"handler"}),
+    "pay": frozenset({"handler"}),
     "batch.run": frozenset({"handler"}),
     "batch.approve": frozenset({"handler"}),
     # Finance exports; a handler only where the setting handler_exports says so (DESIGN §2).
