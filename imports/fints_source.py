@@ -20,18 +20,24 @@ Rules:
   bidirectional formatting character in a transaction's fields or the statement's reference
   refuses the fetch.
 - A wrong PIN, a locked account, a TAN request, an unreachable server and every other FinTS
-  failure become a ``StatementError`` with one clear line. The PIN never appears in a message
+  failure become a ``StatementError`` with one clear line; a bank that cannot be reached is a
+  ``BankUnreachable`` whose line gives the cause in a few words (``connection refused``, ``the
+  server's name does not resolve``, ``timed out``, ``the server answered HTTP 503``), not the
+  HTTP library's nested text. The PIN never appears in a message
   and nothing here prints or logs it.
 """
 
 from __future__ import annotations
 
+import re
+import socket
+import ssl
 from collections import Counter
 from dataclasses import replace
 from datetime import date
 from urllib.parse import urlsplit
 
-from imports.errors import StatementError
+from imports.errors import BankUnreachable, StatementError
 from imports.mt940 import account_of, balances_of, entry_from_transaction
 from imports.parsing import check_text, clean_iban, stable_id
 from imports.records import Balance, Entry, Statement
@@ -87,11 +93,11 @@ def fetch_fints(
             "which is not supported"
         ) from None
     except FinTSConnectionError as exc:
-        raise StatementError(f"{where}: cannot reach the bank: {_first_line(exc, pin)}") from None
+        raise BankUnreachable(f"{where}: cannot reach the bank ({_cause(exc, pin)})") from None
     except FinTSError as exc:
         raise StatementError(f"{where}: {type(exc).__name__}: {_first_line(exc, pin)}") from None
     except OSError as exc:
-        raise StatementError(f"{where}: cannot reach the bank: {_first_line(exc, pin)}") from None
+        raise BankUnreachable(f"{where}: cannot reach the bank ({_cause(exc, pin)})") from None
     except Exception as exc:  # requests, parser, protocol: one line, never a traceback
         raise StatementError(
             f"{where}: the FinTS exchange failed: {type(exc).__name__}: {_first_line(exc, pin)}"
@@ -109,6 +115,38 @@ def _host(url: str) -> str:
     if not parts.hostname:
         return "server"
     return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+
+
+#: HTTP client errors whose class name says the cause (urllib3 and requests wrap the socket's).
+_TIMEOUTS = ("Timeout", "TimeoutError")
+_BAD_STATUS = re.compile(r"Bad status code (\d{3})")
+
+
+def _cause(exc: BaseException, pin: str) -> str:
+    """The cause of a failed connection in a few words, from the innermost error the HTTP
+    libraries wrapped (``requests`` → ``urllib3`` → the socket's ``OSError``)."""
+    status = _BAD_STATUS.search(str(exc))
+    if status:
+        return f"the server answered HTTP {status.group(1)}"
+    seen, stack, innermost = set(), [exc], exc
+    while stack:
+        error = stack.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        innermost = error
+        if any(name in type(error).__name__ for name in _TIMEOUTS):
+            return "timed out"
+        if type(error).__name__ == "NameResolutionError" or isinstance(error, socket.gaierror):
+            return "the server's name does not resolve"
+        if isinstance(error, ssl.SSLError):
+            return "the TLS handshake failed"
+        if isinstance(error, OSError) and error.strerror:
+            return error.strerror.lower()
+        inner = [error.__cause__, error.__context__, getattr(error, "reason", None),
+                 *(arg for arg in error.args if isinstance(arg, BaseException))]
+        stack.extend(e for e in inner if isinstance(e, BaseException))
+    return _first_line(innermost, pin)[:120]
 
 
 def _first_line(exc: BaseException, pin: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from helpers.readers import fints_server_fixture
 
 from imports import Balance, StatementError
+from imports.errors import BankUnreachable
 from imports.fints_source import fetch_fints
 
 # The fake bank's session fixture, bound here so only this module starts the server.
@@ -92,6 +93,7 @@ def test_locked_access(fints_server):
 
 def test_unreachable_server():
     # Port 9 (discard) on the loopback: nothing listens there in a test environment.
-    with pytest.raises(StatementError) as caught:
+    with pytest.raises(BankUnreachable) as caught:
         fetch_fints("http://127.0.0.1:9/", BLZ, USER, PIN)
-    assert str(caught.value).startswith("FinTS 127.0.0.1:9 bank 12345678: cannot reach the bank: ")
+    assert str(caught.value) == "FinTS 127.0.0.1:9 bank 12345678: cannot reach the bank " \
+                                "(connection refused)"

@@ -284,8 +284,8 @@ def test_unmatched_income_is_assigned_once(session, w, tmp_path):
 
     result = income.assign_line(session, w.hannu, unmatched[0].line, str(maija), today=TODAY)
     session.commit()
-    assert result == income.Assignment(
-        line=unmatched[0].line, client=maija, amount_cents=7_500, booked_on=TODAY,
+    assert result == income.Assignment(   # booked on the line's day (2.11.), not TODAY
+        line=unmatched[0].line, client=maija, amount_cents=7_500, booked_on=date(2026, 11, 2),
         ledger_key=f"assign:{unmatched[0].line}", flag_resolved=True)
     assert ledger.balance(session, "suspense") == 0
     assert ledger.balance(session, f"client:{maija}") == 7_500

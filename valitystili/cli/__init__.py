@@ -85,6 +85,8 @@ def _loaded(module: str, name: str) -> type | tuple[()]:
 
 def _library_error(error: Exception) -> tuple[str, int] | None:
     """The line and exit status for an error of the ledger, a statement reader or the database."""
+    if isinstance(error, _loaded("imports.errors", "BankUnreachable")):
+        return _one_line(error), 3      # the fetch could not run: not the user's input
     if isinstance(error, (_loaded("ledger.errors", "LedgerError"),
                           _loaded("imports.errors", "StatementError"))):
         return _one_line(error), 2

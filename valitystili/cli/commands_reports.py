@@ -16,12 +16,17 @@ from valitystili.cli.params import MONTH, OPTIONAL_DATE, ServiceChoice, as_of_op
 @click.option("--fail-on", "fail_on", multiple=True, metavar="KIND",
               type=ServiceChoice("valitystili.flags.raising:KINDS"),
               help="Also exit 1 while flags of this kind are open (repeatable).")
+@click.option("--check", "check_only", is_flag=True,
+              help="Check and print only: raise or resolve no flags, record no run (an "
+              "auditor's reconcile is always this).")
 @pass_app
-def reconcile_command(app: App, as_of: date | None, fail_on: tuple[str, ...]) -> None:
+def reconcile_command(app: App, as_of: date | None, fail_on: tuple[str, ...],
+                      check_only: bool) -> None:
     """Check the ledger against the bank statements and itself; refresh the flags.
 
     Prints the findings (none when all is well) and a one-line summary on stderr. Exit status
-    0: clean; 1: findings, or open flags of a --fail-on kind; 3: could not run.
+    0: clean; 1: findings, or open flags of a --fail-on kind; 3: could not run, or nothing to
+    check (no bank account, no statement imported). An auditor's run changes nothing.
 
     \b
     Example:
@@ -31,7 +36,8 @@ def reconcile_command(app: App, as_of: date | None, fail_on: tuple[str, ...]) ->
     from valitystili.oversight import reconcile
 
     with app.unit() as (session, actor):
-        result = reconcile.reconcile(session, actor, as_of, fail_on=fail_on)
+        result = reconcile.reconcile(session, actor, as_of, fail_on=fail_on,
+                                     check_only=check_only)
     app.emit([finding.row() for finding in result.findings])
     app.info(result.summary())
     if not result.clean:

@@ -2,6 +2,8 @@
 and resolve themselves when the condition clears.
 
 Listing flags is a view of the clients they concern and is recorded (``access.record_view``).
+Only an open flag is acknowledged: a resolved one is refused (``Conflict``, exit 2), saying
+when it resolved.
 
 A flag is identified by (kind, subject) — e.g. ("arrears", "rent:12:2026-11") — so raising the
 same condition again refreshes ``last_seen`` instead of adding a row. A resolved flag that
@@ -22,7 +24,8 @@ from datetime import date, datetime, timezone
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from valitystili.base.errors import NotFound, ValidationError
+from valitystili.base.dates import format_fi_date
+from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.store.chunks import chunks
 from valitystili.store.models import Flag
 from valitystili.store.settings import free_text
@@ -193,6 +196,12 @@ def acknowledge(session: Session, actor: Actor, flag_id: int, comment: str) -> d
     flag = session.get(Flag, flag_id)
     if flag is None:
         raise NotFound(f"no flag {flag_id}")
+    if flag.resolved_at is not None:
+        # Nothing to answer: the condition cleared (and if it comes back, the flag reopens
+        # without its old acknowledgement, as a new situation).
+        raise Conflict(f"flag {flag.id} ({flag.kind}) resolved itself on "
+                       f"{format_fi_date(flag.resolved_at)}: its condition has cleared, there "
+                       "is nothing to acknowledge")
     flag.ack_by = actor.name
     flag.ack_at = datetime.now(timezone.utc)
     flag.ack_comment = comment

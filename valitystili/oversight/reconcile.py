@@ -8,9 +8,22 @@ what the ``reconcile`` command (and cron) runs: the checks, the nightly flag ref
 Each reconcile records the audit trail's head after its own entry (``audit_heads``), unless
 the trail itself had findings (then the next run still compares with the last good head).
 
+Nothing to reconcile is not clean: a ledger with no bank account, or no imported statement,
+is ``CannotRun`` (exit 3), so a mistyped database never looks clean to cron (DESIGN §8).
+
+**Checking only.** An auditor changes nothing (DESIGN §2), and ``check_only`` (``reconcile
+--check``) gives anyone the same: the checks run and their findings are returned, but no flag
+is raised or resolved, no ``reconcile`` entry or head is recorded. The one write is the access
+log: the clients the findings name are recorded as viewed (``access.record_view``, action
+``reconcile.view``), as every view of client data is; a run whose findings name no client
+writes nothing at all.
+
 Flags: ``reconcile()`` refreshes the flags (``flags.conditions.refresh_flags``) and keeps one
-*reconciliation_mismatch* flag per finding (subject ``<check>:<subject>``; uncleared payments
-have their own *uncleared_payment* flags), resolving those whose finding is gone. Looking at the
+*reconciliation_mismatch* flag per finding (subject ``<check>:<subject>``), resolving those
+whose finding is gone. One condition is one flag: findings that have a flag kind of their own
+raise no *reconciliation_mismatch* besides it (``OWN_FLAG_CHECKS``: an uncleared payment has
+its *uncleared_payment* flag, money left in suspense the *unmatched_income* or
+*unmatched_debit* flag its import raised). Looking at the
 past never rewrites the present: when an earlier reconcile already refreshed flags as of a later
 day than ``as_of``, flags are left alone (``flags_refreshed`` is False). ``fail_on`` kinds add an
 ``open_flag`` finding per open flag of those kinds, so monitoring sees them in the exit status.
@@ -29,18 +42,19 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
-from valitystili.base.errors import ValidationError
+from valitystili.base.errors import CannotRun, ValidationError
 from valitystili.base.findings import Finding
 from valitystili.flags import conditions
 from valitystili.flags.conditions import client_id_of
 from valitystili.flags.raising import KINDS, FlagRaised
 from valitystili.oversight import checks
-from valitystili.store.models import AuditEntry, BankAccount, Flag
-from valitystili.trust import audit
+from valitystili.store.models import AuditEntry, BankAccount, Flag, Statement
+from valitystili.trust import access, audit
 from valitystili.trust.auth import Actor
 
 #: Findings of these checks have their own flag kind; the others raise reconciliation_mismatch.
-OWN_FLAG_CHECKS = frozenset({"uncleared_payment"})
+#: (``suspense_old``: the import flagged the line unmatched_income / unmatched_debit.)
+OWN_FLAG_CHECKS = frozenset({"uncleared_payment", "suspense_old"})
 
 #: After these the trail's head is not recorded: the next run compares with the last good one.
 UNTRUSTED_TRAIL = frozenset({"audit_chain", "audit_rewound", "audit_rewritten"})
@@ -55,6 +69,7 @@ class Reconciliation:
     clients: int
     flags_refreshed: bool
     flag_summary: dict = field(default_factory=dict)
+    checked_only: bool = False
 
     @property
     def clean(self) -> bool:
@@ -71,7 +86,12 @@ class Reconciliation:
         else:
             result = f"{len(self.findings)} findings (" + ", ".join(
                 f"{check} {n}" for check, n in sorted(counts.items())) + ")"
-        note = "" if self.flags_refreshed else "; flags not refreshed (a later day was already judged)"
+        if self.checked_only:
+            note = "; checked only: no flags refreshed, nothing recorded"
+        elif not self.flags_refreshed:
+            note = "; flags not refreshed (a later day was already judged)"
+        else:
+            note = ""
         return f"{what}; {result}{note}"
 
 
@@ -138,29 +158,60 @@ def check_kinds(kinds: Iterable[str]) -> list[str]:
 
 def open_flag_findings(session: Session, kinds: Iterable[str]) -> list[Finding]:
     """An ``open_flag`` finding for each open flag of ``kinds`` (for ``--fail-on``)."""
+    return [finding for finding, _client in _open_flags(session, kinds)]
+
+
+def _open_flags(session: Session, kinds: Iterable[str]) -> list[tuple[Finding, int | None]]:
+    """(``open_flag`` finding, the flag's client) for each open flag of ``kinds``."""
     kinds = check_kinds(kinds)
     if not kinds:
         return []
     flags = session.execute(select(Flag).where(Flag.kind.in_(kinds), Flag.resolved_at.is_(None))
                             .order_by(Flag.id)).scalars()
-    findings = []
+    found = []
     for flag in flags:
         client = f" client {flag.client_id}" if flag.client_id is not None else ""
         detail = f"{flag.kind}{client} {flag.subject}" + (f": {flag.detail}" if flag.detail else "")
-        findings.append(Finding("open_flag", f"flag {flag.id}", detail, flag.amount_cents))
-    return findings
+        found.append((Finding("open_flag", f"flag {flag.id}", detail, flag.amount_cents),
+                      flag.client_id))
+    return found
+
+
+def require_something_to_reconcile(session: Session) -> None:
+    """``CannotRun`` for a ledger with no bank account or no imported statement (DESIGN §8)."""
+    if session.execute(select(BankAccount.id).limit(1)).first() is None:
+        raise CannotRun("nothing to reconcile: the ledger has no bank account "
+                        "(add the city's account with `valitystili bank add`)")
+    if session.execute(select(Statement.id).limit(1)).first() is None:
+        raise CannotRun("nothing to reconcile: no bank statement has been imported "
+                        "(`valitystili import`)")
 
 
 def reconcile(session: Session, actor: Actor, as_of: date | None = None, *,
-              fail_on: Iterable[str] = (), calendar: BankingCalendar = CALENDAR,
-              today: date | None = None) -> Reconciliation:
-    """Run every check as of ``as_of`` (default today), refresh flags, record one audit entry."""
+              fail_on: Iterable[str] = (), check_only: bool = False,
+              calendar: BankingCalendar = CALENDAR, today: date | None = None) -> Reconciliation:
+    """Run every check as of ``as_of`` (default today), refresh flags, record one audit entry.
+
+    ``check_only`` (always for a user who may not refresh the flags: an auditor) runs the
+    checks and writes nothing but the access log (see the module docstring)."""
     actor.require("reconcile")
     today = today or date.today()
     as_of = as_of or today
     fail_on = check_kinds(fail_on)
+    check_only = check_only or not actor.may("reconcile.refresh")
+    require_something_to_reconcile(session)
 
     checked = _check(session, as_of, calendar, today)
+    if check_only:
+        flagged = _open_flags(session, fail_on)
+        findings = [*checked.findings, *(finding for finding, _client in flagged)]
+        named = {client_id_of(f.subject) for f in checked.findings}
+        named |= {client for _finding, client in flagged}
+        access.record_view(session, actor, "reconcile.view", named - {None},
+                           subject=f"as of {as_of.isoformat()}",
+                           detail={"findings": len(findings)})
+        return Reconciliation(as_of, tuple(findings), checked.statements, checked.bank_accounts,
+                              checked.clients, False, {}, checked_only=True)
     last = _last_refresh_on(session)
     refresh = last is None or as_of >= last
     summary: dict = {}

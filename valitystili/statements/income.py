@@ -6,8 +6,10 @@ Rules of this module:
   itemised lump sum), oldest first; identity codes in messages are masked. Listing is a view,
   recorded in the audit trail with the clients it shows.
 - Assigning moves one unattributed incoming line from ``suspense`` to a client, at most once:
-  the ledger key ``assign:<line id>`` makes a second assignment a conflict. The line's
-  ``unmatched_income`` flag resolves; money assigned to a closed client raises
+  the ledger key ``assign:<line id>`` makes a second assignment a conflict. It is booked on the
+  line's own day (the day the money arrived), not the day a handler assigned it, so the
+  client's balance and letter show the money when it came, never after the rent it paid.
+  The line's ``unmatched_income`` flag resolves; money assigned to a closed client raises
   ``income_after_closing``.
 """
 
@@ -124,8 +126,9 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
     key = assign_key(line.id)
     posted = ledger.post(session, key, [(SUSPENSE, line.amount_cents),
                                         (client.ledger_code, -line.amount_cents)],
-                         today, description=f"line {line.id} ({line.archive_id}) assigned to "
-                                            f"client {client.id}", actor=actor.name)
+                         line.booked_on,
+                         description=f"line {line.id} ({line.archive_id}) assigned to client "
+                                     f"{client.id}", actor=actor.name)
     if not posted.created:
         raise Conflict(f"line {line_id} is already assigned ({key})")
     line.state = ASSIGNED
@@ -142,4 +145,4 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
                      "ledger_key": key})
     session.flush()
     return Assignment(line=line.id, client=client.id, amount_cents=line.amount_cents,
-                      booked_on=today, ledger_key=key, flag_resolved=bool(resolved))
+                      booked_on=line.booked_on, ledger_key=key, flag_resolved=bool(resolved))

@@ -42,8 +42,6 @@ _REVISION_LINE = re.compile(
     r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:["']([^"'\n]+)["']|None)\s*$""", re.M)
 PRIVATE_FOLDER_MODE = 0o700
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
-#: The first bytes of every SQLite database file.
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def default_path() -> Path:
@@ -168,20 +166,25 @@ def is_initialised(engine: Engine) -> bool:
 
 def require_ledger(engine: Engine) -> None:
     """Refuse a database that holds no ledger (``no_ledger``), without creating anything: a
-    SQLite path that is not a SQLite file (missing, empty, something else) is not opened."""
+    SQLite path that is missing or an empty file is not opened (opening would create a
+    database there)."""
     url = engine.url.render_as_string(hide_password=False)
     path = sqlite_path(url)
     if path is not None and not _is_sqlite_file(path):
-        raise no_ledger(url)          # not opened: opening would write a database into it
+        raise no_ledger(url)
     if not is_initialised(engine):
         raise no_ledger(url)
 
 
 def _is_sqlite_file(path: Path) -> bool:
-    """A SQLite database file (its header), checked without opening it as a database."""
+    """A file SQLite could hold a ledger in: there, and not empty (SQLite would write a new
+    database into an empty one).
+
+    Only ``stat``: the file is never opened outside SQLite, since closing any descriptor of a
+    database file drops the POSIX locks this process holds on it (SQLite's own connections in
+    the same process would lose theirs, and concurrent writers could corrupt the file)."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+        return path.is_file() and path.stat().st_size > 0
     except OSError:
         return False
 

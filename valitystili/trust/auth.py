@@ -58,6 +58,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "batch.export": frozenset({"finance"}),
     "batch.read": frozenset({"handler", "finance", "auditor"}),
     "reconcile": frozenset({"finance", "admin", "auditor"}),
+    # Raising and resolving flags and recording the run: an auditor's reconcile only checks.
+    "reconcile.refresh": frozenset({"finance", "admin"}),
     "flags.read": frozenset({"handler", "social_worker", "finance", "auditor"}),
     "flags.ack": frozenset({"handler", "social_worker", "finance"}),
     "report": frozenset({"handler", "social_worker", "finance", "auditor"}),
@@ -70,6 +72,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 class Actor:
     name: str
     role: str
+
+    def may(self, action: str) -> bool:
+        return self.role in PERMISSIONS[action]
 
     def require(self, action: str) -> None:
         allowed = PERMISSIONS[action]
