@@ -181,9 +181,9 @@ def test_payee_list_shows_the_payment_name_only_where_it_differs(world_cli):
         ("Wałęsa Kiinteistöt", "Walesa Kiinteistöt")]
     table = world_cli.ok("payee", "list", user="hannu").splitlines()
     assert table[2:] == [
-        "1        Vaasan Asunnot Oy                       FI2112345600000785  NDEAFIHH  landlord",
-        "2        Vaasan Sähkö Oy                         FI4950009420028730  OKOYFIHH  utility",
-        "3        Wałęsa Kiinteistöt  Walesa Kiinteistöt  FI2112345600000785  NDEAFIHH  other",
+        "1      Vaasan Asunnot Oy                       FI21 1234 5600 0007 85  NDEAFIHH  landlord",
+        "2      Vaasan Sähkö Oy                         FI49 5000 9420 0287 30  OKOYFIHH  utility",
+        "3      Wałęsa Kiinteistöt  Walesa Kiinteistöt  FI21 1234 5600 0007 85  NDEAFIHH  other",
     ]
 
 

@@ -46,6 +46,6 @@ def test_the_readme_walkthrough_runs(tmp_path):
     assert "first export  yes" in result.stdout
     # Rent 520,00 and the first of five instalments: the samples' money is not Kela's
     # November benefits, which still count as coming on 2.11., their day (DESIGN §6).
-    assert "batch 1: 2 payments, 796.00 EUR, executing 2026-11-02" in result.stderr
+    assert "batch 1: 2 payments, 796,00\u00a0€, executing 2026-11-02" in result.stderr
     validate_pain001((work / "maksut-2026-11-02.xml").read_bytes(), "09")
     assert '"version": 1' in (work / "plan-1.json").read_text("utf-8")

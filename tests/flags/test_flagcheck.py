@@ -116,10 +116,10 @@ def test_income_missing_then_changed_then_settled(session, setup):
     refresh_flags(session, D(2026, 11, 3))
     assert open_flags(session, "income_missing") == [
         ("income:1:basic_social_assistance:2026-11-01", 1, 56000,
-         "basic_social_assistance from Kela of 560.00 EUR expected 2026-11-02 has not arrived",
+         "basic_social_assistance from Kela of 560,00\u00a0€ expected 2026-11-02 has not arrived",
          D(2026, 11, 3), D(2026, 11, 3)),
         ("income:1:housing_allowance:2026-11-01", 1, 38000,
-         "housing_allowance from Kela of 380.00 EUR expected 2026-11-02 has not arrived",
+         "housing_allowance from Kela of 380,00\u00a0€ expected 2026-11-02 has not arrived",
          D(2026, 11, 3), D(2026, 11, 3)),
     ]
     money.credit(1, 55700, D(2026, 11, 4))           # within the default tolerance (112,00)
@@ -128,8 +128,8 @@ def test_income_missing_then_changed_then_settled(session, setup):
     assert open_flags(session, "income_missing") == []
     assert open_flags(session, "income_changed") == [
         ("income:1:housing_allowance:2026-11-01", 1, 30000,
-         "housing_allowance from Kela expected 2026-11-02: 380.00 EUR expected, "
-         "300.00 EUR received 2026-11-05", D(2026, 11, 5), D(2026, 11, 5))]
+         "housing_allowance from Kela expected 2026-11-02: 380,00\u00a0€ expected, "
+         "300,00\u00a0€ received 2026-11-05", D(2026, 11, 5), D(2026, 11, 5))]
     # The plan is revised to expect the new amount: the condition clears.
     plan(session, setup, 1, WORKED_EXAMPLE.replace('amount = "380.00"', 'amount = "300.00"'),
          effective_on=D(2026, 11, 1), today=D(2026, 11, 5))
@@ -155,7 +155,7 @@ def test_funds_accumulating_above_the_threshold(session, setup):
     money.credit(1, 1, D(2026, 11, 3), payer="Pankki")
     refresh_flags(session, D(2026, 11, 3))
     assert open_flags(session, "funds_accumulating") == [
-        ("funds:1", 1, 200001, "balance 2000.01 EUR is above 2000.00 EUR",
+        ("funds:1", 1, 200001, "balance 2\u00a0000,01\u00a0€ is above 2\u00a0000,00\u00a0€",
          D(2026, 11, 3), D(2026, 11, 3))]
     money.order(1, "instalment", 10000, D(2026, 11, 9), instalment_on=D(2026, 11, 9))
     assert refresh_flags(session, D(2026, 11, 9))["funds_accumulating"] == {"open": 0, "resolved": 1}

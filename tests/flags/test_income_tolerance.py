@@ -74,9 +74,9 @@ def test_income_changed_judges_by_the_income_s_own_tolerance(session, tolerance,
     money.credit(number, 38_000, date(2026, 11, 2))
     refresh_flags(session, date(2026, 11, 3))
     subject = f"income:{number}:basic_social_assistance:2026-11-01"
-    euros = f"{received // 100}.{received % 100:02d}"
+    euros = f"{received // 100},{received % 100:02d}\u00a0€"
     assert changed(session) == ([(subject, received,
                                   "basic_social_assistance from Kela expected 2026-11-02: "
-                                  f"560.00 EUR expected, {euros} EUR received 2026-11-02")]
+                                  f"560,00\u00a0€ expected, {euros} received 2026-11-02")]
                                 if flagged else [])
     assert missing(session) == []         # changed or not, the income came

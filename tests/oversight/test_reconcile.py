@@ -81,20 +81,25 @@ def test_a_statement_that_disagrees_with_the_ledger_exits_1_naming_it(cli, sessi
     assert result.exit_code == 1
     assert json.loads(result.stdout) == [{
         "check": "statement_balance", "subject": f"{CITY_IBAN} 2026-11-02",
-        "detail": "bank closing balance 355.00 EUR, ledger 345.00 EUR (statement S-2026-11-02)",
+        "detail": "bank closing balance 355,00\u00a0€, ledger 345,00\u00a0€ "
+                  "(statement S-2026-11-02)",
         "amount_cents": -1000}]
     assert result.stderr == ("reconciled as of 3.11.2026: 1 statement, 1 bank account, 1 client; "
                              "1 findings (statement_balance 1)\n")
     table = cli("reconcile", "--as-of", "2026-11-03", user="fiona")
     assert table.exit_code == 1
-    assert table.stdout.splitlines()[2] == (
-        "statement_balance  FI7433010001222090 2026-11-02  bank closing balance 355.00 EUR, "
-        "ledger 345.00 EUR (statement S-2026-11-02)      -10,00")
+    assert table.stdout.splitlines()[2] == (      # the detail cut to fit 100 characters
+        "statement_balance  FI7433010001222090 2026-11-02  bank closing balance 355,00\u00a0€, "
+        "ledger…      -10,00")
+    wide = cli("reconcile", "--as-of", "2026-11-03", "--wide", user="fiona")
+    assert wide.stdout.splitlines()[2] == (
+        "statement_balance  FI7433010001222090 2026-11-02  bank closing balance 355,00\u00a0€, "
+        "ledger 345,00\u00a0€ (statement S-2026-11-02)    -10,00")
     csv_out = cli("--format", "csv", "reconcile", "--as-of", "2026-11-03", user="fiona")
     assert csv_out.stdout.splitlines() == [
         "check,subject,detail,amount_eur",
-        'statement_balance,FI7433010001222090 2026-11-02,"bank closing balance 355.00 EUR, '
-        'ledger 345.00 EUR (statement S-2026-11-02)",-10.00']
+        'statement_balance,FI7433010001222090 2026-11-02,"bank closing balance 355,00\u00a0€, '
+        'ledger 345,00\u00a0€ (statement S-2026-11-02)",-10.00']
 
 
 def test_a_mismatch_raises_a_flag_that_resolves_when_clean(session_factory, november):
@@ -103,7 +108,7 @@ def test_a_mismatch_raises_a_flag_that_resolves_when_clean(session_factory, nove
         reconcile.reconcile(session, FIONA, D(3))
         assert open_flags(session, "reconciliation_mismatch") == [(
             f"statement_balance:{CITY_IBAN} 2026-11-02", -1000,
-            "bank closing balance 355.00 EUR, ledger 345.00 EUR (statement S-2026-11-02)")]
+            "bank closing balance 355,00\u00a0€, ledger 345,00\u00a0€ (statement S-2026-11-02)")]
     with session_factory() as session, session.begin():
         session.execute(update(Statement).values(closing_cents=34500))   # the bank corrected it
         result = reconcile.reconcile(session, FIONA, D(4))
@@ -142,7 +147,8 @@ def test_statement_balance_is_judged_at_the_end_of_its_closing_day(session_facto
         money.close_day(D(3), closing_cents=44000)           # 345 + 100 = 445 in the ledger
         assert findings(session, D(3)) == [{
             "check": "statement_balance", "subject": f"{CITY_IBAN} 2026-11-03",
-            "detail": "bank closing balance 440.00 EUR, ledger 445.00 EUR (statement S-2026-11-03)",
+            "detail": "bank closing balance 440,00\u00a0€, ledger 445,00\u00a0€ "
+                      "(statement S-2026-11-03)",
             "amount_cents": 500}]
         assert findings(session, D(2)) == []                 # a later statement is not judged yet
 
@@ -183,7 +189,7 @@ def test_a_lump_sum_is_covered_by_its_items(session_factory, november):
              "detail": "posted line of 2026-11-04 is not booked in the ledger",
              "amount_cents": 3000},
             {"check": "lump_sum_not_itemised", "subject": f"{CITY_IBAN} LUMP2",
-             "detail": "lump sum of 2026-11-04 is 50.00 EUR, its items add up to 30.00 EUR",
+             "detail": "lump sum of 2026-11-04 is 50,00\u00a0€, its items add up to 30,00\u00a0€",
              "amount_cents": 2000},
         ]
 
@@ -200,7 +206,7 @@ def test_a_notification_no_statement_carries_is_a_finding_after_the_clearing_day
         assert findings(session, D(6)) == []
         assert findings(session, D(7)) == [{
             "check": "notified_not_on_statement", "subject": f"{CITY_IBAN} NOTE",
-            "detail": "itemised 40.00 EUR of 2026-11-03 is on no statement by 2026-11-06",
+            "detail": "itemised 40,00\u00a0€ of 2026-11-03 is on no statement by 2026-11-06",
             "amount_cents": 4000}]
 
 
@@ -215,8 +221,9 @@ def test_bank_equals_clients_outgoing_suspense_and_other_clearing_accounts(sessi
         money.post("fee:2026-11", [("bank_fees", 250), (BANK, -250)], D(3))
         assert findings(session, D(3)) == [{
             "check": "balance_equation", "subject": "bank = clients + outgoing + suspense",
-            "detail": "bank accounts hold 352.50 EUR, liabilities are 355.00 EUR; other accounts: "
-                      "bank_fees (expense) 2.50 EUR",
+            "detail": "bank accounts hold 352,50\u00a0€, liabilities are 355,00\u00a0€; "
+                      "other accounts: "
+                      "bank_fees (expense) 2,50\u00a0€",
             "amount_cents": -250}]
 
 
@@ -227,7 +234,7 @@ def test_a_client_below_zero_is_a_finding(session_factory, november):
         ledger.open_account(session, "client:99", "liability")
         Money(session).post("oops", [("client:99", 100), ("suspense", -100)], D(3))
         assert findings(session, D(3)) == [{
-            "check": "client_negative", "subject": "client:99", "detail": "balance -1.00 EUR",
+            "check": "client_negative", "subject": "client:99", "detail": "balance -1,00\u00a0€",
             "amount_cents": -100}]
 
 
@@ -260,7 +267,8 @@ def test_money_left_in_suspense_longer_than_5_days(session_factory, november):
         assert findings(session, D(8)) == []
         assert findings(session, D(9)) == [{
             "check": "suspense_old", "subject": f"{CITY_IBAN} {line.archive_id}",
-            "detail": "10.00 EUR in from Matti Virtanen booked 2026-11-03 is unattributed after 6 days",
+            "detail": "10,00\u00a0€ in from Matti Virtanen booked 2026-11-03 is unattributed "
+                      "after 6 days",
             "amount_cents": 1000}]
 
 
@@ -272,7 +280,7 @@ def test_ledger_and_audit_verification_findings_are_reported(session_factory, no
             Finding("audit_chain", "entry 3", "its content was altered after it was written")])
         assert findings(session, date(2026, 11, 23), today=date(2026, 11, 23)) == [
             {"check": "balance_equation", "subject": "bank = clients + outgoing + suspense",
-             "detail": "bank accounts hold 345.00 EUR, liabilities are 345.01 EUR",
+             "detail": "bank accounts hold 345,00\u00a0€, liabilities are 345,01\u00a0€",
              "amount_cents": -1},
             {"check": "ledger_stored_balance", "subject": "suspense",
              "detail": "stored 1 cents, postings give 0", "amount_cents": None},

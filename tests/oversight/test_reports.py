@@ -174,7 +174,7 @@ def test_report_balances_command(cli, session_factory, two_clients):
     assert result.stdout.splitlines() == [
         "client,name,status,balance_eur", "1,Maija Meikäläinen,open,940.00",
         "2,Pekka Puupää,open,0.00"]
-    assert result.stderr == "2 clients, 940.00 EUR in all\n"
+    assert result.stderr == "2 clients, 940,00\u00a0€ in all\n"
 
 
 def test_report_reviews_and_batches_commands(cli, two_clients):

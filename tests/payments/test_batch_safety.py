@@ -242,8 +242,8 @@ def test_an_amount_changed_after_approval_no_longer_matches_its_debit(session_fa
     with session_factory() as session:
         assert order_findings(session) == [
             ("order_debit_mismatch", rent, "approved order in batch batch-2026-11-02-1-1: the "
-             "debit's legs are client:1 +520.00 EUR, outgoing -520.00 EUR, not client:1 "
-             "+620.00 EUR, outgoing -620.00 EUR", 62000),
+             "debit's legs are client:1 +520,00\u00a0€, outgoing -520,00\u00a0€, not client:1 "
+             "+620,00\u00a0€, outgoing -620,00\u00a0€", 62000),
             ("batch_changed_after_approval", "batch-2026-11-02-1-1",
              f"order 1 ({rent}) differs from what was approved", 69500)]
 
@@ -259,11 +259,11 @@ def test_a_debit_for_a_draft_or_a_cancelled_order_is_a_finding(session_factory, 
     with session_factory() as session:
         assert order_findings(session) == [
             ("order_debit_mismatch", rent, "cancelled order in batch batch-2026-11-02-1-1: "
-             "client:1 was debited (client:1 +520.00 EUR, outgoing -520.00 EUR) for an order "
+             "client:1 was debited (client:1 +520,00\u00a0€, outgoing -520,00\u00a0€) for an order "
              "that is not approved", 52000),
             ("order_debit_mismatch", inst, "draft order in batch batch-2026-11-02-1-1: client:1 "
-             "was debited (client:1 +75.00 EUR, outgoing -75.00 EUR) for an order that is not "
-             "approved", 7500)]
+             "was debited (client:1 +75,00\u00a0€, outgoing -75,00\u00a0€) for an order that is "
+             "not approved", 7500)]
 
 
 # --- what approval covers: the digest (issue 9 item 6) -----------------------------------------

@@ -124,7 +124,7 @@ def test_the_command_says_a_closed_day_is_a_dry_run(cli):
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [
         "1.5.2026 is not a banking day: a dry run, nothing stored; run the batch on 4.5.2026",
-        "would order 0 payments, 0.00 EUR, executing 2026-05-04"]
+        "would order 0 payments, 0,00\u00a0€, executing 2026-05-04"]
     listed = cli("batch", "list", user="hannu")
     assert listed.exit_code == 0 and "2026-05-04" not in listed.stdout
 

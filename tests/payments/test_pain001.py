@@ -344,17 +344,20 @@ def test_same_input_gives_byte_identical_output(version):
         ),
         pytest.param(
             replace(RENT, amount_cents=0),
-            "amount 0.00 must be more than 0.00 and at most 999999999.99 EUR",
+            "amount 0,00\u00a0€ must be more than 0,00\u00a0€ and at most "
+            "999\u00a0999\u00a0999,99\u00a0€",
             id="zero",
         ),
         pytest.param(
             replace(RENT, amount_cents=-520_00),
-            "amount -520.00 must be more than 0.00 and at most 999999999.99 EUR",
+            "amount -520,00\u00a0€ must be more than 0,00\u00a0€ and at most "
+            "999\u00a0999\u00a0999,99\u00a0€",
             id="negative",
         ),
         pytest.param(
             replace(RENT, amount_cents=1_000_000_000_00),
-            "amount 1000000000.00 must be more than 0.00 and at most 999999999.99 EUR",
+            "amount 1\u00a0000\u00a0000\u00a0000,00\u00a0€ must be more than 0,00\u00a0€ and at "
+            "most 999\u00a0999\u00a0999,99\u00a0€",
             id="too-large",
         ),
         pytest.param(

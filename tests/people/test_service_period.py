@@ -333,7 +333,7 @@ def test_income_after_closing_is_flagged_and_paid_on(session_factory, worked, tm
                                ).scalar_one()
         assert (flag.subject, flag.client_id, flag.amount_cents, flag.detail) == (
             "ARK-1", number, 12345,
-            f"line ARK-1: 123.45 EUR booked 2027-01-04 for client {number}, closed "
+            f"line ARK-1: 123,45\u00a0€ booked 2027-01-04 for client {number}, closed "
             "2026-12-15; paid on to the client")
     # Closed with a zero balance (no final payout recorded): still paid on to her.
     assert run_day(session_factory, date(2027, 1, 4)) == [(date(2027, 1, 4), "final", 12345)]

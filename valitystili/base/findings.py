@@ -8,7 +8,7 @@ Rules:
 
 - ``check`` names the check (``statement_balance``, ``audit_chain`` …), ``subject`` what it is
   about (an account, an order key, an entry), ``detail`` says it in words for people (English,
-  money as ``1234.56 EUR``) and ``amount_cents`` is the money involved, when there is any.
+  money as ``1 234,56 €``) and ``amount_cents`` is the money involved, when there is any.
 - The ledger cannot know the service, so it keeps its own small ``ledger.Finding`` (check,
   subject, detail); ``from_ledger`` is the one place where those become the service's.
 """

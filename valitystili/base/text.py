@@ -22,10 +22,15 @@ Rules of this module:
   so one name can never stop an approved batch at export. Messages are stored in their payment
   form directly. A payment name is at most ``MAX_PAYMENT_NAME_CHARS`` characters, a message at
   most ``MAX_MESSAGE_CHARS`` (the limits the bank applies).
+- **Text shown in a narrow place** (a table column, a one-line summary) is cut to its width with
+  one ``…`` at the end, never in the middle of a word when a space is near, line breaks folded
+  into spaces (no-break spaces kept, so ``50,00 €`` stays whole): :func:`cut`. Only
+  what people read is cut; CSV, JSON and ``--wide`` tables carry the whole text.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from valitystili.base.errors import ValidationError
@@ -45,6 +50,13 @@ TRANSLITERATION: dict[str, str] = {
     "⁄": "/", "¸": ",", "¤": "EUR", "¼": "1/4", "½": "1/2", "¾": "3/4", "¦": "|",
 }
 
+#: The sign that says a text was cut (U+2026 HORIZONTAL ELLIPSIS).
+ELLIPSIS = "…"
+#: A cut goes back to the last space when one is this close to the end (else mid-word).
+CUT_AT_SPACE_WITHIN = 8
+# Line breaks and tabs fold into one space; no-break spaces (inside amounts) stay.
+_ASCII_SPACE_RUN = re.compile(r"[ \t\r\n\f\v]+")
+
 _SEPARATORS = ("Zl", "Zp")
 _CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN",
                   "\x1b": "ESCAPE", "\x7f": "DELETE", "\x85": "NEXT LINE"}
@@ -54,6 +66,21 @@ def describe(char: str) -> str:
     """``U+202E (RIGHT-TO-LEFT OVERRIDE)``: a character named so a person can find it."""
     name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "")
     return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: cut with ``…`` when longer (see the rules)."""
+    if width < 1:
+        raise ValueError(f"cannot cut text to {width} characters")
+    line = _ASCII_SPACE_RUN.sub(" ", text).strip(" ")
+    if len(line) <= width:
+        return line
+    kept = line[:width - 1]
+    space = kept.rfind(" ")
+    mid_word = line[width - 1] != " "
+    if mid_word and space > 0 and len(kept) - space <= CUT_AT_SPACE_WITHIN:
+        kept = kept[:space]
+    return kept.rstrip(" ,;:") + ELLIPSIS
 
 
 def _refuse_hidden(text: str, what: str, allowed: str = "") -> None:

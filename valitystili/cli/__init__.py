@@ -87,6 +87,12 @@ def _library_error(error: Exception) -> tuple[str, int] | None:
     """The line and exit status for an error of the ledger, a statement reader or the database."""
     if isinstance(error, _loaded("imports.errors", "BankUnreachable")):
         return _one_line(error), 3      # the fetch could not run: not the user's input
+    if isinstance(error, _loaded("ledger.errors", "InsufficientFunds")):
+        # The ledger knows no display form; its money is worded here, as everywhere people read.
+        from valitystili.base.money import format_fi
+
+        return (f"account {error.account} has {format_fi(error.balance_cents)}; a change of "
+                f"{format_fi(error.change_cents)} would take it below zero"), 2
     if isinstance(error, (_loaded("ledger.errors", "LedgerError"),
                           _loaded("imports.errors", "StatementError"))):
         return _one_line(error), 2
@@ -148,10 +154,12 @@ class ValitystiliCLI(LazyGroup):
               help="Database URL or SQLite file path (default: a file in your data directory).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Output format for data.")
+@click.option("--wide", is_flag=True,
+              help="Tables show every column and whole texts (default: fit 100 characters).")
 @click.option("-q", "--quiet", is_flag=True, help="Print no data, only errors.")
 @click.version_option(package_name="valitystili")
 @click.pass_context
-def cli(ctx: click.Context, db_option: str | None, fmt: str, quiet: bool) -> None:
+def cli(ctx: click.Context, db_option: str | None, fmt: str, wide: bool, quiet: bool) -> None:
     """Välitystili — intermediary-account and rent ledger for municipal social services.
 
     \b
@@ -161,7 +169,7 @@ def cli(ctx: click.Context, db_option: str | None, fmt: str, quiet: bool) -> Non
     """
     from valitystili.cli.app import App
 
-    ctx.obj = App(db_option, fmt, quiet)
+    ctx.obj = App(db_option, fmt, quiet, wide)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from valitystili.cli.output import render
+from valitystili.cli.output import Columns, render
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 
 class App:
-    def __init__(self, db_option: str | None, fmt: str, quiet: bool):
+    def __init__(self, db_option: str | None, fmt: str, quiet: bool, wide: bool = False):
         self.db_option = db_option
         self.format = fmt
         self.quiet = quiet
+        self.wide = wide
 
     @cached_property
     def url(self) -> str:
@@ -76,10 +77,11 @@ class App:
         finally:
             session.close()
 
-    def emit(self, data) -> None:
+    def emit(self, data, spec: Columns | None = None) -> None:
+        """Print data in the chosen format; ``spec`` names a list's columns (``cli/output.py``)."""
         if self.quiet:
             return
-        text = render(data, self.format)
+        text = render(data, self.format, spec, wide=self.wide)
         if text:
             click.echo(text)
 

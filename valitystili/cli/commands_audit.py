@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 
 
@@ -28,8 +29,9 @@ def audit_verify(app: App, expect_head: str | None) -> None:
     Checks the hash chain position by position (every entry deleted, reordered or altered is
     named), that every ledger transaction was posted by an audited action, that users,
     settings and payment batches are as the trail says, and the ledger's own invariants. What
-    was checked and the head (last position and hash) go to stderr: keep the head somewhere
-    safe and pass it back with --expect-head to find a trail cut short or rewritten.
+    was checked, part by part with its result ("audit trail: 1 234 entries, chain intact"),
+    and the head (last position and hash) go to stderr: keep the head somewhere safe and pass
+    it back with --expect-head to find a trail cut short or rewritten.
 
     \b
     Example:
@@ -43,9 +45,10 @@ def audit_verify(app: App, expect_head: str | None) -> None:
     with app.unit(read_only=True) as (session, actor):
         verified = verification.verify_records(session, actor, expected)
     findings = verified.findings
-    app.emit([{"check": f.check, "subject": f.subject, "detail": f.detail} for f in findings])
-    count = f"{len(findings)} finding" + ("" if len(findings) == 1 else "s")
-    app.info(f"checked {verified.checked}; {count}")
+    app.emit([{"check": f.check, "subject": f.subject, "detail": f.detail} for f in findings],
+             tables.VERIFY_FINDINGS)
+    for part in verified.checked:
+        app.info(part.line())
     app.info(f"head: {verified.head}" if verified.head else "head: none (the trail is empty)")
     if findings:
         first = findings[0]
@@ -72,7 +75,10 @@ def audit_log(app: App, client: str | None, limit: int | None) -> None:
 
     with app.unit() as (session, actor):
         rows = clients.access_log(session, actor, client, limit)
+    # Each entry in words for people (the table shows it; the raw detail with --wide).
+    rows = [{**row, "summary": audit.summary(row["action"], row["subject"], row["detail"])}
+            for row in rows]
     if app.format != "json":
         # Tables and CSV get the detail as one canonical JSON cell.
         rows = [{**row, "detail": audit.canonical(row["detail"])} for row in rows]
-    app.emit(rows)
+    app.emit(rows, tables.AUDIT_LOG)

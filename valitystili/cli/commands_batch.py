@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from valitystili.base.dates import format_fi_date
+from valitystili.cli import tables
 from valitystili.cli.app import App, confirm, pass_app
 from valitystili.cli.params import OPTIONAL_DATE
 
@@ -35,8 +36,9 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None, ye
 
     \b
     Example:
-      valitystili batch run --date 2.11.2026 --dry-run
-      valitystili batch run --date 2.11.2026
+      valitystili batch run --dry-run
+      valitystili batch run
+      valitystili batch run --date 2.11.2026 --yes     # a past day, confirmed
     """
     from valitystili import payments
     from valitystili.base.banking_calendar import CALENDAR
@@ -56,7 +58,7 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None, ye
     if app.format == "json":
         app.emit({**result, "orders_planned": rows, "flags_raised": notices})
         return
-    app.emit(rows)
+    app.emit(rows, tables.BATCH_RUN)
     for notice in notices:
         app.info(f"flag {notice['kind']}: client {notice['client_id']}: {notice['detail']}")
     if not result["dry_run"] and not result["orders"]:
@@ -65,9 +67,29 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None, ye
                  f"nothing to pay on {format_fi_date(result['execution_on'])}; no batch was made")
         return
 
+    from valitystili.base.money import format_fi
+
     what = "would order" if result["dry_run"] else f"batch {result['batch']}:"
-    app.info(f"{what} {result['orders']} payments, {result['total_cents'] / 100:.2f} EUR, "
+    app.info(f"{what} {_payments(result['orders'])}, {format_fi(result['total_cents'])}, "
              f"executing {result['execution_on'].isoformat()}")
+
+
+def _payments(count: int) -> str:
+    return "1 payment" if count == 1 else f"{count} payments"
+
+
+def batch_heading(batch: dict, wide: bool = False) -> list[str]:
+    """What ``batch show`` says above the orders: the batch, its day, status, who, total."""
+    from valitystili.base.money import format_fi
+
+    approved = (f"approved by {batch['approved_by']}" if batch["approved_by"]
+                else "not approved yet")
+    lines = [f"batch {batch['batch']}: {batch['status']}, {_payments(batch['orders'])}, "
+             f"{format_fi(batch['total_cents'])}, executing {batch['execution_on'].isoformat()}",
+             f"run by {batch['created_by']} on {batch['run_on'].isoformat()}, {approved}"]
+    if wide:
+        lines.append(f"key {batch['key']}")
+    return lines
 
 
 @batch_group.command("show")
@@ -87,8 +109,13 @@ def batch_show(app: App, batch: str) -> None:
     if app.format == "json":
         app.emit(result)
         return
-    app.info(" ".join(f"{k}={v}" for k, v in result["batch"].items()))
-    app.emit(result["orders"])
+    heading = batch_heading(result["batch"], app.wide)
+    if app.format == "table" and not app.quiet:
+        click.echo("\n".join(heading) + "\n")    # a person reads it above the orders
+    else:
+        for line in heading:                         # stdout stays one CSV
+            app.info(line)
+    app.emit(result["orders"], tables.BATCH_ORDERS)
 
 
 @batch_group.command("list")
@@ -105,7 +132,7 @@ def batch_list(app: App, since: date | None) -> None:
     from valitystili import payments
 
     with app.unit(read_only=True) as (session, actor):
-        app.emit(payments.list_batches(session, actor, since=since))
+        app.emit(payments.list_batches(session, actor, since=since), tables.BATCH_LIST)
 
 
 @batch_group.command("approve")

@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import ServiceChoice, as_of_option
 
@@ -98,7 +99,7 @@ def user_list(app: App) -> None:
     from valitystili.trust import users
 
     with app.unit(read_only=True) as (session, actor):
-        app.emit(users.list_users(session, actor))
+        app.emit(users.list_users(session, actor), tables.USERS)
 
 
 @click.group("ledger")
@@ -111,6 +112,9 @@ def ledger_group() -> None:
 def ledger_verify(app: App) -> None:
     """Check the ledger's invariants; exit 1 when any finding.
 
+    Prints the findings, and on stderr what was checked and the result ("ledger: 5 678
+    transactions, invariants hold").
+
     \b
     Example:
       valitystili ledger verify
@@ -118,8 +122,11 @@ def ledger_verify(app: App) -> None:
     from valitystili.oversight import verification
 
     with app.unit(read_only=True) as (session, actor):
-        findings = verification.verify_ledger(session, actor)
-    app.emit([{"check": f.check, "subject": f.subject, "detail": f.detail} for f in findings])
+        verified = verification.verify_ledger(session, actor)
+    findings = verified.findings
+    app.emit([{"check": f.check, "subject": f.subject, "detail": f.detail} for f in findings],
+             tables.VERIFY_FINDINGS)
+    app.info(verified.checked.line())
     if findings:
         raise click.exceptions.Exit(1)
 
@@ -140,4 +147,5 @@ def ledger_balances(app: App, as_of: date | None, prefix: str | None) -> None:
     from valitystili.oversight import reports
 
     with app.unit() as (session, actor):     # a view of clients' balances is recorded
-        app.emit(reports.ledger_balances_report(session, actor, as_of, prefix))
+        app.emit(reports.ledger_balances_report(session, actor, as_of, prefix),
+                 tables.LEDGER_BALANCES)

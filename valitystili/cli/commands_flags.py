@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 
 
@@ -32,7 +33,8 @@ def flags_group(ctx: click.Context, kind: str | None, client: str | None,
     with app.unit() as (session, actor):     # the view is recorded
         client_id = None if client is None else resolve_client(session, client).id
         app.emit(flags.list_flags(session, actor, kind=kind, client_id=client_id,
-                                  include_resolved=include_resolved))
+                                  include_resolved=include_resolved),
+                 tables.FLAGS_ALL if include_resolved else tables.FLAGS)
 
 
 @flags_group.command("ack")

@@ -18,6 +18,7 @@ from datetime import date
 
 import click
 
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app, stderr_is_terminal
 from valitystili.cli.lazy import LazyGroup
 from valitystili.cli.params import OPTIONAL_DATE, ServiceChoice
@@ -98,7 +99,7 @@ def _emit(app: App, results: list, dry_run: bool) -> None:
             app.emit(summaries)
         return
     if dry_run:
-        app.emit([leg for r in results for leg in r.bookings.leg_rows()])
+        app.emit([leg for r in results for leg in r.bookings.leg_rows()], tables.IMPORT_LEGS)
     elif app.format == "csv":
         app.emit([{k: v for k, v in row.items() if k != "warnings"} for row in summaries])
     else:
@@ -199,7 +200,7 @@ def income_list(app: App, unmatched: bool, start: date | None, end: date | None)
 
     with app.unit() as (session, actor):
         rows = income.list_income(session, actor, unmatched=unmatched, start=start, end=end)
-    app.emit([row.row() for row in rows])
+    app.emit([row.row() for row in rows], tables.INCOME)
 
 
 @income_group.command("assign")

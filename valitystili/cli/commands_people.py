@@ -12,6 +12,7 @@ from datetime import date
 
 import click
 
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.lazy import LazyGroup
 from valitystili.cli.params import AMOUNT, DATE, ServiceChoice
@@ -71,7 +72,7 @@ def payee_list(app: App) -> None:
     from valitystili.people import payees
 
     with app.unit(read_only=True) as (session, actor):
-        app.emit(payees.list_payees(session, actor))
+        app.emit(payees.list_payees(session, actor), tables.PAYEES)
 
 
 # --- the city's bank accounts -------------------------------------------------------------------
@@ -112,7 +113,7 @@ def bank_list(app: App) -> None:
     from valitystili.people import banks
 
     with app.unit(read_only=True) as (session, actor):
-        app.emit(banks.list_bank_accounts(session, actor))
+        app.emit(banks.list_bank_accounts(session, actor), tables.BANKS)
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ def client_list(app: App, status: str | None) -> None:
     from valitystili.people import clients
 
     with app.unit() as (session, actor):
-        app.emit(clients.list_clients(session, actor, status=status))
+        app.emit(clients.list_clients(session, actor, status=status), tables.CLIENTS)
 
 
 @client_group.command("show")
@@ -391,4 +392,4 @@ def lease_list(app: App, client: str) -> None:
     from valitystili.people import leases
 
     with app.unit() as (session, actor):
-        app.emit(leases.list_leases(session, actor, client))
+        app.emit(leases.list_leases(session, actor, client), tables.LEASES)

@@ -11,6 +11,7 @@ from datetime import date
 import click
 
 from valitystili.base.errors import ValidationError
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.output import render
 from valitystili.cli.params import AMOUNT, DATE, MONTH
@@ -262,4 +263,4 @@ def bill_list(app: App, client: str) -> None:
     from valitystili.plans import bills
 
     with app.unit() as (session, actor):
-        app.emit(bills.list_bills(session, actor, client))
+        app.emit(bills.list_bills(session, actor, client), tables.BILLS)

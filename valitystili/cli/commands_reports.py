@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import MONTH, OPTIONAL_DATE, ServiceChoice, as_of_option
 
@@ -38,7 +39,7 @@ def reconcile_command(app: App, as_of: date | None, fail_on: tuple[str, ...],
     with app.unit() as (session, actor):
         result = reconcile.reconcile(session, actor, as_of, fail_on=fail_on,
                                      check_only=check_only)
-    app.emit([finding.row() for finding in result.findings])
+    app.emit([finding.row() for finding in result.findings], tables.FINDINGS)
     app.info(result.summary())
     if not result.clean:
         raise click.exceptions.Exit(1)
@@ -59,15 +60,15 @@ def report_balances(app: App, as_of: date | None) -> None:
     Example:
       valitystili report balances --as-of 30.11.2026
     """
-    from valitystili.base.money import format_plain
+    from valitystili.base.money import format_count, format_fi
     from valitystili.oversight import reports
 
     with app.unit() as (session, actor):
         rows = reports.balances_report(session, actor, as_of)
-    app.emit(rows)
+    app.emit(rows, tables.REPORT_BALANCES)
     total = sum(row["balance_cents"] for row in rows)
-    clients = "1 client" if len(rows) == 1 else f"{len(rows)} clients"
-    app.info(f"{clients}, {format_plain(total)} EUR in all")
+    clients = "1 client" if len(rows) == 1 else f"{format_count(len(rows))} clients"
+    app.info(f"{clients}, {format_fi(total)} in all")
 
 
 @report_group.command("arrears")
@@ -84,7 +85,7 @@ def report_arrears(app: App, as_of: date | None) -> None:
     from valitystili.oversight import reports
 
     with app.unit() as (session, actor):
-        app.emit(reports.arrears_report(session, actor, as_of))
+        app.emit(reports.arrears_report(session, actor, as_of), tables.REPORT_ARREARS)
 
 
 @report_group.command("reviews")
@@ -100,7 +101,7 @@ def report_reviews(app: App, as_of: date | None) -> None:
     from valitystili.oversight import reports
 
     with app.unit() as (session, actor):
-        app.emit(reports.reviews_report(session, actor, as_of))
+        app.emit(reports.reviews_report(session, actor, as_of), tables.REPORT_REVIEWS)
 
 
 @report_group.command("batches")
@@ -118,7 +119,8 @@ def report_batches(app: App, as_of: date | None, since: date | None) -> None:
     from valitystili.oversight import reports
 
     with app.unit(read_only=True) as (session, actor):
-        app.emit(reports.batches_report(session, actor, as_of, since=since))
+        app.emit(reports.batches_report(session, actor, as_of, since=since),
+                 tables.REPORT_BATCHES)
 
 
 @report_group.command("statement")

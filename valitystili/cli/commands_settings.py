@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 
 
@@ -24,7 +25,7 @@ def settings_list(app: App) -> None:
     from valitystili.trust import configuration
 
     with app.unit(read_only=True) as (session, actor):
-        app.emit(configuration.list_settings(session, actor))
+        app.emit(configuration.list_settings(session, actor), tables.SETTINGS)
 
 
 @settings_group.command("set")

@@ -10,9 +10,10 @@ Rules of this module:
   a loaded command's help.
 - Command modules import the service inside their command functions, so loading one command's
   module loads no database or file-format library.
-- Every command (each leaf of a loaded group too) also takes ``--format`` after its name, so
-  ``valitystili report balances --format csv`` and ``valitystili --format csv report balances``
-  mean the same; given in both places, the one after the command wins.
+- Every command (each leaf of a loaded group too, and a group that runs alone, ``flags``)
+  takes ``--format`` and ``--wide`` after its name, so ``valitystili report balances --format csv`` and ``valitystili --format csv
+  report balances`` mean the same; a format given in both places: the one after the command
+  wins.
 """
 
 from __future__ import annotations
@@ -70,14 +71,25 @@ def _set_format(ctx: click.Context, _param: click.Parameter, value: str | None) 
         ctx.find_root().obj.format = value
 
 
+def _set_wide(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and ctx.find_root().obj is not None:
+        ctx.find_root().obj.wide = True
+
+
 def _accept_format(command: click.Command) -> None:
-    """Give ``command`` (and every command under it) the ``--format`` option of the group."""
+    """Give ``command`` (and every command under it) the group's ``--format`` and ``--wide``."""
     from valitystili.cli.output import FORMATS
 
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _accept_format(sub)
-        return
+        if not command.invoke_without_command:
+            return        # a group that prints (``flags``) takes them too
+    if not any(param.name == "late_wide" or "--wide" in getattr(param, "opts", ())
+               for param in command.params):
+        command.params.append(click.Option(
+            ["--wide", "late_wide"], is_flag=True, expose_value=False, callback=_set_wide,
+            help="Tables show every column and whole texts (as the option before the command)."))
     if any(param.name == "late_format" or "--format" in getattr(param, "opts", ())
            for param in command.params):
         return        # given already, or the command's own --format (a statement format)

@@ -62,7 +62,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.accounts import CLIENT_PREFIX
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
-from valitystili.base.money import format_plain
+from valitystili.base.money import format_fi
 from valitystili.flags import closing, service_record
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people.edits import next_review
@@ -108,7 +108,8 @@ class DateItem:
 
 
 def eur(cents: int) -> str:
-    return f"{format_plain(cents)} EUR"
+    """Money in a flag's or finding's detail: the one display form, ``1 234,56 €``."""
+    return format_fi(cents)
 
 
 # --- shared reading helpers ------------------------------------------------------------------

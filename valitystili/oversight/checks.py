@@ -6,7 +6,7 @@ them (``reconcile`` runs the checks and then keeps flags and the audit entry). A
 function here and a line in ``CHECKS``.
 
 The checks, each a ``Finding.check`` name (details are English for handlers; money in them is
-plain ``1234.56 EUR``, in ``amount_cents`` integer cents):
+``1 234,56 €`` as everywhere people read, in ``amount_cents`` integer cents):
 
 - ``statement_balance``: for every imported statement with a closing balance dated on or before
   ``as_of``, the ledger's ``bank:<IBAN>`` balance at the end of the closing day equals the
@@ -328,7 +328,7 @@ def check_payment_orders(session: Session, context: CheckContext) -> list[Findin
 
 
 def _legs(legs: dict[str, int]) -> str:
-    """``client:3 +520.00 EUR, outgoing -520.00 EUR`` (debits +, credits −)."""
+    """``client:3 +520,00 €, outgoing -520,00 €`` (debits +, credits −)."""
     return ", ".join(f"{code} {'+' if amount > 0 else ''}{eur(amount)}"
                      for code, amount in sorted(legs.items())) or "none"
 

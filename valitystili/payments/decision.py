@@ -48,6 +48,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.money import format_fi
 from valitystili.base.schedules import occurrences
 from valitystili.flags.raising import FlagRaised
 from valitystili.plans.due import rank
@@ -302,7 +303,7 @@ def _instalments(day: ClientDay, plan: Instalments, execution_on: date,
 def _insufficient(client_id: int, obligation: OpenObligation, short: int) -> FlagRaised:
     return FlagRaised("insufficient_funds", obligation.key, client_id, short,
                   f"{obligation.kind} due {obligation.due_on.isoformat()}: "
-                  f"{short / 100:.2f} EUR short of {obligation.amount_cents / 100:.2f} EUR")
+                  f"{format_fi(short)} short of {format_fi(obligation.amount_cents)}")
 
 
 def _arrears(client_id: int, obligation: OpenObligation, unpaid: int, execution_on: date) -> FlagRaised:

@@ -48,6 +48,7 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.fi import hetu
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.money import format_fi
 
 __all__ = [
     "CreditTransfer",
@@ -237,8 +238,8 @@ def _checked_transfer(transfer: CreditTransfer) -> CreditTransfer:
         )
     if not 0 < cents <= MAX_AMOUNT_CENTS:
         raise ValidationError(
-            f"{where}: amount {_euros(cents)} must be more than 0.00 "
-            f"and at most {_euros(MAX_AMOUNT_CENTS)} EUR"
+            f"{where}: amount {format_fi(cents)} must be more than {format_fi(0)} "
+            f"and at most {format_fi(MAX_AMOUNT_CENTS)}"
         )
     name = _text(transfer.creditor_name, f"{where}: creditor name", MAX_NAME_CHARS)
     _check_iban(transfer.creditor_iban, f"{where}: creditor IBAN")

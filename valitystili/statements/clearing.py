@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.money import format_fi
 
 CLEARING_WINDOW_BANKING_DAYS = 3
 
@@ -91,7 +92,7 @@ class OrderBook:
                     return Cleared(None, None, f"order {order.key} is already cleared")
                 if -debit.amount_cents != order.amount_cents:
                     return Cleared(None, None, f"end-to-end id of order {order.key}, but the "
-                                   f"order is {order.amount_cents} cents")
+                                   f"order is {format_fi(order.amount_cents)}")
                 self._cleared.add(order.id)
                 return Cleared(order, END_TO_END, f"end-to-end id of order {order.key}")
         if not debit.counterparty_iban:
