@@ -669,3 +669,45 @@ class ManualPayment(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("payment_orders.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# --- need to know, the audit trail's personal parts, anonymised clients (migration 0011) ------
+
+
+class ClientGrant(Base):
+    """A user allowed to see and change a client who is not their own (``client grant``);
+    a revoked grant keeps its row with ``revoked_at``."""
+
+    __tablename__ = "client_grants"
+    __table_args__ = (Index("ix_client_grants_user", "user_name", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    user_name: Mapped[str] = mapped_column(String(64))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditPersonal(Base):
+    """The personal part of an audit entry about a client, outside the hashed text: the entry's
+    detail holds its hash (``personal_sha256``). ``personal`` is NULL once anonymised."""
+
+    __tablename__ = "audit_personal"
+    __table_args__ = (Index("ix_audit_personal_client", "client_id"),)
+
+    entry_hash: Mapped[str] = mapped_column(String(64), primary_key=True)   # audit_log.hash
+    client_id: Mapped[int] = mapped_column(Integer)
+    personal: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ClientAnonymisation(Base):
+    """A client whose personal data was replaced by a tombstone (``client anonymise``)."""
+
+    __tablename__ = "client_anonymisations"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    anonymised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                    server_default=func.now())
+    anonymised_by: Mapped[str] = mapped_column(String(64))
