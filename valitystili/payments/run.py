@@ -34,7 +34,7 @@ from valitystili.people.periods import WAITING, payout_targets
 from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, income_receipts
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations, last_day
 from valitystili.plans.versions import approved_versions, in_force
-from valitystili.store.chunks import select_in
+from valitystili.store.chunks import insert_rows, select_in
 from valitystili.store.models import (
     BankAccount,
     Client,
@@ -391,7 +391,7 @@ def _store(session: Session, day: DayInputs, decided: DayDecision, orders: list[
            paid: list[dict], run_on: date) -> None:
     """Write the orders, the obligations they pay, and the flags of what could not be paid."""
     if orders:
-        session.execute(PaymentOrder.__table__.insert(), orders)
+        insert_rows(session, PaymentOrder.__table__, orders)
         manual.mark_ordered(session, decided.manual)
     if paid:
         table = Obligation.__table__
