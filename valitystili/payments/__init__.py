@@ -59,10 +59,15 @@ Rules:
 - **Reads are logged.** ``show_batch`` records ``batch.view`` and a dry run ``batch.dry_run``,
   each with ``detail["clients"]``: the sorted numbers of the clients whose payments were shown.
 - A closed client with a final payout recorded gets their whole balance paid to their own
-  account.
+  account — or to the guardian or estate named at closing, once a second handler approved it
+  (``people.periods``; while it waits, nothing is paid out).
+- **Money moved by hand** (``manual``: ``pay``, ``income refund``) joins the next run as orders
+  before the day's own payments, created by the handler who asked for it; a refund is of no
+  client and approval debits ``suspense``.
 
 The code: ``run`` (the day's run), ``decisions`` (approve, export), ``changes`` (remove,
-cancel), ``store`` (finding and locking a batch, its state, the views, the approval digests).
+cancel), ``store`` (finding and locking a batch, its state, the views, the approval digests),
+``manual`` (payments asked for by hand).
 """
 
 from valitystili.payments.approval import (

@@ -14,5 +14,7 @@ An import is read, prepared, then booked, one module per step:
 - ``apply``     — ``book``: writes the bookings in the caller's transaction;
 - ``service``   — the units of work the CLI calls: files checked first, then one transaction
   per file; the FinTS fetch;
-- ``income``    — ``income list`` and ``income assign`` for handlers.
+- ``income``    — ``income list`` and ``income assign`` for handlers;
+- ``splitting`` — ``income split``: one line in suspense (or the opening balance) shared
+  between clients. (``income refund`` is a payment: ``payments.manual``.)
 """
