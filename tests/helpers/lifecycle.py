@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from helpers import scenario
 from oversight.test_reports_world import Money
 
+from helpers import scenario
 from valitystili import payments as batches
 
 W = scenario.world_actors()

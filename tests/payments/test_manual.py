@@ -247,8 +247,8 @@ def test_a_refund_returns_money_in_suspense_to_its_payer(session_factory, tmp_pa
     # The payer's bank sends it back: the money is in suspense again, flagged.
     with session_factory() as session, session.begin():
         service.import_file(session, W.fiona, write(tmp_path, "back.xml", camt053(
-            ntry("25.00", "ARK-8", debit=True, booked="2026-11-04",
-                 *[Tx(e2e=e2e, payer=PAYER, iban=PAYER_IBAN)]),
+            ntry("25.00", "ARK-8", Tx(e2e=e2e, payer=PAYER, iban=PAYER_IBAN), debit=True,
+                 booked="2026-11-04"),
             ntry("25.00", "ARK-9", Tx(e2e=e2e, return_reason="AC04"), booked="2026-11-05"),
             statement_id="S-back", on="2026-11-05", opening_cents=None)),
             today=date(2026, 11, 5))
