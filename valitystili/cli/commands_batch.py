@@ -84,7 +84,10 @@ def batch_heading(batch: dict, wide: bool = False) -> list[str]:
 
     approved = (f"approved by {batch['approved_by']}" if batch["approved_by"]
                 else "not approved yet")
-    lines = [f"batch {batch['batch']}: {batch['status']}, {_payments(batch['orders'])}, "
+    status = batch["status"]
+    if batch.get("bank_status"):                    # the bank's status report (pain.002)
+        status += f", {batch['bank_status'].replace('_', ' ')} by the bank"
+    lines = [f"batch {batch['batch']}: {status}, {_payments(batch['orders'])}, "
              f"{format_fi(batch['total_cents'])}, executing {batch['execution_on'].isoformat()}",
              f"run by {batch['created_by']} on {batch['run_on'].isoformat()}, {approved}"]
     if wide:

@@ -165,6 +165,43 @@ def import_fints(app: App, url: str, blz: str, login: str, iban: str | None,
     _emit(app, results, dry_run)
 
 
+@import_group.command("pain002")
+@click.argument("paths", metavar="FILE...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print what the reports would do; write nothing.")
+@pass_app
+def import_pain002(app: App, paths: tuple[str, ...], dry_run: bool) -> None:
+    """Import the bank's status reports (pain.002.001.03/.10) on exported payment files.
+
+    An accepted file marks its batch accepted by the bank (`batch show`). A rejected payment
+    goes back to its client (the approval's debit reversed), its rent or bill is open again
+    for the next batch, and a payment_rejected flag gives the bank's reason in words. The same
+    report twice changes nothing; a report naming a file or payment not exported here, and a
+    broken or hostile file, is refused and nothing is written.
+
+    \b
+    Examples:
+      valitystili import pain002 status-2026-11-02.xml
+      valitystili import pain002 --dry-run status-2026-11-02.xml
+    """
+    from valitystili.statements import status_reports
+
+    results = status_reports.import_report_files(app.unit, list(paths), dry_run=dry_run)
+    if app.format == "json":
+        app.emit([{**result.row(), "dry_run": dry_run,
+                   "rejections": [r.row() for r in result.rejected]} for result in results])
+    else:
+        app.emit([result.row() for result in results])
+    for result in results:
+        verb = "would reject" if dry_run else "rejected"
+        app.info(f"{result.file}: batch {result.batch}: bank status "
+                 f"{result.bank_status or 'none'}; {verb} {len(result.rejected)}, already "
+                 f"rejected {result.already_rejected}, accepted {result.accepted}")
+        for rejection in result.rejected:
+            app.info(f"{verb}: {rejection.key} ({rejection.kind}, client "
+                     f"{rejection.client_id}): {rejection.row()['reason_words']}")
+
+
 #: ``income`` subcommands of their own module, loaded when one runs (``cli/lazy.py``): money a
 #: handler returns or shares out by hand (``commands_lifecycle``).
 INCOME_COMMANDS = {

@@ -49,7 +49,8 @@ BATCH_ORDERS = columns("order", "client", _KIND, "payee", _IBAN, "amount_cents",
 BATCH_RUN = columns("client", _KIND, "payee", _IBAN, "amount_cents", _REFERENCE, _MESSAGE,
                     Column("execution_on", wide=True), Column("key", wide=True))
 BATCH_LIST = columns("batch", Column("key", wide=True), "run_on", "execution_on", _STATUS,
-                     "orders", "total_cents", "created_by", "approved_by", "exported")
+                     "orders", "total_cents", "created_by", "approved_by", "exported",
+                     Column("bank_status", "bank"))
 
 #: ``audit log``: one line per entry in words; the subject and raw detail with ``--wide``.
 AUDIT_LOG = columns("id", Column("at", cut=False, show=lambda row: row["at"][:16]), "actor",

@@ -42,6 +42,7 @@ KINDS = (
                               # the close date
     "consent_withdrawn", "lease_rent_differs",   # the service record (flags.service_record)
     "payment_demand_ends",    # a closed client's EV 241N not yet ended (flags.closing)
+    "payment_rejected",       # the bank refused a payment of ours (pain.002)
 )
 
 FLAGS = Flag.__table__

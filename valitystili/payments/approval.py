@@ -37,7 +37,7 @@ from valitystili.payments.batches import (
     orders_in,
     serialise,
 )
-from valitystili.payments.pain001 import CreditTransfer, Debtor, build_pain001
+from valitystili.payments.pain001 import CreditTransfer, Debtor, build_pain001, make_id
 from valitystili.store import settings
 from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch
 from valitystili.trust import audit
@@ -177,6 +177,9 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
     _publish_on_commit(session, staged)
     digest = hashlib.sha256(xml).hexdigest()
     first = batch.status == "approved"
+    # The ids the bank's status reports (pain.002) name the file and its one payment block by.
+    batch.message_id = make_id(batch.key)
+    batch.payment_info_id = make_id(f"{batch.key}:{orders[0].execution_on.isoformat()}")
     if first:
         batch.status = "exported"
         batch.exported_at = datetime.now(timezone.utc)

@@ -138,7 +138,7 @@ def batch_row(session: Session, batch: PaymentBatch) -> dict:
             "execution_on": batch.execution_on, "status": batch.status,
             "orders": state["orders"], "total_cents": state["total_cents"],
             "created_by": batch.created_by, "approved_by": batch.approved_by,
-            "exported": batch.exported_at is not None}
+            "exported": batch.exported_at is not None, "bank_status": batch.bank_status}
 
 
 def order_row(order: PaymentOrder) -> dict:

@@ -306,6 +306,8 @@ class PaymentBatch(Base):
     __tablename__ = "payment_batches"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'approved', 'exported', 'cancelled')", name="status"),
+        CheckConstraint("bank_status IS NULL OR bank_status IN ('received', 'accepted', "
+                        "'partly_accepted', 'rejected')", name="bank_status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -321,6 +323,12 @@ class PaymentBatch(Base):
     exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     approved_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The exported pain.001's MsgId and PmtInfId, by which the bank's status reports name it.
+    message_id: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    payment_info_id: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    #: What the bank's status reports (pain.002) said of the file; None until one came.
+    bank_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    bank_status_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
 
 
 class PaymentOrder(Base):
@@ -334,7 +342,8 @@ class PaymentOrder(Base):
     __tablename__ = "payment_orders"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('draft', 'approved', 'exported', 'cleared', 'returned', 'cancelled')",
+            "status IN ('draft', 'approved', 'exported', 'cleared', 'returned', 'cancelled', "
+            "'rejected')",
             name="status"),
         Index("ix_payment_orders_batch", "batch_id"),
         Index("ix_payment_orders_status", "status"),
@@ -368,6 +377,9 @@ class PaymentOrder(Base):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     cleared_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
     returned_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    #: The bank refused the payment before executing it (pain.002): when, and its reason code.
+    rejected_on: Mapped[_date | None] = mapped_column(Date, nullable=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(35), nullable=True)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     approved_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
