@@ -9,6 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: Hostile texts: an external entity (XXE) and entity expansion ("billion laughs").
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE Document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>&xxe;</MsgId></GrpHdr></CstmrPmtStsRpt></Document>
+"""
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10">&lol4;</Document>
+"""
+
 NS = {"03": "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03",
       "10": "urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"}
 

@@ -6,26 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from helpers.pain002 import payment, report, tx, write
+from helpers.pain002 import BILLION_LAUGHS, XXE, payment, report, tx, write
 
 from imports import StatementError
 from imports.pain002 import read_pain002
-
-XXE = """<?xml version="1.0"?>
-<!DOCTYPE Document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>
-<GrpHdr><MsgId>&xxe;</MsgId></GrpHdr></CstmrPmtStsRpt></Document>
-"""
-
-BILLION_LAUGHS = """<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
-]>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10">&lol4;</Document>
-"""
 
 
 @pytest.mark.parametrize("version", ["03", "10"])
