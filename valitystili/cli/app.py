@@ -59,7 +59,7 @@ class App:
         """One atomic unit of work as the acting user: all of it is written, or none."""
         from sqlalchemy.orm import Session
 
-        from valitystili.trust import audit
+        from valitystili.trust import access, audit
         from valitystili.trust.auth import current_actor
 
         self.ready()
@@ -74,6 +74,12 @@ class App:
             with session.begin():
                 actor = current_actor(session)
                 yield session, actor
+        except access.NotYourClient as refused:
+            # Need to know: the refused attempt goes into the access log, in a unit of its own.
+            session.close()
+            with self.factory() as logging, logging.begin():
+                access.record_refusal(logging, current_actor(logging), refused)
+            raise
         finally:
             session.close()
 

@@ -147,6 +147,11 @@ CLIENT_COMMANDS = {
                  "gone)."),
     "reopen": ("valitystili.cli.commands_lifecycle:client_reopen",
                "Start a new service period for a closed client (same number and reference)."),
+    # Need to know and retention (``commands_access``).
+    "grant": ("valitystili.cli.commands_access:client_grant",
+              "Let a social worker see and change a client who is not theirs (admin; audited)."),
+    "revoke": ("valitystili.cli.commands_access:client_revoke",
+               "End a social worker's grant of a client (admin; audited)."),
 }
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.store.chunks import chunks
-from valitystili.store.models import Flag
+from valitystili.store.models import Client, Flag
 from valitystili.store.settings import free_text
 from valitystili.trust import access
 from valitystili.trust.auth import Actor
@@ -162,7 +162,7 @@ def list_flags(session: Session, actor: Actor, *, kind: str | None = None,
     actor.require("flags.read")
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"unknown flag kind {kind!r}; known: {', '.join(KINDS)}")
-    query = select(Flag).order_by(Flag.id)
+    query = select(Flag).where(access.visible(actor, Flag.client_id)).order_by(Flag.id)
     if not include_resolved:
         query = query.where(Flag.resolved_at.is_(None))
     if kind:
@@ -197,6 +197,8 @@ def acknowledge(session: Session, actor: Actor, flag_id: int, comment: str) -> d
     flag = session.get(Flag, flag_id)
     if flag is None:
         raise NotFound(f"no flag {flag_id}")
+    if flag.client_id is not None:
+        access.check(session, session.get(Client, flag.client_id))    # need to know
     if flag.resolved_at is not None:
         # Nothing to answer: the condition cleared (and if it comes back, the flag reopens
         # without its old acknowledgement, as a new situation).

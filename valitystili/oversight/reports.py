@@ -76,7 +76,8 @@ def balances_report(session: Session, actor: Actor, as_of: date | None = None, *
     as_of = as_of or today
     balances = client_balances(session, as_of, today)
     rows = []
-    for client in session.execute(select(Client).order_by(Client.id)).scalars():
+    for client in session.execute(select(Client).where(access.visible(actor))
+                                  .order_by(Client.id)).scalars():
         rows.append({"client": client.id, "name": client.name, "status": client.status,
                      "balance_cents": balances.get(client.ledger_code, 0)})
     _audit_view(session, actor, "balances", as_of, {r["client"] for r in rows})
@@ -139,6 +140,9 @@ def arrears_report(session: Session, actor: Actor, as_of: date | None = None) ->
     actor.require("report")
     as_of = as_of or date.today()
     items = arrears_items(session, as_of)
+    seen = access.visible_ids(session, actor)    # need to know
+    if seen is not None:
+        items = [item for item in items if item["client"] in seen]
     by_client: dict[int, dict] = {}
     by_payee: dict[int, dict] = {}
     total = _aged_row("total", None, "")
@@ -167,6 +171,9 @@ def reviews_report(session: Session, actor: Actor, as_of: date | None = None) ->
     rows = [{"client": item.client_id, "name": item.name, "worker": item.worker,
              "what": item.what, "on": item.on, "days_left": item.days_left}
             for item in date_items(session, as_of)]
+    seen = access.visible_ids(session, actor)    # need to know
+    if seen is not None:
+        rows = [row for row in rows if row["client"] in seen]
     _audit_view(session, actor, "reviews", as_of, {r["client"] for r in rows})
     return rows
 

@@ -167,6 +167,7 @@ def resolve_client(session: Session, text: str | int, *, for_update: bool = Fals
     client = session.execute(query).scalar_one_or_none()
     if client is None:
         raise NotFound(f"unknown client {raw}")
+    access.check(session, client)    # need to know: the unit's actor may see this client
     return client
 
 
@@ -384,7 +385,7 @@ def list_clients(session: Session, actor: Actor, *, status: str | None = None) -
     actor.require("client.read")
     if status is not None and status not in ("open", "closed"):
         raise ValidationError(f"status {status!r} is not open or closed")
-    query = select(Client).order_by(Client.id)
+    query = select(Client).where(access.visible(actor)).order_by(Client.id)
     if status is not None:
         query = query.where(Client.status == status)
     balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix=CLIENT_PREFIX)}

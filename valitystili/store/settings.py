@@ -89,6 +89,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
                           "(empty: not said)")),
     "letter_hours_sv": ("", "… in Swedish letters, e.g. mån–fre kl. 9–11 (empty: letter_hours)"),
     "letter_hours_en": ("", "… in English letters, e.g. Mon–Fri 9–11 (empty: letter_hours)"),
+    # Retention (people.retention): DESIGN §10 names no period; 6 years is the accounting
+    # vouchers' (kirjanpitolaki 2:10 §). Set the county's own period from its records plan.
+    "retention_years_after_closing": ("6", "a closed client's personal data is anonymised this "
+                                           "many years after the service closed "
+                                           "(`client anonymise --due`)"),
 }
 
 

@@ -14,6 +14,19 @@ Rules of this module:
   ``client_id`` is the client's, and every entry linked to the client in ``audit_client_views``,
   in chain order.
 - Only ``audit.record``'s public signature and its return value (the entry's hash) are used.
+
+Need to know (DESIGN §10) is decided here and nowhere else:
+
+- :func:`may_see` is the one rule: a social worker sees and changes their own clients (the
+  client's responsible ``worker``) and those granted to them (``client grant``, a row of
+  ``client_grants`` not revoked); every other role sees every client (what a role may *do* is
+  ``auth.PERMISSIONS``'s). :func:`visible` is the same rule as a query condition for lists.
+- The unit of work knows its actor (``auth.current_actor`` registers it on the session), and
+  ``clients.resolve_client`` (the one way a command names a client) calls :func:`check`, so
+  every command that shows or changes one client applies the rule.
+- A refusal is :class:`NotYourClient` (exit 2, one line); the CLI writes it into the access log
+  (``access.refused``) in a unit of its own after the refused one was rolled back
+  (:func:`record_refusal`).
 """
 
 from __future__ import annotations
@@ -22,14 +35,74 @@ import json
 from collections.abc import Iterable
 from datetime import timezone
 
-from sqlalchemy import insert, select, union
+from sqlalchemy import ColumnElement, insert, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from valitystili.base.accounts import CLIENT_PREFIX
+from valitystili.base.errors import PermissionDenied
 from valitystili.store.chunks import chunks, scalars_in
-from valitystili.store.models import AuditClientView, AuditEntry, Client
+from valitystili.store.models import AuditClientView, AuditEntry, Client, ClientGrant
 from valitystili.trust import audit
-from valitystili.trust.auth import Actor
+from valitystili.trust.auth import ACTOR_KEY, Actor
+
+#: The roles whose users see only their own and granted clients.
+NEED_TO_KNOW_ROLES = frozenset({"social_worker"})
+
+
+class NotYourClient(PermissionDenied):
+    """A social worker named a client who is neither theirs nor granted to them."""
+
+    def __init__(self, actor: Actor, client_id: int):
+        super().__init__(f"user {actor.name} ({actor.role}) may not see client {client_id}: "
+                         "not their client and not granted to them (`client grant`)")
+        self.actor = actor
+        self.client_id = client_id
+
+
+def _granted(actor_name: str):
+    return select(ClientGrant.client_id).where(ClientGrant.user_name == actor_name,
+                                               ClientGrant.revoked_at.is_(None))
+
+
+def may_see(session: Session, actor: Actor, client: Client) -> bool:
+    """The need-to-know rule (see the module rules)."""
+    if actor.role not in NEED_TO_KNOW_ROLES or client.worker == actor.name:
+        return True
+    return session.execute(_granted(actor.name).where(ClientGrant.client_id == client.id)
+                           .limit(1)).first() is not None
+
+
+def visible(actor: Actor, client_id_column=Client.id) -> ColumnElement[bool]:
+    """:func:`may_see` as a condition on a query whose ``client_id_column`` names the client."""
+    if actor.role not in NEED_TO_KNOW_ROLES:
+        return true()
+    own = select(Client.id).where(Client.worker == actor.name)
+    return or_(client_id_column.in_(own), client_id_column.in_(_granted(actor.name)))
+
+
+def visible_ids(session: Session, actor: Actor) -> set[int] | None:
+    """The clients ``actor`` may see, as ids (None: every client)."""
+    if actor.role not in NEED_TO_KNOW_ROLES:
+        return None
+    return set(session.execute(select(Client.id).where(visible(actor))).scalars())
+
+
+def acting(session: Session) -> Actor | None:
+    """The actor the session's unit of work runs as (None: a unit without one, e.g. tests)."""
+    return session.info.get(ACTOR_KEY)
+
+
+def check(session: Session, client: Client) -> None:
+    """Refuse (:class:`NotYourClient`) when the session's actor may not see ``client``."""
+    actor = acting(session)
+    if actor is not None and not may_see(session, actor, client):
+        raise NotYourClient(actor, client.id)
+
+
+def record_refusal(session: Session, actor: Actor, refused: NotYourClient) -> None:
+    """The refused attempt in the access log (in a unit that is not rolled back)."""
+    audit.record(session, actor.name, "access.refused", client_id=refused.client_id,
+                 subject=f"client:{refused.client_id}", detail={"role": actor.role})
 
 
 def record_view(session: Session, actor: Actor, action: str, client_ids: Iterable[int], *,

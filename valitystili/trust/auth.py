@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 from valitystili.base.errors import PermissionDenied
 from valitystili.store.models import ROLES, User
 
+#: ``session.info`` key: the unit of work's acting user (``current_actor``).
+ACTOR_KEY = "valitystili.actor"
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     "user.add": frozenset({"admin"}),
     "user.list": frozenset({"admin", "auditor"}),
@@ -38,6 +41,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Changing details (people.edits); an IBAN change waits for a handler who did not make it.
     "client.edit": frozenset({"social_worker", "handler"}),
     "client.edit.approve": frozenset({"handler"}),
+    # Need to know (trust.access): who may grant a client to another worker; anonymising.
+    "client.grant": frozenset({"admin"}),
+    "client.anonymise": frozenset({"admin"}),
+    "client.export": frozenset({"social_worker", "handler"}),
     "client.read": frozenset({"social_worker", "handler", "finance", "auditor"}),
     "client.hetu": frozenset({"social_worker", "handler", "auditor"}),
     "plan.set": frozenset({"social_worker"}),
@@ -99,8 +106,12 @@ def login_name(session: Session) -> str:
 
 
 def current_actor(session: Session) -> Actor:
+    """The acting user, registered on the session (``ACTOR_KEY``) so that the need-to-know
+    rule (``access.check``) applies to every client the unit of work names."""
     name = login_name(session)
     role = session.execute(select(User.role).where(User.name == name)).scalar_one_or_none()
     if role is None:
         raise PermissionDenied(f"user {name} is not registered; an admin adds users with `user add`")
-    return Actor(name, role)
+    actor = Actor(name, role)
+    session.info[ACTOR_KEY] = actor
+    return actor
