@@ -14,6 +14,7 @@ from .core import (
     Posted,
     account_exists,
     open_account,
+    open_accounts,
     post,
     post_many,
     reverse,
@@ -53,6 +54,6 @@ __all__ = [
     "InsufficientFunds", "KeyConflict", "LedgerError", "NotFound", "Posted", "Unbalanced",
     "UnknownAccount", "account_exists", "account_postings", "append_only_ddl", "balance",
     "balances", "balances_by_day", "count_transactions", "find_transactions", "is_reversed",
-    "key_exists", "make_engine", "metadata", "open_account", "post", "post_many", "reverse",
-    "transaction_keys", "transaction_legs", "verify",
+    "key_exists", "make_engine", "metadata", "open_account", "open_accounts", "post", "post_many",
+    "reverse", "transaction_keys", "transaction_legs", "verify",
 ]
