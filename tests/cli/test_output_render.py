@@ -54,7 +54,8 @@ def test_csv_and_json_keep_every_column_and_the_whole_text():
 @pytest.mark.parametrize(("text", "width", "shown"), [
     ("Kiinteistö Oy Pohjanmaan Koti", 15, "Kiinteistö Oy…"),
     ("Kiinteistö Oy Pohjanmaan Koti", 29, "Kiinteistö Oy Pohjanmaan Koti"),
-    ("KELA TOIMEENTULOTUKI 11/2026", 10, "KELA…"),
+    ("KELA TOIMEENTULOTUKI 11/2026", 10, "KELA TOIM…"),
+    ("KELA TOIMEENTULOTUKI 11/2026", 24, "KELA TOIMEENTULOTUKI…"),
     ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10, "ABCDEFGHI…"),
     (f"short of 50,00{NBSP}€ in all", 17, f"short of 50,00{NBSP}€…"),
     ("a comment\nover two lines", 40, "a comment over two lines"),

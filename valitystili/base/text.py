@@ -52,7 +52,8 @@ TRANSLITERATION: dict[str, str] = {
 
 #: The sign that says a text was cut (U+2026 HORIZONTAL ELLIPSIS).
 ELLIPSIS = "…"
-#: A cut goes back to the last space when one is this close to the end (else mid-word).
+#: A cut goes back to the last space when one is this close to the end (and within a quarter
+#: of the width, so a narrow column keeps most of its text); else it cuts mid-word.
 CUT_AT_SPACE_WITHIN = 8
 # Line breaks and tabs fold into one space; no-break spaces (inside amounts) stay.
 _ASCII_SPACE_RUN = re.compile(r"[ \t\r\n\f\v]+")
@@ -78,7 +79,7 @@ def cut(text: str, width: int) -> str:
     kept = line[:width - 1]
     space = kept.rfind(" ")
     mid_word = line[width - 1] != " "
-    if mid_word and space > 0 and len(kept) - space <= CUT_AT_SPACE_WITHIN:
+    if mid_word and space > 0 and len(kept) - space <= min(CUT_AT_SPACE_WITHIN, width // 4):
         kept = kept[:space]
     return kept.rstrip(" ,;:") + ELLIPSIS
 

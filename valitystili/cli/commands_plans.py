@@ -12,6 +12,7 @@ import click
 
 from valitystili.base.errors import ValidationError
 from valitystili.cli import tables
+from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.output import render
 from valitystili.cli.params import AMOUNT, DATE, MONTH

@@ -11,9 +11,10 @@ Rules of this module:
 - Command modules import the service inside their command functions, so loading one command's
   module loads no database or file-format library.
 - Every command (each leaf of a loaded group too, and a group that runs alone, ``flags``)
-  takes ``--format`` and ``--wide`` after its name, so ``valitystili report balances --format csv`` and ``valitystili --format csv
-  report balances`` mean the same; a format given in both places: the one after the command
-  wins.
+  takes ``--format`` and ``--wide`` after its name, so ``valitystili report balances --format
+  csv`` and ``valitystili --format csv report balances`` mean the same; a format given in both
+  places: the one after the command wins. ``import`` is the exception: after it, ``--format``
+  is the statement format of its files.
 """
 
 from __future__ import annotations
@@ -83,8 +84,12 @@ def _accept_format(command: click.Command) -> None:
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _accept_format(sub)
-        if not command.invoke_without_command:
-            return        # a group that prints (``flags``) takes them too
+        if not command.invoke_without_command or any(
+                "--format" in getattr(param, "opts", ())
+                for sub in command.commands.values() for param in sub.params
+                if getattr(param, "name", None) != "late_format"):
+            return        # a group that prints (``flags``) takes them too; ``import`` does not:
+            # everything after it is its files command's, whose --format is a statement format
     if not any(param.name == "late_wide" or "--wide" in getattr(param, "opts", ())
                for param in command.params):
         command.params.append(click.Option(

@@ -31,10 +31,11 @@ def _reference_or_message(row) -> str | None:
 _REFERENCE = Column("reference", "reference / message", show=_reference_or_message)
 _MESSAGE = Column("message", wide=True)
 
-#: ``flags``; with ``--all`` the day each was resolved is shown too.
+#: ``flags``; with ``--all`` the day each was resolved is shown too. Who acknowledged a flag
+#: is shown; when it was first and last seen, and the comment, with ``--wide``.
 FLAGS = columns("flag", _KIND, "client", Column("subject", wide=True), "amount_cents", "detail",
-                "first_seen", Column("last_seen", wide=True), Column("resolved", wide=True),
-                "ack_by", Column("ack_comment", wide=True))
+                Column("first_seen", wide=True), Column("last_seen", wide=True),
+                Column("resolved", wide=True), "ack_by", Column("ack_comment", wide=True))
 FLAGS_ALL = tuple(replace(c, wide=False) if c.key == "resolved" else c for c in FLAGS)
 
 INCOME = columns("line", Column("iban", wide=True), "booked_on", "amount_cents", "payer",
@@ -42,13 +43,16 @@ INCOME = columns("line", Column("iban", wide=True), "booked_on", "amount_cents",
                  "client", Column("archive_id", wide=True))
 
 #: ``batch show``'s orders (the heading above them names the batch, its day and status).
+#: Each order's status (cleared, returned) with ``--wide``: the heading gives the batch's.
 BATCH_ORDERS = columns("order", "client", _KIND, "payee", _IBAN, "amount_cents", _REFERENCE,
-                       _MESSAGE, Column("execution_on", wide=True), _STATUS,
-                       Column("key", wide=True))
+                       _MESSAGE, Column("execution_on", wide=True),
+                       Column("status", cut=False, wide=True), Column("key", wide=True))
 #: ``batch run``: the orders it planned or stored.
 BATCH_RUN = columns("client", _KIND, "payee", _IBAN, "amount_cents", _REFERENCE, _MESSAGE,
                     Column("execution_on", wide=True), Column("key", wide=True))
-BATCH_LIST = columns("batch", Column("key", wide=True), "run_on", "execution_on", _STATUS,
+#: The day a batch was run is its execution day but for a closed day's: with ``--wide``.
+BATCH_LIST = columns("batch", Column("key", wide=True), Column("run_on", wide=True),
+                     "execution_on", _STATUS,
                      "orders", "total_cents", "created_by", "approved_by", "exported",
                      Column("bank_status", "bank"))
 
@@ -65,7 +69,15 @@ LEASES = columns("lease", "client", "payee", "kind", "rent_cents", "start_on", "
                  "override")
 BILLS = columns("bill", "client", "payee", _KIND, "amount_cents", "due_on", _REFERENCE,
                 Column("reference_kind", wide=True), _MESSAGE, _STATUS, "paid_cents")
-SETTINGS = columns("key", "value", "default", "meaning")
+SETTINGS = columns(Column("key", cut=False), "value", Column("default", wide=True), "meaning")
+
+#: ``plan show``'s sections: what the plan pays, and the incomes it expects.
+PLAN_PAY = columns(Column("position", "#"), _KIND, "payee", "amount_cents",
+                   Column("paid_directly_cents", wide=True), "account_cents",
+                   Column("due", cut=False), _REFERENCE, _MESSAGE, Column("paid_by", wide=True),
+                   Column("bills", wide=True), Column("allow_partial", wide=True))
+PLAN_INCOMES = columns(Column("position", "#"), "source", _KIND, "amount_cents",
+                       Column("schedule", cut=False), Column("route", wide=True))
 
 #: Findings of ``reconcile``.
 FINDINGS = columns(Column("check", cut=False), "subject", "detail", "amount_cents")
