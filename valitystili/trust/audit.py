@@ -513,7 +513,8 @@ def summary(action: str, subject: str, detail: dict) -> str:
             _add(parts, seen, key, _counted(value.get("count") or 0, "transaction"))
         else:
             _add(parts, seen, key, _words(key, value))
-    text = ", ".join(part for part in parts if part)
+    # What the subject already says is not said again ("as of 2026-11-30: as of 2026-11-30").
+    text = ", ".join(part for part in parts if part and part not in subject)
     return f"{subject}: {text}" if subject and text else subject or text
 
 
@@ -528,7 +529,7 @@ def _summary_items(detail: dict):
 
 
 def _add(parts: list[str], seen: set[str], key: str, text: str) -> None:
-    if key not in seen and text:
+    if key not in seen and text and text not in parts:
         seen.add(key)
         parts.append(text)
 
@@ -547,7 +548,7 @@ def _value(key: str, value) -> str:
             return ", ".join(str(v) for v in value)
         return format_count(len(value))
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_value(k, v)}" for k, v in value.items()
+        return ", ".join(_words(k, v) for k, v in _summary_items(value)
                          if not isinstance(v, (dict, list)))
     return str(value)
 
