@@ -134,3 +134,19 @@ def test_open_accounts_keeps_identical_accounts_and_refuses_other_settings(books
     assert not ledger.account_exists(books, "client:C5")
     with pytest.raises(ledger.Unbalanced, match="unknown account kind 'cash'"):
         ledger.open_accounts(books, [("till", "cash", False)])
+
+
+def test_a_big_load_on_sqlite_gets_a_bigger_page_cache_only_while_it_inserts(books, monkeypatch):
+    import ledger.core
+
+    monkeypatch.setattr(ledger.core, "BIG_LOAD_POSTINGS", 4)
+    connection = books.connection()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one() \
+        if connection.dialect.name == "sqlite" else None
+    result = ledger.post_many(books, receipts_and_rents(3))
+    assert result.created == 6
+    if before is not None:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+    books.commit()
+    assert [ledger.balance(books, f"client:C{n}") for n in (1, 2, 3)] == [60_000] * 3
+    assert ledger.verify(books) == []
