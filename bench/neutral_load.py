@@ -125,7 +125,7 @@ def run_ledger(csv_path: str, url: str, chunk: int) -> int:
         with engine.begin() as connection:
             ledger.metadata.create_all(connection)
             for statement in ledger.append_only_ddl(engine.dialect.name):
-                connection.exec_driver_sql(statement)
+                connection.execute(text(statement))
         from sqlalchemy.orm import Session
 
         t0 = time.perf_counter()
