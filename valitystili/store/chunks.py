@@ -7,6 +7,10 @@ Rules of this module:
   100 000 entries, a batch over 10 000 clients) ask about that many keys at once.
 - Each chunk's rows are fetched before the next query runs, so a caller may write between the
   rows it reads.
+- A chunk travels as ONE bound value, not one per member: a JSON array read with ``json_each``
+  on SQLite, an array compared with ``= ANY`` on PostgreSQL. An expanded ``IN (?, ?, …)`` costs
+  SQLAlchemy a few microseconds per member at every execution, about a third of a second of a
+  batch run over 10,000 clients. Members are integers or strings (ids, keys, ledger codes).
 - Many rows are inserted with :func:`insert_rows`. On SQLite it writes multi-row ``INSERT``
   statements: SQLite keeps a statement journal for every statement on a table with a trigger
   that may abort (``payment_orders`` has one), so one statement per row cost a batch of 20,000
@@ -16,10 +20,12 @@ Rules of this module:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table
+from sqlalchemy import ColumnElement, Select, Table, any_, column, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 #: Values per ``IN`` list.
@@ -37,18 +43,29 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield values[start:start + size]
 
 
+def member_of(session: Session, target: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``target IN values`` as one bound value (see the module rules)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        members = select(column("value")).select_from(func.json_each(json.dumps(list(values))))
+        return target.in_(members.scalar_subquery())
+    if dialect == "postgresql":
+        return target == any_(literal(list(values), ARRAY(target.type)))
+    return target.in_(values)
+
+
 def select_in(session: Session, query: Select, column: Any, values: Sequence[Any], *,
               size: int = CHUNK) -> Iterator[Any]:
     """The rows of ``query`` whose ``column`` is one of ``values``, one query per chunk."""
     for part in chunks(values, size):
-        yield from session.execute(query.where(column.in_(part))).all()
+        yield from session.execute(query.where(member_of(session, column, part))).all()
 
 
 def scalars_in(session: Session, query: Select, column: Any, values: Sequence[Any], *,
                size: int = CHUNK) -> Iterator[Any]:
     """As :func:`select_in`, the first column of each row (ORM objects for ``select(Model)``)."""
     for part in chunks(values, size):
-        yield from session.execute(query.where(column.in_(part))).scalars().all()
+        yield from session.execute(query.where(member_of(session, column, part))).scalars().all()
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
