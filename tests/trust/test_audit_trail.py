@@ -85,7 +85,10 @@ def test_no_identity_code_is_ever_written_in_clear(session):
         assert HETU not in entry.detail and HETU not in entry.subject
     opened = session.execute(select(AuditEntry).where(AuditEntry.action == "client.open")) \
         .scalar_one()
-    assert json.loads(opened.detail)["new"]["hetu"] == "010594Y****"
+    # The masked code is personal: kept in the entry's personal part, shown by audit log.
+    assert "hetu" not in json.loads(opened.detail)["new"]
+    [shown] = [r for r in audit.log(session, 1) if r["action"] == "client.open"]
+    assert shown["detail"]["new"]["hetu"] == "010594Y****"
 
 
 def test_the_access_history_is_one_clients_and_is_itself_recorded(session):
@@ -190,8 +193,10 @@ def test_cli_audit_log_of_a_client(cli):
     ]
     assert rows[0]["detail"]["new"]["hetu"] == "010594Y****"
     table = cli.ok("audit", "log", "--client", "1", "--limit", "2", user="aune").splitlines()
-    assert table[0].split() == ["id", "at", "actor", "action", "client", "subject", "detail"]
-    assert table[3].split()[-1] == '{"hetu_shown":true}'
+    assert table[0].split() == ["id", "at", "actor", "action", "client", "summary"]
+    assert table[3].endswith("  client.view_hetu  1       client:1: hetu shown yes")
+    wide = cli.ok("audit", "log", "--client", "1", "--limit", "2", "--wide", user="aune")
+    assert wide.splitlines()[3].endswith('client:1  {"hetu_shown":true}  client:1: hetu shown yes')
     assert len(table) == 4
     # Both readings of the history are in the history.
     assert [r["action"] for r in cli.json("audit", "log", "--client", "1", user="aune")][-2:] \

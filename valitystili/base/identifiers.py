@@ -192,8 +192,14 @@ def validate_iban(text: str) -> str:
     raise ValidationError(f"IBAN {shown} {problem}")
 
 
+#: What retention (``people.retention``) puts in place of a client's name, IBAN and texts.
+ANONYMISED = "anonymised"
+
+
 def format_iban(text: str) -> str:
     """An IBAN in groups of four (``FI21 1234 5600 0007 85``)."""
+    if text == ANONYMISED:
+        return text
     return IBAN(validate_iban(text)).formatted
 
 
@@ -249,8 +255,15 @@ def validate_hetu(text: str, *, allow_temporary: bool = True) -> str:
         raise ValidationError(f"henkilötunnus {_mask(compact)} {problem}") from None
 
 
+#: What an anonymised client's identity code is replaced with (``people.retention``):
+#: ``X`` and the client number, never a valid code; shown as ``anonymised``.
+ANONYMISED_HETU_PREFIX = "X"
+
+
 def mask_hetu(text: str) -> str:
     """Birth date and century sign only: ``131052-308T`` → ``131052-****``."""
+    if text.startswith(ANONYMISED_HETU_PREFIX):
+        return ANONYMISED
     return _mask(validate_hetu(text))
 
 

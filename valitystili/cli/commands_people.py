@@ -152,6 +152,11 @@ CLIENT_COMMANDS = {
               "Let a social worker see and change a client who is not theirs (admin; audited)."),
     "revoke": ("valitystili.cli.commands_access:client_revoke",
                "End a social worker's grant of a client (admin; audited)."),
+    "anonymise": ("valitystili.cli.commands_access:client_anonymise",
+                  "Replace a closed client's personal data with a tombstone; money and audit "
+                  "stay (admin)."),
+    "export": ("valitystili.cli.commands_access:client_export",
+               "Write the client's own data into a JSON file, for an access request (audited)."),
 }
 
 

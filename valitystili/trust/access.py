@@ -31,7 +31,6 @@ Need to know (DESIGN §10) is decided here and nowhere else:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import timezone
 
@@ -144,13 +143,15 @@ def history(session: Session, client_id: int, limit: int | None = None) -> list[
         AuditEntry.position)
     if limit:
         query = query.limit(limit)
-    return [_row(entry) for entry in session.execute(query).scalars()]
+    entries = session.execute(query).scalars().all()
+    details = audit.shown(session, entries)
+    return [_row(entry, details[entry.hash]) for entry in entries]
 
 
-def _row(entry: AuditEntry) -> dict:
+def _row(entry: AuditEntry, detail: dict) -> dict:
     at = entry.at
     if at.tzinfo is not None:
         at = at.astimezone(timezone.utc).replace(tzinfo=None)
     return {"id": entry.id, "at": at.strftime("%Y-%m-%d %H:%M:%S"), "actor": entry.actor,
             "action": entry.action, "client": entry.client_id, "subject": entry.subject,
-            "detail": json.loads(entry.detail)}
+            "detail": detail}

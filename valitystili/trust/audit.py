@@ -36,6 +36,20 @@ Rules:
   deleted behind the service's back is a finding. (The ``audit.coverage`` entry holds the state
   of every such row at migration time.)
 - Identity codes never go into ``detail`` in clear; callers pass masked values.
+- **Personal parts** (revision 0011, retention): in an entry about a client (``client_id``
+  set), the values under :data:`PERSONAL_KEYS` (names, IBANs, the masked identity code, free
+  texts), at any depth of the detail's dicts, are taken out of the hashed ``detail`` into the
+  entry's personal part, a row of ``audit_personal`` (``{"salt", "values"}`` as canonical
+  JSON, the salt random so the hash gives nothing away once the values are gone). The hashed
+  detail keeps ``personal_sha256``, the SHA-256 of that text, so the chain vouches for the
+  personal part as it did when it was inside. ``client anonymise`` empties the part
+  (``personal`` NULL): the entry, its hash and every later hash stay as they were, and
+  ``verify()`` accepts an empty part only for a client in ``client_anonymisations``
+  (``audit_personal`` findings: a part missing, altered, or emptied for a client not
+  anonymised). Reading (``log``, ``access.history``) puts the values back (:func:`shown`).
+  Entries written before revision 0011 were not rewritten (their hashes, and the heads
+  operators kept, stay valid): their details still hold what they held, and anonymising a
+  client counts them (``legacy_entries``) rather than changing them.
 - ``audit log`` shows each entry in words (:func:`summary`): its subject and what its detail
   says, money as ``1 234,56 €``, digests and hashes left out; the detail itself is the record.
 """
@@ -44,6 +58,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,7 +71,15 @@ from valitystili.base.errors import ValidationError
 from valitystili.base.findings import Finding
 from valitystili.base.money import format_count, format_fi
 from valitystili.store.db import advisory_lock
-from valitystili.store.models import AuditEntry, AuditHead, PaymentBatch, Setting, User
+from valitystili.store.models import (
+    AuditEntry,
+    AuditHead,
+    AuditPersonal,
+    ClientAnonymisation,
+    PaymentBatch,
+    Setting,
+    User,
+)
 
 GENESIS = "0" * 64
 AUDIT_LOCK = 72207002
@@ -70,6 +93,19 @@ NAMED_UNCOVERED = 100
 BATCH_FIELDS = ("status", "created_by", "approved_by", "approved_digest")
 #: ``session.info`` key: this unit of work may not commit transactions no entry claimed.
 REQUIRED = "audit.required"
+
+
+#: Detail keys whose values are a client's personal data, kept in the entry's personal part.
+PERSONAL_KEYS = frozenset({
+    "name", "payment_name", "iban", "bic", "hetu", "note", "reason", "comment", "comments",
+    "criterion_reason", "text", "message", "grounds", "scope", "to", "incomes", "payments",
+    "benefits", "reference", "payout_name", "payout_payment_name", "payout_iban", "payout_bic",
+    "creditor_name", "creditor_payment_name", "creditor_iban", "counterparty", "address",
+    "despite", "old_iban", "new_iban", "summary"})
+#: Detail keys that are the trail's own and never personal.
+OWN_KEYS = frozenset({"transactions", "state", "clients"})
+#: The hashed detail's key that holds the personal part's SHA-256.
+PERSONAL_HASH = "personal_sha256"
 
 
 class UnauditedPosting(RuntimeError):
@@ -128,13 +164,94 @@ def record(session: Session, actor: str, action: str, *, client_id: int | None =
                                   "last_id": posted[-1][0],
                                   "keys_digest": keys_digest(key for _, key in posted)}
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    personal_text = None
+    if client_id is not None:
+        detail, personal = split_personal(detail)
+        if personal:
+            personal_text = canonical({"salt": secrets.token_hex(16), "values": personal})
+            detail[PERSONAL_HASH] = _sha256(personal_text)
     body = canonical(detail)
     digest = _digest(prev, at, actor, action, client_id, subject, body)
     session.add(AuditEntry(position=position, at=at, actor=actor, action=action,
                            client_id=client_id, subject=subject, detail=body, prev_hash=prev,
                            hash=digest))
+    if personal_text is not None:
+        session.add(AuditPersonal(entry_hash=digest, client_id=client_id,
+                                  personal=personal_text))
     session.flush()
     return digest
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _has_personal(value) -> bool:
+    if isinstance(value, dict):
+        return any(k in PERSONAL_KEYS or _has_personal(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_personal(v) for v in value)
+    return False
+
+
+def split_personal(detail: dict) -> tuple[dict, dict]:
+    """(the detail without personal values, the personal values in the same shape).
+
+    A list holding personal values goes to the personal part whole."""
+    public: dict = {}
+    personal: dict = {}
+    for key, value in detail.items():
+        if key in OWN_KEYS:
+            public[key] = value
+        elif key in PERSONAL_KEYS and value not in (None, ""):
+            personal[key] = value
+        elif isinstance(value, dict):
+            public[key], inner = split_personal(value)
+            if inner:
+                personal[key] = inner
+        elif isinstance(value, list) and _has_personal(value):
+            personal[key] = value
+        else:
+            public[key] = value
+    return public, personal
+
+
+def _merge(public: dict, personal: dict) -> dict:
+    merged = dict(public)
+    for key, value in personal.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+#: What a reader sees in place of an anonymised entry's personal values.
+ANONYMISED = "anonymised"
+
+
+def shown(session: Session, entries: Iterable[AuditEntry]) -> dict[str, dict]:
+    """Each entry's detail as recorded, its personal part put back (by the entry's hash); an
+    anonymised part shows as ``"personal": "anonymised"``."""
+    entries = list(entries)
+    wanted = [e.hash for e in entries if f'"{PERSONAL_HASH}":' in e.detail]
+    parts = {}
+    for start in range(0, len(wanted), 500):
+        parts.update(session.execute(
+            select(AuditPersonal.entry_hash, AuditPersonal.personal)
+            .where(AuditPersonal.entry_hash.in_(wanted[start:start + 500]))).all())
+    result = {}
+    for entry in entries:
+        detail = json.loads(entry.detail)
+        if PERSONAL_HASH in detail:
+            detail.pop(PERSONAL_HASH)
+            text = parts.get(entry.hash)
+            if text is None:
+                detail["personal"] = ANONYMISED
+            else:
+                detail = _merge(detail, json.loads(text)["values"])
+        result[entry.hash] = detail
+    return result
 
 
 def require_entries(session: Session) -> None:
@@ -272,6 +389,8 @@ class _Walk:
     digest: int = 0
     ranges: list[tuple[int, int]] = field(default_factory=list)
     states: dict[tuple[str, str], dict] = field(default_factory=dict)
+    #: entry hash -> (position, client, the personal part's hash the chain vouches for)
+    personal: dict[str, tuple[int, int | None, str]] = field(default_factory=dict)
 
 
 def verify(session: Session, expect_head: Head | None = None) -> list[Finding]:
@@ -285,6 +404,7 @@ def verification(session: Session, expect_head: Head | None = None) -> Verificat
     if expect_head is not None:
         findings += check_head(session, expect_head)
     covered, before = _check_coverage(session, walk)
+    _check_personal(session, walk)
     users, stored_settings, batches = _check_state(session, walk)
     return Verification(findings, walk.entries, walk.last, covered, before, users,
                         stored_settings, batches)
@@ -329,6 +449,9 @@ def _walk_chain(session: Session) -> _Walk:
 def _read_content(walk: _Walk, entry) -> None:
     """Take what the chain vouches for from one entry: its transactions and any new state."""
     body = entry.detail
+    if f'"{PERSONAL_HASH}":' in body:
+        walk.personal[entry.hash] = (entry.position, entry.client_id,
+                                     json.loads(body).get(PERSONAL_HASH))
     if entry.action == COVERAGE_ACTION:
         detail = json.loads(body)
         if not walk.coverage_seen:
@@ -408,6 +531,37 @@ def _check_coverage(session: Session, walk: _Walk) -> tuple[int, int]:
     return count, ledger.count_transactions(session, through_id=walk.through_id)
 
 
+def _check_personal(session: Session, walk: _Walk) -> None:
+    """``audit_personal`` findings: each personal part the chain names is there and unaltered,
+    or emptied for an anonymised client. A part is found by its content's hash (the one the
+    chain holds), an emptied one by its entry's hash. (A deleted or rehashed entry is the
+    chain's own finding; the part it leaves behind adds none.)"""
+    anonymised = set(session.execute(select(ClientAnonymisation.client_id)).scalars())
+    by_content: dict[str, int] = {}
+    by_entry: dict[str, tuple[int, str | None]] = {}
+    for row in session.execute(select(AuditPersonal.entry_hash, AuditPersonal.client_id,
+                                      AuditPersonal.personal).execution_options(yield_per=5000)):
+        if row.personal is not None:
+            by_content[_sha256(row.personal)] = row.client_id
+        by_entry[row.entry_hash] = (row.client_id, row.personal)
+    for entry_hash, (position, client_id, expected) in walk.personal.items():
+        where = f"position {position}"
+        if by_content.get(expected, -1) == client_id:
+            continue
+        row = by_entry.get(entry_hash)
+        if row is None:
+            walk.findings.append(Finding("audit_personal", where,
+                                         "the entry's personal part is missing (deleted)"))
+        elif row[1] is not None or row[0] != client_id:
+            walk.findings.append(Finding(
+                "audit_personal", where,
+                "the entry's personal part was altered after it was written"))
+        elif client_id not in anonymised:
+            walk.findings.append(Finding(
+                "audit_personal", where, f"the entry's personal part was emptied, but "
+                f"client {client_id} was never anonymised"))
+
+
 def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
     """``audit_state`` findings; returns how many users, stored settings and batches were compared."""
     findings = walk.findings
@@ -466,11 +620,13 @@ def log(session: Session, client_id: int | None = None, limit: int | None = None
         query = query.where(AuditEntry.client_id == client_id)
     if limit:
         query = query.limit(limit)
+    entries = session.execute(query).scalars().all()
+    details = shown(session, entries)
     return [
         {"id": e.id, "at": _canonical_time(e.at)[:19].replace("T", " "), "actor": e.actor,
          "action": e.action, "client": e.client_id, "subject": e.subject,
-         "detail": json.loads(e.detail)}
-        for e in session.execute(query).scalars()
+         "detail": details[e.hash]}
+        for e in entries
     ]
 
 
