@@ -99,3 +99,13 @@ def test_one_record_wraps_a_long_value_instead_of_cutting_it():
     assert max(map(len, lines)) <= TABLE_WIDTH
     assert " ".join(line[6:].strip() for line in lines[1:-1]) == record["note"]
     assert lines[-1] == "on      2026-11-02"
+
+
+def test_the_ledgers_refusal_reaches_a_person_in_the_one_money_format():
+    import ledger
+    from valitystili.cli import _library_error
+
+    refused = ledger.InsufficientFunds("client:1001", 10000, -112300)
+    assert _library_error(refused) == (
+        f"account client:1001 has 100,00{NBSP}€; a change of -1{NBSP}123,00{NBSP}€ would take "
+        "it below zero", 2)

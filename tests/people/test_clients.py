@@ -342,9 +342,9 @@ def test_cli_open_show_list_close(cli):
         "010594Y****", "1000 00010", 0)
     assert cli.json("client", "show", "1", "--show-hetu", user="hannu")["hetu"] == HETU
     assert cli.ok("client", "list", user="fiona") == (
-        "client    name     hetu         reference    status    worker      balance €\n"
-        "--------  -------  -----------  -----------  --------  --------  -----------\n"
-        "1         Maija M  010594Y****  100000010    open      sanna            0,00\n"
+        "client  name     hetu         reference  status  worker  balance €\n"
+        "------  -------  -----------  ---------  ------  ------  ---------\n"
+        "1       Maija M  010594Y****  100000010  open    sanna        0,00\n"
     )
     closed = cli.json("client", "close", "1", "--date", "31.12.2026", "--reason", "moved",
                       user="sanna")
