@@ -24,7 +24,7 @@ def test_walkthrough(cli, backend, tmp_path):
         "payee         1\n"
         "name          Vaasan Asunnot Oy\n"
         "payment name\n"
-        "iban          FI2112345600000785\n"
+        "iban          FI21 1234 5600 0007 85\n"
         "bic           NDEAFIHH\n"
         "kind          landlord\n")
     cli.ok("payee", "add", "--name", "Vaasan Sähkö Oy", "--iban", "FI4950009420028730",
@@ -72,16 +72,16 @@ approved at       YYYY-MM-DD hh:mm:ss
 approved despite
 
 pay
-position    kind         payee                amount €    paid directly €    account €  due                         reference         message    paid by    bills    allow partial
-----------  -----------  -----------------  ----------  -----------------  -----------  --------------------------  ----------------  ---------  ---------  -------  ---------------
-1           rent         Vaasan Asunnot Oy      520,00               0,00       520,00  FREQ=MONTHLY;BYMONTHDAY=2   12345672                     account    no       yes
-2           electricity  Vaasan Sähkö Oy         45,00                                  FREQ=MONTHLY;BYMONTHDAY=15  RF18539007547034             account    no       no
+#  kind         payee           amount €  account €  due                         reference / message
+-  -----------  --------------  --------  ---------  --------------------------  -------------------
+1  rent         Vaasan Asunno…    520,00     520,00  FREQ=MONTHLY;BYMONTHDAY=2   12345672
+2  electricity  Vaasan Sähkö…      45,00             FREQ=MONTHLY;BYMONTHDAY=15  RF18539007547034
 
 income
-position    source    kind                       amount €  schedule                   route
-----------  --------  -----------------------  ----------  -------------------------  -----------------------
-1           Kela      basic_social_assistance      560,00  FREQ=MONTHLY;BYMONTHDAY=1  client_declared_account
-2           Kela      housing_allowance            380,00  FREQ=MONTHLY;BYMONTHDAY=1  client_declared_account
+#  source  kind                     amount €  schedule
+-  ------  -----------------------  --------  -------------------------
+1  Kela    basic_social_assistance    560,00  FREQ=MONTHLY;BYMONTHDAY=1
+2  Kela    housing_allowance          380,00  FREQ=MONTHLY;BYMONTHDAY=1
 
 instalments
 schedule   FREQ=WEEKLY;BYDAY=MO

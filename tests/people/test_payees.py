@@ -131,9 +131,9 @@ def test_cli_payees_and_banks(cli):
          "bic": "OKOYFIHH", "kind": "utility"},
     ]
     assert cli.ok("bank", "list", user="fiona") == (
-        "bank    iban                name         bic       ledger code                balance €\n"
-        "------  ------------------  -----------  --------  -----------------------  -----------\n"
-        "1       FI7433010001222090  Välitystili  ESSEFIHX  bank:FI7433010001222090         0,00\n"
+        "bank  iban                    name         bic       balance €\n"
+        "----  ----------------------  -----------  --------  ---------\n"
+        "1     FI74 3301 0001 2220 90  Välitystili  ESSEFIHX       0,00\n"
     )
 
 
