@@ -4,7 +4,6 @@ person, and the next batch pays to the new one; bad input is one line and writes
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -25,6 +24,7 @@ from valitystili.flags.conditions import date_items
 from valitystili.oversight import card
 from valitystili.people import clients, edits
 from valitystili.store.models import AuditEntry, Client, ClientEdit, PaymentOrder
+from valitystili.trust import audit
 
 W = world_actors()
 TODAY = date(2026, 11, 20)
@@ -32,9 +32,10 @@ NEW_IBAN = "FI4950009420028730"
 
 
 def entries(session, action: str) -> list[tuple]:
-    return [(e.actor, e.client_id, e.subject, json.loads(e.detail)) for e in session.execute(
-        select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.position)
-    ).scalars()]
+    found = session.execute(select(AuditEntry).where(AuditEntry.action == action)
+                            .order_by(AuditEntry.position)).scalars().all()
+    shown = audit.shown(session, found)      # the personal values put back
+    return [(e.actor, e.client_id, e.subject, shown[e.hash]) for e in found]
 
 
 @pytest.mark.parametrize("change, rows, stored, detail", [

@@ -32,6 +32,7 @@ from valitystili.store.models import (
     PaymentOrder,
     ServicePeriod,
 )
+from valitystili.trust import audit
 
 CLOSED_ON = date(2026, 11, 6)
 REASONS = [
@@ -69,7 +70,7 @@ def test_closing_records_each_reason(session, reason, label):
                                  "own_account", None, None, "sanna")]
     entry = session.execute(select(AuditEntry).where(AuditEntry.action == "client.close")
                             ).scalar_one()
-    detail = json.loads(entry.detail)
+    detail = audit.shown(session, [entry])[entry.hash]      # the personal values put back
     assert (entry.client_id, detail["reason"], detail["note"], detail["period"]) == (
         1, reason, note, 1)
 

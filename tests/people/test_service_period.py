@@ -21,6 +21,7 @@ from valitystili.people import clients
 from valitystili.plans.obligations import ensure_obligations
 from valitystili.statements import service
 from valitystili.store.models import AuditEntry, Flag, Obligation, PaymentOrder
+from valitystili.trust import audit
 
 W = scenario.world_actors()
 
@@ -212,7 +213,8 @@ def test_extending_the_term_makes_the_later_obligations(session_factory, fixed_t
         assert got[f"electricity:{number}:2027-02"] == (date(2027, 2, 15), 4500, "open")
         entry = session.execute(select(AuditEntry).where(AuditEntry.action == "client.extend")
                                 ).scalar_one()
-        assert (entry.actor, entry.client_id, json.loads(entry.detail)) == ("hannu", number, {
+        assert (entry.actor, entry.client_id, audit.shown(session, [entry])[entry.hash]) == (
+            "hannu", number, {
             "old": {"until_on": "2027-01-31"}, "new": {"until_on": "2027-04-30"},
             "reason": "decision 7/2027"})
 

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from valitystili.base.errors import ValidationError
 from valitystili.oversight import plan_check
 from valitystili.store.models import AuditEntry
+from valitystili.trust import audit
 
 NBSP = "\u00a0"
 KELA_ON_THE_1ST = (("basic_social_assistance", "560.00", MONTHLY + "1"),
@@ -178,8 +179,9 @@ def test_worked_example_3_is_approved_only_despite_a_reason_recorded_and_shown(s
         'show lists them); approve it with --despite "reason"')
     assert plan_check.approve_plan(session, w.hannu, "1", despite=REASON)[
         "approved_despite"] == REASON
-    detail = json.loads(session.execute(select(AuditEntry.detail).where(
-        AuditEntry.action == "plan.approve")).scalar_one())
+    approved = session.execute(select(AuditEntry).where(
+        AuditEntry.action == "plan.approve")).scalar_one()
+    detail = audit.shown(session, [approved])[approved.hash]     # the personal values put back
     assert (detail["despite"], detail["problems"]) == (REASON, problems)
     shown = plan_check.show_plan(session, w.hannu, "1")
     assert (shown["approved_despite"], shown["problems"]) == (REASON, problems)
