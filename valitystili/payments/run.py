@@ -34,7 +34,7 @@ from valitystili.people.periods import WAITING, payout_targets
 from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, income_receipts
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations, last_day
 from valitystili.plans.versions import approved_versions, in_force
-from valitystili.store.chunks import insert_rows, select_in
+from valitystili.store.chunks import fetch_rows, insert_rows, select_in
 from valitystili.store.models import (
     BankAccount,
     Client,
@@ -181,12 +181,12 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
         select(PaymentOrder.client_id, func.sum(PaymentOrder.amount_cents))
         .where(PaymentOrder.status == "draft").group_by(PaymentOrder.client_id)).all())
     obligations_of: dict[int, list] = defaultdict(list)
-    for obligation in session.execute(select(
+    for obligation in fetch_rows(session, select(
             Obligation.id, Obligation.key, Obligation.client_id, Obligation.kind,
             Obligation.payee_id, Obligation.amount_cents, Obligation.paid_cents, Obligation.due_on,
             Obligation.pay_on, Obligation.reference, Obligation.reference_kind,
             Obligation.message, Obligation.allow_partial).where(
-            Obligation.status == "open", Obligation.pay_on <= horizon)).all():
+            Obligation.status == "open", Obligation.pay_on <= horizon)):
         obligations_of[obligation.client_id].append(obligation)
     versions = approved_versions(session, list(clients))
     plans = {client_id: plan for client_id, v in versions.items()

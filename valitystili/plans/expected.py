@@ -45,7 +45,7 @@ from valitystili.base.banking_calendar import (
 from valitystili.base.schedules import occurrences
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
-from valitystili.store.chunks import select_in
+from valitystili.store.chunks import fetch_rows, select_in
 from valitystili.store.models import BANK_ONLY, Client, PlanIncome, StatementLine
 
 # A benefit scheduled a few days after a date may arrive before it (fixed-day benefits move to
@@ -291,14 +291,14 @@ def _client_of(item: ExpectedArrival) -> int:
 def client_credits(session: Session, start: date, end: date) -> dict[int, list[ClientCredit]]:
     """Each client's credits booked in [start, end] (one query for all clients)."""
     credits: dict[int, list[ClientCredit]] = defaultdict(list)
-    for row in session.execute(
+    for row in fetch_rows(session,
             select(StatementLine.id, StatementLine.client_id, StatementLine.amount_cents,
                    StatementLine.booked_on)
             .where(StatementLine.client_id.is_not(None), StatementLine.amount_cents > 0,
                    StatementLine.order_id.is_(None), StatementLine.return_reason.is_(None),
                    StatementLine.state != BANK_ONLY,
                    StatementLine.booked_on.between(start, end))
-            .order_by(StatementLine.booked_on, StatementLine.id)).all():
+            .order_by(StatementLine.booked_on, StatementLine.id)):
         credits[row[1]].append(_new(ClientCredit, row))
     return credits
 

@@ -11,6 +11,9 @@ Rules of this module:
   on SQLite, an array compared with ``= ANY`` on PostgreSQL. An expanded ``IN (?, ?, …)`` costs
   SQLAlchemy a few microseconds per member at every execution, about a third of a second of a
   batch run over 10,000 clients. Members are integers or strings (ids, keys, ledger codes).
+- Column reads in bulk (:func:`select_in`, :func:`fetch_rows`) run on the session's
+  connection: plain rows, without the ORM's per-row loading (half the cost of reading 20,000
+  rows). The session is flushed first, so they see everything the session has added.
 - Many rows are inserted with :func:`insert_rows`. On SQLite it writes multi-row ``INSERT``
   statements: SQLite keeps a statement journal for every statement on a table with a trigger
   that may abort (``payment_orders`` has one), so one statement per row cost a batch of 20,000
@@ -54,11 +57,18 @@ def member_of(session: Session, target: Any, values: Sequence[Any]) -> ColumnEle
     return target.in_(values)
 
 
+def fetch_rows(session: Session, query: Select) -> list[Any]:
+    """The rows of a query of columns (see the module rules)."""
+    session.flush()
+    return session.connection().execute(query).all()
+
+
 def select_in(session: Session, query: Select, column: Any, values: Sequence[Any], *,
               size: int = CHUNK) -> Iterator[Any]:
-    """The rows of ``query`` whose ``column`` is one of ``values``, one query per chunk."""
+    """The rows of ``query`` (columns, not entities) whose ``column`` is one of ``values``, one
+    query per chunk."""
     for part in chunks(values, size):
-        yield from session.execute(query.where(member_of(session, column, part))).all()
+        yield from fetch_rows(session, query.where(member_of(session, column, part)))
 
 
 def scalars_in(session: Session, query: Select, column: Any, values: Sequence[Any], *,
