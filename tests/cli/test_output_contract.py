@@ -174,8 +174,8 @@ def test_wide_shows_what_the_table_cuts(demo):
 
 def test_batch_show_starts_with_a_heading_a_person_reads(demo):
     shown = run(demo, "hannu", "batch", "show", "1").splitlines()
-    assert shown[:3] == ["batch 1: exported, 39 payments, 11\u00a0754,40\u00a0€, executing "
-                         "2026-11-02",
+    assert shown[:3] == [("batch 1: exported, 39 payments, 11\u00a0754,40\u00a0€, executing "
+                         "2026-11-02"),
                          "run by hannu on 2026-11-02, approved by hilla", ""]
     assert shown[3].split() == ["order", "client", "kind", "payee", "iban", "amount", "€",
                                 "reference", "/", "message"]
@@ -205,13 +205,13 @@ def test_the_verifications_say_what_they_checked(demo):
 #: What each list prints as CSV when there is nothing to list: its header row.
 EMPTY_HEADERS = [
     ("hannu", ("flags",),
-     "flag,kind,client,subject,amount_eur,detail,first_seen,last_seen,resolved,ack_by,"
-     "ack_comment"),
+     ("flag,kind,client,subject,amount_eur,detail,first_seen,last_seen,resolved,ack_by,"
+     "ack_comment")),
     ("hannu", ("income", "list"),
      "line,iban,booked_on,amount_eur,payer,reference,message,state,rule,client,archive_id"),
     ("hannu", ("batch", "list"),
-     "batch,key,run_on,execution_on,status,orders,total_eur,created_by,approved_by,exported,"
-     "bank_status"),
+     ("batch,key,run_on,execution_on,status,orders,total_eur,created_by,approved_by,exported,"
+     "bank_status")),
     ("hannu", ("client", "list"), "client,name,hetu,reference,status,worker,balance_eur"),
     ("hannu", ("payee", "list"), "payee,name,payment_name,iban,bic,kind"),
     (None, ("bank", "list"), "bank,iban,name,bic,ledger_code,balance_eur"),

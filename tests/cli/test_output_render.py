@@ -107,5 +107,5 @@ def test_the_ledgers_refusal_reaches_a_person_in_the_one_money_format():
 
     refused = ledger.InsufficientFunds("client:1001", 10000, -112300)
     assert _library_error(refused) == (
-        f"account client:1001 has 100,00{NBSP}€; a change of -1{NBSP}123,00{NBSP}€ would take "
-        "it below zero", 2)
+        (f"account client:1001 has 100,00{NBSP}€; a change of -1{NBSP}123,00{NBSP}€ would take "
+        "it below zero"), 2)

@@ -19,8 +19,8 @@ BATCH_STATE = {"approved_by": "hilla", "approved_digest": "d616" * 16, "created_
     ("batch.approve", "batch-2026-11-02-1-1",
      {"orders": 39, "state": BATCH_STATE, "total_cents": 1175440,
       "transactions": {"count": 39, "first_id": 2, "keys_digest": "9097" * 16, "last_id": 40}},
-     f"batch-2026-11-02-1-1: 39 orders, total 11{NBSP}754,40{NBSP}€, status approved, "
-     "approved by hilla, created by hannu, 39 transactions"),
+     (f"batch-2026-11-02-1-1: 39 orders, total 11{NBSP}754,40{NBSP}€, status approved, "
+     "approved by hilla, created by hannu, 39 transactions")),
     ("plan.approve", "plan:9:1",
      {"despite": None, "effective_on": "2026-11-01", "problems": [], "version": 1,
       "new": {"approved_at": "2026-11-30 01:35:13", "approved_by": "hannu"},
