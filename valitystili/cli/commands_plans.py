@@ -12,7 +12,6 @@ import click
 
 from valitystili.base.errors import ValidationError
 from valitystili.cli import tables
-from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.output import render
 from valitystili.cli.params import AMOUNT, DATE, MONTH
@@ -152,9 +151,10 @@ def plan_show(app: App, client: str, version: int | None) -> None:
                 ("instalments", result["instalments"] or [])]
     if result["problems"]:
         sections.append(("does not add up", [{"month": p} for p in result["problems"]]))
+    specs = {"pay": tables.PLAN_PAY, "income": tables.PLAN_INCOMES}
     parts = []
     for title, data in sections:
-        text = render(data, app.format)
+        text = render(data, app.format, specs.get(title), wide=app.wide)
         if app.format == "table" and title:
             text = f"{title}\n{text}"
         parts.append(text)
