@@ -30,7 +30,7 @@ from valitystili.store.models import (
     PaymentBatch,
     PaymentOrder,
 )
-from valitystili.trust import users
+from valitystili.trust import audit, users
 from valitystili.trust.auth import Actor
 
 DAY = date(2026, 11, 2)
@@ -109,9 +109,10 @@ def order_findings(session) -> list[tuple]:
 
 
 def entries(session, action: str) -> list[dict]:
-    return [json.loads(detail) for detail in session.execute(
-        select(AuditEntry.detail).where(AuditEntry.action == action)
-        .order_by(AuditEntry.position)).scalars()]
+    found = session.execute(select(AuditEntry).where(AuditEntry.action == action)
+                            .order_by(AuditEntry.position)).scalars().all()
+    shown = audit.shown(session, found)      # the personal values (a reason) put back
+    return [shown[entry.hash] for entry in found]
 
 
 def sql(factory, statement: str, **params) -> None:
