@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -246,7 +247,7 @@ def expected_arrivals(session: Session, start: date, end: date,
     found: list[ExpectedArrival] = []
     for client_id, versions in plans.items():
         first_day, last_day = clients[client_id], last_days.get(client_id, date.max)
-        mine: list[tuple[date, str, date, ExpectedArrival]] = []     # sorted as the subjects
+        mine: list[ExpectedArrival] = []
         for plan in versions:
             # One version (most clients) governs from its effective date; several, by the rule.
             since = plan.effective_on if len(versions) == 1 else None
@@ -256,7 +257,6 @@ def expected_arrivals(session: Session, start: date, end: date,
                 kinds[income.kind] += 1
             for income in plan_incomes:
                 label = f"{income.kind}-{income.position}" if kinds[income.kind] > 1 else income.kind
-                order = label + ":"
                 tolerance = income_tolerance_cents(income.amount_cents, income.tolerance_cents,
                                                    income.tolerance_percent, defaults)
                 for scheduled, arrival, counted in _arrivals(income.kind, income.schedule, start,
@@ -266,12 +266,12 @@ def expected_arrivals(session: Session, start: date, end: date,
                     if (scheduled < since) if since is not None else (
                             in_force(versions, scheduled) is not plan):
                         continue
-                    mine.append((arrival, order, scheduled, _new(ExpectedArrival, (
+                    mine.append(_new(ExpectedArrival, (
                         client_id, label, scheduled, income.kind, income.source,
-                        income.amount_cents, tolerance, arrival, counted))))
-        mine.sort(key=_without_item)
-        found += [entry[3] for entry in mine]
-    found.sort(key=_client_of)      # stable: each client's arrivals keep their order
+                        income.amount_cents, tolerance, arrival, counted)))
+        mine.sort(key=_SUBJECT_ORDER)
+        found += mine
+    found.sort(key=_CLIENT)         # stable: each client's arrivals keep their order
     return found
 
 
@@ -280,12 +280,13 @@ def expected_arrivals(session: Session, start: date, end: date,
 _new = tuple.__new__
 
 
-def _without_item(entry: tuple) -> tuple:
-    return entry[:3]
+#: A client's arrivals in the order of their subjects on each day: (arrival, label, scheduled).
+#: Comparing labels gives the subjects' order, as no kind contains "-" and a kind is labelled
+#: with its position on all of a plan's incomes of that kind or on none.
+_SUBJECT_ORDER = itemgetter(7, 1, 2)
 
 
-def _client_of(item: ExpectedArrival) -> int:
-    return item.client_id
+_CLIENT = itemgetter(0)
 
 
 def client_credits(session: Session, start: date, end: date) -> dict[int, list[ClientCredit]]:
