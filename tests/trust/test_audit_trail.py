@@ -70,10 +70,13 @@ def test_every_change_and_every_view_is_recorded(session):
     ]
     close = session.execute(select(AuditEntry).where(AuditEntry.action == "client.close")) \
         .scalar_one()
-    assert json.loads(close.detail) == {
+    # The closing as recorded, its personal part (reason, note, payee) put back.
+    assert audit.shown(session, [close])[close.hash] == {
         "old": {"status": "open", "closed_on": None, "final_payout": False},
         "new": {"status": "closed", "closed_on": "2027-01-31", "final_payout": False},
-        "balance_cents": 0, "cancelled": [], "left_open": []}
+        "balance_cents": 0, "cancelled": [], "left_open": [], "period": 1, "reason": None,
+        "note": None, "payee": None, "payout_to": None, "payout_status": "own_account",
+        "payout_approved_by": None}
     assert audit.verify(session) == []
 
 
