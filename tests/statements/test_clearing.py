@@ -46,7 +46,7 @@ def test_end_to_end_id_clears_once_and_only_with_the_same_amount():
     book = OrderBook([open_order(1, "E2E-1")])
     wrong = book.clear(Debit(-RENT + 1, date(2026, 11, 2), "E2E-1"))
     assert (wrong.order, wrong.reason) == (None, "end-to-end id of order order:1, but the order "
-                                                 "is 52000 cents")
+                                                 "is 520,00\xa0€")
     cleared = book.clear(Debit(-RENT, date(2026, 11, 2), "E2E-1"))
     assert (cleared.order.id, cleared.rule) == (1, END_TO_END)
     again = book.clear(Debit(-RENT, date(2026, 11, 2), "E2E-1"))
@@ -185,7 +185,7 @@ def test_unmatched_debit_goes_to_suspense_with_a_flag(session, tmp_path, setup):
         "FEE1": "99,00\xa0€ out on 2026-11-02 to Pankki: no end-to-end id or creditor account "
                 "to match an order",
         "OUT2": f"500,00\xa0€ out on 2026-11-02: end-to-end id of order "
-                f"order:rent:{maija}:2026-11, but the order is 52000 cents",
+                f"order:rent:{maija}:2026-11, but the order is 520,00\xa0€",
     }
 
 
