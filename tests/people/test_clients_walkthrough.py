@@ -121,6 +121,7 @@ minimum €  0,00
         ],
         "instalments": {"schedule": "FREQ=WEEKLY;BYDAY=MO", "mode": "even",
                         "amount_cents": None, "keep_cents": 0, "minimum_cents": 0},
+        "problems": [],                  # the plan check found every month adds up
     }
 
     # 7. The client's card, and who has looked at it.

@@ -134,5 +134,6 @@ def test_cli_bill_add_and_list(cli, tmp_path):
         2, f"valitystili: error: bill 1 of client 1 to {UTILITY} for 45,20{NBSP}€ with reference "
            "RF18539007547034 is already entered (due 15.12.2026)\n")
     assert cli.ok("bill", "list", "1", user="hannu").splitlines()[2].split() == [
-        "1", "1", "Vaasan", "Sähkö", "Oy", "electricity", "45,20", "2026-12-15",
-        "RF18539007547034", "ISO", "entered", "0,00"]
+        "1", "1", "Vaasan", "Sähkö…", "electricity", "45,20", "2026-12-15",
+        "RF18539007547034", "entered", "0,00"]
+    assert "Vaasan Sähkö Oy" in cli.ok("bill", "list", "1", "--wide", user="hannu")
