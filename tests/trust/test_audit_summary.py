@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from valitystili.trust.audit import summary
+from valitystili.trust.audit_words import summary
 
 NBSP = "\u00a0"
 

@@ -71,12 +71,12 @@ def audit_log(app: App, client: str | None, limit: int | None) -> None:
       valitystili --format json audit log --client "RF44 1000 0001 3"
     """
     from valitystili.people import clients
-    from valitystili.trust import audit
+    from valitystili.trust import audit, audit_words
 
     with app.unit() as (session, actor):
         rows = clients.access_log(session, actor, client, limit)
     # Each entry in words for people (the table shows it; the raw detail with --wide).
-    rows = [{**row, "summary": audit.summary(row["action"], row["subject"], row["detail"])}
+    rows = [{**row, "summary": audit_words.summary(row["action"], row["subject"], row["detail"])}
             for row in rows]
     if app.format != "json":
         # Tables and CSV get the detail as one canonical JSON cell.
