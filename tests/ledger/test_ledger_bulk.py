@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 import ledger
 from ledger import Entry
-from ledger.core import ROWS_PER_INSERT
+from ledger.bulk_sql import ROWS_PER_INSERT
 
 BANK = "bank:FI2112345600000785"
 D1 = date(2025, 1, 1)
@@ -137,9 +137,9 @@ def test_open_accounts_keeps_identical_accounts_and_refuses_other_settings(books
 
 
 def test_a_big_load_on_sqlite_gets_a_bigger_page_cache_only_while_it_inserts(books, monkeypatch):
-    import ledger.core
+    import ledger.bulk_sql
 
-    monkeypatch.setattr(ledger.core, "BIG_LOAD_POSTINGS", 4)
+    monkeypatch.setattr(ledger.bulk_sql, "BIG_LOAD_POSTINGS", 4)
     connection = books.connection()
     before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one() \
         if connection.dialect.name == "sqlite" else None
