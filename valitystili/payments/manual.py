@@ -37,7 +37,10 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.dates import format_fi_date
-from valitystili.base.errors import Conflict, InsufficientFunds, NotFound, ValidationError
+from valitystili.base.errors import (
+    InsufficientFunds,
+    ValidationError,
+)
 from valitystili.base.identifiers import bic_for_iban, classify_reference, validate_iban
 from valitystili.base.money import format_fi
 from valitystili.base.text import payment_name
@@ -45,8 +48,8 @@ from valitystili.flags.raising import FlagRaised, resolve_flags
 from valitystili.people.clients import require_open, resolve_client
 from valitystili.people.payees import check_name
 from valitystili.plans.planfile import check_message
+from valitystili.statements.income import suspense_line
 from valitystili.store.models import (
-    ASSIGNED,
     IN_SUSPENSE,
     REFUNDED,
     ManualPayment,
@@ -158,19 +161,7 @@ def refund_line(session: Session, actor: Actor, line_id: int, *, to_iban: str | 
     """Money in suspense back to its payer, into the next batch (see the rules)."""
     actor.require("income.refund")
     today = today or date.today()
-    line = session.execute(select(StatementLine).where(StatementLine.id == line_id)
-                           .with_for_update()).scalar_one_or_none()
-    if line is None:
-        raise NotFound(f"no statement line {line_id}")
-    if line.amount_cents <= 0:
-        raise ValidationError(f"line {line_id} is money out; only incoming money is refunded")
-    if line.state == ASSIGNED:
-        raise Conflict(f"line {line_id} is already assigned to client {line.client_id}")
-    if line.state == REFUNDED:
-        raise Conflict(f"line {line_id} is already being refunded")
-    if line.state != IN_SUSPENSE:
-        held = f" (client {line.client_id})" if line.client_id else ""
-        raise Conflict(f"line {line_id} is not in suspense: it is {line.state}{held}")
+    line = suspense_line(session, line_id, "refunded", underway=REFUNDED)
     iban = to_iban or line.counterparty_iban
     name = to_name or line.counterparty_name
     if not iban or not (name or "").strip():

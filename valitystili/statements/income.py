@@ -106,22 +106,33 @@ def list_income(session: Session, actor: Actor, *, unmatched: bool = False,
     return rows
 
 
-def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, *,
-                today: date | None = None) -> Assignment:
-    """Move one unattributed incoming line from suspense to a client, at most once."""
-    actor.require("income.assign")
-    today = today or date.today()
+def suspense_line(session: Session, line_id: int, verb: str, *,
+                  underway: str | None = None) -> StatementLine:
+    """The incoming line ``line_id``, locked, while it is in suspense: what a handler may assign,
+    split or refund (``verb``: "assigned", "split", "refunded"). Refused with one line otherwise;
+    a line in the ``underway`` state is "already being <verb>"."""
     line = session.execute(select(StatementLine).where(StatementLine.id == line_id)
                            .with_for_update()).scalar_one_or_none()
     if line is None:
         raise NotFound(f"no statement line {line_id}")
     if line.amount_cents <= 0:
-        raise ValidationError(f"line {line_id} is money out; only incoming money is assigned")
+        raise ValidationError(f"line {line_id} is money out; only incoming money is {verb}")
     if line.state == ASSIGNED:
         raise Conflict(f"line {line_id} is already assigned to client {line.client_id}")
+    if underway is not None and line.state == underway:
+        raise Conflict(f"line {line_id} is already being {verb}")
     if line.state != IN_SUSPENSE:
         held = f" (client {line.client_id})" if line.client_id else ""
         raise Conflict(f"line {line_id} is not in suspense: it is {line.state}{held}")
+    return line
+
+
+def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, *,
+                today: date | None = None) -> Assignment:
+    """Move one unattributed incoming line from suspense to a client, at most once."""
+    actor.require("income.assign")
+    today = today or date.today()
+    line = suspense_line(session, line_id, "assigned")
     client = clients.resolve_client(session, client_text)
     key = assign_key(line.id)
     posted = ledger.post(session, key, [(SUSPENSE, line.amount_cents),

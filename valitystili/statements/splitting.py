@@ -31,7 +31,12 @@ from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
 from valitystili.statements.bookings import opening_key
-from valitystili.store.models import ASSIGNED, IN_SUSPENSE, SPLIT, BankAccount, StatementLine
+from valitystili.statements.income import suspense_line
+from valitystili.store.models import (
+    SPLIT,
+    BankAccount,
+    StatementLine,
+)
 from valitystili.trust import access
 from valitystili.trust.auth import Actor
 
@@ -68,16 +73,7 @@ class _Source:
 
 
 def _line(session: Session, line_id: int) -> _Source:
-    line = session.execute(select(StatementLine).where(StatementLine.id == line_id)
-                           .with_for_update()).scalar_one_or_none()
-    if line is None:
-        raise NotFound(f"no statement line {line_id}")
-    if line.amount_cents <= 0:
-        raise ValidationError(f"line {line_id} is money out; only incoming money is split")
-    if line.state == ASSIGNED:
-        raise Conflict(f"line {line_id} is already assigned to client {line.client_id}")
-    if line.state != IN_SUSPENSE:
-        raise Conflict(f"line {line_id} is not in suspense: it is {line.state}")
+    line = suspense_line(session, line_id, "split")
     return _Source(str(line.id), line.archive_id, line.amount_cents, line)
 
 
