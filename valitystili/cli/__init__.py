@@ -37,7 +37,8 @@ COMMANDS = {
     "client": ("valitystili.cli.commands_people:client_group",
                "Open, show, list, extend and close clients. CLIENT is the client number or "
                "its reference."),
-    "db": ("valitystili.cli.commands_core:db_group", "Create or upgrade the database schema."),
+    "db": ("valitystili.cli.commands_core:db_group",
+           "Create or upgrade the database schema; back it up and check it."),
     "demo": ("valitystili.cli.commands_demo:demo",
              "Run the service end to end on a fresh SQLite ledger with fictional clients."),
     "flags": ("valitystili.cli.commands_flags:flags_group",
