@@ -345,19 +345,23 @@ def tamper(backend, url: str) -> str:
     return key
 
 
-@pytest.mark.parametrize("where", ["existing", "missing folder", "folder not writable"])
+@pytest.mark.parametrize("where", ["existing", "missing folder", "folder not writable",
+                                   "the database", "its wal"])
 def test_bad_output_is_one_line_exit_2_and_nothing_written(backend, session_factory, tmp_path,
                                                             where):
     build_world(session_factory)
     existing = tmp_path / "old.db"
     existing.write_bytes(b"an earlier backup")
+    database = Path(make_url(backend.url).database or "")
     out = {"existing": existing, "missing folder": tmp_path / "nowhere" / "b.db",
-           "folder not writable": Path("/proc/b.db")}[where]
+           "folder not writable": Path("/proc/b.db"), "the database": database,
+           "its wal": Path(f"{database}-wal")}[where]
     with session_factory() as session:
         entries = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
     before = sorted(os.listdir(tmp_path))
 
-    result = run(backend, backend.url_for("admin"), "admin", "db", "backup", "--out", str(out))
+    result = run(backend, backend.url_for("admin"), "admin", "db", "backup", "--out", str(out),
+                 *(["--force"] if where in ("the database", "its wal") else []))
 
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stdout == ""
@@ -368,6 +372,8 @@ def test_bad_output_is_one_line_exit_2_and_nothing_written(backend, session_fact
             "existing": f"{existing} already exists (use --force to replace it)",
             "missing folder": f"cannot write b.db: folder {tmp_path / 'nowhere'} does not exist",
             "folder not writable": "cannot write b.db: folder /proc: no such file or directory",
+            "the database": f"{out} is the database being backed up (or one of its files)",
+            "its wal": f"{out} is the database being backed up (or one of its files)",
         }[where] + "\n"
     assert sorted(os.listdir(tmp_path)) == before
     assert existing.read_bytes() == b"an earlier backup"

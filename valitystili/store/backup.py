@@ -28,6 +28,7 @@ from sqlalchemy.engine import URL, Engine
 
 from valitystili.base import files
 from valitystili.base.errors import CannotRun, ValidationError
+from valitystili.store.db import SQLITE_COMPANIONS
 
 #: How long the copy waits for a read lock SQLite cannot give at once (a checkpoint).
 BUSY_TIMEOUT_SECONDS = 30
@@ -48,6 +49,7 @@ def snapshot_sqlite(source: Path, out: Path, *, force: bool = False) -> Snapshot
 
     The caller publishes the staged file (or discards it: ``Snapshot.staged`` is a context
     manager that discards what was not published)."""
+    _refuse_the_database_itself(source, out)
     staged = files.stage(out, b"", force=force)
     try:
         _copy(source, staged.temporary)
@@ -58,6 +60,13 @@ def snapshot_sqlite(source: Path, out: Path, *, force: bool = False) -> Snapshot
         staged.discard()
         raise
     return Snapshot(staged, size, tables, rows)
+
+
+def _refuse_the_database_itself(source: Path, out: Path) -> None:
+    """A copy never replaces the database it copies, nor its -wal, -shm or -journal file."""
+    database = source.resolve()
+    if Path(out).resolve() in {Path(f"{database}{suffix}") for suffix in SQLITE_COMPANIONS}:
+        raise ValidationError(f"{out} is the database being backed up (or one of its files)")
 
 
 def _copy(source: Path, target: Path) -> None:
