@@ -33,7 +33,7 @@ from helpers.scenario import MONTHLY, UTILITY, pay_text, plan_text
 from valitystili import payments as batches
 from valitystili.base.accounts import BANK_PREFIX, CLIENT_PREFIX
 from valitystili.base.banking_calendar import CALENDAR
-from valitystili.base.errors import Conflict
+from valitystili.base.errors import Conflict, InsufficientFunds
 from valitystili.demo.bank import Credit, SimulatedBank
 from valitystili.demo.data import hetu as make_hetu
 from valitystili.demo.data import iban as make_iban
@@ -41,6 +41,7 @@ from valitystili.oversight import plan_check, reconcile
 from valitystili.payments import manual
 from valitystili.people import banks, clients, lifecycle, payees
 from valitystili.statements import income, service
+from valitystili.statements.splitting import split_line
 from valitystili.store.models import (
     BANK_ONLY,
     IN_SUSPENSE,
@@ -454,6 +455,44 @@ class SystemMachine(RuleBasedStateMachine):
             income.assign_line(session, W.hannu, chosen.id, str(client.number), today=self.today)
             after = ledger.balance(session, f"{CLIENT_PREFIX}{client.number}")
         assert after - before == chosen.amount_cents
+
+    @precondition(lambda self: len(self.clients) >= 2 and self.in_suspense)
+    @rule(line=PICK, pick=PICK, share=st.floats(0.01, 0.99))
+    def split(self, line, pick, share):
+        """A line shared between two clients, to the cent (one of at least 2 cents)."""
+        self.step("split")
+        lines = [one for one in self.suspense_lines() if one.amount_cents >= 2]
+        if not lines:
+            return
+        chosen = lines[line % len(lines)]
+        numbers = sorted(self.clients)
+        first = numbers[pick % len(numbers)]
+        second = numbers[(pick + 1) % len(numbers)]
+        part = min(max(int(chosen.amount_cents * share), 1), chosen.amount_cents - 1)
+        with self.unit() as session:
+            before = {n: ledger.balance(session, f"{CLIENT_PREFIX}{n}") for n in (first, second)}
+            split_line(session, W.hannu, chosen.id,
+                       [(str(first), part), (str(second), chosen.amount_cents - part)],
+                       today=self.today)
+            after = {n: ledger.balance(session, f"{CLIENT_PREFIX}{n}") for n in (first, second)}
+        assert (after[first] - before[first], after[second] - before[second]) == (
+            part, chosen.amount_cents - part)
+
+    @precondition(lambda self: any(c.status == "open" for c in self.clients.values()))
+    @rule(pick=PICK, amount=st.integers(1, 30_000))
+    def pay_by_hand(self, pick, amount):
+        """A one-off payment out of the client's money (``pay``), refused beyond what is free."""
+        self.step("pay_by_hand")
+        client = self.open_ones()[pick % len(self.open_ones())]
+        try:
+            with self.unit() as session:
+                manual.request_payment(session, W.hannu, client.number, amount_cents=amount,
+                                       message="Kertamaksu")
+        except InsufficientFunds:
+            with self.unit() as session:
+                free = (ledger.balance(session, f"{CLIENT_PREFIX}{client.number}")
+                        - manual.held_cents(session, client.number))
+            assert amount > free, (client.number, amount, free)
 
     @precondition(lambda self: self.in_suspense)
     @rule(line=PICK)

@@ -90,3 +90,26 @@ def test_the_system_keeps_its_invariants_under_random_days(backend, tmp_path):
 def test_the_system_keeps_its_invariants_over_a_long_soak(backend, tmp_path):
     counts = run_machine(backend, tmp_path, SOAK_MIN_STEPS)
     assert counts["steps"] >= SOAK_MIN_STEPS
+
+
+# --- failing sequences the machine found, kept as plain tests ----------------------------------
+
+
+def test_a_second_run_of_the_day_short_of_rent_with_a_draft_pending(session_factory):
+    """The machine's first find (PostgreSQL): with a draft order waiting, the day's second run
+    read the pending sum as a Decimal (PostgreSQL's SUM of BIGINT is NUMERIC) and crashed on the
+    client's shortfall notice ("money must be integer cents"). Now it pays on in whole cents."""
+    from helpers import lifecycle
+
+    from valitystili import payments as batches
+
+    number = lifecycle.maija(session_factory)
+    lifecycle.receive(session_factory, number, lifecycle.NOVEMBER_2, 30000)
+    with session_factory() as session, session.begin():
+        first = batches.run_batch(session, lifecycle.W.hannu, lifecycle.NOVEMBER_2)
+    lifecycle.receive(session_factory, number, lifecycle.NOVEMBER_2, 10000)
+    with session_factory() as session, session.begin():
+        second = batches.run_batch(session, lifecycle.W.hannu, lifecycle.NOVEMBER_2)
+    assert [(r["kind"], r["amount_cents"]) for r in first["order_rows"]] == [("rent", 30000)]
+    assert [(r["kind"], r["amount_cents"]) for r in second["order_rows"]] == [("rent", 10000)]
+    assert second["batch"] == first["batch"]

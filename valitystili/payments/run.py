@@ -177,9 +177,10 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
                                    calendar=calendar)
     balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="client:")}
     clients = _day_clients(session, execution_on, balances)
-    pending = dict(session.execute(
+    # int(): PostgreSQL's SUM of BIGINT is NUMERIC (a Decimal); money is integer cents.
+    pending = {client_id: int(cents) for client_id, cents in session.execute(
         select(PaymentOrder.client_id, func.sum(PaymentOrder.amount_cents))
-        .where(PaymentOrder.status == "draft").group_by(PaymentOrder.client_id)).all())
+        .where(PaymentOrder.status == "draft").group_by(PaymentOrder.client_id)).all()}
     obligations_of: dict[int, list] = defaultdict(list)
     for obligation in fetch_rows(session, select(
             Obligation.id, Obligation.key, Obligation.client_id, Obligation.kind,
