@@ -366,3 +366,18 @@ def test_a_lock_held_past_the_timeout_ends_the_command_with_one_line(backend, se
             "(setting lock_timeout_seconds)\n")), args
         with session_factory() as session:
             assert snapshot(session) == before, args
+
+
+def test_a_reader_does_not_wait_for_a_writer(backend, session_factory, tmp_path):
+    """``settings list`` reads while another user writes: checking the schema takes no write
+    lock on SQLite (it did, and a reader waited for the writer's whole transaction)."""
+    set_up(session_factory, tmp_path)
+    with session_factory() as session, session.begin():
+        configuration.put(session, scenario.world_actors().admin, "lock_timeout_seconds", "1")
+    crowd = Crowd(backend, tmp_path, "reader")
+    writer = "BEGIN IMMEDIATE" if backend.name == "sqlite" else "LOCK TABLE audit_log"
+    with crowd.held(writer):
+        result = crowd.run("admin", "--format", "json", "settings", "list")
+    assert (result.code, result.err) == (0, ""), result
+    stored = {row["key"]: row["value"] for row in json.loads(result.out)}
+    assert stored["lock_timeout_seconds"] == "1"

@@ -46,7 +46,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 #: A migration file's ``revision = "0006"`` and ``down_revision = "0005"`` (or ``None``) lines,
 #: with or without a type annotation.
 _REVISION_LINE = re.compile(
-    r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:["']([^"'\n]+)["']|None)\s*$""", re.MULTILINE)
+    r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:["']([^"'\n]+)["']|None)\s*$""",
+    re.MULTILINE)
 PRIVATE_FOLDER_MODE = 0o700
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 LOCK_TIMEOUT_SETTING = "lock_timeout_seconds"
