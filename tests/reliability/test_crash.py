@@ -174,7 +174,6 @@ class Rounds:
                 pending = False
         if pending:
             self.after_completion(self.command.run(self.case.user, self.case.args))
-        self.snapshot.drop()
 
     def measured(self, outcome: crashes.Outcome) -> None:
         """An uninterrupted run from the seeded state: D becomes the mean of all such runs, so
@@ -351,7 +350,6 @@ class DemoRounds(Rounds):
             if self.backend.name == "postgresql":
                 self.snapshot.restore()
             self.after_completion(self.attempt(None))
-        self.snapshot.drop()
 
     def after_kill(self) -> None:
         _state, found = self.stored()
@@ -451,6 +449,8 @@ def crash_rounds(name: str, backend, engine, tmp_path: Path, kills: int) -> Roun
         rounds.play()
     finally:
         rounds.command.close()
+        if getattr(rounds, "snapshot", None) is not None:
+            rounds.snapshot.drop()
     return rounds
 
 
