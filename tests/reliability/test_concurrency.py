@@ -322,8 +322,9 @@ def test_eight_handlers_assigning_one_line_book_it_once(backend, session_factory
         assert loser.err == f"{ERROR}line {line} is already assigned to client {client}\n"
     with session_factory() as session:
         assert ledger_keys(session, "assign:") == Counter([f"assign:{line}"])
-        assert ledger.transaction_legs(session, f"assign:{line}") is not None
         code = session.get(Client, client).ledger_code
+        assert sorted(ledger.transaction_legs(session, f"assign:{line}")) == sorted(
+            [("suspense", 12345), (code, -12345)])
         assert ledger.balance(session, code) == KELA_CENTS + 12345
         assert ledger.balance(session, "suspense") == 0
         assert audit_actions(session, "income.assign") == [winner.user]
