@@ -10,6 +10,7 @@ counts examples, steps, rules run and bank days reconciled, for the test to prin
 from __future__ import annotations
 
 import random
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -157,7 +158,7 @@ class SystemMachine(RuleBasedStateMachine):
         super().__init__()
         STEPS["examples"] += 1
         self.factory = factory
-        self.folder = folder
+        self.folder = Path(tempfile.mkdtemp(dir=folder))    # files of this example only
         self.today = self.first_day = FIRST_DAY
         self.bank = SimulatedBank(CITY_IBAN, CITY_BIC)
         self.clients: dict[int, ClientModel] = {}
@@ -191,7 +192,7 @@ class SystemMachine(RuleBasedStateMachine):
 
     def path(self, stem: str) -> Path:
         self.files += 1
-        return self.folder / f"{STEPS['examples']}-{self.files}-{stem}.xml"
+        return self.folder / f"{self.files}-{stem}.xml"
 
     def credit(self, credit: Credit) -> None:
         self.bank.credit(self.today, credit)
