@@ -6,8 +6,8 @@ Rules of this module:
   whole audit trail, and once written it is outside the roles and the access log that guard
   the database; handlers, finance and auditors see clients through the service, and none of
   them needs the database itself.
-- **No lock is held or waited for while copying.** The role is read without waiting for a
-  writer (``_require_admin``); the copy is made (``store.backup.snapshot_sqlite``: one
+- **No lock is held or waited for while copying.** The role is read in a read-only unit
+  (which does not wait for a writer); the copy is made (``store.backup.snapshot_sqlite``: one
   consistent snapshot while others write, staged under a temporary name); then the backup is
   recorded, action ``db.backup``, in a unit of its own with what identifies the copy (its
   name, size, SHA-256, ledger transactions and audit head) — that unit waits for the write
@@ -35,7 +35,7 @@ from valitystili.base.money import format_count
 from valitystili.store import backup as copies
 from valitystili.store import db
 from valitystili.trust import audit
-from valitystili.trust.auth import Actor, current_actor
+from valitystili.trust.auth import Actor
 
 #: ``unit(read_only=...)`` opens a transaction as the acting user and yields ``(session, actor)``.
 Unit = Callable[..., AbstractContextManager[tuple[Session, Actor]]]
@@ -71,7 +71,8 @@ class Backup:
 
 def back_up(unit: Unit, engine: Engine, out: Path, *, force: bool = False) -> Backup:
     """Copy the database to ``out`` and record it (see the module rules)."""
-    _require_admin(engine)
+    with unit(read_only=True) as (_session, actor):    # no wait for a writer's lock
+        actor.require("db.backup")
     url = engine.url.render_as_string(hide_password=False)
     source = db.sqlite_path(url)
     if source is None:
@@ -86,16 +87,6 @@ def back_up(unit: Unit, engine: Engine, out: Path, *, force: bool = False) -> Ba
                          detail=taken.row())
         snapshot.staged.publish()
     return taken
-
-
-def _require_admin(engine: Engine) -> None:
-    """The acting user may back up, read without waiting for a writer: the schema check and
-    the role are read in a deferred transaction (a unit of work would wait on SQLite for the
-    write lock an import or a batch holds, and the copy would come only after it)."""
-    reading = engine.execution_options(sqlite_begin="DEFERRED")
-    db.ensure_schema(reading)
-    with Session(reading) as session, session.begin():
-        current_actor(session).require("db.backup")
 
 
 def _ledger_and_head(copy: Path) -> tuple[int, audit.Head | None]:
