@@ -156,7 +156,7 @@ booked_on,description,amount_eur,balance_eur,key
 2026-11-02,from KELA,560.00,560.00,bank:FI7433010001222090:ARCH0001
 2026-11-02,from KELA,380.00,940.00,bank:FI7433010001222090:ARCH0002
 2026-11-02,rent to Vaasan Asunnot Oy,-520.00,420.00,order:rent:1:2026-11
-2026-11-02,instalment to the client,-75.00,345.00,order:inst:1:2026-11-02
+2026-11-02,instalment to Maija Meikäläinen,-75.00,345.00,order:inst:1:2026-11-02
 """
 
 
@@ -194,7 +194,7 @@ def test_the_handover_pack_of_a_client_who_moved(session_factory):
     with session_factory() as session, session.begin():
         history = handover.handover_pack(session, W.hannu, "1")["account-history.csv"]
     assert history == HISTORY_AT_CLOSING + (
-        "2026-11-09,final payout for the client,-345.00,0.00,order:final:1:1\n")
+        "2026-11-09,final to Maija Meikäläinen,-345.00,0.00,order:final:1:1\n")
 
 
 def test_a_swedish_speaking_clients_pack_with_a_payment_demand(session_factory):
