@@ -14,12 +14,19 @@ its CPU time (less sensitive to a shared machine's load; quote both, with ``upti
 Seeding 36 months takes far longer than the run. To compare two checkouts, seed once with
 ``--seed-only FILE`` and time each run on a fresh copy with ``--measure sqlite:///COPY``
 (the measure step changes the database: it runs two batches).
+
+    # PostgreSQL: a fresh schema in the given database, dropped afterwards
+    python -m bench.batch_bench --clients 10000 --db postgresql+psycopg://postgres@127.0.0.1/bench
+    # cProfile of the timed run only, top 10 by own time printed to stderr
+    python -m bench.batch_bench --clients 10000 --profile /tmp/batch.prof
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import resource
 import subprocess
 import sys
@@ -53,6 +60,8 @@ from valitystili.store.models import (
     User,
 )
 from valitystili.trust.auth import Actor
+
+from .where import backend, database
 
 BANK_IBAN = "FI7433010001222090"
 BANK = f"bank:{BANK_IBAN}"
@@ -89,25 +98,25 @@ def seed(url: str, clients: int, months: int) -> None:
                  for c in range(1, clients + 1)]
         s.execute(insert(accounts), [{**r, "name": "", "currency": "EUR", "balance_cents": 0}
                                      for r in rows])
-        s.execute(insert(Client), [dict(
-            id=c, hetu=_hetu(c), name=f"Asiakas {c}", payment_name=f"Asiakas {c}",
-            iban="FI2112345600000785", language="fi",
-            criterion="evictions", worker="sanna", start_on=start, reference=client_reference(c),
-            rf_reference=rf_from_finnish(client_reference(c)), ledger_code=f"client:{c}",
-            exclusions={}, status="open", final_payout=False) for c in range(1, clients + 1)])
-        s.execute(insert(Plan), [dict(
-            id=c, client_id=c, version=1, effective_on=start, source="", author="sanna",
-            instalment_schedule="FREQ=WEEKLY;BYDAY=MO", instalment_mode="even", keep_cents=0,
-            approved_by="hannu", approved_at=start) for c in range(1, clients + 1)])
-        s.execute(insert(PlanItem), [dict(
-            plan_id=c, position=p, kind=kind, payee_id=payee, amount_cents=amount, bills=False,
-            schedule=f"FREQ=MONTHLY;BYMONTHDAY={day}", reference="12345672", reference_kind="SCOR",
-            paid_by="account", allow_partial=False)
+        s.execute(insert(Client), [{
+            "id": c, "hetu": _hetu(c), "name": f"Asiakas {c}", "payment_name": f"Asiakas {c}",
+            "iban": "FI2112345600000785", "language": "fi",
+            "criterion": "evictions", "worker": "sanna", "start_on": start, "reference": client_reference(c),
+            "rf_reference": rf_from_finnish(client_reference(c)), "ledger_code": f"client:{c}",
+            "exclusions": {}, "status": "open", "final_payout": False} for c in range(1, clients + 1)])
+        s.execute(insert(Plan), [{
+            "id": c, "client_id": c, "version": 1, "effective_on": start, "source": "", "author": "sanna",
+            "instalment_schedule": "FREQ=WEEKLY;BYDAY=MO", "instalment_mode": "even", "keep_cents": 0,
+            "approved_by": "hannu", "approved_at": start} for c in range(1, clients + 1)])
+        s.execute(insert(PlanItem), [{
+            "plan_id": c, "position": p, "kind": kind, "payee_id": payee, "amount_cents": amount, "bills": False,
+            "schedule": f"FREQ=MONTHLY;BYMONTHDAY={day}", "reference": "12345672", "reference_kind": "SCOR",
+            "paid_by": "account", "allow_partial": False}
             for c in range(1, clients + 1)
             for p, kind, payee, amount, day in ((1, "rent", 1, 52000, 2), (2, "electricity", 2, 4500, 15))])
-        s.execute(insert(PlanIncome), [dict(
-            plan_id=c, position=p, source="Kela", kind=kind, amount_cents=amount,
-            schedule="FREQ=MONTHLY;BYMONTHDAY=1", route="client_declared_account")
+        s.execute(insert(PlanIncome), [{
+            "plan_id": c, "position": p, "source": "Kela", "kind": kind, "amount_cents": amount,
+            "schedule": "FREQ=MONTHLY;BYMONTHDAY=1", "route": "client_declared_account"}
             for c in range(1, clients + 1)
             for p, kind, amount in ((1, "basic_social_assistance", 56000), (2, "housing_allowance", 38000))])
 
@@ -125,10 +134,10 @@ def seed(url: str, clients: int, months: int) -> None:
                                   imported_by="fiona")
             s.add(statement)
             s.flush()
-            s.execute(insert(StatementLine), [dict(
-                bank_account_id=1, statement_id=statement.id, archive_id=f"{month:%Y%m}-{c}-{n}",
-                level="entry", booked_on=arrival, value_on=arrival, amount_cents=amount,
-                client_id=c, state="posted")
+            s.execute(insert(StatementLine), [{
+                "bank_account_id": 1, "statement_id": statement.id, "archive_id": f"{month:%Y%m}-{c}-{n}",
+                "level": "entry", "booked_on": arrival, "value_on": arrival, "amount_cents": amount,
+                "client_id": c, "state": "posted"}
                 for c in range(1, clients + 1) for n, amount in ((1, 56000), (2, 38000))])
         if current:
             with factory() as s, s.begin():
@@ -145,12 +154,12 @@ def seed(url: str, clients: int, months: int) -> None:
                 for kind, payee, amount, day in (("rent", 1, 52000, 2), ("electricity", 2, 4500, 15)):
                     due = month.replace(day=day)
                     key = f"{kind}:{c}:{month:%Y-%m}"
-                    obligations.append(dict(key=key, client_id=c, kind=kind, payee_id=payee,
-                                            amount_cents=amount, paid_cents=amount,
-                                            due_on=CALENDAR.rent_due_day(due), pay_on=CALENDAR.pay_by(due),
-                                            reference="12345672", reference_kind="SCOR",
-                                            allow_partial=False, source="plan_item", source_id=0,
-                                            status="settled"))
+                    obligations.append({"key": key, "client_id": c, "kind": kind, "payee_id": payee,
+                                            "amount_cents": amount, "paid_cents": amount,
+                                            "due_on": CALENDAR.rent_due_day(due), "pay_on": CALENDAR.pay_by(due),
+                                            "reference": "12345672", "reference_kind": "SCOR",
+                                            "allow_partial": False, "source": "plan_item", "source_id": 0,
+                                            "status": "settled"})
                     orders.append((f"order:{key}", c, kind, payee, amount, CALENDAR.pay_by(due), None))
                 rest = 94000 - 56500
                 mondays = [d for d in (month + relativedelta(days=i) for i in range(31))
@@ -163,12 +172,12 @@ def seed(url: str, clients: int, months: int) -> None:
             order_rows = []
             for key, c, kind, payee, amount, on, inst in orders:
                 order_id += 1
-                order_rows.append(dict(key=key, end_to_end_id=make_id(key), batch_id=batch.id,
-                                       client_id=c, kind=kind, payee_id=payee,
-                                       creditor_name="x", creditor_iban="FI2112345600000785",
-                                       amount_cents=amount, reference=None, message="m",
-                                       execution_on=on, instalment_on=inst, status="cleared",
-                                       cleared_on=on))
+                order_rows.append({"key": key, "end_to_end_id": make_id(key), "batch_id": batch.id,
+                                       "client_id": c, "kind": kind, "payee_id": payee,
+                                       "creditor_name": "x", "creditor_iban": "FI2112345600000785",
+                                       "amount_cents": amount, "reference": None, "message": "m",
+                                       "execution_on": on, "instalment_on": inst, "status": "cleared",
+                                       "cleared_on": on})
                 entries.append(ledger.Entry(key, ((f"client:{c}", amount), ("outgoing", -amount)), on))
                 entries.append(ledger.Entry(f"clear:{key}", (("outgoing", amount), (BANK, -amount)), on))
             s.execute(insert(PaymentOrder), order_rows)
@@ -177,16 +186,24 @@ def seed(url: str, clients: int, months: int) -> None:
     engine.dispose()
 
 
-def measure(url: str) -> dict:
+def measure(url: str, profile: str | None = None) -> dict:
     engine = db.make_engine(url)
     factory = db.session_factory(engine)
     # The previous banking day's batch ran yesterday, as it does in steady state.
     with factory() as s, s.begin():
         run_batch(s, Actor("hannu", "handler"), CALENDAR.previous_banking_day(DAY))
+    profiler = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
     with factory() as s, s.begin():
         result = run_batch(s, Actor("hannu", "handler"), DAY)
+    if profiler:
+        profiler.disable()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler:
+        profiler.dump_stats(profile)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(10)
     engine.dispose()
     return {"seconds": elapsed, "cpu_seconds": cpu, "orders": result["orders"],
             "total_cents": result["total_cents"],
@@ -200,22 +217,28 @@ def main() -> None:
     parser.add_argument("--measure", metavar="URL", help="time the run on a seeded database")
     parser.add_argument("--seed-only", metavar="FILE", type=Path,
                         help="seed this SQLite file and keep it, without timing a run")
+    parser.add_argument("--db", metavar="URL",
+                        help="PostgreSQL database to work in (a schema of its own, dropped after)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the timed run into FILE; top 10 by own time on stderr")
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure)))
+        print(json.dumps(measure(args.measure, args.profile)))
         return
     if args.seed_only:
         seed(f"sqlite:///{args.seed_only}", args.clients, args.months)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'batch.db'}"
+    with tempfile.TemporaryDirectory() as tmp, database(args.db, Path(tmp) / "batch.db") as url:
         began = time.perf_counter()
         seed(url, args.clients, args.months)
         seeded = time.perf_counter() - began
-        out = subprocess.run([sys.executable, "-m", "bench.batch_bench", "--measure", url],
-                             check=True, capture_output=True, text=True)
+        command = [sys.executable, "-m", "bench.batch_bench", "--measure", url]
+        if args.profile:
+            command += ["--profile", args.profile]
+        out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
         result = json.loads(out.stdout)
-    print(f"clients: {args.clients}, history: {args.months} months (seeded in {seeded:.1f} s)")
+    print(f"{backend(url)}: clients: {args.clients}, history: {args.months} months "
+          f"(seeded in {seeded:.1f} s)")
     print(f"batch run for {DAY.isoformat()}: {result['seconds']:.2f} s ({result['cpu_seconds']:.2f} s "
           f"CPU), {result['orders']:,} orders, "
           f"{result['total_cents'] / 100:,.2f} EUR, peak RSS {result['peak_rss_mb']:.0f} MB")

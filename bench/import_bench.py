@@ -8,17 +8,25 @@ fresh process so that its peak RSS is the import's own:
    camt.053 books each day's lump sum (the 054 arrives first, as banks deliver it);
 2. a camt.053 with E entries (default 100 000), each a single credit with a client reference.
 
-Prints, per file: entries, lines, seconds, entries/s and peak RSS. Target: 100 000 entries
-imported and matched in under 20 s, peak RSS under 300 MB.
+Prints, per file: entries, lines, seconds, CPU seconds, entries/s and peak RSS. Target:
+100 000 entries imported and matched in under 20 s, peak RSS under 300 MB.
 
     python -m bench.import_bench
     python -m bench.import_bench --clients 1000 --entries 10000
+    # PostgreSQL: a fresh schema in the given database, dropped afterwards
+    python -m bench.import_bench --db postgresql+psycopg://postgres@127.0.0.1/bench
+    # a camt.054 of 100,000 itemised credits (one entry per banking day) instead of the 053
+    python -m bench.import_bench --clients 100000 --big 054
+    # cProfile of each import (reading and matching/posting), top 10 by own time on stderr
+    python -m bench.import_bench --profile /tmp/import
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import resource
 import subprocess
 import sys
@@ -26,6 +34,8 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from .where import backend, database
 
 IBAN = "FI7433010001222090"
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.{}.001.02"
@@ -49,7 +59,7 @@ def hetu(n: int) -> str:
 # --- setting up ------------------------------------------------------------------------------------
 
 
-def set_up(path: Path, clients: int) -> list[str]:
+def set_up(url: str, clients: int) -> list[str]:
     """The database: users, the city's account, ``clients`` clients; returns their references."""
     from sqlalchemy import insert
 
@@ -60,7 +70,7 @@ def set_up(path: Path, clients: int) -> list[str]:
     from valitystili.store.models import Client, User
     from valitystili.trust.auth import Actor
 
-    engine = db.make_engine(f"sqlite:///{path}")
+    engine = db.make_engine(url)
     db.upgrade(engine)
     factory = db.session_factory(engine)
     with factory() as session, session.begin():
@@ -73,13 +83,14 @@ def set_up(path: Path, clients: int) -> list[str]:
         for number in range(1, clients + 1):
             reference = client_reference(number)
             rows.append({"id": number, "hetu": hetu(number), "name": f"Asiakas {number}",
+                         "payment_name": f"Asiakas {number}",
                          "iban": "FI5542345670000081", "criterion": "evictions",
                          "worker": "admin", "start_on": date(2026, 10, 1),
                          "reference": reference, "rf_reference": rf_from_finnish(reference),
                          "ledger_code": f"client:{number}", "exclusions": {}, "status": "open"})
         session.execute(insert(Client), rows)
-        for number in range(1, clients + 1):
-            ledger.open_account(session, f"client:{number}", "liability", no_negative=True)
+        ledger.open_accounts(session, [(f"client:{number}", "liability", True)
+                                       for number in range(1, clients + 1)])
     engine.dispose()
     return [client_reference(n) for n in range(1, clients + 1)]
 
@@ -182,17 +193,43 @@ def write_big(directory: Path, references: list[str], entries: int, opening_cent
     return path
 
 
+def write_big_054(directory: Path, references: list[str], entries: int,
+                  _opening_cents: int) -> Path:
+    """A camt.054 itemising ``entries`` reference payments over December's banking days, one
+    entry (a day's lump sum) per day, as a bank notifies a day of a county's incomes."""
+    days = banking_days(2026, 12)
+    path = directory / "big-054.xml"
+    per_day: dict[date, list[str]] = {day: [] for day in days}
+    sums: dict[date, int] = dict.fromkeys(days, 0)
+    for n in range(entries):
+        cents = 1_000 + (n * 7919) % 90_000
+        day = days[n * len(days) // entries]
+        per_day[day].append(_tx(cents, f"D{n:07d}", references[n % len(references)]))
+        sums[day] += cents
+    with path.open("w", encoding="utf-8") as out:
+        out.write(_head("054", "Ntfctn", "BkToCstmrDbtCdtNtfctn", "BENCH-BIG-054"))
+        for day, details in per_day.items():
+            if details:
+                out.write(_ntry(sums[day], f"LB{day:%Y%m%d}", day,
+                                f"<NtryDtls>{''.join(details)}</NtryDtls>"))
+        out.write("</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n")
+    return path
+
+
 # --- importing (in a child process) ------------------------------------------------------------------
 
 
-def child(db_path: str, file_path: str) -> dict:
+def child(url: str, file_path: str, profile: str | None = None) -> dict:
     from valitystili.statements import reading, service
     from valitystili.store import db
     from valitystili.trust.auth import Actor
 
-    engine = db.make_engine(f"sqlite:///{db_path}")
+    engine = db.make_engine(url)
     factory = db.session_factory(engine)
-    started = time.perf_counter()
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    started, cpu = time.perf_counter(), time.process_time()
     # What `valitystili import FILE` does, in two timed halves: the reader (imports/), then
     # checking, matching, preparing, booking and committing (valitystili/statements/).
     statements, digest = reading.read_file(file_path)
@@ -202,24 +239,31 @@ def child(db_path: str, file_path: str) -> dict:
                                            file_name=Path(file_path).name, file_sha256=digest,
                                            today=date(2026, 12, 31), release=True)
     done = time.perf_counter()
-    seconds = done - started
+    seconds, cpu = done - started, time.process_time() - cpu
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(10)
     [summary] = result.summaries
     return {
         "file": Path(file_path).name, "entries": summary.entries, "posted": summary.posted,
         "lines": summary.new_lines, "matched_reference": summary.matched_reference,
         "in_suspense": summary.in_suspense, "read_s": round(read - started, 2),
         "match_post_s": round(done - read, 2), "seconds": round(seconds, 2),
+        "cpu_s": round(cpu, 2),
         "entries_per_s": round(summary.entries / seconds),
         "lines_per_s": round(summary.new_lines / seconds),
         "ledger_bank_cents": summary.ledger_bank_cents, "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 
-def run_child(db_path: Path, file_path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench.import_bench", "--child", str(db_path),
-                           str(file_path)], capture_output=True, text=True, check=False)
+def run_child(url: str, file_path: Path, profile: str | None = None) -> dict:
+    command = [sys.executable, "-m", "bench.import_bench", "--child", url, str(file_path)]
+    if profile:
+        command += ["--profile", f"{profile}-{file_path.stem}.prof"]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"import of {file_path.name} failed:\n{done.stderr}")
+        raise SystemExit(f"import of {file_path.name} failed")
     return json.loads(done.stdout)
 
 
@@ -228,32 +272,48 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None, help="Work here (default: a temp dir).")
+    parser.add_argument("--db", metavar="URL",
+                        help="PostgreSQL database to work in (a schema of its own, dropped after)")
+    parser.add_argument("--big", choices=("053", "054"), default="053",
+                        help="the big file: a camt.053 of single credits (default) or a camt.054 "
+                             "itemising them under one entry per banking day")
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="cProfile each import into PREFIX-FILE.prof; top 10 on stderr")
     parser.add_argument("--child", nargs=2, metavar=("DB", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(*args.child)))
+        print(json.dumps(child(*args.child, profile=args.profile)))
         return
     with tempfile.TemporaryDirectory() as scratch:
         work = args.dir or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         db_path = work / "bench.db"
         db_path.unlink(missing_ok=True)
-        started = time.perf_counter()
-        references = set_up(db_path, args.clients)
-        n054, n053, items = write_pair(work, references)
-        print(f"set up {args.clients} clients and wrote the pair ({items} items) in "
-              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
-        results = [run_child(db_path, n054), run_child(db_path, n053)]
-        started = time.perf_counter()
-        big = write_big(work, references, args.entries, results[-1]["ledger_bank_cents"])
-        print(f"wrote {big.name} ({big.stat().st_size / 1e6:.0f} MB) in "
-              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
-        results.append(run_child(db_path, big))
+        with database(args.db, db_path) as url:
+            results = run_all(url, work, args)
         keys = list(results[0])
         widths = [max(len(k), *(len(str(r[k])) for r in results)) for k in keys]
+        print(f"{backend(url)}, {args.clients:,} clients")
         print("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
         for row in results:
             print("  ".join(str(row[k]).ljust(w) for k, w in zip(keys, widths)))
+
+
+def run_all(url: str, work: Path, args) -> list[dict]:
+    """Set up, import the pair, write and import the big file; each import's figures."""
+    started = time.perf_counter()
+    references = set_up(url, args.clients)
+    n054, n053, items = write_pair(work, references)
+    print(f"set up {args.clients} clients and wrote the pair ({items} items) in "
+          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+    results = [run_child(url, n054, args.profile), run_child(url, n053, args.profile)]
+    started = time.perf_counter()
+    write = write_big if args.big == "053" else write_big_054
+    big = write(work, references, args.entries, results[-1]["ledger_bank_cents"])
+    print(f"wrote {big.name} ({big.stat().st_size / 1e6:.0f} MB) in "
+          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+    results.append(run_child(url, big, args.profile))
+    return results
 
 
 if __name__ == "__main__":
