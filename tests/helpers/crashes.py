@@ -22,6 +22,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import pkgutil
@@ -257,6 +259,10 @@ def _child(request: dict) -> None:
     except BaseException:  # noqa: BLE001 - as the interpreter would: the traceback, exit 1
         traceback.print_exc()
         code = 1
+    # What an interpreter does on its way out (exit handlers, collecting what is left, the
+    # database connections closed with it), so a kill may land there too, after the commit.
+    atexit._run_exitfuncs()
+    gc.collect()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -346,9 +352,10 @@ def end_state(session) -> dict:
     balances = {b.code: b.balance_cents for b in ledger.balances(session) if b.balance_cents}
     return {
         "transactions": _transactions(session),
-        "orders": [tuple(r) for r in orders],
+        "orders": [(status, kind, int(n), int(cents)) for status, kind, n, cents in orders],
         "batches": [tuple(r) for r in batches],
-        "obligations": [tuple(r) for r in obligations],
+        "obligations": [(status, int(n), int(cents), int(paid))
+                        for status, n, cents, paid in obligations],
         "bank_lines": count_sum(StatementLine, StatementLine.amount_cents),
         "balances": balances,
         "audit": dict(actions),
