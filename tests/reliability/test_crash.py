@@ -261,7 +261,7 @@ class Rounds:
 
     def report(self) -> str:
         return (f"{self.case.name} on {self.backend.name}: {self.kills} kills "
-                f"({self.committed_kills} after the commit), {self.completed} completed runs, "
+                f"({self.committed_kills} with the work already stored), {self.completed} completed runs, "
                 f"uninterrupted runs {self.case.seconds:.2f} s on average, seed {SEED}, "
                 f"temporaries left {self.leftover_temporaries}")
 
