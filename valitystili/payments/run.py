@@ -205,8 +205,8 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
         incomes=_incomes(session, plans, execution_on, calendar),
         paid_instalments={c: frozenset(days) for c, days in paid_instalments.items()},
         removed_instalments=dict(removed_instalments),
-        payees={p.id: p for p in session.execute(
-            select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic)).all()},
+        payees={p.id: p for p in fetch_rows(session,
+            select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic))},
         final_orders=dict(session.execute(
             select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
             .group_by(PaymentOrder.client_id)).all()),
@@ -224,9 +224,9 @@ CLIENT_COLUMNS = (Client.id, Client.payment_name, Client.iban, Client.bic, Clien
 def _day_clients(session: Session, execution_on: date, balances: dict[str, int]) -> dict[int, Any]:
     """The clients the day concerns: the open ones, those closed on E or later (their service
     runs to the close date), and closed ones holding money (it is paid on to them)."""
-    clients = {c.id: c for c in session.execute(select(*CLIENT_COLUMNS).where(
+    clients = {c.id: c for c in fetch_rows(session, select(*CLIENT_COLUMNS).where(
         (Client.status == "open") | (Client.final_payout.is_(True))
-        | (Client.closed_on >= execution_on))).all()}
+        | (Client.closed_on >= execution_on)))}
     known = {client.ledger_code for client in clients.values()}
     holding = [code for code, cents in balances.items() if cents > 0 and code not in known]
     for client in select_in(session, select(*CLIENT_COLUMNS), Client.ledger_code, holding):

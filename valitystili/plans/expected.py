@@ -235,8 +235,7 @@ def expected_arrivals(session: Session, start: date, end: date,
     served = Client.status == "open"
     if closed_from is not None:
         served = served | (Client.closed_on >= closed_from)
-    rows = session.execute(
-        select(Client.id, Client.start_on, Client.closed_on).where(served)).all()
+    rows = fetch_rows(session, select(Client.id, Client.start_on, Client.closed_on).where(served))
     clients = {row.id: row.start_on for row in rows}
     last_days = {row.id: row.closed_on for row in rows if row.closed_on is not None}
     plans = approved_versions(session, list(clients)) if clients else {}

@@ -46,7 +46,7 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.plans.due import item_dues, obligation_days
 from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import approved_versions, in_force
-from valitystili.store.chunks import chunks, select_in
+from valitystili.store.chunks import chunks, fetch_rows, select_in
 from valitystili.store.models import (
     Bill,
     Client,
@@ -83,9 +83,9 @@ ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
 def ensure_obligations(session: Session, start: date, end: date, *,
                        calendar: BankingCalendar = CALENDAR) -> dict[str, int]:
     """Create (or update, while unpaid) the obligations with rule dates in [start, end]."""
-    clients = {row.id: row for row in session.execute(
-        select(Client.id, Client.start_on, Client.until_on, Client.status, Client.closed_on)
-        .where((Client.status == "open") | (Client.closed_on >= start))).all()}
+    clients = {row.id: row for row in fetch_rows(session, select(
+        Client.id, Client.start_on, Client.until_on, Client.status, Client.closed_on)
+        .where((Client.status == "open") | (Client.closed_on >= start)))}
     plans = approved_versions(session, list(clients)) if clients else {}
     plan_ids = [p.id for versions in plans.values() for p in versions]
     items: dict[int, list] = defaultdict(list)
