@@ -278,7 +278,7 @@ class Directory:
                 found = None
             if found is not None:
                 return Match(REFERENCE, found, f"reference {credit.reference}")
-            key, problem = normalise_reference(credit.reference)
+            key, _problem = normalise_reference(credit.reference)
             if key is None:
                 notes.append(f"reference {credit.reference} is not valid")
             else:
@@ -315,32 +315,51 @@ class Directory:
     def _by_expected_income(self, credit: Credit, notes: list[str]) -> Match | None:
         if not credit.counterparty_name or not self._expected:
             return None
-        candidates: set[int] = set()
-        for income in self._incomes_of_payer(credit.counterparty_name).near(credit.amount_cents):
-            if income.client_id in candidates or not self._expected_on(income, credit.booked_on):
-                continue
-            client = self.clients.get(income.client_id)
-            if client is not None and client.open:
-                candidates.add(income.client_id)
-        if not candidates:
-            return None
-        named = self.clients_named_in(credit.message)
         payer = credit.counterparty_name
+        incomes = self._incomes_of_payer(payer)
+        named = self.clients_named_in(credit.message)
         if named:
-            chosen = candidates & named
+            # The named candidates first: a payer like Kela has an income near almost any
+            # amount for thousands of clients, the message names one or two of them.
+            chosen = {client for client in named if self._expects(incomes, client, credit)}
             if len(chosen) == 1:
                 [client] = chosen
                 return Match(EXPECTED_INCOME, client,
                              f"expected income from {payer}, client's name in the message")
-            if not chosen:
-                return Match(NONE, None, f"expected income from {payer} of clients "
-                             f"{_ids(candidates)}, but the message names clients {_ids(named)}")
-            candidates = chosen
+            if chosen:
+                return Match(NONE, None, f"expected income from {payer} of several clients: "
+                             f"{_ids(chosen)}")
+        candidates = self._candidates(incomes, credit)
+        if not candidates:
+            return None
+        if named:
+            return Match(NONE, None, f"expected income from {payer} of clients "
+                         f"{_ids(candidates)}, but the message names clients {_ids(named)}")
         if len(candidates) == 1:
             [client] = candidates
             return Match(EXPECTED_INCOME, client, f"expected income from {payer}")
         return Match(NONE, None, f"expected income from {payer} of several clients: "
                      f"{_ids(candidates)}")
+
+    def _candidates(self, incomes: _PayerIncomes, credit: Credit) -> set[int]:
+        """The open clients expecting an income of this payer near the credit's amount, on
+        its booking date."""
+        candidates: set[int] = set()
+        for income in incomes.near(credit.amount_cents):
+            if income.client_id in candidates or not self._expected_on(income, credit.booked_on):
+                continue
+            client = self.clients.get(income.client_id)
+            if client is not None and client.open:
+                candidates.add(income.client_id)
+        return candidates
+
+    def _expects(self, incomes: _PayerIncomes, client_id: int, credit: Credit) -> bool:
+        """Whether one client is a candidate of :meth:`_candidates` (the same test, for one)."""
+        client = self.clients.get(client_id)
+        if client is None or not client.open:
+            return False
+        return any(self._expected_on(income, credit.booked_on)
+                   for income in incomes.of_client(client_id, credit.amount_cents))
 
     @property
     def _expected(self) -> list[ExpectedIncome]:
@@ -394,6 +413,16 @@ class _PayerIncomes:
         self.incomes = sorted(incomes, key=lambda i: i.amount_cents)
         self.amounts = [i.amount_cents for i in self.incomes]
         self.widest = max((i.tolerance_cents for i in self.incomes), default=0)
+        self._by_client: dict[int, list[ExpectedIncome]] | None = None
+
+    def of_client(self, client_id: int, amount_cents: int) -> list[ExpectedIncome]:
+        """One client's incomes among :meth:`near` ``(amount_cents)`` (indexed on first use)."""
+        if self._by_client is None:
+            self._by_client = defaultdict(list)
+            for income in self.incomes:
+                self._by_client[income.client_id].append(income)
+        return [i for i in self._by_client.get(client_id, ())
+                if abs(amount_cents - i.amount_cents) <= i.tolerance_cents]
 
     def near(self, amount_cents: int) -> list[ExpectedIncome]:
         low = bisect_left(self.amounts, amount_cents - self.widest)
