@@ -35,6 +35,7 @@ from . import created as _created
 from .bulk_sql import (
     POSTING_COLUMNS,
     TX_COLUMNS,
+    add_to_balances,
     allocate_transaction_ids,
     count_ids,
     date_param,
@@ -514,6 +515,8 @@ def _check_and_sum(locked: dict[str, dict], entries: Iterable[Entry]) -> dict[in
 def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
     changes = [{"account": account, "delta": delta} for account, delta in deltas.items() if delta]
     if not changes:
+        return
+    if add_to_balances(session, {c["account"]: c["delta"] for c in changes}):
         return
     session.execute(
         update(accounts)

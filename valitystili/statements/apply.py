@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 import ledger
+from ledger.bulk_sql import COPY_ROWS, copy_rows
 from valitystili.flags.raising import raise_flags, resolve_flags
 from valitystili.people.banks import open_pooled_accounts
 from valitystili.plans.obligations import reopen_returned
@@ -105,15 +106,14 @@ def _insert_statements(session: Session, actor: Actor, bookings: Bookings) -> di
 
 def _insert_lines(session: Session, lines: Sequence[NewLine],
                   statement_ids: dict[int, int]) -> None:
-    """One driver-level executemany (as ``ledger.post_many`` does): at 100 000 lines the
-    per-row parameter processing of a Core insert costs more than the insert itself."""
+    """Driver-level, as ``ledger.post_many`` writes: at 100 000 lines the per-row parameter
+    processing of a Core insert costs more than the insert itself. PostgreSQL takes a big
+    file's lines with ``COPY`` (``ledger.bulk_sql.copy_rows``), SQLite an executemany."""
     connection = session.connection()
     day = date.isoformat if connection.dialect.name == "sqlite" else (lambda value: value)
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO statement_lines ({', '.join(LINE_COLUMNS)}) "
-           f"VALUES ({', '.join([mark] * len(LINE_COLUMNS))})")
-    for part in chunks(lines, INSERT_ROWS):
-        connection.exec_driver_sql(sql, [
+
+    def rows(part):
+        return (
             (l.bank_account_id, statement_ids[l.statement_index], l.archive_id,
              l.parent_archive_id, l.level, day(l.booked_on),
              None if l.value_on is None else day(l.value_on), l.amount_cents,
@@ -121,4 +121,13 @@ def _insert_lines(session: Session, lines: Sequence[NewLine],
              l.bank_code, l.return_reason, l.client_id, l.order_id, l.match_rule, l.state,
              l.ledger_key)
             for l in part
-        ])
+        )
+
+    if connection.dialect.name == "postgresql" and len(lines) >= COPY_ROWS:
+        copy_rows(connection, "statement_lines", LINE_COLUMNS, rows(lines))
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO statement_lines ({', '.join(LINE_COLUMNS)}) "
+           f"VALUES ({', '.join([mark] * len(LINE_COLUMNS))})")
+    for part in chunks(lines, INSERT_ROWS):
+        connection.exec_driver_sql(sql, list(rows(part)))
