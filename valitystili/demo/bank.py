@@ -12,7 +12,7 @@ reads or writes the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from lxml import etree
@@ -74,6 +74,11 @@ class SimulatedBank:
     def _day(self, on: date) -> _Day:
         return self.days.setdefault(on, _Day())
 
+    def forget(self, on: date) -> None:
+        """Let go of a day once its statement is written: its balance is carried on, and a
+        long run keeps the days still to be stated, not every day it has seen."""
+        self.days.pop(on, None)
+
     def credit(self, on: date, credit: Credit) -> None:
         self._day(on).credits.append(credit)
 
@@ -85,13 +90,13 @@ class SimulatedBank:
         ns = root.nsmap.get(None)
         if ns not in PAIN_NS:
             raise ValueError("not a pain.001.001.09/.03 document")
-        q = lambda path: "/".join(f"p:{part}" for part in path.split("/"))  # noqa: E731
+        q = lambda path: "/".join(f"p:{part}" for part in path.split("/"))
         for block in root.iterfind(".//p:PmtInf", {"p": ns}):
             when = block.findtext(q("ReqdExctnDt/Dt"), namespaces={"p": ns}) or \
                 block.findtext("p:ReqdExctnDt", namespaces={"p": ns})
             on = date.fromisoformat(when)
             for tx in block.iterfind("p:CdtTrfTxInf", {"p": ns}):
-                find = lambda path: tx.findtext(q(path), namespaces={"p": ns})  # noqa: E731
+                find = lambda path, tx=tx: tx.findtext(q(path), namespaces={"p": ns})
                 debit = Debit(
                     amount_cents=int(Decimal(find("Amt/InstdAmt")) * 100),
                     creditor=find("Cdtr/Nm"), creditor_iban=find("CdtrAcct/Id/IBAN"),
@@ -186,7 +191,7 @@ def _maker(ns: str):
 
 
 def _stamp(on: date, hour: int) -> str:
-    return datetime(on.year, on.month, on.day, hour, 0, tzinfo=timezone.utc).isoformat()
+    return datetime(on.year, on.month, on.day, hour, 0, tzinfo=UTC).isoformat()
 
 
 def _balance(E, code: str, cents: int, on: date):
