@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 
+from valitystili.base.i18n import LANGUAGES, N_
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import ServiceChoice, as_of_option
@@ -73,18 +74,22 @@ def user_group() -> None:
 @click.option("--role", required=True, type=ServiceChoice("valitystili.store.models:ROLES"),
               help="What the user may do.")
 @click.option("--full-name", default="", help="The person's name, for reports.")
+@click.option("--language", type=click.Choice(LANGUAGES), default=None,
+              help=N_("The language the tool speaks to the user: fi, sv or en (default: their "
+                      "locale's; --lang and VALITYSTILI_LANG come first)."))
 @pass_app
-def user_add(app: App, name: str, role: str, full_name: str) -> None:
+def user_add(app: App, name: str, role: str, full_name: str, language: str | None) -> None:
     """Register NAME (their OS or database login) with a role.
 
     \b
     Example:
       valitystili user add alice --role handler --full-name "Alice Aalto"
+      valitystili user add sanna --role social_worker --language fi
     """
     from valitystili.trust import users
 
     with app.unit() as (session, actor):
-        app.emit(users.add_user(session, actor, name, role, full_name))
+        app.emit(users.add_user(session, actor, name, role, full_name, language))
 
 
 @user_group.command("list")

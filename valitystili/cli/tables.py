@@ -10,13 +10,47 @@ Rules of this module:
   long keys, archive ids, our own account and repeated details are ``wide`` (shown with
   ``--wide``); kinds, states and IBANs are never cut; long free texts are cut with ``…``.
 - Presentation only: nothing is computed here beyond a column's short form (``Column.show``).
+- A table's header of a key is :data:`HEADERS`'s (marked ``N_``, translated when a table is
+  made; CSV and JSON keep the keys); a key not in it gets one made from the key, in English.
+  A ``Column``'s own header is marked ``N_`` too.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from valitystili.base.i18n import N_
 from valitystili.cli.output import Column, columns
+
+#: Each key's header in a table for people (records and lists alike), English, marked for the
+#: catalogue. Keys of the translated commands are here; the others get headers made from keys.
+HEADERS = {
+    "amount_cents": N_("amount €"),
+    "approved_by": N_("approved by"),
+    "bank_status": N_("bank"),
+    "batch": N_("batch"),
+    "client": N_("client"),
+    "created_by": N_("created by"),
+    "execution_on": N_("execution on"),
+    "exported": N_("exported"),
+    "exported_before": N_("exported before"),
+    "file": N_("file"),
+    "first_export": N_("first export"),
+    "iban": N_("iban"),
+    "key": N_("key"),
+    "kind": N_("kind"),
+    "message": N_("message"),
+    "money_back": N_("money back"),
+    "order": N_("order"),
+    "orders": N_("orders"),
+    "payee": N_("payee"),
+    "reference": N_("reference"),
+    "run_on": N_("run on"),
+    "sha256": N_("sha256"),
+    "status": N_("status"),
+    "total_cents": N_("total €"),
+    "version": N_("version"),
+}
 
 _KIND = Column("kind", cut=False)
 _STATUS = Column("status", cut=False)
@@ -28,7 +62,7 @@ def _reference_or_message(row) -> str | None:
 
 
 #: A payment's reference, else its message, in one table column (both in CSV and JSON).
-_REFERENCE = Column("reference", "reference / message", show=_reference_or_message)
+_REFERENCE = Column("reference", N_("reference / message"), show=_reference_or_message)
 _MESSAGE = Column("message", wide=True)
 
 #: ``flags``; with ``--all`` the day each was resolved is shown too. Who acknowledged a flag
@@ -64,7 +98,7 @@ AUDIT_LOG = columns("id", Column("at", cut=False, show=lambda row: row["at"][:16
 CLIENTS = columns("client", "name", "hetu", "reference", _STATUS, "worker", "balance_cents")
 PAYEES = columns("payee", "name", "payment_name", _IBAN, "bic", _KIND)
 BANKS = columns("bank", _IBAN, "name", "bic", Column("ledger_code", wide=True), "balance_cents")
-USERS = columns("name", "role", "full_name", "created_by")
+USERS = columns("name", "role", "full_name", "created_by", "language")
 LEASES = columns("lease", "client", "payee", "kind", "rent_cents", "start_on", "end_on",
                  "override")
 BILLS = columns("bill", "client", "payee", _KIND, "amount_cents", "due_on", _REFERENCE,
