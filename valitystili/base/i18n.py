@@ -39,6 +39,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 DOMAIN = "valitystili"
@@ -293,8 +294,11 @@ def template():
     """The ``.pot`` catalogue of every marked message (Babel ``Catalog``)."""
     from babel.messages.catalog import Catalog
 
+    # A fixed date, and (in _write) places without line numbers: the files change only where a
+    # message does, so translators working on different modules merge cleanly.
     catalog = Catalog(domain=DOMAIN, project="valitystili", charset="utf-8",
-                      msgid_bugs_address="", copyright_holder="", fuzzy=False)
+                      msgid_bugs_address="", copyright_holder="", fuzzy=False,
+                      creation_date=datetime(2026, 11, 30, tzinfo=UTC))
     found, _problems = marked_messages()
     for key in sorted(found, key=lambda k: (k if isinstance(k, str) else k[0], str(k))):
         places = [(place.rsplit(":", 1)[0], int(place.rsplit(":", 1)[1]))
@@ -318,7 +322,7 @@ def _write(catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as stream:
         write_po(stream, catalog, width=100, sort_output=True, omit_header=False,
-                 include_previous=True)
+                 include_previous=True, include_lineno=False)
 
 
 def extract() -> Path:
@@ -383,8 +387,9 @@ def _entry_problems(code: str, message, found) -> list[str]:
         return [f"{name}: no translation ({found[message.id][0]})"]
     if message.fuzzy:
         return [f"{name}: fuzzy (check the translation and remove the fuzzy flag)"]
-    source = message.id if isinstance(message.id, str) else message.id[1]
-    wanted = _placeholders(source)
+    # A plural's forms may each use the placeholders of either English form.
+    sources = (message.id,) if isinstance(message.id, str) else message.id
+    wanted = set().union(*map(_placeholders, sources))
     return [f"{name}: placeholders {sorted(_placeholders(s))} differ from {sorted(wanted)}"
             for s in strings if _placeholders(s) != wanted
             and not (isinstance(message.id, tuple) and _placeholders(s) <= wanted)]

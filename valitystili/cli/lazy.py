@@ -42,6 +42,7 @@ CLICK_MESSAGES = (
     N_("No such command {name!r}."), N_("Option {name!r} does not take a value."),
     N_("Error: {message}"), N_("Try '{command} {option}' for help."),
     N_("{value!r} is not a valid {number_type}."),
+    ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 1),
 )
 #: The help of the ``--help`` option click makes for every command.
 HELP_OPTION_HELP = CLICK_MESSAGES[3]

@@ -103,8 +103,8 @@ def login_name(session: Session) -> str:
         login = session.execute(text("SELECT current_user")).scalar_one()
         if requested and requested != login:
             raise PermissionDenied(
-                f"VALITYSTILI_USER={requested} does not match the database login {login}"
-            )
+                _("VALITYSTILI_USER={requested} does not match the database login {login}")
+                .format(requested=requested, login=login))
         return login
     return requested or getpass.getuser()
 
