@@ -189,6 +189,9 @@ def _cached_mo(po: Path) -> bytes:
             partial = cached.with_suffix(f".{os.getpid()}.tmp")
             partial.write_bytes(compiled)
             os.replace(partial, cached)
+            for older in cached.parent.glob(f"{po.parent.parent.name}-*.mo"):
+                if older != cached:
+                    older.unlink(missing_ok=True)    # an earlier version of the catalogue
         except OSError:
             pass     # a read-only home: compiled again next time
     return compiled
