@@ -304,7 +304,7 @@ def test_the_readme_blocks_run_in_order_on_a_fresh_database(tmp_path):
             ("uncleared_payment", "order:manual:2")} <= subjects
 
     # auditor: checks only; admin: the chain and the ledger hold to the end
-    assert "audit trail: 63 entries, chain intact" in err["auditor"]
+    assert "audit trail: 64 entries, chain intact" in err["auditor"]
     assert "checked only: no flags refreshed, nothing recorded" in err["auditor"]
     assert "exit 1 (1: findings" in out["auditor"]
     assert "client   1\nuser     saara\ngranted  no" in out["admin"]

@@ -159,7 +159,7 @@ def test_a_review_date_set_by_hand_counts_until_a_newer_plan_names_one(session):
     ("sanna", {"language": "fi"}, ValidationError,
      "nothing to change: client 1 already has these details"),
     ("sanna", {}, ValidationError,
-     "give what to change: --iban, --name, --language, --worker or --review"),
+     "give what to change: --iban, --name, --language, --worker, --review or --until"),
     ("fiona", {"language": "sv"}, PermissionDenied,
      "user fiona (finance) may not client edit; allowed roles: handler, social_worker"),
 ])
@@ -216,7 +216,8 @@ def test_the_commands_propose_list_and_approve_an_iban(cli, maija):
     (("--iban", "FI5542345670000082"), "sanna", "IBAN FI5542345670000082 has wrong check digits"),
     (("--review", "1.1.2020"), "sanna", "review date 1.1.2020 is in the past"),
     (("--worker", "nobody"), "sanna", "worker 'nobody' is not a registered user"),
-    ((), "sanna", "give what to change: --iban, --name, --language, --worker or --review"),
+    ((), "sanna",
+     "give what to change: --iban, --name, --language, --worker, --review or --until"),
 ])
 def test_bad_edits_on_the_command_line_are_one_line_and_write_nothing(cli, maija, args, user,
                                                                      message):

@@ -246,7 +246,7 @@ def test_show_masks_the_identity_code_and_shows_balance_and_plan(session):
         "final_payout": False, "guardianship_need": "no", "subsidy_against_will": "no",
         "kela_pays_landlord": "no", "elderly": "no", "despite": None, "balance_cents": 94000,
         "plan_in_force": 1, "plan_effective_on": date(2026, 11, 1), "plan_pending": 2,
-        "opened_by": "sanna", "criterion_reason": None,
+        "opened_by": "sanna", "criterion_reason": None, "decision_in_force": None,
         "periods": [{"period": 1, "start_on": date(2026, 10, 1), "until_on": None,
                      "closed_on": None, "reason": None, "reason_label": "", "note": None,
                      "payout_to": None, "payee": None, "payout_status": None}],

@@ -13,10 +13,13 @@ from helpers.scenario import CLIENT_IBAN, HETU, HETU_2
 from sqlalchemy import JSON, String, Text, select, text
 
 import ledger
+from ledger.models import Transaction
+from valitystili import payments
 from valitystili.base.errors import Conflict
 from valitystili.oversight import handover
+from valitystili.people import lifecycle as people_lifecycle
 from valitystili.people import records, retention
-from valitystili.store.models import AuditPersonal, metadata
+from valitystili.store.models import AuditPersonal, PaymentBatch, PaymentOrder, metadata
 from valitystili.trust import audit
 
 W = scenario.world_actors()
@@ -25,9 +28,20 @@ PEKKA_IBAN = "FI5442345670000099"
 NOTE = "Muutti Maija Meikäläisen siskon luo Ouluun"
 
 
-def closed_client(factory) -> tuple[int, int]:
-    """Maija (paid in November, her money paid out by the final payout of 30.11.) and Pekka
-    (client 2, open, with no money): (maija's number, pekka's number)."""
+def export_approved(factory, tmp_path) -> None:
+    """Finance sends every approved batch to the bank (anonymising waits for that)."""
+    with factory() as session, session.begin():
+        approved = session.execute(select(PaymentBatch.id, PaymentBatch.run_on).where(
+            PaymentBatch.status == "approved").order_by(PaymentBatch.id)).all()
+        for batch, day in approved:
+            payments.export_batch(session, W.fiona, str(batch), tmp_path / f"maksut-{batch}.xml",
+                                  today=day)
+
+
+def closed_client(factory, tmp_path) -> tuple[int, int]:
+    """Maija (paid in November, her money paid out by the final payout of 30.11., every batch
+    sent to the bank) and Pekka (client 2, open, with no money): (maija's number, pekka's
+    number)."""
     number = lifecycle.maija_paid_in_november(factory)
     with factory() as session, session.begin():
         records.add_record(session, W.sanna, str(number), "consent", dated_on=date(2026, 10, 20),
@@ -37,6 +51,7 @@ def closed_client(factory) -> tuple[int, int]:
                                reason="moved", note=NOTE, final_payout=True,
                                today=date(2026, 11, 30))
     lifecycle.run_day(factory, date(2026, 11, 30))
+    export_approved(factory, tmp_path)
     with factory() as session, session.begin():
         other = scenario.client(session, W, hetu=HETU_2, name="Pekka Puupää", iban=PEKKA_IBAN,
                                 start_on=date(2026, 11, 1))
@@ -58,8 +73,8 @@ def texts_holding(session, needle: str) -> list[str]:
 
 
 def test_anonymise_keeps_the_books_and_the_chain_and_leaves_no_identity_code(
-        cli, session_factory):
-    number, other = closed_client(session_factory)
+        cli, session_factory, tmp_path):
+    number, other = closed_client(session_factory, tmp_path)
     with session_factory() as session:
         before = {b.code: b.balance_cents for b in ledger.balances(session)}
         assert before[f"client:{number}"] == 0
@@ -72,9 +87,8 @@ def test_anonymise_keeps_the_books_and_the_chain_and_leaves_no_identity_code(
     with session_factory() as session:
         assert {b.code: b.balance_cents for b in ledger.balances(session)} == before
         assert texts_holding(session, HETU) == []
-        # The books are append-only: a payout to the client's own account keeps its
-        # description ("instalment to NAME") as posted.
-        assert texts_holding(session, NAME) == ["ledger_transactions.description"]
+        # The books are append-only, and describe a payout without the client's name.
+        assert texts_holding(session, NAME) == []
         assert texts_holding(session, CLIENT_IBAN) == []
         assert texts_holding(session, "Ouluun") == []
         assert texts_holding(session, "Pekka Puupää") != []      # the other client is kept
@@ -116,8 +130,8 @@ def test_an_open_client_and_one_with_money_are_refused(cli, session_factory):
             AuditPersonal.personal.is_(None))).all() == []
 
 
-def test_due_clients_after_the_retention_period(cli, session_factory):
-    number, _other = closed_client(session_factory)
+def test_due_clients_after_the_retention_period(cli, session_factory, tmp_path):
+    number, _other = closed_client(session_factory, tmp_path)
     with session_factory() as session:
         assert retention.due(session, W.admin, date(2032, 11, 29)) == []
         assert retention.due(session, W.admin, date(2032, 11, 30)) == [
@@ -136,8 +150,8 @@ def test_due_clients_after_the_retention_period(cli, session_factory):
 
 
 def test_an_emptied_personal_part_of_a_client_not_anonymised_is_a_finding(
-        cli, session_factory):
-    number, _other = closed_client(session_factory)
+        cli, session_factory, tmp_path):
+    number, _other = closed_client(session_factory, tmp_path)
     with session_factory() as session, session.begin():
         session.execute(text("UPDATE audit_personal SET personal = NULL WHERE client_id = :c"),
                         {"c": number})
@@ -165,3 +179,52 @@ def test_the_service_refuses_an_open_client(session_factory):
     with session_factory() as session, session.begin(), pytest.raises(
             Conflict, match="^client 1 is open: close the service first$"):
         retention.anonymise(session, W.admin, str(number))
+
+
+ESTATE = "Maija Meikäläisen kuolinpesä"
+ESTATE_IBAN = "FI3357200020077788"
+
+
+def test_a_final_payout_to_an_estate_leaves_no_name_and_waits_for_the_bank(
+        cli, session_factory, tmp_path):
+    number = lifecycle.maija_paid_in_november(session_factory)
+    with session_factory() as session, session.begin():
+        handover.close_service(session, W.sanna, str(number), closed_on=date(2026, 11, 6),
+                               reason="died", payout_to=ESTATE_IBAN, payee=ESTATE,
+                               today=date(2026, 11, 6))
+    with session_factory() as session, session.begin():
+        people_lifecycle.approve_payout(session, W.hilla, str(number))
+    assert [(r["kind"], r["payee"], r["amount_cents"])
+            for r in lifecycle.run_day(session_factory, date(2026, 11, 9))] == [
+        ("final", ESTATE, 34500)]
+    # The batches are approved, not yet sent: their approval covers the creditors' names.
+    refused = cli("client", "anonymise", str(number), user="admin")
+    assert (refused.exit_code, refused.stdout, refused.stderr) == (
+        2, "", (f"valitystili: error: client {number} has order 1 in batch 1, not yet sent to "
+                "the bank: export the batch (or take the order out) first\n"))
+    export_approved(session_factory, tmp_path)
+    with session_factory() as session:
+        assert texts_holding(session, ESTATE) == [
+            "audit_personal.personal", "payment_orders.creditor_name",
+            "service_periods.payout_name", "service_periods.payout_payment_name"]
+        assert [(d.key, d.description) for d in session.execute(select(
+            Transaction.key, Transaction.description).where(
+            Transaction.key.like("order:%")).order_by(Transaction.id))] == [
+            ("order:rent:1:2026-11", "rent to Vaasan Asunnot Oy"),
+            ("order:inst:1:2026-11-02", "instalment to the client"),
+            ("order:final:1:1", "final payout for the client")]
+    cli.ok("client", "anonymise", str(number), user="admin")
+    with session_factory() as session:
+        assert texts_holding(session, ESTATE) == []
+        assert texts_holding(session, ESTATE_IBAN) == []
+        assert texts_holding(session, NAME) == []
+        order = session.execute(select(PaymentOrder).where(
+            PaymentOrder.key == "order:final:1:1")).scalar_one()
+        assert (order.creditor_name, order.creditor_iban, order.amount_cents, order.status) == (
+            "anonymised", "anonymised", 34500, "exported")
+        rent = session.execute(select(PaymentOrder).where(
+            PaymentOrder.key == "order:rent:1:2026-11")).scalar_one()
+        assert rent.creditor_name == "Vaasan Asunnot Oy"          # a payee is not the client's
+        assert audit.verify(session) == []
+    verified = cli("ledger", "verify", user="fiona")
+    assert (verified.exit_code, verified.stdout) == (0, "(none)\n")

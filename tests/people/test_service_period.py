@@ -17,7 +17,7 @@ from valitystili import payments as batches
 from valitystili.base.errors import Conflict, PermissionDenied, ValidationError
 from valitystili.flags.conditions import arrears_obligations, refresh_flags
 from valitystili.oversight.reports import arrears_items
-from valitystili.people import clients
+from valitystili.people import clients, terms
 from valitystili.plans.obligations import ensure_obligations
 from valitystili.statements import service
 from valitystili.store.models import AuditEntry, Flag, Obligation, PaymentOrder
@@ -201,9 +201,9 @@ def test_extending_the_term_makes_the_later_obligations(session_factory, fixed_t
         assert sorted(key for key in obligations(session) if "2027" in key) == [
             f"electricity:{number}:2027-01", f"rent:{number}:2027-01"]
     with session_factory() as session, session.begin():
-        extended = clients.extend_client(session, W.hannu, str(number),
+        extended = terms.extend_client(session, W.hannu, str(number),
                                          until_on=date(2027, 4, 30), reason="decision 7/2027")
-    assert extended == clients.Extended(number, date(2027, 1, 31), date(2027, 4, 30),
+    assert extended == terms.Extended(number, date(2027, 1, 31), date(2027, 4, 30),
                                         "decision 7/2027")
     with session_factory() as session, session.begin():
         batches.run_batch(session, W.hannu, date(2027, 1, 5))
@@ -236,14 +236,14 @@ def test_extending_is_refused_where_it_cannot_apply(session):
     ]
     for options, error, message in refusals:
         with pytest.raises(error) as caught:
-            clients.extend_client(session, w.hannu, str(options.pop("client")), **options)
+            terms.extend_client(session, w.hannu, str(options.pop("client")), **options)
         assert str(caught.value) == message
     with pytest.raises(PermissionDenied):
-        clients.extend_client(session, w.sanna, str(fixed), until_on=date(2027, 4, 30),
+        terms.extend_client(session, w.sanna, str(fixed), until_on=date(2027, 4, 30),
                               reason="r")
     clients.close_client(session, w.hannu, str(fixed), closed_on=date(2026, 12, 31))
     with pytest.raises(Conflict, match=r"^client 1 was closed on 31\.12\.2026$"):
-        clients.extend_client(session, w.hannu, str(fixed), until_on=date(2027, 4, 30),
+        terms.extend_client(session, w.hannu, str(fixed), until_on=date(2027, 4, 30),
                               reason="r")
     assert session.get(clients.Client, fixed).until_on == date(2027, 1, 31)
 

@@ -39,7 +39,8 @@ COMMANDS = {
     "client": ("valitystili.cli.commands_people:client_group",
                N_("Open, show, list, extend and close clients. CLIENT is the client number or "
                "its reference.")),
-    "db": ("valitystili.cli.commands_core:db_group", N_("Create or upgrade the database schema.")),
+    "db": ("valitystili.cli.commands_core:db_group",
+           N_("Create or upgrade the database schema; back it up and check it.")),
     "demo": ("valitystili.cli.commands_demo:demo",
              N_("Run the service end to end on a fresh SQLite ledger with fictional clients.")),
     "flags": ("valitystili.cli.commands_flags:flags_group",

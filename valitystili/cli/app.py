@@ -68,13 +68,18 @@ class App:
 
     @contextmanager
     def unit(self, *, read_only: bool = False):
-        """One atomic unit of work as the acting user: all of it is written, or none."""
+        """One atomic unit of work as the acting user: all of it is written, or none.
+
+        A wait for another user's lock past the setting lock_timeout_seconds ends the unit
+        with one line and exit 3 (``db.lock_waits``)."""
         from sqlalchemy.orm import Session
 
+        from valitystili.store import db
         from valitystili.trust import access, audit
         from valitystili.trust.auth import current_actor
 
-        self.ready()
+        with db.lock_waits(self.engine):
+            self.ready()
         if read_only:
             # Readers need no write lock on SQLite; PostgreSQL ignores the option.
             session = Session(self.engine.execution_options(sqlite_begin="DEFERRED"),
@@ -83,7 +88,7 @@ class App:
             session = self.factory()
         audit.require_entries(session)    # what a command posts, its audit entry records
         try:
-            with session.begin():
+            with db.lock_waits(self.engine), session.begin():
                 actor = current_actor(session)
                 self.speak_to(actor)
                 yield session, actor

@@ -56,7 +56,9 @@ def client_record(app: App, client: str, kind: str, dated_on: date | None,
 
     KIND is assessment, consent, power_of_attorney, ev241n or decision (a handler's). A
     correction is a new record with --supersedes ID. A withdrawn consent raises the flag
-    consent_withdrawn: the service must close or change.
+    consent_withdrawn: the service must close or change. The client follows a decision: its
+    review date, its last day (--end; none: until further notice) and the criterion it names
+    become the client's (a correction changes only what it gives).
 
     \b
     Examples:
@@ -72,12 +74,15 @@ def client_record(app: App, client: str, kind: str, dated_on: date | None,
     """
     from valitystili.flags import service_record
 
+    notes: list[str] = []
     with app.unit() as (session, actor):
         row, flags = service_record.record(session, actor, client, kind, dated_on=dated_on,
-                                           fields=fields, supersedes=supersedes)
+                                           fields=fields, supersedes=supersedes,
+                                           today=date.today(), notes=notes)
     for flag in flags:
         if flag.kind == service_record.CONSENT_WITHDRAWN:
             _warn(flag.detail)
+    app.notes(notes)
     app.emit(row)
 
 
@@ -139,19 +144,28 @@ def client_decision(app: App, client: str, record: int | None, out: str | None) 
               default=None, help="The client's language for letters and decisions.")
 @click.option("--worker", default=None, help="The responsible social worker (a user).")
 @click.option("--review", type=DATE, default=None, help="The next review of the need.")
+@click.option("--until", type=DATE, default=None,
+              help="The service's last day: extends or shortens the term (a handler).")
+@click.option("--reason", default=None,
+              help="With --until: the handler's decision, recorded.")
 @pass_app
 def client_edit(app: App, client: str, iban: str | None, name: str | None,
-                language: str | None, worker: str | None, review: date | None) -> None:
+                language: str | None, worker: str | None, review: date | None,
+                until: date | None, reason: str | None) -> None:
     """Change a client's details; each change is audited with before and after.
 
-    The name, language, worker and review date change at once. A new IBAN waits until a
-    handler who did not propose it approves it (client edit-approve); the next batch after
-    that pays to it. A closed client is not edited.
+    The name, language, worker, review date and last day change at once. A new IBAN waits
+    until a handler who did not propose it approves it (client edit-approve); the next batch
+    after that pays to it. The last day (--until, with --reason) is a handler's decision: a
+    later one makes the next batch create the new months' obligations; an earlier one cancels
+    the obligations after it, and the last instalment day on or before it pays out the rest.
+    rent_debt_fixed_term runs 3–6 months from the start. A closed client is not edited.
 
     \b
     Examples:
       valitystili client edit 1 --worker sanna --review 1.3.2027
       valitystili client edit 1 --iban FI4950009420028730
+      valitystili client edit 1 --until 30.4.2027 --reason "decision 12/2027: 3 months more"
     """
     from valitystili.people import edits
 
@@ -159,7 +173,8 @@ def client_edit(app: App, client: str, iban: str | None, name: str | None,
     with app.unit() as (session, actor):
         rows = edits.edit_client(session, actor, client, iban=iban, name=name,
                                  language=language, worker=worker, review_on=review,
-                                 today=date.today(), notes=notes)
+                                 until_on=until, reason=reason, today=date.today(),
+                                 notes=notes)
     app.notes(notes)
     app.emit(rows)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -14,7 +15,7 @@ from valitystili.cli.params import ServiceChoice, as_of_option
 
 @click.group("db")
 def db_group() -> None:
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema; back it up and check it."""
 
 
 @db_group.command("init")
@@ -62,6 +63,61 @@ def db_upgrade(app: App) -> None:
     before = db.current_revision(app.engine)
     db.upgrade(app.engine)
     app.emit({"from_revision": before, "revision": db.current_revision(app.engine)})
+
+
+@db_group.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the copy (a new file; --force replaces one).")
+@click.option("--force", is_flag=True, help="Replace an existing file at --out.")
+@pass_app
+def db_backup(app: App, out: Path, force: bool) -> None:
+    """Copy the SQLite database to a file while others go on working (admin).
+
+    The copy is one consistent snapshot, taken with SQLite's online backup API while imports
+    and batches write; it appears under its name complete or not at all, and the backup is
+    recorded in the audit trail (name, size, SHA-256, the copy's audit head). Prints one line:
+    size, tables, rows, ledger transactions and the copy's audit head. On PostgreSQL it exits 2
+    with the pg_dump command for this database's schema.
+
+    \b
+    Example:
+      valitystili db backup --out varmuuskopio-2026-11-30.db
+    """
+    from valitystili.oversight import backup
+
+    taken = backup.back_up(app.unit, app.engine, out, force=force)
+    app.info(taken.line())
+
+
+@db_group.command("check")
+@as_of_option("Judge reconciliation as of this day, e.g. the day the backup was taken "
+              "(default today).")
+@click.option("--expect-head", "expect_head", metavar="POSITION:HASH", default=None,
+              help="The audit head printed by db backup or audit verify: the trail must hold it.")
+@pass_app
+def db_check(app: App, as_of: date | None, expect_head: str | None) -> None:
+    """Run every check on the database, e.g. a restored backup; exit 1 on any finding.
+
+    The database file itself (SQLite), the audit trail and the ledger (as audit verify), the
+    head the last reconcile recorded, and reconciliation's checks (as reconcile --check). One
+    line per check on stderr with its result; the findings on stdout. Writes nothing.
+    Auditors and admins.
+
+    \b
+    Example:
+      valitystili --db varmuuskopio-2026-11-30.db db check --as-of 30.11.2026
+    """
+    from valitystili.oversight import db_check as checking
+    from valitystili.trust import audit
+
+    expected = audit.parse_head(expect_head) if expect_head is not None else None
+    with app.unit(read_only=True) as (session, actor):
+        checked = checking.check_database(session, actor, as_of, expect_head=expected)
+    app.emit([finding.row() for finding in checked.findings], tables.FINDINGS)
+    for part in checked.checked:
+        app.info(part.line())
+    if not checked.clean:
+        raise click.exceptions.Exit(1)
 
 
 @click.group("user")

@@ -318,10 +318,10 @@ def client_extend(app: App, client: str, until: date, reason: str) -> None:
     Example:
       valitystili client extend 1 --until 30.4.2027 --reason "decision 12/2027: 3 months more"
     """
-    from valitystili.people import clients
+    from valitystili.people import terms
 
     with app.unit() as (session, actor):
-        extended = clients.extend_client(session, actor, client, until_on=until, reason=reason)
+        extended = terms.extend_client(session, actor, client, until_on=until, reason=reason)
     app.emit(extended.row())
 
 

@@ -303,7 +303,15 @@ def _fresh_folder(out_dir: Path) -> None:
         if not (out_dir / MARKER).is_file():
             raise ValidationError(f"{out_dir} is not empty and was not made by the demo; "
                                   "give a new or empty folder with --out")
-        shutil.rmtree(out_dir)
+        # The marker goes last (it is rewritten below): a demo stopped half-way through the
+        # clearing leaves a folder the next demo still knows as its own.
+        for entry in out_dir.iterdir():
+            if entry.name == MARKER:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (out_dir / MARKER).write_text("Made by `valitystili demo`; the next demo run replaces "
                                   "this folder.\n", encoding="utf-8")

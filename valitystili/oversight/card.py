@@ -9,8 +9,10 @@ Rules of this module:
 - The card's own fields come first and keep their names; the file's lists follow:
   ``periods`` (``people.periods``), ``records`` (every record, superseded ones too, each with
   how it stands: ``people.records``), ``leases``, ``open_flags`` and ``pending_edits``.
-- The review date shown is the plan in force's, unless ``client edit --review`` set one after
-  that version (``edits.next_review``).
+- The review date shown is the plan in force's, unless ``client edit --review`` or a decision
+  record set one after that version (``edits.next_review``). ``decision_in_force`` names the
+  decision record in force (the newest that stands): the client's last day, review date and
+  criterion follow it when it is recorded (``people.terms``).
 - Showing it is one view in the access log (``client.view``, or ``client.view_hetu`` with the
   identity code in clear): the lists inside it are not logged again one by one.
 """
@@ -31,10 +33,11 @@ from valitystili.people.clients import (
     format_rf,
     resolve_client,
 )
-from valitystili.people.edits import edit_row, next_review
+from valitystili.people.edits import edit_row
 from valitystili.people.leases import lease_row, leases_of
 from valitystili.people.payees import shown_payment_name
 from valitystili.people.records import record_row, records_of
+from valitystili.people.terms import next_review
 from valitystili.plans.versions import plan_in_force
 from valitystili.store.models import ClientEdit, Flag, Payee, Plan
 from valitystili.trust import audit
@@ -86,12 +89,21 @@ def show_client(session: Session, actor: Actor, client: str | int, *, show_hetu:
         "plan_effective_on": in_force.effective_on if in_force is not None else None,
         "plan_pending": pending,
         "opened_by": found.created_by,
+        "decision_in_force": decision_in_force(session, found.id),
         **_sections(session, found.id, found, today),
     }
     audit.record(session, actor.name, "client.view_hetu" if show_hetu else "client.view",
                  client_id=found.id, subject=f"client:{found.id}",
                  detail={"hetu_shown": show_hetu})
     return row
+
+
+def decision_in_force(session: Session, client_id: int) -> int | None:
+    """The record number of the decision in force: the newest that stands (as the decision
+    text takes it, ``people.decisions``); None before a decision is recorded."""
+    standing = [kept.record.id for kept in records_of(session, client_id, "decision")
+                if kept.superseded_by is None]
+    return standing[-1] if standing else None
 
 
 def _sections(session: Session, client_id: int, found, today: date) -> dict:

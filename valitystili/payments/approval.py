@@ -39,6 +39,7 @@ from valitystili.payments.batches import (
     serialise,
 )
 from valitystili.payments.pain001 import CreditTransfer, Debtor, build_pain001, make_id
+from valitystili.people.retention import order_description
 from valitystili.store import settings
 from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch
 from valitystili.trust import audit
@@ -79,7 +80,7 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     codes[None] = SUSPENSE          # a refund (``payments.manual``) returns money in suspense
     entries = [ledger.Entry(order.key, ((codes[order.client_id], order.amount_cents),
                                         (OUTGOING, -order.amount_cents)),
-                            today, description=f"{order.kind} to {order.creditor_name}",
+                            today, description=order_description(order),
                             actor=actor.name) for order in orders]
     try:
         ledger.post_many(session, entries)

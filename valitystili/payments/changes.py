@@ -23,6 +23,7 @@ from valitystili.payments.batches import (
     orders_in,
     serialise,
 )
+from valitystili.people.retention import order_description
 from valitystili.store import settings
 from valitystili.store.models import Obligation, PaymentBatch, PaymentOrder
 from valitystili.store.settings import free_text
@@ -58,8 +59,8 @@ def _take_out(session: Session, actor: Actor, batch: PaymentBatch, order: Paymen
     reversed_debit = order.status == "approved"
     if reversed_debit:
         ledger.reverse(session, f"cancel:{order.key}", order.key, today, actor=actor.name,
-                       description=f"{order.kind} to {order.creditor_name} taken out of "
-                                   f"batch {batch.id}")
+                       description=f"{order_description(order)} taken out of batch "
+                                   f"{batch.id}")
     order.status = "cancelled"
     manual.taken_out(session, order)       # a payment asked for by hand is not made again
     if order.obligation_id is not None:

@@ -45,17 +45,14 @@ Rules of this module:
   period is kept with its reason and where the final payout goes (a guardian or an estate
   named with ``payout_to``/``payee`` waits for a second handler): ``people.periods``;
   reopening starts the next period on the same row (``people.lifecycle``).
-- A handler's decision extends a fixed term (``extend_client``): the new end must be after the
-  current one, the client open and fixed-term, the reason a free text; the next batch makes the
-  obligations up to the new end (``plans.obligations``).
+- A handler's decision changes the last day of the term (extends or shortens it): ``people.terms``.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -121,7 +118,7 @@ def utc_text(at: datetime | None) -> str | None:
     if at is None:
         return None
     if at.tzinfo is not None:
-        at = at.astimezone(timezone.utc)
+        at = at.astimezone(UTC)
     return at.strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -305,7 +302,8 @@ def _check_review(review_on: date | None, today: date) -> None:
         raise ValidationError(f"review date {format_fi_date(review_on)} is in the past")
 
 
-def _check_term(criterion: str, start_on: date, until_on: date | None) -> None:
+def _check_term(criterion: str, start_on: date, until_on: date | None,
+                option: str = "--until") -> None:
     if until_on is not None and until_on <= start_on:
         raise ValidationError(f"end date {format_fi_date(until_on)} must be after the start "
                               f"{format_fi_date(start_on)}")
@@ -313,14 +311,14 @@ def _check_term(criterion: str, start_on: date, until_on: date | None) -> None:
         return
     shortest, longest = FIXED_TERM_MONTHS
     if until_on is None:
-        raise ValidationError(f"criterion {FIXED_TERM} is fixed-term: give --until "
+        raise ValidationError(f"criterion {FIXED_TERM} is fixed-term: give {option} "
                               f"{shortest}–{longest} months after the start")
     # relativedelta keeps month ends: 31.8. + 3 months is 30.11.
     earliest = start_on + relativedelta(months=shortest)
     latest = start_on + relativedelta(months=longest)
     if not earliest <= until_on <= latest:
         raise ValidationError(
-            f"criterion {FIXED_TERM} runs {shortest}–{longest} months: --until "
+            f"criterion {FIXED_TERM} runs {shortest}–{longest} months: {option} "
             f"{format_fi_date(until_on)} is not between {format_fi_date(earliest)} and "
             f"{format_fi_date(latest)} (start {format_fi_date(start_on)})"
         )
@@ -458,44 +456,6 @@ def _end_obligations(session: Session, client_id: int, last_on: date
         session.execute(table.update().where(table.c.id.in_([row.id for row in unpaid]))
                         .values(status="cancelled"))
     return [row.key for row in unpaid], [row.key for row in rows if row.paid_cents != 0]
-
-
-# --- extending a fixed term ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Extended:
-    """A fixed term extended by a handler's decision."""
-
-    client: int
-    old_until_on: date
-    until_on: date
-    reason: str
-
-    def row(self) -> dict:
-        return asdict(self)
-
-
-def extend_client(session: Session, actor: Actor, client: str | int, *, until_on: date,
-                  reason: str | None) -> Extended:
-    """Extend a fixed-term service to ``until_on`` (the handler's decision; audited)."""
-    actor.require("client.extend")
-    reason = free_text(session, reason, "--reason")
-    found = resolve_client(session, client, for_update=True)
-    require_open(found)
-    old = found.until_on
-    if old is None:
-        raise ValidationError(f"client {found.id} has no fixed term: there is no end to extend")
-    if until_on <= old:
-        raise ValidationError(f"the new end {format_fi_date(until_on)} is not after the current "
-                              f"end {format_fi_date(old)}")
-    found.until_on = until_on
-    session.flush()
-    audit.record(session, actor.name, "client.extend", client_id=found.id,
-                 subject=f"client:{found.id}",
-                 detail={"old": {"until_on": old}, "new": {"until_on": until_on},
-                         "reason": reason})
-    return Extended(found.id, old, until_on, reason)
 
 
 # --- the access history -------------------------------------------------------------------------

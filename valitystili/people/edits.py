@@ -2,15 +2,21 @@
 
 Rules of this module:
 
-- What may change: the IBAN, the name, the language, the responsible worker and the next
-  review date (``EDITABLE``). The fixed-term end changes only by a handler's decision
-  (``client extend``); the identity code, references and criterion never.
+- What may change: the IBAN, the name, the language, the responsible worker, the next
+  review date and the term's last day (``EDITABLE``); the identity code, references and
+  criterion never here (a decision record may change the criterion: ``people.records``).
+- **The last day** (``--until``) is the handler's decision (``client.extend``), with its
+  ``--reason``: it extends or shortens the term, checked and applied by ``people.terms`` (not
+  in the past, after the start, 3–6 months for ``rent_debt_fixed_term``; shortening cancels the
+  obligations after the new end). It is not four-eyes: it changes when the money goes, never
+  where (``people.terms``).
 - Every value is checked as at opening (IBAN check digits, a name a payment file can carry, a
   registered social worker, a review date not in the past) before anything is written; a value
   equal to the stored one is no change, and an edit that changes nothing is refused. A closed
   client is not edited.
-- The name, language, worker and review date change at once; one audit entry ``client.edit``
-  holds each changed field before and after.
+- The name, language, worker, review date and last day change at once; one audit entry
+  ``client.edit`` holds each changed field before and after (and, for the last day, the reason
+  and the obligations cancelled or left open).
 - **The IBAN is four-eyes, like a plan**: ``client edit --iban`` stores the change as waiting
   (``client_edits``, audit ``client.edit.propose``); another person — a handler who did not
   propose it — approves it (``client edit-approve``, audit ``client.edit.approve``) and only
@@ -35,6 +41,7 @@ from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.identifiers import bic_for_iban, format_iban, validate_iban
 from valitystili.base.text import payment_name
+from valitystili.people import terms
 from valitystili.people.clients import (
     _check_review,
     _check_worker,
@@ -42,25 +49,14 @@ from valitystili.people.clients import (
     utc_text,
 )
 from valitystili.people.payees import check_name
+from valitystili.people.terms import next_review  # noqa: F401  (the flags read it here)
 from valitystili.store.models import LANGUAGES, Client, ClientEdit, Plan
 from valitystili.store.settings import free_text
 from valitystili.trust import access, audit
 from valitystili.trust.auth import Actor
 
-EDITABLE = ("iban", "name", "language", "worker", "review")
+EDITABLE = ("iban", "name", "language", "worker", "review", "until")
 PENDING = "pending"
-
-
-def next_review(client: Client, plan_version: int | None, plan_review_on: date | None
-                ) -> date | None:
-    """The client's next review, given a plan version (the newest, or the one in force) and
-    its review date: the plan's, unless ``client edit --review`` set one when that version (or
-    a newer one) was already the newest; without a plan, the client's own."""
-    if plan_version is None or plan_review_on is None:
-        return client.review_on
-    if client.review_plan_version is not None and client.review_plan_version >= plan_version:
-        return client.review_on
-    return plan_review_on
 
 
 def _require_open(client: Client) -> None:
@@ -73,13 +69,20 @@ def _require_open(client: Client) -> None:
 def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str | None = None,
                 name: str | None = None, language: str | None = None,
                 worker: str | None = None, review_on: date | None = None,
+                until_on: date | None = None, reason: str | None = None,
                 today: date | None = None, notes: list[str] | None = None) -> list[dict]:
     """Change the client's details; returns one row per field changed or waiting."""
     actor.require("client.edit")
     today = today or date.today()
-    if all(value is None for value in (iban, name, language, worker, review_on)):
-        raise ValidationError("give what to change: --iban, --name, --language, --worker or "
-                              "--review")
+    if all(value is None for value in (iban, name, language, worker, review_on, until_on)):
+        raise ValidationError("give what to change: --iban, --name, --language, --worker, "
+                              "--review or --until")
+    if until_on is not None:
+        actor.require("client.extend")
+        reason = free_text(session, reason, "--reason")
+    elif reason is not None:
+        raise ValidationError("--reason goes with --until: it is the handler's decision on the "
+                              "term")
     found = resolve_client(session, client, for_update=True)
     _require_open(found)
     old: dict = {}
@@ -107,6 +110,10 @@ def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str 
         if review_on != found.review_on or found.review_plan_version != newest:
             old["review_on"], new["review_on"] = found.review_on, review_on
             found.review_plan_version = newest
+    if until_on is not None:
+        terms.check_end(found, until_on, today)
+        if until_on != found.until_on:
+            old["until_on"], new["until_on"] = found.until_on, until_on
     proposal = None
     if iban is not None:
         iban = validate_iban(iban)
@@ -115,13 +122,7 @@ def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str 
     if not new and proposal is None:
         raise ValidationError(f"nothing to change: client {found.id} already has these details")
     if new:
-        for key, value in new.items():
-            setattr(found, key, value)
-        session.flush()
-        audit.record(session, actor.name, "client.edit", client_id=found.id,
-                     subject=f"client:{found.id}", detail={"old": old, "new": new})
-        if "payment_name" in new and new["payment_name"] != new["name"] and notes is not None:
-            notes.append(f"payment files carry the client's name as {new['payment_name']!r}")
+        _apply(session, actor, found, old, new, reason, notes)
     rows = [{"client": found.id, "field": key, "old": old[key], "new": value,
              "status": "changed", "edit": None}
             for key, value in new.items() if key != "payment_name"]
@@ -130,6 +131,25 @@ def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str 
                      "new": format_iban(proposal.new["iban"]),
                      "status": "waiting for approval", "edit": proposal.id})
     return rows
+
+
+def _apply(session: Session, actor: Actor, found: Client, old: dict, new: dict,
+           reason: str | None, notes: list[str] | None) -> None:
+    """Store the changed fields and write the one ``client.edit`` entry."""
+    for key, value in new.items():
+        if key != "until_on":
+            setattr(found, key, value)
+    session.flush()
+    detail: dict = {"old": old, "new": new}
+    if "until_on" in new:
+        term = terms.change_end(session, found, new["until_on"])
+        detail.update(reason=reason, **term.detail())
+        if notes is not None:
+            notes.extend(term.notes())
+    audit.record(session, actor.name, "client.edit", client_id=found.id,
+                 subject=f"client:{found.id}", detail=detail)
+    if "payment_name" in new and new["payment_name"] != new["name"] and notes is not None:
+        notes.append(f"payment files carry the client's name as {new['payment_name']!r}")
 
 
 def _propose_iban(session: Session, actor: Actor, client: Client, iban: str) -> ClientEdit:

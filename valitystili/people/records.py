@@ -36,6 +36,16 @@ Rules of this module:
 - **Who.** A decision is the handler's (``client.decide``); the other kinds a social worker or a
   handler records (``client.record``). On a closed client only what ends may be recorded (a
   withdrawal, a demand's end): the rest waits for a new service period.
+- **The client follows the decision** (``people.terms``): recording a decision sets the
+  client's next review to its review date (over the plan's, as ``client edit --review`` does),
+  its last day to the decision's end (no end: until further notice; shortening cancels the
+  obligations after it), and its criterion (with the reason) when the decision names one. A
+  correction (``--supersedes``) changes only what it gives. What would not be allowed on the
+  client (a review date or end in the past, an end before the start, a fixed term outside 3–6
+  months, a fixed-term criterion without an end) refuses the decision, and nothing is written;
+  a value equal to the client's is no change. The change is its own audit entry
+  ``client.edit`` naming the record. The decision in force is the newest that stands
+  (``people.decisions``): its dates are the client's unless a later edit or plan changed them.
 - Each record is an audit entry ``client.record`` (subject ``record:<id>``) holding the new
   record and the one it supersedes. Reading the records is a view of the client's data; the
   callers that show them (``client show``, ``client records``) record that view.
@@ -53,6 +63,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.text import clean_line
+from valitystili.people import terms
 from valitystili.people.clients import resolve_client, utc_text
 from valitystili.store.models import CRITERIA, RECORD_KINDS, Client, ClientRecord, User
 from valitystili.store.settings import free_text
@@ -109,8 +120,11 @@ def option(name: str) -> str:
 
 def add_record(session: Session, actor: Actor, client: str | int, kind: str, *,
                dated_on: date | None = None, fields: dict | None = None,
-               supersedes: int | None = None) -> dict:
-    """Record a dated record of ``kind`` on the client; returns it as :func:`record_row`."""
+               supersedes: int | None = None, today: date | None = None,
+               notes: list[str] | None = None) -> dict:
+    """Record a dated record of ``kind`` on the client; returns it as :func:`record_row`.
+    A decision's changes to the client are told in ``notes``."""
+    today = today or date.today()
     if kind not in RECORD_KINDS:
         raise ValidationError(f"unknown record kind {kind!r}; the kinds are "
                               f"{', '.join(RECORD_KINDS)}")
@@ -137,8 +151,11 @@ def add_record(session: Session, actor: Actor, client: str | int, kind: str, *,
     _check_dates(found, kind, dated_on, values)
     if kind == "assessment":
         values["worker"] = _assessor(session, values.get("worker") or found.worker)
+    changes = {}
     if kind == "decision":
         _check_criterion(values)
+        changes = terms.decided(session, found, values, set(given), fresh=old is None,
+                                today=today)
     record = ClientRecord(client_id=found.id, kind=kind, dated_on=dated_on,
                           start_on=values.pop("start_on", None), end_on=values.pop("end_on", None),
                           review_on=values.pop("review_on", None), detail=values,
@@ -151,6 +168,9 @@ def add_record(session: Session, actor: Actor, client: str | int, kind: str, *,
                  subject=f"record:{record.id}",
                  detail={"old": record_row(old, record.id) if old is not None else None,
                          "new": row})
+    told = terms.follow_decision(session, actor, found, changes, record.id)
+    if notes is not None:
+        notes.extend(told)
     return row
 
 

@@ -13,13 +13,23 @@ Rules of this module:
   number, unique as the column needs): the client's name, payment name, identity code, IBAN,
   BIC and free texts (criterion reason); every text in the client's service records and IBAN
   changes; the closing notes and the payee named for a final payout; the creditor of the
-  client's own payments (orders and payments by hand to the client's IBANs) and the counterparty
+  client's own payments (orders and payments by hand to the client's IBANs, and the final payout
+  to the payee a closing named) and the counterparty
   of the client's statement lines when it is the client; in the messages of the client's
   orders, statement lines and flags (and flag comments), any occurrence of the name, identity
   code or IBAN; and the personal parts of the audit entries about the client
   (``trust.audit``: the entries and the chain stay as they were).
 - **What stays**: the client number, reference and ledger account, every amount, date, order,
   statement line, flag and audit entry; ``ledger verify`` and ``audit verify`` hold afterwards.
+- **The books carry no one's name but a registered payee's** (:func:`order_description`): the
+  ledger's transactions are append-only (database triggers refuse UPDATE), so what a
+  description says stays for good. An order to a payee (a landlord, a utility) is described
+  with the payee's name; one to the client, to someone named for the client (a guardian or an
+  estate at closing, a payment by hand) or a refund to a payer, without a name. Descriptions
+  posted before this rule keep the name as posted (``docs/clients-and-plans.md``, retention).
+- An order of the client still in a batch that has not gone to the bank (draft or approved)
+  refuses the anonymisation: approval covers the order's creditor name (``order_digest``), and
+  export would refuse the batch once the name is replaced.
 - The anonymisation is one audit entry ``client.anonymise`` (no personal values: the closing
   date, how many audit parts were emptied, and how many entries from before revision 0011 still
   hold the client's details as written, ``legacy_entries``), and a ``client_anonymisations`` row.
@@ -101,6 +111,12 @@ def anonymise(session: Session, actor: Actor, client: str | int) -> dict:
         ManualPayment.client_id == found.id, ManualPayment.status == "pending")).scalar_one()
     if waiting:
         raise Conflict(f"client {found.id} has {waiting} payment(s) by hand waiting for a batch")
+    unsent = session.execute(select(PaymentOrder.id, PaymentOrder.batch_id).where(
+        PaymentOrder.client_id == found.id, PaymentOrder.status.in_(("draft", "approved")))
+        .order_by(PaymentOrder.id).limit(1)).first()
+    if unsent is not None:
+        raise Conflict(f"client {found.id} has order {unsent.id} in batch {unsent.batch_id}, not "
+                       "yet sent to the bank: export the batch (or take the order out) first")
     secrets_ = _secrets(session, found)
     ibans = {value for value in secrets_ if _looks_like_iban(value)}
 
@@ -141,7 +157,7 @@ def anonymise(session: Session, actor: Actor, client: str | int) -> dict:
         payment.message = scrub(payment.message)
     for order in session.execute(select(PaymentOrder).where(
             PaymentOrder.client_id == found.id)).scalars():
-        if order.creditor_iban in ibans:
+        if order.payee_id is None and order.creditor_iban in ibans:
             order.creditor_name, order.creditor_iban, order.creditor_bic = TOMBSTONE, TOMBSTONE, None
         order.message = scrub(order.message)
     for line in session.execute(select(StatementLine).where(
@@ -194,9 +210,28 @@ def anonymise_due(session: Session, actor: Actor, today: date | None = None) -> 
     return rows
 
 
+#: How the books name an order paid to no registered payee, by its kind.
+UNNAMED_ORDERS = {"instalment": "instalment to the client",
+                  "final": "final payout for the client",
+                  "manual": "payment by hand for the client",
+                  "refund": "refund to the payer"}
+
+
+def order_description(order) -> str:
+    """How the ledger describes a payment order (see the module rules): ``rent to Vaasan
+    Asunnot Oy``, ``instalment to the client``, ``refund to the payer``."""
+    if order.payee_id is not None:
+        return f"{order.kind} to {order.creditor_name}"
+    return UNNAMED_ORDERS.get(order.kind, f"{order.kind} for the client")
+
+
 def _secrets(session: Session, client: Client) -> set[str]:
-    """The client's name, identity code and every IBAN the client has had."""
+    """The client's name, identity code and every IBAN the client has had (and the payee a
+    closing named for the final payout)."""
     found = {client.name, client.payment_name, client.hetu, client.iban}
+    for period in session.execute(select(ServicePeriod).where(
+            ServicePeriod.client_id == client.id)).scalars():
+        found.update((period.payout_name, period.payout_payment_name, period.payout_iban))
     for old, new in session.execute(select(ClientEdit.old, ClientEdit.new).where(
             ClientEdit.client_id == client.id)):
         for value in (*(old or {}).values(), *(new or {}).values()):

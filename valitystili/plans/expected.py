@@ -168,12 +168,15 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
         while reach < len(items) and items[reach].arrival_on - window <= last_booked:
             reach += 1
     if not reach:                                # most clients on most days: nothing to pair
-        return [Receipt(item) for item in items]
+        return [_new(Receipt, (item, None, False)) for item in items]
     used: set[int] = set()
-
-    def candidates(item: ExpectedArrival) -> list[ClientCredit]:
+    in_window = []
+    for item in items[:reach]:
         first, last = item.arrival_on - window, item.counted_on + window
-        return [c for c in pool if c.line_id not in used and first <= c.booked_on <= last]
+        in_window.append([c for c in pool if first <= c.booked_on <= last])
+
+    def candidates(at: int) -> list[ClientCredit]:
+        return [c for c in in_window[at] if c.line_id not in used]
 
     def closest(item: ExpectedArrival, among: list[ClientCredit]) -> ClientCredit:
         return min(among, key=lambda c: (abs(c.amount_cents - item.amount_cents),
@@ -182,14 +185,14 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
     paired: dict[int, Receipt] = {}
     for at in range(reach):                      # first every arrival that has its own amount
         item = items[at]
-        fitting = [c for c in candidates(item)
+        fitting = [c for c in candidates(at)
                    if abs(c.amount_cents - item.amount_cents) <= item.tolerance_cents]
         if fitting:
             credit = fitting[0] if len(fitting) == 1 else closest(item, fitting)
             used.add(credit.line_id)
             paired[at] = Receipt(item, credit, True)
     for at in range(reach):                      # then credits in the window with another amount
-        others = [] if at in paired else candidates(items[at])
+        others = [] if at in paired else candidates(at)
         if others:
             credit = closest(items[at], others)
             used.add(credit.line_id)
@@ -202,7 +205,7 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
         if late:
             used.add(late[0].line_id)            # the pool is in booking order: the first
             paired[at] = Receipt(item, late[0], True)
-    return [paired.get(at) or Receipt(item) for at, item in enumerate(items)]
+    return [paired.get(at) or _new(Receipt, (item, None, False)) for at, item in enumerate(items)]
 
 
 def income_receipts(session: Session, start: date, end: date, credits_until: date,
@@ -241,38 +244,71 @@ def expected_arrivals(session: Session, start: date, end: date,
     incomes: dict[int, list] = defaultdict(list)
     by_position = select(*INCOME_COLUMNS).order_by(PlanIncome.position, PlanIncome.id)
     for income in select_in(session, by_position, PlanIncome.plan_id, plan_ids):
-        incomes[income.plan_id].append(income)
+        incomes[income[0]].append(tuple(income[1:]))
     defaults = tolerance_defaults(session)
     late_days = settings.get_int(session, "late_days")
     found: list[ExpectedArrival] = []
     for client_id, versions in plans.items():
         first_day, last_day = clients[client_id], last_days.get(client_id, date.max)
-        mine: list[ExpectedArrival] = []
+        if len(versions) == 1:
+            # One version (most clients) governs from its effective date: its arrivals are
+            # those of its incomes from that date, the same for every client with the same
+            # incomes, so they are worked out once (``_plan_arrivals``).
+            plan = versions[0]
+            shared = _plan_arrivals(_income_terms(tuple(incomes.get(plan.id, ())), defaults),
+                                    plan.effective_on, start, end, late_days, calendar)
+            if shared and (first_day > shared[0][ARRIVAL] or last_day < shared[-1][ARRIVAL]):
+                shared = tuple(a for a in shared if first_day <= a[ARRIVAL] <= last_day)
+            found += [_new(ExpectedArrival, (client_id, *arrival)) for arrival in shared]
+            continue
+        mine: list[tuple] = []
         for plan in versions:
-            # One version (most clients) governs from its effective date; several, by the rule.
-            since = plan.effective_on if len(versions) == 1 else None
-            plan_incomes = incomes.get(plan.id, [])
-            kinds: dict[str, int] = defaultdict(int)
-            for income in plan_incomes:
-                kinds[income.kind] += 1
-            for income in plan_incomes:
-                label = f"{income.kind}-{income.position}" if kinds[income.kind] > 1 else income.kind
-                tolerance = income_tolerance_cents(income.amount_cents, income.tolerance_cents,
-                                                   income.tolerance_percent, defaults)
-                for scheduled, arrival, counted in _arrivals(income.kind, income.schedule, start,
-                                                             end, late_days, calendar):
-                    if not first_day <= arrival <= last_day:
-                        continue
-                    if (scheduled < since) if since is not None else (
-                            in_force(versions, scheduled) is not plan):
-                        continue
-                    mine.append(_new(ExpectedArrival, (
-                        client_id, label, scheduled, income.kind, income.source,
-                        income.amount_cents, tolerance, arrival, counted)))
+            terms = _income_terms(tuple(incomes.get(plan.id, ())), defaults)
+            for arrival in _plan_arrivals(terms, None, start, end, late_days, calendar):
+                if (first_day <= arrival[ARRIVAL] <= last_day
+                        and in_force(versions, arrival[SCHEDULED]) is plan):
+                    mine.append(arrival)
         mine.sort(key=_SUBJECT_ORDER)
-        found += mine
+        found += [_new(ExpectedArrival, (client_id, *arrival)) for arrival in mine]
     found.sort(key=_CLIENT)         # stable: each client's arrivals keep their order
     return found
+
+
+@lru_cache(maxsize=4096)
+def _income_terms(plan_incomes: tuple[tuple, ...], defaults: ToleranceDefaults
+                  ) -> tuple[tuple, ...]:
+    """What the arrivals of one version's incomes (``INCOME_COLUMNS`` after the plan id, in
+    position order) depend on: (label, kind, source, amount, tolerance, schedule) of each
+    (``label`` is ``<kind>[-<position>]``). Cached: thousands of clients have the same incomes."""
+    kinds: dict[str, int] = defaultdict(int)
+    for _position, _source, kind, *_rest in plan_incomes:
+        kinds[kind] += 1
+    return tuple(
+        (f"{kind}-{position}" if kinds[kind] > 1 else kind, kind, source, amount_cents,
+         income_tolerance_cents(amount_cents, own_cents, own_percent, defaults), schedule)
+        for position, source, kind, amount_cents, own_cents, own_percent, schedule
+        in plan_incomes)
+
+
+#: Positions in the tuples of ``_plan_arrivals`` (an ``ExpectedArrival`` without its client).
+SCHEDULED, ARRIVAL = 1, 6
+
+
+@lru_cache(maxsize=4096)
+def _plan_arrivals(terms: tuple[tuple, ...], since: date | None, start: date, end: date,
+                   late_days: int, calendar: BankingCalendar) -> tuple[tuple, ...]:
+    """The arrivals in [start, end] of incomes ``terms``, scheduled on or after ``since`` (if
+    given), as ``ExpectedArrival`` fields after the client's, in the order of their subjects.
+    Cached: thousands of clients have the same incomes."""
+    found = []
+    for label, kind, source, amount_cents, tolerance, schedule in terms:
+        for scheduled, arrival, counted in _arrivals(kind, schedule, start, end, late_days,
+                                                     calendar):
+            if since is None or scheduled >= since:
+                found.append((label, scheduled, kind, source, amount_cents, tolerance, arrival,
+                              counted))
+    found.sort(key=_TEMPLATE_ORDER)
+    return tuple(found)
 
 
 #: Makes a named tuple from a tuple of all its fields without the keyword handling of its
@@ -282,8 +318,9 @@ _new = tuple.__new__
 
 #: A client's arrivals in the order of their subjects on each day: (arrival, label, scheduled).
 #: Comparing labels gives the subjects' order, as no kind contains "-" and a kind is labelled
-#: with its position on all of a plan's incomes of that kind or on none.
-_SUBJECT_ORDER = itemgetter(7, 1, 2)
+#: with its position on all of a plan's incomes of that kind or on none. (Fields without the
+#: client: the tuples of ``_plan_arrivals``.)
+_SUBJECT_ORDER = _TEMPLATE_ORDER = itemgetter(ARRIVAL, 0, SCHEDULED)
 
 
 _CLIENT = itemgetter(0)

@@ -45,6 +45,7 @@ from imports.pain002 import REJECTED, StatusReport, read_pain002
 from valitystili.base.errors import ValidationError
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags
+from valitystili.people.retention import order_description
 from valitystili.plans.obligations import reopen_returned
 from valitystili.statements.loading import lock_banks
 from valitystili.statements.reading import CityAccount
@@ -257,8 +258,8 @@ def _apply(session: Session, actor: Actor, batch: PaymentBatch, orders: dict[int
         order = orders[rejection.order_id]
         words = reason_in_words(rejection.reason)
         ledger.reverse(session, f"reject:{order.key}", order.key, today, actor=actor.name,
-                       description=f"{order.kind} to {order.creditor_name} rejected by the "
-                                   f"bank ({words})"[:200])
+                       description=f"{order_description(order)} rejected by the bank "
+                                   f"({words})"[:200])
         order.status = "rejected"
         order.rejected_on = today
         order.reject_reason = rejection.reason

@@ -14,6 +14,12 @@
 - A SQLite file holds identity codes in clear: it is private to its owner. A folder made for it
   is 0700; the CLI creates files 0600 (its umask) and takes group and world access away from an
   existing database file and its -wal/-shm files when it opens them (:func:`make_private`).
+- **Nobody waits for ever.** A command waits for another user's lock at most the setting
+  ``lock_timeout_seconds`` (read from the ledger when a connection opens): PostgreSQL's
+  ``lock_timeout`` for the connection, SQLite's busy timeout. Past it the command stops with
+  one line, "another user is working on the ledger; gave up after 30 s (setting
+  lock_timeout_seconds)", and exit 3 (:func:`lock_waits`); its unit of work is rolled
+  back, so nothing is written.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from __future__ import annotations
 import os
 import re
 import stat
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,9 +46,17 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 #: A migration file's ``revision = "0006"`` and ``down_revision = "0005"`` (or ``None``) lines,
 #: with or without a type annotation.
 _REVISION_LINE = re.compile(
-    r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:["']([^"'\n]+)["']|None)\s*$""", re.M)
+    r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:["']([^"'\n]+)["']|None)\s*$""",
+    re.MULTILINE)
 PRIVATE_FOLDER_MODE = 0o700
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+LOCK_TIMEOUT_SETTING = "lock_timeout_seconds"
+#: SQLite's "no limit" for a busy timeout of 0 s (its largest wait, in milliseconds).
+SQLITE_LONGEST_WAIT_MS = 2**31 - 1
+PG_LOCK_NOT_AVAILABLE = "55P03"
+SQLITE_BUSY = 5
+#: The lock timeout each engine's connections were given, for the message when it is reached.
+_lock_timeouts: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 
 
 def default_path() -> Path:
@@ -59,7 +74,7 @@ def resolve_url(value: str | None) -> str:
         value = str(default_path())
     if "://" not in value:
         return f"sqlite:///{Path(value).expanduser()}"
-    if value.startswith("postgresql://") or value.startswith("postgres://"):
+    if value.startswith(("postgresql://", "postgres://")):
         value = "postgresql+psycopg://" + value.split("://", 1)[1]
     return value
 
@@ -109,7 +124,81 @@ def make_engine(url: str) -> Engine:
     kwargs = {}
     if make_url(url).get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = False
-    return ledger.make_engine(url, **kwargs)
+    engine = ledger.make_engine(url, **kwargs)
+    _limit_lock_waits(engine)
+    return engine
+
+
+def _limit_lock_waits(engine: Engine) -> None:
+    """Give every new connection the ledger's ``lock_timeout_seconds`` (see the module rules)."""
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        seconds = _stored_lock_timeout(dbapi_connection, engine.dialect.name)
+        _lock_timeouts[engine] = seconds
+        cursor = dbapi_connection.cursor()
+        if engine.dialect.name == "postgresql":
+            cursor.execute(f"SET lock_timeout = '{seconds}s'")   # 0: PostgreSQL waits on
+            dbapi_connection.commit()
+        elif engine.dialect.name == "sqlite":
+            cursor.execute(f"PRAGMA busy_timeout = {seconds * 1000 or SQLITE_LONGEST_WAIT_MS}")
+        cursor.close()
+
+
+def _stored_lock_timeout(dbapi_connection, dialect: str) -> int:
+    """The setting as the ledger holds it, read with the driver's own connection (the default
+    where there is no ledger yet, or no override)."""
+    from valitystili.store.settings import DEFAULTS
+
+    value = DEFAULTS[LOCK_TIMEOUT_SETTING][0]
+    cursor = dbapi_connection.cursor()
+    try:
+        if dialect == "postgresql":
+            cursor.execute("SELECT to_regclass('settings') IS NOT NULL")
+            present = cursor.fetchone()[0]
+            marker = "%s"
+        elif dialect == "sqlite":
+            present = cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                     "AND name = 'settings'").fetchone() is not None
+            marker = "?"
+        else:
+            present = False
+        if present:
+            cursor.execute(f"SELECT value FROM settings WHERE key = {marker}",
+                           (LOCK_TIMEOUT_SETTING,))
+            row = cursor.fetchone()
+            value = row[0] if row is not None else value
+    finally:
+        cursor.close()
+    return int(value) if str(value).isdigit() else int(DEFAULTS[LOCK_TIMEOUT_SETTING][0])
+
+
+@contextmanager
+def lock_waits(engine: Engine):
+    """Turn a lock wait past the lock timeout inside the block into its one-line ``CannotRun``
+    (exit 3); every other error passes unchanged."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as error:
+        waited = gave_up_waiting(engine, error)
+        if waited is None:
+            raise
+        raise waited from error
+
+
+def gave_up_waiting(engine: Engine, error: BaseException) -> CannotRun | None:
+    """The one-line refusal for a database error that is a lock wait past the lock timeout
+    (PostgreSQL's lock_not_available, SQLite's busy); None for any other error."""
+    original = getattr(error, "orig", error)
+    busy = getattr(original, "sqlite_errorcode", None)
+    if getattr(original, "sqlstate", None) != PG_LOCK_NOT_AVAILABLE \
+            and (busy is None or busy & 0xFF != SQLITE_BUSY):
+        return None
+    seconds = _lock_timeouts.get(engine)
+    waited = f"{seconds} s" if seconds else "a while"
+    return CannotRun(f"another user is working on the ledger; gave up after {waited} "
+                     f"(setting {LOCK_TIMEOUT_SETTING})")
 
 
 def alembic_config(connection=None) -> Config:
@@ -139,8 +228,11 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database's schema is at (None: no schema yet)."""
-    with engine.connect() as connection:
+    """The revision the database's schema is at (None: no schema yet).
+
+    Read without SQLite's write lock (a deferred transaction), so checking the schema never
+    waits for another process's write."""
+    with engine.execution_options(sqlite_begin="DEFERRED").connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()

@@ -45,24 +45,24 @@ APPEAL_EN = (
 
 DEFAULTS: dict[str, tuple[str, str]] = {
     "four_eyes": ("true", "a batch must be approved by another handler than the one who ran it"),
-    "handler_exports": ("false", "handlers may export payment files too (by default finance "
-                                 "exports them: the bank upload is a third person's step)"),
+    "handler_exports": ("false", ("handlers may export payment files too (by default finance "
+                                  "exports them: the bank upload is a third person's step)")),
     "debtor_name": ("Välitystili", "payer name in payment files (the city or county)"),
     "initiating_party_id": ("", "service id / Y-tunnus for pain.001 InitgPty (empty: none)"),
     "pain_version": ("09", "pain.001 version: 09 or 03"),
     "uncleared_after_banking_days": ("3", "an exported order not seen leaving the bank by then is flagged"),
     "suspense_flag_after_days": ("5", "unattributed money older than this is a reconciliation finding"),
-    "income_amount_tolerance_cents": ("500", "an expected income without a tolerance of its own "
-                                      "matches within the larger of this many cents and "
-                                      "income_amount_tolerance_percent"),
+    "income_amount_tolerance_cents": ("500", ("an expected income without a tolerance of its own "
+                                       "matches within the larger of this many cents and "
+                                       "income_amount_tolerance_percent")),
     "income_amount_tolerance_percent": ("20", "… and this share (%) of its expected amount"),
     "income_window_days": ("5", "expected income matches within this many days of its date"),
-    "income_missing_after_banking_days": ("1", "an expected income not matched by the end of its "
-                                          "arrival day is missing this many banking days later"),
-    "late_days": ("3", "an income without a fixed day (4-week or 25-day cycle) counts in the "
-                       "reserve this many banking days after its expected day"),
-    "intraday_statements": ("false", "an intraday report (camt.052 or FinTS) is imported before "
-                                     "each batch, so Kela's money is seen the day it arrives"),
+    "income_missing_after_banking_days": ("1", ("an expected income not matched by the end of its "
+                                           "arrival day is missing this many banking days later")),
+    "late_days": ("3", ("an income without a fixed day (4-week or 25-day cycle) counts in the "
+                        "reserve this many banking days after its expected day")),
+    "intraday_statements": ("false", ("an intraday report (camt.052 or FinTS) is imported before "
+                                      "each batch, so Kela's money is seen the day it arrives")),
     "funds_accumulating_cents": ("200000", "a client balance above this raises a flag"),
     "review_warning_days": ("14", "plans due for review within this many days are flagged"),
     "fixed_term_warning_days": ("30", "fixed-term services ending within this many days are flagged"),
@@ -71,10 +71,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     # one template per language; {authority} is replaced by appeal_authority.
     "appeal_authority": ("Hyvinvointialueen sosiaali- ja terveyslautakunnan yksilöjaosto",
                          "where a request for review (oikaisuvaatimus) of a decision is sent"),
-    "appeal_instructions_fi": (APPEAL_FI, "appeal instructions (oikaisuvaatimusohje) in Finnish "
-                                          "decisions; {authority}: appeal_authority"),
-    "appeal_instructions_sv": (APPEAL_SV, "… in Swedish decisions (anvisning för begäran om "
-                                          "omprövning)"),
+    "appeal_instructions_fi": (APPEAL_FI, ("appeal instructions (oikaisuvaatimusohje) in Finnish "
+                                           "decisions; {authority}: appeal_authority")),
+    "appeal_instructions_sv": (APPEAL_SV, ("… in Swedish decisions (anvisning för begäran om "
+                                           "omprövning)")),
     "appeal_instructions_en": (APPEAL_EN, "… in English decisions"),
     "free_text_max_chars": ("2000", "comments, reasons and other free texts are at most this long"),
     # The sender of the client's monthly letter (report statement); empty: left out.
@@ -89,11 +89,13 @@ DEFAULTS: dict[str, tuple[str, str]] = {
                           "(empty: not said)")),
     "letter_hours_sv": ("", "… in Swedish letters, e.g. mån–fre kl. 9–11 (empty: letter_hours)"),
     "letter_hours_en": ("", "… in English letters, e.g. Mon–Fri 9–11 (empty: letter_hours)"),
+    "lock_timeout_seconds": ("30", ("a command waits this long for another user's work on the "
+                                    "ledger (a lock) and then gives up with exit 3 (0: no limit)")),
     # Retention (people.retention): DESIGN §10 names no period; 6 years is the accounting
     # vouchers' (kirjanpitolaki 2:10 §). Set the county's own period from its records plan.
-    "retention_years_after_closing": ("6", "a closed client's personal data is anonymised this "
-                                           "many years after the service closed "
-                                           "(`client anonymise --due`)"),
+    "retention_years_after_closing": ("6", ("a closed client's personal data is anonymised this "
+                                            "many years after the service closed "
+                                            "(`client anonymise --due`)")),
 }
 
 

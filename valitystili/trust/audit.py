@@ -100,7 +100,7 @@ PERSONAL_KEYS = frozenset({
     "criterion_reason", "text", "message", "grounds", "scope", "to", "incomes", "payments",
     "benefits", "reference", "payout_name", "payout_payment_name", "payout_iban", "payout_bic",
     "creditor_name", "creditor_payment_name", "creditor_iban", "counterparty", "address",
-    "despite", "old_iban", "new_iban", "summary"})
+    "despite", "old_iban", "new_iban", "summary", "payee", "payout_to"})
 #: Detail keys that are the trail's own and never personal.
 OWN_KEYS = frozenset({"transactions", "state", "clients"})
 #: The hashed detail's key that holds the personal part's SHA-256.

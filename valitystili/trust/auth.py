@@ -73,6 +73,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report": frozenset({"handler", "social_worker", "finance", "auditor"}),
     "audit.read": frozenset({"auditor", "admin"}),
     "ledger.verify": frozenset(ROLES),
+    # A backup holds every identity code in clear, outside the roles and the access log.
+    "db.backup": frozenset({"admin"}),
+    "db.check": frozenset({"auditor", "admin"}),
 }
 
 
