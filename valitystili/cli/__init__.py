@@ -140,13 +140,17 @@ class ValitystiliCLI(LazyGroup):
     def main(self, args=None, *rest, **kwargs):
         previous = os.umask(PRIVATE_UMASK)
         arguments = list(sys.argv[1:] if args is None else args)
-        spoken = i18n.set_language(i18n.choose_language(lang_flag(arguments), os.environ)[0])
+        before = i18n.language()
+        i18n.set_language(i18n.choose_language(lang_flag(arguments), os.environ)[0])
         localize(self)
         try:
             self._main(arguments, *rest, **kwargs)
         finally:
-            os.umask(previous)   # for callers in the same process (tests, scripts)
-            i18n.set_language(spoken)
+            # For callers in the same process (tests, scripts): their umask and language, and
+            # the commands' help in that language again.
+            os.umask(previous)
+            i18n.set_language(before)
+            localize(self)
 
     def _main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
