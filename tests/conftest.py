@@ -80,6 +80,15 @@ class Backend:
         return "postgres" if self.name == "postgresql" else "root"
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Every test reads English unless it chooses a language: the machine's locale and a
+    VALITYSTILI_LANG of the person running the suite do not count (base/i18n.py)."""
+    for name in ("VALITYSTILI_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path):
     if request.param == "sqlite":

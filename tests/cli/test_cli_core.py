@@ -14,17 +14,17 @@ from valitystili.cli import cli as cli_group
 def test_init_registers_the_acting_user_as_admin(cli, backend):
     users = cli.json("user", "list")
     assert users == [{"name": backend.admin_name, "role": "admin", "full_name": "",
-                      "created_by": backend.admin_name}]
+                      "created_by": backend.admin_name, "language": None}]
 
 
 def test_admin_adds_a_handler_who_is_then_listed(cli, backend):
     added = cli.json("user", "add", "alice", "--role", "handler", "--full-name", "Alice Aalto")
     assert added == {"name": "alice", "role": "handler", "full_name": "Alice Aalto",
-                     "created_by": backend.admin_name}
+                     "created_by": backend.admin_name, "language": None}
     names = [(u["name"], u["role"]) for u in cli.json("user", "list")]
     assert ("alice", "handler") in names
     csv_out = cli.ok("--format", "csv", "user", "list")
-    assert f"alice,handler,Alice Aalto,{backend.admin_name}" in csv_out.splitlines()
+    assert f"alice,handler,Alice Aalto,{backend.admin_name}," in csv_out.splitlines()
 
 
 def test_unregistered_user_gets_exit_2_and_one_line(cli, backend):
@@ -77,7 +77,7 @@ def test_only_db_init_creates_a_sqlite_ledger(tmp_path):
     listed = CliRunner().invoke(cli_group, ["--db", str(path), "--format", "json", "user", "list"],
                                 env={"VALITYSTILI_USER": "ville"})
     assert json.loads(listed.stdout) == [{"name": "ville", "role": "admin", "full_name": "",
-                                          "created_by": "ville"}]
+                                          "created_by": "ville", "language": None}]
 
 
 def test_unreachable_database_exits_3_with_one_line():

@@ -48,7 +48,7 @@ def test_help_loads_no_command_module_and_no_heavy_library():
     loaded = loaded_by("--help")
     assert loaded & set(HEAVY) == set()
     assert {m for m in loaded if m.startswith("valitystili.")} <= {
-        "valitystili.base", "valitystili.base.errors", "valitystili.cli",
+        "valitystili.base", "valitystili.base.errors", "valitystili.base.i18n", "valitystili.cli",
         "valitystili.cli.lazy", "valitystili.cli.output"}
 
 

@@ -39,6 +39,7 @@ from datetime import date, timedelta
 import holidays
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 
 _DAY = timedelta(days=1)
 
@@ -87,7 +88,7 @@ class BankingCalendar:
     def add_banking_days(self, d: date, n: int) -> date:
         """The ``n``-th banking day after ``d`` (before it when ``n`` < 0); 0 gives ``d`` itself."""
         step = self.next_banking_day if n > 0 else self.previous_banking_day
-        for _ in range(abs(n)):
+        for _step in range(abs(n)):
             d = step(d)
         return d
 
@@ -203,13 +204,15 @@ def income_day(
             scheduled_day = rules.usual_days[kind]
         except KeyError:
             raise ValidationError(
-                f"income kind {kind!r} has no usual payment day; give the day of the month"
+                _("income kind {kind} has no usual payment day; give the day of the month")
+                .format(kind=repr(kind))
             ) from None
     try:
         scheduled = date(year, month, scheduled_day)
     except ValueError:
         raise ValidationError(
-            f"payment day {scheduled_day} does not exist in {year}-{month:02d}"
+            _("payment day {day} does not exist in {month}")
+            .format(day=scheduled_day, month=f"{year}-{month:02d}")
         ) from None
     if kind in rules.forward_kinds and scheduled_day == rules.forward_day:
         return calendar.on_or_after(scheduled)

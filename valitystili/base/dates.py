@@ -22,6 +22,7 @@ import re
 from datetime import date
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 
 # [0-9], not \d: \d also matches non-ASCII digits that int() would silently accept.
 _ISO_RE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
@@ -33,12 +34,13 @@ FIRST_DATE = date(2000, 1, 1)
 LAST_DATE = date(2100, 12, 31)
 
 
-def check_range(day: date, what: str = "date") -> date:
+def check_range(day: date, what: str = N_("date")) -> date:
     """``day`` if it lies in 1.1.2000–31.12.2100; else a ``ValidationError`` naming ``what``."""
     if not FIRST_DATE <= day <= LAST_DATE:
         raise ValidationError(
-            f"{what} {format_fi_date(day)} is outside the years the service handles "
-            f"({format_fi_date(FIRST_DATE)}–{format_fi_date(LAST_DATE)})"
+            _("{what} {day} is outside the years the service handles ({first}–{last})")
+            .format(what=_(what), day=format_fi_date(day), first=format_fi_date(FIRST_DATE),
+                    last=format_fi_date(LAST_DATE))
         )
     return day
 
@@ -49,12 +51,12 @@ def parse_date(text: str) -> date:
     match = _ISO_RE.fullmatch(stripped) or _FI_RE.fullmatch(stripped)
     if match is None:
         raise ValidationError(
-            f"date {stripped!r} is not in the form 23.11.2026 or 2026-11-23"
+            _("date {date} is not in the form 23.11.2026 or 2026-11-23").format(date=repr(stripped))
         )
     try:
         day = date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:
-        raise ValidationError(f"date {stripped} does not exist") from None
+        raise ValidationError(_("date {date} does not exist").format(date=stripped)) from None
     return check_range(day)
 
 
@@ -69,11 +71,14 @@ def parse_month(text: str) -> tuple[int, int]:
     stripped = text.strip()
     match = _MONTH_RE.fullmatch(stripped)
     if match is None:
-        raise ValidationError(f"month {stripped!r} is not in the form 2026-11")
+        raise ValidationError(_("month {month} is not in the form 2026-11")
+                              .format(month=repr(stripped)))
     year, month = int(match["year"]), int(match["month"])
     if not 1 <= month <= 12:
-        raise ValidationError(f"month {stripped} does not exist (the month must be 01–12)")
+        raise ValidationError(_("month {month} does not exist (the month must be 01–12)")
+                              .format(month=stripped))
     if not FIRST_DATE.year <= year <= LAST_DATE.year:
-        raise ValidationError(f"month {stripped} is outside the years the service handles "
-                              f"({FIRST_DATE.year}–{LAST_DATE.year})")
+        raise ValidationError(_("month {month} is outside the years the service handles "
+                                "({first}–{last})").format(month=stripped, first=FIRST_DATE.year,
+                                                           last=LAST_DATE.year))
     return year, month

@@ -23,9 +23,12 @@ import secrets
 from pathlib import Path
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 
 FILE_MODE = 0o600
 TEMPORARY_ATTEMPTS = 3
+#: The refusal of an existing target, said when staging and when publishing.
+EXISTS = N_("{path} already exists (use --force to replace it)")
 _FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
           | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
@@ -45,7 +48,8 @@ class StagedFile:
             return
         if self.path.is_symlink():
             self.discard()
-            raise ValidationError(f"{self.path} is a symbolic link: refusing to replace it")
+            raise ValidationError(_("{path} is a symbolic link: refusing to replace it")
+                                  .format(path=self.path))
         if self._force:
             os.replace(self.temporary, self.path)
         else:
@@ -59,7 +63,7 @@ class StagedFile:
             os.link(self.temporary, self.path, follow_symlinks=False)
         except FileExistsError:
             self.discard()
-            raise ValidationError(f"{self.path} already exists (use --force to replace it)") from None
+            raise ValidationError(_(EXISTS).format(path=self.path)) from None
         except OSError as error:
             if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                 raise
@@ -85,15 +89,17 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
     out = Path(out)
     folder = out.parent
     if out.is_symlink():
-        raise ValidationError(f"{out} is a symbolic link: refusing to write through it")
+        raise ValidationError(_("{path} is a symbolic link: refusing to write through it")
+                              .format(path=out))
     if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise ValidationError(f"cannot write {out.name}: folder {folder} {what}")
+        problem = (N_("cannot write {name}: folder {folder} is not a folder") if folder.exists()
+                   else N_("cannot write {name}: folder {folder} does not exist"))
+        raise ValidationError(_(problem).format(name=out.name, folder=folder))
     if out.exists():
         if not out.is_file():
-            raise ValidationError(f"{out} exists and is not a file")
+            raise ValidationError(_("{path} exists and is not a file").format(path=out))
         if not force:
-            raise ValidationError(f"{out} already exists (use --force to replace it)")
+            raise ValidationError(_(EXISTS).format(path=out))
     fd, temporary = _create_temporary(folder, out.name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -108,7 +114,7 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
 
 def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
     """A new file under a random name; a name already taken (even by a symlink) is never opened."""
-    for _ in range(TEMPORARY_ATTEMPTS):
+    for _attempt in range(TEMPORARY_ATTEMPTS):
         temporary = folder / f".{name}.{secrets.token_hex(8)}.tmp"
         try:
             return os.open(temporary, _FLAGS, FILE_MODE), temporary
@@ -116,9 +122,10 @@ def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
             continue
         except OSError as error:     # the folder's, not the temporary name's, to the user
             reason = (error.strerror or type(error).__name__).lower()
-            raise ValidationError(f"cannot write {name}: folder {folder}: {reason}") from None
-    raise ValidationError(f"could not create a temporary file in {folder}: every name tried "
-                          "was taken")
+            raise ValidationError(_("cannot write {name}: folder {folder}: {reason}")
+                                  .format(name=name, folder=folder, reason=reason)) from None
+    raise ValidationError(_("could not create a temporary file in {folder}: every name tried "
+                            "was taken").format(folder=folder))
 
 
 def _fsync_folder(folder: Path) -> None:

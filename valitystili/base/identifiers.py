@@ -44,6 +44,7 @@ from stdnum.fi import hetu as stdnum_hetu
 from stdnum.iso7064 import mod_97_10
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 
 # --- Finnish reference numbers -------------------------------------------------------------------
 
@@ -54,6 +55,7 @@ CLIENT_REFERENCE_PREFIX = "1"
 CLIENT_REFERENCE_WIDTH = 7
 
 _WEIGHTS = (7, 3, 1)
+BASE_NOT_DIGITS = N_("reference base {base} must consist of digits only")
 # Spaces people type or paste between digit groups (space, NO-BREAK SPACE, NARROW NO-BREAK SPACE).
 _SPACES_RE = re.compile("[ \u00a0\u202f]")
 _DIGITS_RE = re.compile("[0-9]+")  # ASCII only: \d and str.isdigit also take other scripts' digits
@@ -62,7 +64,7 @@ _DIGITS_RE = re.compile("[0-9]+")  # ASCII only: \d and str.isdigit also take ot
 def reference_check_digit(base: str) -> int:
     """The 7-3-1 check digit of a Finnish reference base (``1234567`` → 2)."""
     if not _DIGITS_RE.fullmatch(base):
-        raise ValidationError(f"reference base {base!r} must consist of digits only")
+        raise ValidationError(_(BASE_NOT_DIGITS).format(base=repr(base)))
     # Weights 7, 3, 1, 7, 3, 1… from the rightmost digit leftwards.
     total = sum(
         int(digit) * _WEIGHTS[position % 3] for position, digit in enumerate(reversed(base))
@@ -73,12 +75,13 @@ def reference_check_digit(base: str) -> int:
 def make_reference(base: str) -> str:
     """Base of 3–19 digits, no leading 0, plus check digit: ``1234567`` → ``12345672``."""
     if not _DIGITS_RE.fullmatch(base):
-        raise ValidationError(f"reference base {base!r} must consist of digits only")
+        raise ValidationError(_(BASE_NOT_DIGITS).format(base=repr(base)))
     if not 3 <= len(base) <= 19:
-        raise ValidationError(f"reference base {base} has {len(base)} digits; it needs 3–19")
+        raise ValidationError(_("reference base {base} has {count} digits; it needs 3–19")
+                              .format(base=base, count=len(base)))
     if base.startswith("0"):
         # Banks ignore leading zeros, so such a reference would not be the one we think we made.
-        raise ValidationError(f"reference base {base} must not start with 0")
+        raise ValidationError(_("reference base {base} must not start with 0").format(base=base))
     return base + str(reference_check_digit(base))
 
 
@@ -86,18 +89,21 @@ def validate_finnish_reference(text: str) -> str:
     """Check a Finnish reference number and return it without spaces (leading zeros kept)."""
     reference = _SPACES_RE.sub("", text.strip())
     if not _DIGITS_RE.fullmatch(reference):
-        raise ValidationError(f"reference {text.strip()!r} must consist of digits only")
+        raise ValidationError(_("reference {reference} must consist of digits only")
+                              .format(reference=repr(text.strip())))
     if not 4 <= len(reference) <= 20:
         raise ValidationError(
-            f"reference {reference} has {len(reference)} digits; a Finnish reference has 4–20"
+            _("reference {reference} has {count} digits; a Finnish reference has 4–20")
+            .format(reference=reference, count=len(reference))
         )
     if reference.strip("0") == "":
-        raise ValidationError(f"reference {reference} is all zeros")
+        raise ValidationError(_("reference {reference} is all zeros").format(reference=reference))
     base, check = reference[:-1], int(reference[-1])
     expected = reference_check_digit(base)
     if check != expected:
         raise ValidationError(
-            f"reference {reference} has a wrong check digit (expected {base}{expected})"
+            _("reference {reference} has a wrong check digit (expected {expected})")
+            .format(reference=reference, expected=f"{base}{expected}")
         )
     return reference
 
@@ -132,15 +138,18 @@ def validate_rf(text: str) -> str:
         body = compact[4:]
         expected = "RF" + mod_97_10.calc_check_digits(body + "RF") + body
         raise ValidationError(
-            f"RF reference {compact} has wrong check digits (expected {expected})"
+            _("RF reference {reference} has wrong check digits (expected {expected})")
+            .format(reference=compact, expected=expected)
         ) from None
     except stdnum_errors.InvalidLength:
         raise ValidationError(
-            f"RF reference {compact} has {len(compact)} characters; it needs 5–25"
+            _("RF reference {reference} has {count} characters; it needs 5–25")
+            .format(reference=compact, count=len(compact))
         ) from None
     except stdnum_errors.ValidationError:
         raise ValidationError(
-            f"RF reference {compact!r} must be RF, two check digits and letters or digits"
+            _("RF reference {reference} must be RF, two check digits and letters or digits")
+            .format(reference=repr(compact))
         ) from None
 
 
@@ -152,8 +161,8 @@ def classify_reference(text: str) -> tuple[str, str]:
     if _DIGITS_RE.fullmatch(_SPACES_RE.sub("", stripped)):
         return "SCOR", validate_finnish_reference(stripped)
     raise ValidationError(
-        f"reference {stripped!r} is neither a Finnish reference number (digits) "
-        "nor an RF reference (RF…)"
+        _("reference {reference} is neither a Finnish reference number (digits) nor an RF "
+          "reference (RF…)").format(reference=repr(stripped))
     )
 
 
@@ -162,10 +171,12 @@ def client_reference(client_number: int) -> str:
     if isinstance(client_number, bool) or not isinstance(client_number, int):
         raise TypeError(f"client number must be an int, got {client_number!r}")
     if client_number < 1:
-        raise ValidationError(f"client number {client_number} must be positive")
+        raise ValidationError(_("client number {number} must be positive")
+                              .format(number=client_number))
     base = CLIENT_REFERENCE_PREFIX + f"{client_number:0{CLIENT_REFERENCE_WIDTH}d}"
     if len(base) > 19:
-        raise ValidationError(f"client number {client_number} is too large for a reference")
+        raise ValidationError(_("client number {number} is too large for a reference")
+                              .format(number=client_number))
     return make_reference(base)
 
 
@@ -174,22 +185,23 @@ def client_reference(client_number: int) -> str:
 
 def validate_iban(text: str) -> str:
     """Check an IBAN, including the national check digit, and return it compact upper case."""
+    error: str | None = None
     try:
         return IBAN(text, validate_bban=True).compact
     except schwifty_errors.InvalidBBANChecksum:
-        problem = "has a wrong national check digit"
+        problem = N_("IBAN {iban} has a wrong national check digit")
     except schwifty_errors.InvalidChecksumDigits:
-        problem = "has wrong check digits"
+        problem = N_("IBAN {iban} has wrong check digits")
     except schwifty_errors.InvalidLength:
-        problem = "has the wrong length for its country"
+        problem = N_("IBAN {iban} has the wrong length for its country")
     except schwifty_errors.InvalidCountryCode:
-        problem = "has an unknown country code"
+        problem = N_("IBAN {iban} has an unknown country code")
     except schwifty_errors.InvalidStructure:
-        problem = "contains characters an IBAN cannot have"
-    except schwifty_errors.SchwiftyException as error:
-        problem = f"is not valid ({error})"
+        problem = N_("IBAN {iban} contains characters an IBAN cannot have")
+    except schwifty_errors.SchwiftyException as failure:
+        problem, error = N_("IBAN {iban} is not valid ({error})"), str(failure)
     shown = _SPACES_RE.sub("", text.strip()).upper()
-    raise ValidationError(f"IBAN {shown} {problem}")
+    raise ValidationError(_(problem).format(iban=shown, error=error))
 
 
 #: What retention (``people.retention``) puts in place of a client's name, IBAN and texts.
@@ -215,7 +227,8 @@ def validate_bic(text: str) -> str:
         return BIC(text, enforce_swift_compliance=True).compact
     except schwifty_errors.SchwiftyException as error:
         shown = _SPACES_RE.sub("", text.strip()).upper()
-        raise ValidationError(f"BIC {shown} is not valid ({error})") from None
+        raise ValidationError(_("BIC {bic} is not valid ({error})").format(bic=shown, error=error)
+                              ) from None
 
 
 # --- Henkilötunnus -------------------------------------------------------------------------------
@@ -238,21 +251,23 @@ def validate_hetu(text: str, *, allow_temporary: bool = True) -> str:
     except stdnum_errors.InvalidFormat:
         # Not echoed at all: it may be a whole identity code with a typo in it.
         raise ValidationError(
-            "henkilötunnus is not in the form DDMMYYCNNNQ (e.g. 131052-308T)"
+            _("henkilötunnus is not in the form DDMMYYCNNNQ (e.g. 131052-308T)")
         ) from None
     except stdnum_errors.InvalidChecksum:
         raise ValidationError(
-            f"henkilötunnus {_mask(compact)} has a wrong check character"
+            _("henkilötunnus {hetu} has a wrong check character").format(hetu=_mask(compact))
         ) from None
     except stdnum_errors.InvalidComponent:
         individual = int(compact[7:10])
         if individual < 2:
-            problem = f"has individual number {compact[7:10]}, which is never issued"
+            problem = N_("henkilötunnus {hetu} has individual number {number}, which is never "
+                         "issued")
         elif individual >= 900 and not allow_temporary:
-            problem = "is a temporary code (individual number 900–999)"
+            problem = N_("henkilötunnus {hetu} is a temporary code (individual number 900–999)")
         else:
-            problem = "has a birth date that does not exist"
-        raise ValidationError(f"henkilötunnus {_mask(compact)} {problem}") from None
+            problem = N_("henkilötunnus {hetu} has a birth date that does not exist")
+        raise ValidationError(_(problem).format(hetu=_mask(compact), number=compact[7:10])
+                              ) from None
 
 
 #: What an anonymised client's identity code is replaced with (``people.retention``):
@@ -290,7 +305,8 @@ def age_on(text: str, on: date) -> int:
     """Age in full years on a date; someone born on 29 February turns a year older on 1 March."""
     born = hetu_birth_date(text)
     if on < born:
-        raise ValidationError(f"{on.isoformat()} is before the birth date of {mask_hetu(text)}")
+        raise ValidationError(_("{day} is before the birth date of {hetu}")
+                              .format(day=on.isoformat(), hetu=mask_hetu(text)))
     # Comparing (month, day) makes a 29 February birthday count as passed only from 1 March in
     # common years.
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

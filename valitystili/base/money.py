@@ -34,6 +34,7 @@ import re
 from decimal import Decimal
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 
 #: The largest amount (in absolute value) accepted anywhere: 10 000 000,00 €. Nothing a client
 #: receives or pays comes near it, so a larger value is a typing slip (an extra digit or a pasted
@@ -68,7 +69,7 @@ def parse_amount(text: str) -> int:
     """Parse a non-negative euro amount such as ``512,40`` or ``1 234.5`` into cents."""
     cents = parse_signed_amount(text)
     if cents < 0:
-        raise ValidationError(f"amount {text.strip()} is negative")
+        raise ValidationError(_("amount {amount} is negative").format(amount=text.strip()))
     return cents
 
 
@@ -76,7 +77,7 @@ def parse_signed_amount(text: str) -> int:
     """Parse a euro amount that may carry a leading minus (``-12,50``) into cents."""
     stripped = text.strip()
     if not stripped:
-        raise ValidationError("amount is empty")
+        raise ValidationError(_("amount is empty"))
     body = _EURO_SUFFIX_RE.sub("", stripped)
     sign = 1
     if body[:1] and body[0] in _MINUS:
@@ -84,15 +85,18 @@ def parse_signed_amount(text: str) -> int:
         body = body[1:]
     match = _AMOUNT_RE.fullmatch(body)
     if match is None:
-        raise ValidationError(f"amount {stripped!r} is not a number (use e.g. 512,40 or 512.40)")
+        raise ValidationError(_("amount {amount} is not a number (use e.g. 512,40 or 512.40)")
+                              .format(amount=repr(stripped)))
     fraction = match["fraction"] or ""
     if len(fraction) > 2:
-        raise ValidationError(f"amount {stripped} has more than two decimals")
+        raise ValidationError(_("amount {amount} has more than two decimals")
+                              .format(amount=stripped))
     whole = int(re.sub(f"[{_GROUP}]", "", match["whole"]))
     cents = sign * (whole * 100 + int(fraction.ljust(2, "0")))
     if abs(cents) > MAX_AMOUNT_CENTS:
         raise ValidationError(
-            f"amount {stripped} is larger than the maximum {format_fi(MAX_AMOUNT_CENTS)}"
+            _("amount {amount} is larger than the maximum {most}")
+            .format(amount=stripped, most=format_fi(MAX_AMOUNT_CENTS))
         )
     return cents
 
@@ -133,7 +137,8 @@ def format_locale(cents: int, language: str) -> str:
     """Display form for the user's language (``fi``, ``sv`` or ``en``; see the module rules)."""
     if language not in LANGUAGES:
         raise ValidationError(
-            f"language {language!r} is not supported (choose one of {', '.join(LANGUAGES)})"
+            _("language {language} is not supported (choose one of {choices})")
+            .format(language=repr(language), choices=", ".join(LANGUAGES))
         )
     return format_fi(cents)
 

@@ -34,6 +34,7 @@ from functools import lru_cache
 from dateutil.rrule import rrule, rrulestr
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 
 #: Where a rule without ``DTSTART`` starts: a Monday that is also the 1st of January (see above).
 ANCHOR = date(2001, 1, 1)
@@ -55,35 +56,38 @@ def parse_rule(text: str) -> rrule:
     """
     rule_text = text.strip()
     if not rule_text:
-        raise ValidationError("schedule is empty (e.g. FREQ=MONTHLY;BYMONTHDAY=2)")
+        raise ValidationError(_("schedule is empty (e.g. FREQ=MONTHLY;BYMONTHDAY=2)"))
     freq = _FREQ_RE.search(rule_text)
     if freq is None:
         raise ValidationError(
-            f"schedule {rule_text!r} has no FREQ (e.g. FREQ=MONTHLY;BYMONTHDAY=2)"
+            _("schedule {rule} has no FREQ (e.g. FREQ=MONTHLY;BYMONTHDAY=2)")
+            .format(rule=repr(rule_text))
         )
     if freq[1].upper() in _FINER_THAN_DAILY:
         raise ValidationError(
-            f"schedule {rule_text!r} repeats more often than daily (FREQ={freq[1].upper()}); "
-            "schedules are in whole days"
+            _("schedule {rule} repeats more often than daily (FREQ={freq}); schedules are in "
+              "whole days").format(rule=repr(rule_text), freq=freq[1].upper())
         )
     sub_day = _SUB_DAY_PART_RE.search(rule_text)
     if sub_day is not None:
         raise ValidationError(
-            f"schedule {rule_text!r} uses {sub_day[1].upper()}; schedules are in whole days"
+            _("schedule {rule} uses {part}; schedules are in whole days")
+            .format(rule=repr(rule_text), part=sub_day[1].upper())
         )
     dtstart = _DTSTART_RE.search(rule_text)
     if dtstart is not None and not _DTSTART_DATE_RE.fullmatch(dtstart["rest"].strip()):
         raise ValidationError(
-            f"schedule {rule_text!r} has a DTSTART with a time or time zone; "
-            "give a date only (DTSTART:20260105)"
+            _("schedule {rule} has a DTSTART with a time or time zone; give a date only "
+              "(DTSTART:20260105)").format(rule=repr(rule_text))
         )
     if _UNTIL_WITH_TIME_RE.search(rule_text):
         raise ValidationError(
-            f"schedule {rule_text!r} has an UNTIL with a time; give a date only (UNTIL=20261231)"
+            _("schedule {rule} has an UNTIL with a time; give a date only (UNTIL=20261231)")
+            .format(rule=repr(rule_text))
         )
     if dtstart is None and _COUNT_RE.search(rule_text):
         raise ValidationError(
-            f"schedule {rule_text!r} has COUNT but no DTSTART to count from"
+            _("schedule {rule} has COUNT but no DTSTART to count from").format(rule=repr(rule_text))
         )
     try:
         # cache=True: the rule remembers the dates it has generated, so asking about 2026 does
@@ -91,14 +95,16 @@ def parse_rule(text: str) -> rrule:
         rule = rrulestr(rule_text, dtstart=datetime.combine(ANCHOR, time.min), cache=True)
     except (ValueError, TypeError) as error:
         raise ValidationError(
-            f"schedule {rule_text!r} is not a valid RFC 5545 rule ({error})"
+            _("schedule {rule} is not a valid RFC 5545 rule ({error})")
+            .format(rule=repr(rule_text), error=error)
         ) from None
     if not isinstance(rule, rrule):
         raise ValidationError(
-            f"schedule {rule_text!r} must be a single RRULE (no EXDATE, RDATE or second rule)"
+            _("schedule {rule} must be a single RRULE (no EXDATE, RDATE or second rule)")
+            .format(rule=repr(rule_text))
         )
     if next(iter(rule), None) is None:
-        raise ValidationError(f"schedule {rule_text!r} never occurs")
+        raise ValidationError(_("schedule {rule} never occurs").format(rule=repr(rule_text)))
     return rule
 
 

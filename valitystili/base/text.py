@@ -34,6 +34,7 @@ import re
 import unicodedata
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 
 MAX_PAYMENT_NAME_CHARS = 70   # EPC rule for Cdtr/Nm (the schema allows 140)
 MAX_MESSAGE_CHARS = 140       # pain.001 RmtInf/Ustrd
@@ -63,6 +64,11 @@ _CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE
                   "\x1b": "ESCAPE", "\x7f": "DELETE", "\x85": "NEXT LINE"}
 
 
+#: Refusals said in more than one place (one message each, for the translations).
+LINE_BREAK = N_("{what} contains a line break {char}")
+TOO_LONG = N_("{what} has {count} characters; at most {most}")
+
+
 def describe(char: str) -> str:
     """``U+202E (RIGHT-TO-LEFT OVERRIDE)``: a character named so a person can find it."""
     name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "")
@@ -90,29 +96,30 @@ def _refuse_hidden(text: str, what: str, allowed: str = "") -> None:
             continue
         category = unicodedata.category(char)
         if category == "Cc":
-            kind = "a line break" if char in "\n\r\x0b\x0c\x85" else "the control character"
-            raise ValidationError(f"{what} contains {kind} {describe(char)}")
+            message = (LINE_BREAK if char in "\n\r\x0b\x0c\x85"
+                       else N_("{what} contains the control character {char}"))
+            raise ValidationError(_(message).format(what=_(what), char=describe(char)))
         if category == "Cf":
-            raise ValidationError(f"{what} contains the invisible formatting character "
-                                  f"{describe(char)}")
+            raise ValidationError(_("{what} contains the invisible formatting character {char}")
+                                  .format(what=_(what), char=describe(char)))
         if category in _SEPARATORS:
-            raise ValidationError(f"{what} contains a line break {describe(char)}")
+            raise ValidationError(_(LINE_BREAK).format(what=_(what), char=describe(char)))
         if category[0] == "C":  # Cs surrogates (undecodable input), Co private use, Cn unassigned
-            raise ValidationError(f"{what} contains the character {describe(char)}, "
-                                  "which is not text")
+            raise ValidationError(_("{what} contains the character {char}, which is not text")
+                                  .format(what=_(what), char=describe(char)))
 
 
 def clean_line(text: str, what: str, *, max_chars: int | None = None) -> str:
     """A one-line field: hidden characters refused, spaces folded, never empty."""
     if not isinstance(text, str):
-        raise ValidationError(f"{what} must be text")
+        raise ValidationError(_("{what} must be text").format(what=_(what)))
     text = unicodedata.normalize("NFC", text)
     _refuse_hidden(text, what)
     line = " ".join(text.split())
     if not line:
-        raise ValidationError(f"{what} is empty")
+        raise ValidationError(_("{what} is empty").format(what=_(what)))
     if max_chars is not None and len(line) > max_chars:
-        raise ValidationError(f"{what} has {len(line)} characters; at most {max_chars}")
+        raise ValidationError(_(TOO_LONG).format(what=_(what), count=len(line), most=max_chars))
     return line
 
 
@@ -123,7 +130,7 @@ def free_text(text: str | None, what: str, *, max_chars: int, multiline: bool = 
     ``settings.free_text``). ``None`` or blank gives ``None`` unless ``required``."""
     if text is None or not text.strip():
         if required:
-            raise ValidationError(f"{what} is empty")
+            raise ValidationError(_("{what} is empty").format(what=_(what)))
         return None
     if multiline:
         text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
@@ -133,8 +140,9 @@ def free_text(text: str | None, what: str, *, max_chars: int, multiline: bool = 
     else:
         value = clean_line(text, what)
     if len(value) > max_chars:
-        raise ValidationError(f"{what} has {len(value)} characters; at most {max_chars} "
-                              "(setting free_text_max_chars)")
+        raise ValidationError(_("{what} has {count} characters; at most {most} (setting "
+                                "free_text_max_chars)").format(what=_(what), count=len(value),
+                                                                most=max_chars))
     return value
 
 
@@ -161,8 +169,9 @@ def _transliterate(char: str, what: str, fallback: str | None) -> str:
             return fallback
         else:
             raise ValidationError(
-                f"{what} contains {char!r} {describe(char)}, which a payment file cannot "
-                "carry (ISO-8859-15) and has no Latin transliteration; write it in Latin letters")
+                _("{what} contains {text} {char}, which a payment file cannot carry (ISO-8859-15) "
+                  "and has no Latin transliteration; write it in Latin letters")
+                .format(what=_(what), text=repr(char), char=describe(char)))
     return "".join(result)
 
 
@@ -184,8 +193,9 @@ def payment_name(name: str, what: str) -> str:
     """The payment form of a (cleaned) name, refused when a payment file cannot carry it."""
     form = payment_form(name, what)
     if len(form) > MAX_PAYMENT_NAME_CHARS:
-        raise ValidationError(f"{what} has {len(form)} characters; a payment file takes at most "
-                              f"{MAX_PAYMENT_NAME_CHARS}")
+        raise ValidationError(_("{what} has {count} characters; a payment file takes at most "
+                                "{most}").format(what=_(what), count=len(form),
+                                                 most=MAX_PAYMENT_NAME_CHARS))
     return form
 
 
@@ -202,5 +212,6 @@ def payment_message(text: str, what: str) -> str:
     """A payment message: one line, in its payment form, at most ``MAX_MESSAGE_CHARS``."""
     form = payment_form(clean_line(text, what), what)
     if len(form) > MAX_MESSAGE_CHARS:
-        raise ValidationError(f"{what} has {len(form)} characters; at most {MAX_MESSAGE_CHARS}")
+        raise ValidationError(_(TOO_LONG).format(what=_(what), count=len(form),
+                                                 most=MAX_MESSAGE_CHARS))
     return form

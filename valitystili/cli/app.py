@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from valitystili.base import i18n
+from valitystili.base.i18n import _
 from valitystili.cli.output import Columns, render
 
 if TYPE_CHECKING:
@@ -23,11 +25,21 @@ if TYPE_CHECKING:
 
 
 class App:
-    def __init__(self, db_option: str | None, fmt: str, quiet: bool, wide: bool = False):
+    def __init__(self, db_option: str | None, fmt: str, quiet: bool, wide: bool = False,
+                 language_by: str = "default"):
         self.db_option = db_option
         self.format = fmt
         self.quiet = quiet
         self.wide = wide
+        #: What chose the language (``base/i18n.choose_language``): the acting user's setting
+        #: comes before the locale, after ``--lang`` and ``VALITYSTILI_LANG``.
+        self.language_by = language_by
+
+    def speak_to(self, actor) -> None:
+        """Speak the acting user's language from now on, unless --lang or the environment
+        named one (the help was shown before: it needs no database)."""
+        if actor.language and self.language_by in ("locale", "default"):
+            i18n.set_language(actor.language)
 
     @cached_property
     def url(self) -> str:
@@ -78,6 +90,7 @@ class App:
         try:
             with db.lock_waits(self.engine), session.begin():
                 actor = current_actor(session)
+                self.speak_to(actor)
                 yield session, actor
         except access.NotYourClient as refused:
             # Need to know: the refused attempt goes into the access log, in a unit of its own.
@@ -92,7 +105,9 @@ class App:
         """Print data in the chosen format; ``spec`` names a list's columns (``cli/output.py``)."""
         if self.quiet:
             return
-        text = render(data, self.format, spec, wide=self.wide)
+        from valitystili.cli.tables import HEADERS
+
+        text = render(data, self.format, spec, wide=self.wide, headers=HEADERS)
         if text:
             click.echo(text)
 
@@ -104,7 +119,7 @@ class App:
     def notes(self, lines: list[str]) -> None:
         """Tell the person where what was stored differs from what they typed (stderr)."""
         for line in lines:
-            self.info(f"valitystili: note: {line}")
+            self.info(f"valitystili: note: {line}")     # the prefix is the same in every language
 
 
 pass_app = click.make_pass_decorator(App)
@@ -123,4 +138,5 @@ def confirm(reason: str, question: str) -> bool:
     """Ask a person at a terminal ``REASON. QUESTION [y/N]`` on stderr; False without one."""
     if not stdin_is_terminal():
         return False
-    return click.confirm(f"{reason}. {question}", default=False, err=True)
+    return click.confirm(_("{reason}. {question}").format(reason=reason, question=question),
+                         default=False, err=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from valitystili.base.i18n import N_, _
 from valitystili.cli.app import App, pass_app
 
 
@@ -50,9 +51,9 @@ def client_revoke(app: App, client: str, user: str) -> None:
 @click.command("anonymise")
 @click.argument("client", required=False)
 @click.option("--due", is_flag=True,
-              help="List the closed clients whose retention has run out (retention_years_after_"
-                   "closing); with --yes, anonymise them.")
-@click.option("--yes", is_flag=True, help="With --due: anonymise every due client.")
+              help=N_("List the closed clients whose retention has run out (retention_years_after_"
+                   "closing); with --yes, anonymise them."))
+@click.option("--yes", is_flag=True, help=N_("With --due: anonymise every due client."))
 @pass_app
 def client_anonymise(app: App, client: str | None, due: bool, yes: bool) -> None:
     """Replace a closed client's personal data with a tombstone; money and audit stay (admin).
@@ -70,9 +71,9 @@ def client_anonymise(app: App, client: str | None, due: bool, yes: bool) -> None
     from valitystili.people import retention
 
     if (client is None) == (not due):
-        raise click.UsageError("give either CLIENT or --due")
+        raise click.UsageError(_("give either CLIENT or --due"))
     if yes and not due:
-        raise click.UsageError("--yes goes with --due")
+        raise click.UsageError(_("--yes goes with --due"))
     with app.unit(read_only=due and not yes) as (session, actor):
         if client is not None:
             result = retention.anonymise(session, actor, client)
@@ -86,8 +87,8 @@ def client_anonymise(app: App, client: str | None, due: bool, yes: bool) -> None
 @click.command("export")
 @click.argument("client")
 @click.option("--out", "out", required=True, metavar="FILE.json",
-              help="The file to write (refused if it exists, unless --force).")
-@click.option("--force", is_flag=True, help="Replace an existing file.")
+              help=N_("The file to write (refused if it exists, unless --force)."))
+@click.option("--force", is_flag=True, help=N_("Replace an existing file."))
 @pass_app
 def client_export(app: App, client: str, out: str, force: bool) -> None:
     """Write the client's own data into a JSON file, for an access request (audited).
@@ -114,4 +115,4 @@ def client_export(app: App, client: str, out: str, force: bool) -> None:
     finally:
         if staged is not None:
             staged.discard()
-    app.info(f"wrote {out}")
+    app.info(_("wrote {file}").format(file=out))

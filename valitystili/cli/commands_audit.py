@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from valitystili.base.i18n import N_, _, ngettext
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 
@@ -21,7 +22,7 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--expect-head", "expect_head", metavar="POSITION:HASH", default=None,
-              help="A head printed by an earlier verify: the trail must still hold that entry.")
+              help=N_("A head printed by an earlier verify: the trail must still hold that entry."))
 @pass_app
 def audit_verify(app: App, expect_head: str | None) -> None:
     """Check the audit trail and the ledger; print the findings and the head; exit 1 on any.
@@ -49,16 +50,20 @@ def audit_verify(app: App, expect_head: str | None) -> None:
              tables.VERIFY_FINDINGS)
     for part in verified.checked:
         app.info(part.line())
-    app.info(f"head: {verified.head}" if verified.head else "head: none (the trail is empty)")
+    app.info(_("head: {head}").format(head=verified.head) if verified.head
+             else _("head: none (the trail is empty)"))
     if findings:
         first = findings[0]
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        raise ProblemsFound(f"{first.check}: {first.subject}: {first.detail}{more}")
+        line = f"{first.check}: {first.subject}: {first.detail}"    # the finding's own words
+        if len(findings) > 1:
+            line = ngettext("{finding} (and {count} more)", "{finding} (and {count} more)",
+                            len(findings) - 1).format(finding=line, count=len(findings) - 1)
+        raise ProblemsFound(line)
 
 
 @audit_group.command("log")
-@click.option("--client", default=None, help="Only this client's entries: their access history.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@click.option("--client", default=None, help=N_("Only this client's entries: their access history."))
+@click.option("--limit", type=click.IntRange(min=1), default=None, help=N_("At most this many."))
 @pass_app
 def audit_log(app: App, client: str | None, limit: int | None) -> None:
     """Show the audit trail, or one client's access history (Client Data Act 703/2023).

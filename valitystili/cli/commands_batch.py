@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from valitystili.base.dates import format_fi_date
+from valitystili.base.i18n import N_, _, ngettext
 from valitystili.cli import tables
 from valitystili.cli.app import App, confirm, pass_app
 from valitystili.cli.params import OPTIONAL_DATE
@@ -20,12 +21,13 @@ def batch_group() -> None:
 
 @batch_group.command("run")
 @click.option("--date", "run_on", type=OPTIONAL_DATE, default=None,
-              help="Batch date (default today); payments execute on the first banking day on or "
-              "after it.")
-@click.option("--dry-run", is_flag=True, help="Print what would be ordered; write nothing.")
-@click.option("--iban", default=None, help="The city's account to pay from (default: the first).")
-@click.option("--yes", is_flag=True, help="Confirm an execution date in the past or more than "
-              "5 banking days ahead (scripts; a terminal asks).")
+              help=N_("Batch date (default today); payments execute on the first banking day on "
+                      "or after it."))
+@click.option("--dry-run", is_flag=True, help=N_("Print what would be ordered; write nothing."))
+@click.option("--iban", default=None, help=N_("The city's account to pay from (default: the first)."))
+@click.option("--yes", is_flag=True, help=N_("Confirm an execution date in the past or more "
+                                             "than 5 banking days ahead (scripts; a terminal "
+                                             "asks)."))
 @pass_app
 def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None, yes: bool) -> None:
     """Plan today's payments: obligations due, reserves, instalments.
@@ -46,13 +48,14 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None, ye
     run_on = run_on or date.today()
     if not dry_run and not yes and CALENDAR.is_banking_day(run_on):   # a closed day's is dry
         reason = payments.date_to_confirm(run_on, date.today())
-        if reason and not confirm(reason, "Run the batch anyway?"):
-            raise payments.NeedsConfirmation(reason, "nothing was run; confirm with --yes")
+        if reason and not confirm(reason, _("Run the batch anyway?")):
+            raise payments.NeedsConfirmation(reason, _("nothing was run; confirm with --yes"))
     with app.unit() as (session, actor):
         result = payments.run_batch(session, actor, run_on, dry_run=dry_run, iban=iban)
     if result["closed_day"] and not dry_run:
-        app.info(f"{format_fi_date(result['run_on'])} is not a banking day: a dry run, nothing "
-                 f"stored; run the batch on {format_fi_date(result['execution_on'])}")
+        app.info(_("{day} is not a banking day: a dry run, nothing stored; run the batch on "
+                   "{next_day}").format(day=format_fi_date(result["run_on"]),
+                                        next_day=format_fi_date(result["execution_on"])))
     rows = result.pop("order_rows")
     notices = result.pop("notices")
     if app.format == "json":
@@ -60,38 +63,45 @@ def batch_run(app: App, run_on: date | None, dry_run: bool, iban: str | None, ye
         return
     app.emit(rows, tables.BATCH_RUN)
     for notice in notices:
-        app.info(f"flag {notice['kind']}: client {notice['client_id']}: {notice['detail']}")
+        app.info(_("flag {kind}: client {client}: {detail}").format(
+            kind=notice["kind"], client=notice["client_id"], detail=notice["detail"]))
     if not result["dry_run"] and not result["orders"]:
         held = result["already_held"]
-        app.info(f"nothing new; {held}" if held else
-                 f"nothing to pay on {format_fi_date(result['execution_on'])}; no batch was made")
+        app.info(_("nothing new; {held}").format(held=held) if held else
+                 _("nothing to pay on {day}; no batch was made").format(
+                     day=format_fi_date(result["execution_on"])))
         return
 
     from valitystili.base.money import format_fi
 
-    what = "would order" if result["dry_run"] else f"batch {result['batch']}:"
-    app.info(f"{what} {_payments(result['orders'])}, {format_fi(result['total_cents'])}, "
-             f"executing {result['execution_on'].isoformat()}")
+    values = {"payments": _payments(result["orders"]), "total": format_fi(result["total_cents"]),
+              "day": result["execution_on"].isoformat(), "batch": result["batch"]}
+    summary = (_("would order {payments}, {total}, executing {day}") if result["dry_run"] else
+               _("batch {batch}: {payments}, {total}, executing {day}"))
+    app.info(summary.format(**values))
 
 
 def _payments(count: int) -> str:
-    return "1 payment" if count == 1 else f"{count} payments"
+    return ngettext("{count} payment", "{count} payments", count).format(count=count)
 
 
 def batch_heading(batch: dict, wide: bool = False) -> list[str]:
     """What ``batch show`` says above the orders: the batch, its day, status, who, total."""
     from valitystili.base.money import format_fi
 
-    approved = (f"approved by {batch['approved_by']}" if batch["approved_by"]
-                else "not approved yet")
+    approved = (_("approved by {name}").format(name=batch["approved_by"]) if batch["approved_by"]
+                else _("not approved yet"))
     status = batch["status"]
     if batch.get("bank_status"):                    # the bank's status report (pain.002)
-        status += f", {batch['bank_status'].replace('_', ' ')} by the bank"
-    lines = [f"batch {batch['batch']}: {status}, {_payments(batch['orders'])}, "
-             f"{format_fi(batch['total_cents'])}, executing {batch['execution_on'].isoformat()}",
-             f"run by {batch['created_by']} on {batch['run_on'].isoformat()}, {approved}"]
+        status = _("{status}, {bank_status} by the bank").format(
+            status=status, bank_status=batch["bank_status"].replace("_", " "))
+    lines = [_("batch {batch}: {status}, {payments}, {total}, executing {day}").format(
+                 batch=batch["batch"], status=status, payments=_payments(batch["orders"]),
+                 total=format_fi(batch["total_cents"]), day=batch["execution_on"].isoformat()),
+             _("run by {name} on {day}, {approved}").format(
+                 name=batch["created_by"], day=batch["run_on"].isoformat(), approved=approved)]
     if wide:
-        lines.append(f"key {batch['key']}")
+        lines.append(_("key {key}").format(key=batch["key"]))
     return lines
 
 
@@ -123,7 +133,7 @@ def batch_show(app: App, batch: str) -> None:
 
 @batch_group.command("list")
 @click.option("--since", type=OPTIONAL_DATE, default=None,
-              help="Only batches executing on or after this date.")
+              help=N_("Only batches executing on or after this date."))
 @pass_app
 def batch_list(app: App, since: date | None) -> None:
     """List batches with their totals.
@@ -161,14 +171,15 @@ def batch_approve(app: App, batch: str) -> None:
 @batch_group.command("export")
 @click.argument("batch")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the pain.001 file.")
+              help=N_("Where to write the pain.001 file."))
 @click.option("--pain-version", type=click.Choice(["09", "03"]), default=None,
-              help="pain.001.001.09 (default) or .03 for banks that still need it.")
-@click.option("--force", is_flag=True, help="Replace an existing file at --out.")
-@click.option("--again", is_flag=True, help="Write a batch that was already exported once more "
-              "(a copy: never upload it to the bank twice).")
-@click.option("--yes", is_flag=True, help="Confirm a batch whose execution date is in the past "
-              "(scripts; a terminal asks).")
+              help=N_("pain.001.001.09 (default) or .03 for banks that still need it."))
+@click.option("--force", is_flag=True, help=N_("Replace an existing file at --out."))
+@click.option("--again", is_flag=True, help=N_("Write a batch that was already exported once "
+                                               "more (a copy: never upload it to the bank "
+                                               "twice)."))
+@click.option("--yes", is_flag=True, help=N_("Confirm a batch whose execution date is in the "
+                                             "past (scripts; a terminal asks)."))
 @pass_app
 def batch_export(app: App, batch: str, out: Path, pain_version: str | None, force: bool,
                  again: bool, yes: bool) -> None:
@@ -197,21 +208,21 @@ def batch_export(app: App, batch: str, out: Path, pain_version: str | None, forc
                 payments.record_changed_after_approval(session, actor, refused)
             raise
         except payments.NeedsConfirmation as unusual:
-            if not confirm(unusual.reason, "Write the file anyway?"):
+            if not confirm(unusual.reason, _("Write the file anyway?")):
                 raise
             # Asked and answered yes: the same export again, that question settled.
             again, yes = again or unusual.option == "--again", yes or unusual.option == "--yes"
     if not result["first_export"]:
-        app.info(f"valitystili: warning: batch {result['batch']} was already exported "
-                 f"{result['exported_before']}: this file is a copy; do not upload it to the "
-                 "bank twice")
+        app.info("valitystili: warning: " + _(      # the prefix is the same in every language
+            "batch {batch} was already exported {when}: this file is a copy; do not upload it "
+            "to the bank twice").format(batch=result["batch"], when=result["exported_before"]))
     app.emit(result)
 
 
 @batch_group.command("remove")
 @click.argument("batch")
 @click.argument("order")
-@click.option("--reason", required=True, help="Why the payment is taken out (recorded).")
+@click.option("--reason", required=True, help=N_("Why the payment is taken out (recorded)."))
 @pass_app
 def batch_remove(app: App, batch: str, order: str, reason: str) -> None:
     """Take one order (its number or key) out of a draft or approved batch.
@@ -230,14 +241,15 @@ def batch_remove(app: App, batch: str, order: str, reason: str) -> None:
     with app.unit() as (session, actor):
         result = payments.remove_order(session, actor, batch, order, reason=reason)
     app.emit(result)
-    back = "; the money is back on the client's account" if result["money_back"] else ""
-    app.info(f"order {result['order']} ({result['key']}) taken out of batch {result['batch']}"
-             f"{back}")
+    taken_out = (_("order {order} ({key}) taken out of batch {batch}; the money is back on the "
+                   "client's account") if result["money_back"] else
+                 _("order {order} ({key}) taken out of batch {batch}"))
+    app.info(taken_out.format(order=result["order"], key=result["key"], batch=result["batch"]))
 
 
 @batch_group.command("cancel")
 @click.argument("batch")
-@click.option("--reason", required=True, help="Why the batch is cancelled (recorded).")
+@click.option("--reason", required=True, help=N_("Why the batch is cancelled (recorded)."))
 @pass_app
 def batch_cancel(app: App, batch: str, reason: str) -> None:
     """Cancel a draft or approved batch: every order is taken out as by `batch remove`.

@@ -12,6 +12,7 @@ from datetime import date
 
 import click
 
+from valitystili.base.i18n import N_, _
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import DATE, ServiceChoice
 
@@ -24,31 +25,31 @@ def _warn(message: str) -> None:
 @click.argument("client")
 @click.argument("kind", metavar="KIND", type=ServiceChoice("valitystili.store.models:RECORD_KINDS"))
 @click.option("--date", "dated_on", type=DATE, default=None,
-              help="The day the document was made (an end's own day when left out).")
+              help=N_("The day the document was made (an end's own day when left out)."))
 @click.option("--supersedes", type=int, default=None, metavar="ID",
-              help="The record this one corrects; fields not given are taken from it.")
+              help=N_("The record this one corrects; fields not given are taken from it."))
 @click.option("--reference", default=None,
-              help="assessment: the social-welfare record; decision: its number.")
-@click.option("--worker", default=None, help="assessment: who made it (default: the client's).")
-@click.option("--incomes", default=None, help="consent: which incomes come to the account.")
-@click.option("--payments", default=None, help="consent: which payments the account makes.")
+              help=N_("assessment: the social-welfare record; decision: its number."))
+@click.option("--worker", default=None, help=N_("assessment: who made it (default: the client's)."))
+@click.option("--incomes", default=None, help=N_("consent: which incomes come to the account."))
+@click.option("--payments", default=None, help=N_("consent: which payments the account makes."))
 @click.option("--withdrawn", type=DATE, default=None,
-              help="consent: the day it was withdrawn (ends the consent in force).")
-@click.option("--scope", default=None, help="power_of_attorney: what it covers.")
-@click.option("--to", "to", default=None, help="power_of_attorney: to whom.")
+              help=N_("consent: the day it was withdrawn (ends the consent in force)."))
+@click.option("--scope", default=None, help=N_("power_of_attorney: what it covers."))
+@click.option("--to", "to", default=None, help=N_("power_of_attorney: to whom."))
 @click.option("--until", type=DATE, default=None,
-              help="power_of_attorney: valid until (none: until revoked).")
-@click.option("--benefits", default=None, help="ev241n: the Kela benefits it covers.")
+              help=N_("power_of_attorney: valid until (none: until revoked)."))
+@click.option("--benefits", default=None, help=N_("ev241n: the Kela benefits it covers."))
 @click.option("--ended", type=DATE, default=None,
-              help="ev241n: the day it ended (ends the demand in force).")
-@click.option("--grounds", default=None, help="decision: the grounds.")
+              help=N_("ev241n: the day it ended (ends the demand in force)."))
+@click.option("--grounds", default=None, help=N_("decision: the grounds."))
 @click.option("--criterion", type=ServiceChoice("valitystili.store.models:CRITERIA"),
-              default=None, help="decision: the criterion (default: the client's).")
-@click.option("--reason", default=None, help="decision: why other_weighty applies.")
-@click.option("--start", type=DATE, default=None, help="decision: the service's first day.")
+              default=None, help=N_("decision: the criterion (default: the client's)."))
+@click.option("--reason", default=None, help=N_("decision: why other_weighty applies."))
+@click.option("--start", type=DATE, default=None, help=N_("decision: the service's first day."))
 @click.option("--end", type=DATE, default=None,
-              help="decision: the service's last day (none: until further notice).")
-@click.option("--review", type=DATE, default=None, help="decision: the next review.")
+              help=N_("decision: the service's last day (none: until further notice)."))
+@click.option("--review", type=DATE, default=None, help=N_("decision: the next review."))
 @pass_app
 def client_record(app: App, client: str, kind: str, dated_on: date | None,
                   supersedes: int | None, **fields) -> None:
@@ -89,7 +90,7 @@ def client_record(app: App, client: str, kind: str, dated_on: date | None,
 @click.command("records")
 @click.argument("client")
 @click.option("--kind", type=ServiceChoice("valitystili.store.models:RECORD_KINDS"),
-              default=None, help="Only records of this kind.")
+              default=None, help=N_("Only records of this kind."))
 @pass_app
 def client_records(app: App, client: str, kind: str | None) -> None:
     """List the client's service record, superseded records too (audited).
@@ -107,9 +108,9 @@ def client_records(app: App, client: str, kind: str | None) -> None:
 @click.command("decision")
 @click.argument("client")
 @click.option("--record", type=int, default=None, metavar="ID",
-              help="The decision record (default: the newest that stands).")
+              help=N_("The decision record (default: the newest that stands)."))
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the text to this file instead of printing it.")
+              help=N_("Write the text to this file instead of printing it."))
 @pass_app
 def client_decision(app: App, client: str, record: int | None, out: str | None) -> None:
     """The decision's text for the client, with appeal instructions.
@@ -132,22 +133,23 @@ def client_decision(app: App, client: str, record: int | None, out: str | None) 
         return
     with open(out, "w", encoding="utf-8") as file:
         file.write(made.text)
-    app.info(f"wrote decision {made.record} of client {made.client} ({made.language}) to {out}")
+    app.info(_("wrote decision {record} of client {client} ({language}) to {file}").format(
+        record=made.record, client=made.client, language=made.language, file=out))
 
 
 @click.command("edit")
 @click.argument("client")
 @click.option("--iban", default=None,
-              help="The client's new account: waits for another handler's approval.")
-@click.option("--name", default=None, help="The client's name.")
+              help=N_("The client's new account: waits for another handler's approval."))
+@click.option("--name", default=None, help=N_("The client's name."))
 @click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
-              default=None, help="The client's language for letters and decisions.")
-@click.option("--worker", default=None, help="The responsible social worker (a user).")
-@click.option("--review", type=DATE, default=None, help="The next review of the need.")
+              default=None, help=N_("The client's language for letters and decisions."))
+@click.option("--worker", default=None, help=N_("The responsible social worker (a user)."))
+@click.option("--review", type=DATE, default=None, help=N_("The next review of the need."))
 @click.option("--until", type=DATE, default=None,
-              help="The service's last day: extends or shortens the term (a handler).")
+              help=N_("The service's last day: extends or shortens the term (a handler)."))
 @click.option("--reason", default=None,
-              help="With --until: the handler's decision, recorded.")
+              help=N_("With --until: the handler's decision, recorded."))
 @pass_app
 def client_edit(app: App, client: str, iban: str | None, name: str | None,
                 language: str | None, worker: str | None, review: date | None,
@@ -182,7 +184,7 @@ def client_edit(app: App, client: str, iban: str | None, name: str | None,
 @click.command("edits")
 @click.argument("client", required=False)
 @click.option("--all", "all_statuses", is_flag=True,
-              help="Approved, rejected and withdrawn changes too.")
+              help=N_("Approved, rejected and withdrawn changes too."))
 @pass_app
 def client_edits(app: App, client: str | None, all_statuses: bool) -> None:
     """List the IBAN changes waiting for approval (of one client, or all).
@@ -217,7 +219,7 @@ def client_edit_approve(app: App, edit: int) -> None:
 
 @click.command("edit-reject")
 @click.argument("edit", type=int)
-@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--reason", required=True, help=N_("Why (recorded)."))
 @pass_app
 def client_edit_reject(app: App, edit: int, reason: str) -> None:
     """Reject a waiting IBAN change (a handler), or withdraw your own (audited).

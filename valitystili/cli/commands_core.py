@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from valitystili.base.i18n import LANGUAGES, N_, _
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import ServiceChoice, as_of_option
@@ -36,7 +37,8 @@ def db_init(app: App) -> None:
 
     db.make_folder(app.url)
     if db.is_initialised(app.engine):
-        app.info(f"already initialised at revision {db.current_revision(app.engine)}")
+        app.info(_("already initialised at revision {revision}").format(
+            revision=db.current_revision(app.engine)))
     else:
         db.upgrade(app.engine)
     with db.transaction(app.factory) as session:
@@ -66,8 +68,8 @@ def db_upgrade(app: App) -> None:
 
 @db_group.command("backup")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the copy (a new file; --force replaces one).")
-@click.option("--force", is_flag=True, help="Replace an existing file at --out.")
+              help=N_("Where to write the copy (a new file; --force replaces one)."))
+@click.option("--force", is_flag=True, help=N_("Replace an existing file at --out."))
 @pass_app
 def db_backup(app: App, out: Path, force: bool) -> None:
     """Copy the SQLite database to a file while others go on working (admin).
@@ -89,10 +91,11 @@ def db_backup(app: App, out: Path, force: bool) -> None:
 
 
 @db_group.command("check")
-@as_of_option("Judge reconciliation as of this day, e.g. the day the backup was taken "
-              "(default today).")
+@as_of_option(N_("Judge reconciliation as of this day, e.g. the day the backup was taken "
+                 "(default today)."))
 @click.option("--expect-head", "expect_head", metavar="POSITION:HASH", default=None,
-              help="The audit head printed by db backup or audit verify: the trail must hold it.")
+              help=N_("The audit head printed by db backup or audit verify: the trail must hold "
+                      "it."))
 @pass_app
 def db_check(app: App, as_of: date | None, expect_head: str | None) -> None:
     """Run every check on the database, e.g. a restored backup; exit 1 on any finding.
@@ -127,20 +130,24 @@ def user_group() -> None:
 @user_group.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=ServiceChoice("valitystili.store.models:ROLES"),
-              help="What the user may do.")
-@click.option("--full-name", default="", help="The person's name, for reports.")
+              help=N_("What the user may do."))
+@click.option("--full-name", default="", help=N_("The person's name, for reports."))
+@click.option("--language", type=click.Choice(LANGUAGES), default=None,
+              help=N_("The language the tool speaks to the user: fi, sv or en (default: their "
+                      "locale's; --lang and VALITYSTILI_LANG come first)."))
 @pass_app
-def user_add(app: App, name: str, role: str, full_name: str) -> None:
+def user_add(app: App, name: str, role: str, full_name: str, language: str | None) -> None:
     """Register NAME (their OS or database login) with a role.
 
     \b
     Example:
       valitystili user add alice --role handler --full-name "Alice Aalto"
+      valitystili user add sanna --role social_worker --language fi
     """
     from valitystili.trust import users
 
     with app.unit() as (session, actor):
-        app.emit(users.add_user(session, actor, name, role, full_name))
+        app.emit(users.add_user(session, actor, name, role, full_name, language))
 
 
 @user_group.command("list")
@@ -189,7 +196,7 @@ def ledger_verify(app: App) -> None:
 
 @ledger_group.command("balances")
 @as_of_option()
-@click.option("--prefix", default=None, help="Only accounts whose code starts with this.")
+@click.option("--prefix", default=None, help=N_("Only accounts whose code starts with this."))
 @pass_app
 def ledger_balances(app: App, as_of: date | None, prefix: str | None) -> None:
     """Balances of ledger accounts (natural sign), today or as of a date.

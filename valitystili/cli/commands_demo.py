@@ -7,22 +7,23 @@ from pathlib import Path
 
 import click
 
+from valitystili.base.i18n import N_, _
 from valitystili.cli.app import App, pass_app, stderr_is_terminal
 from valitystili.cli.params import MONTH
 
 
 @click.command("demo")
 @click.option("--clients", default=200, show_default=True, type=click.IntRange(1, 100_000),
-              help="How many fictional clients.")
+              help=N_("How many fictional clients."))
 @click.option("--months", default=1, show_default=True, type=click.IntRange(1, 36),
-              help="How many months to run, day by day.")
+              help=N_("How many months to run, day by day."))
 @click.option("--start", "start_month", type=MONTH, default="2026-11", show_default=True,
-              help="First month (YYYY-MM).")
+              help=N_("First month (YYYY-MM)."))
 @click.option("--out", "out_dir", default="valitystili-demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the demo's database, statements and payment files: new, "
-              "empty, or made by an earlier demo (then replaced).")
-@click.option("--seed", default=2026, show_default=True, help="Seed for the fictional data.")
+              help=N_("Folder for the demo's database, statements and payment files: new, "
+                      "empty, or made by an earlier demo (then replaced)."))
+@click.option("--seed", default=2026, show_default=True, help=N_("Seed for the fictional data."))
 @pass_app
 def demo(app: App, clients: int, months: int, start_month: tuple[int, int], out_dir: Path,
          seed: int) -> None:
@@ -47,12 +48,12 @@ def demo(app: App, clients: int, months: int, start_month: tuple[int, int], out_
     def progress(days):
         if not stderr_is_terminal() or app.quiet:
             return days
-        return click.progressbar(days, label="banking days", file=click.get_text_stream("stderr"),
+        return click.progressbar(days, label=_("banking days"), file=click.get_text_stream("stderr"),
                                  item_show_func=lambda d: d.isoformat() if d else "")
 
     def run(progress_fn):
         return run_demo(out_dir, clients=clients, months=months, start=start, seed=seed,
-                        progress=progress_fn)
+                        progress=progress_fn, translated=app.format == "table")
 
 
     if stderr_is_terminal() and not app.quiet:

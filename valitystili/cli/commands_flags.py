@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
+from valitystili.base.i18n import N_
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 
 
 @click.group("flags", invoke_without_command=True)
-@click.option("--kind", default=None, help="Only flags of this kind.")
-@click.option("--client", default=None, help="Only this client's flags.")
-@click.option("--all", "include_resolved", is_flag=True, help="Include resolved flags.")
+@click.option("--kind", default=None, help=N_("Only flags of this kind."))
+@click.option("--client", default=None, help=N_("Only this client's flags."))
+@click.option("--all", "include_resolved", is_flag=True, help=N_("Include resolved flags."))
 @click.pass_context
 def flags_group(ctx: click.Context, kind: str | None, client: str | None,
                 include_resolved: bool) -> None:
@@ -39,7 +40,7 @@ def flags_group(ctx: click.Context, kind: str | None, client: str | None,
 
 @flags_group.command("ack")
 @click.argument("flag", type=int)
-@click.option("--comment", required=True, help="What was done or decided.")
+@click.option("--comment", required=True, help=N_("What was done or decided."))
 @pass_app
 def flags_ack(app: App, flag: int, comment: str) -> None:
     """Acknowledge a flag with a comment (it stays until its condition clears).

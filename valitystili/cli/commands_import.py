@@ -18,6 +18,7 @@ from datetime import date
 
 import click
 
+from valitystili.base.i18n import N_, _
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app, stderr_is_terminal
 from valitystili.cli.lazy import LazyGroup
@@ -39,13 +40,13 @@ class ImportGroup(click.Group):
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, "[OPTIONS] FILE...")
         formatter.write_usage(ctx.command_path, "fints --url URL --blz BLZ --login LOGIN [OPTIONS]",
-                              prefix="   or: ")
+                              prefix=f"   {_('or:')} ")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         records = [record for param in self.commands[FILES].get_params(ctx)
                    if isinstance(param, click.Option)
                    and (record := param.get_help_record(ctx)) is not None]
-        with formatter.section("Options"):
+        with formatter.section(_("Options")):
             formatter.write_dl(records)
         self.format_commands(ctx, formatter)
 
@@ -73,7 +74,7 @@ def import_group(ctx: click.Context) -> None:
           --blz 12345678 --login city --iban DE11123456780000000001
     """
     if ctx.invoked_subcommand is None:
-        raise click.UsageError("give the statement FILE(s) to import, or `import fints …`")
+        raise click.UsageError(_("give the statement FILE(s) to import, or `import fints …`"))
 
 
 def _progress(app: App):
@@ -81,9 +82,16 @@ def _progress(app: App):
     def bar(name: str, entries: int):
         if app.quiet or entries < PROGRESS_MIN_ENTRIES or not stderr_is_terminal():
             return nullcontext(None)
-        return click.progressbar(length=entries, label=f"importing {name}",
+        return click.progressbar(length=entries, label=_("importing {name}").format(name=name),
                                  file=click.get_text_stream("stderr"))
     return bar
+
+
+#: A file's summary line, by whether anything was written (one whole sentence each).
+POSTED = N_("{file}: {iban}: {entries} entries, posted {posted}, already present {present}, "
+            "skipped {skipped} (not booked), in suspense {suspense}")
+WOULD_POST = N_("{file}: {iban}: {entries} entries, would post {posted}, already present "
+                "{present}, skipped {skipped} (not booked), in suspense {suspense}")
 
 
 def _emit(app: App, results: list, dry_run: bool) -> None:
@@ -107,11 +115,12 @@ def _emit(app: App, results: list, dry_run: bool) -> None:
             app.emit({k: v for k, v in row.items() if k != "warnings"})
     for result in results:
         for summary in result.summaries:
-            what = "would post" if dry_run else "posted"
-            app.info(f"{summary.file}: {summary.iban}: {summary.entries} entries, {what} "
-                     f"{summary.posted}, already present {summary.already_present}, "
-                     f"skipped {summary.skipped} (not booked), in suspense {summary.in_suspense}")
+            line = _(WOULD_POST if dry_run else POSTED)
+            app.info(line.format(file=summary.file, iban=summary.iban, entries=summary.entries,
+                                 posted=summary.posted, present=summary.already_present,
+                                 skipped=summary.skipped, suspense=summary.in_suspense))
             for warning in summary.warnings:
+                # "warning:" stays English, like the tool's prefixes: scripts look for it.
                 app.info(f"warning: {summary.file}: {warning}")
 
 
@@ -120,8 +129,8 @@ def _emit(app: App, results: list, dry_run: bool) -> None:
                 type=click.Path(dir_okay=False))
 @click.option("--format", "statement_format",
               type=ServiceChoice("valitystili.statements.reading:STATEMENT_FORMATS"),
-              default="auto", show_default=True, help="Statement format of the files.")
-@click.option("--dry-run", is_flag=True, help="Print what would be posted; write nothing.")
+              default="auto", show_default=True, help=N_("Statement format of the files."))
+@click.option("--dry-run", is_flag=True, help=N_("Print what would be posted; write nothing."))
 @pass_app
 def import_files(app: App, paths: tuple[str, ...], statement_format: str, dry_run: bool) -> None:
     """Import statement FILE(s): camt.052/053/054, MT940 or CSV."""
@@ -133,14 +142,14 @@ def import_files(app: App, paths: tuple[str, ...], statement_format: str, dry_ru
 
 
 @import_group.command("fints")
-@click.option("--url", required=True, help="The bank's FinTS (PIN/TAN) server address.")
-@click.option("--blz", required=True, help="The bank code (Bankleitzahl).")
-@click.option("--login", required=True, help="The online-banking user.")
-@click.option("--iban", default=None, help="Only this account (default: every account).")
+@click.option("--url", required=True, help=N_("The bank's FinTS (PIN/TAN) server address."))
+@click.option("--blz", required=True, help=N_("The bank code (Bankleitzahl)."))
+@click.option("--login", required=True, help=N_("The online-banking user."))
+@click.option("--iban", default=None, help=N_("Only this account (default: every account)."))
 @click.option("--from", "start", type=OPTIONAL_DATE, default=None,
-              help="First booking day to fetch.")
-@click.option("--to", "end", type=OPTIONAL_DATE, default=None, help="Last booking day to fetch.")
-@click.option("--dry-run", is_flag=True, help="Print what would be posted; write nothing.")
+              help=N_("First booking day to fetch."))
+@click.option("--to", "end", type=OPTIONAL_DATE, default=None, help=N_("Last booking day to fetch."))
+@click.option("--dry-run", is_flag=True, help=N_("Print what would be posted; write nothing."))
 @pass_app
 def import_fints(app: App, url: str, blz: str, login: str, iban: str | None,
                  start: date | None, end: date | None, dry_run: bool) -> None:
@@ -168,7 +177,7 @@ def import_fints(app: App, url: str, blz: str, login: str, iban: str | None,
 @import_group.command("pain002")
 @click.argument("paths", metavar="FILE...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Print what the reports would do; write nothing.")
+@click.option("--dry-run", is_flag=True, help=N_("Print what the reports would do; write nothing."))
 @pass_app
 def import_pain002(app: App, paths: tuple[str, ...], dry_run: bool) -> None:
     """Import the bank's status reports (pain.002.001.03/.10) on exported payment files.
@@ -193,22 +202,34 @@ def import_pain002(app: App, paths: tuple[str, ...], dry_run: bool) -> None:
     else:
         app.emit([result.row() for result in results])
     for result in results:
-        verb = "would reject" if dry_run else "rejected"
-        app.info(f"{result.file}: batch {result.batch}: bank status "
-                 f"{result.bank_status or 'none'}; {verb} {len(result.rejected)}, already "
-                 f"rejected {result.already_rejected}, accepted {result.accepted}")
+        app.info(_(WOULD_REJECT if dry_run else REJECTED).format(
+            file=result.file, batch=result.batch,
+            bank_status=result.bank_status or _("none"),
+            rejected=len(result.rejected), already=result.already_rejected,
+            accepted=result.accepted))
         for rejection in result.rejected:
-            app.info(f"{verb}: {rejection.key} ({rejection.kind}, client "
-                     f"{rejection.client_id}): {rejection.row()['reason_words']}")
+            # The reason's words are the stored flag's (English), as JSON gives them.
+            app.info(_(WOULD_REJECT_ONE if dry_run else REJECTED_ONE).format(
+                key=rejection.key, kind=rejection.kind, client=rejection.client_id,
+                reason=rejection.row()["reason_words"]))
+
+
+#: A status report's lines, by whether anything was written (one whole sentence each).
+REJECTED = N_("{file}: batch {batch}: bank status {bank_status}; rejected {rejected}, already "
+              "rejected {already}, accepted {accepted}")
+WOULD_REJECT = N_("{file}: batch {batch}: bank status {bank_status}; would reject {rejected}, "
+                  "already rejected {already}, accepted {accepted}")
+REJECTED_ONE = N_("rejected: {key} ({kind}, client {client}): {reason}")
+WOULD_REJECT_ONE = N_("would reject: {key} ({kind}, client {client}): {reason}")
 
 
 #: ``income`` subcommands of their own module, loaded when one runs (``cli/lazy.py``): money a
 #: handler returns or shares out by hand (``commands_lifecycle``).
 INCOME_COMMANDS = {
     "refund": ("valitystili.cli.commands_lifecycle:income_refund",
-               "Return money in suspense (LINE) to its payer, in the next batch (handler)."),
+               N_("Return money in suspense (LINE) to its payer, in the next batch (handler).")),
     "split": ("valitystili.cli.commands_lifecycle:income_split",
-              "Share money in suspense (LINE) between clients; the parts add up to the line."),
+              N_("Share money in suspense (LINE) between clients; the parts add up to the line.")),
 }
 
 
@@ -218,11 +239,11 @@ def income_group() -> None:
 
 
 @income_group.command("list")
-@click.option("--unmatched", is_flag=True, help="Only money in suspense, waiting for a handler.")
+@click.option("--unmatched", is_flag=True, help=N_("Only money in suspense, waiting for a handler."))
 @click.option("--from", "start", type=OPTIONAL_DATE, default=None,
-              help="Booked on or after this day.")
+              help=N_("Booked on or after this day."))
 @click.option("--to", "end", type=OPTIONAL_DATE, default=None,
-              help="Booked on or before this day.")
+              help=N_("Booked on or before this day."))
 @pass_app
 def income_list(app: App, unmatched: bool, start: date | None, end: date | None) -> None:
     """List incoming lines: amount, payer, reference, state, matching rule, client.

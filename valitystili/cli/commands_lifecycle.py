@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from valitystili.base.i18n import N_, _
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import AMOUNT, DATE, MONTH, ServiceChoice
 
@@ -27,20 +28,20 @@ def _warn(message: str) -> None:
 
 @click.command("close")
 @click.argument("client")
-@click.option("--date", "closed", type=DATE, required=True, help="The service's last day.")
+@click.option("--date", "closed", type=DATE, required=True, help=N_("The service's last day."))
 @click.option("--reason", required=True,
               type=ServiceChoice("valitystili.store.models:CLOSE_REASONS"),
-              help="Why the service ends.")
-@click.option("--note", default=None, help="What the reason means here (required with other).")
+              help=N_("Why the service ends."))
+@click.option("--note", default=None, help=N_("What the reason means here (required with other)."))
 @click.option("--final-payout", is_flag=True,
-              help="Close although money is held; the next batch pays it to the client.")
+              help=N_("Close although money is held; the next batch pays it to the client."))
 @click.option("--payout-to", default=None, metavar="IBAN",
-              help="Pay the final balance to this account instead (a guardian, an estate); "
-                   "a second handler approves it.")
-@click.option("--payee", default=None, metavar="NAME", help="Whose account --payout-to is.")
+              help=N_("Pay the final balance to this account instead (a guardian, an estate); "
+                   "a second handler approves it."))
+@click.option("--payee", default=None, metavar="NAME", help=N_("Whose account --payout-to is."))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the handover pack into this folder (made when missing).")
-@click.option("--force", is_flag=True, help="Replace the pack's files if they exist.")
+              help=N_("Write the handover pack into this folder (made when missing)."))
+@click.option("--force", is_flag=True, help=N_("Replace the pack's files if they exist."))
 @pass_app
 def client_close(app: App, client: str, closed: date, reason: str, note: str | None,
                  final_payout: bool, payout_to: str | None, payee: str | None,
@@ -69,10 +70,10 @@ def client_close(app: App, client: str, closed: date, reason: str, note: str | N
             done["handover"] = handover.write_pack(session, actor, client, out, force=force,
                                                    today=today)["folder"]
     for key in done["left_open"]:
-        _warn(f"{key} is partly paid: left open, not cancelled")
+        _warn(_("{obligation} is partly paid: left open, not cancelled").format(obligation=key))
     if done["payout_status"] == "waiting":
-        _warn(f"the final payout to {done['payee']} waits for another handler: "
-              f"valitystili client payout-approve {done['client']}")
+        _warn(_("the final payout to {payee} waits for another handler: valitystili client "
+                "payout-approve {client}").format(payee=done["payee"], client=done["client"]))
     for line in done.pop("kela_to_tell"):
         _warn(line)
     app.emit(done)
@@ -97,12 +98,12 @@ def client_payout_approve(app: App, client: str) -> None:
 @click.command("handover")
 @click.argument("client")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="The folder to write the pack into (made when missing).")
+              help=N_("The folder to write the pack into (made when missing)."))
 @click.option("--month", type=MONTH, default=None,
-              help="The final statement's month (default the closing's), e.g. 2027-01.")
+              help=N_("The final statement's month (default the closing's), e.g. 2027-01."))
 @click.option("--show-hetu", is_flag=True,
-              help="Write the identity code in clear in Kela's notice (audited).")
-@click.option("--force", is_flag=True, help="Replace the pack's files if they exist.")
+              help=N_("Write the identity code in clear in Kela's notice (audited)."))
+@click.option("--force", is_flag=True, help=N_("Replace the pack's files if they exist."))
 @pass_app
 def client_handover(app: App, client: str, out: Path, month: tuple[int, int] | None,
                     show_hetu: bool, force: bool) -> None:
@@ -125,14 +126,15 @@ def client_handover(app: App, client: str, out: Path, month: tuple[int, int] | N
 
 @click.command("reopen")
 @click.argument("client")
-@click.option("--start", type=DATE, required=True, help="The new period's first day.")
+@click.option("--start", type=DATE, required=True, help=N_("The new period's first day."))
 @click.option("--review", type=DATE, required=True,
-              help="Next review of the need for the service (always set).")
+              help=N_("Next review of the need for the service (always set)."))
 @click.option("--until", type=DATE, default=None,
-              help="End date; rent_debt_fixed_term: 3–6 months on.")
+              help=N_("End date; rent_debt_fixed_term: 3–6 months on."))
 @click.option("--criterion", type=ServiceChoice("valitystili.store.models:CRITERIA"),
-              default=None, help="The opening criterion (default: the earlier period's).")
-@click.option("--worker", default=None, help="The responsible social worker (default: as before).")
+              default=None, help=N_("The opening criterion (default: the earlier period's)."))
+@click.option("--worker", default=None,
+              help=N_("The responsible social worker (default: as before)."))
 @pass_app
 def client_reopen(app: App, client: str, start: date, review: date, until: date | None,
                   criterion: str | None, worker: str | None) -> None:
@@ -152,8 +154,8 @@ def client_reopen(app: App, client: str, start: date, review: date, until: date 
                                            review_on=review, until_on=until,
                                            criterion=criterion, worker=worker,
                                            today=date.today())
-    _warn(f"client {reopened.client}: set and approve a plan for the new period "
-          "(plan set, plan approve); nothing is paid before")
+    _warn(_("client {client}: set and approve a plan for the new period (plan set, plan "
+            "approve); nothing is paid before").format(client=reopened.client))
     app.emit(reopened.row())
 
 
@@ -162,12 +164,12 @@ def client_reopen(app: App, client: str, start: date, review: date, until: date 
 
 @click.command("pay")
 @click.argument("client")
-@click.option("--amount", type=AMOUNT, required=True, help="How much, e.g. 120,00.")
-@click.option("--message", default=None, help="What the payment is for (or --reference).")
-@click.option("--reference", default=None, help="The payee's reference number (or --message).")
+@click.option("--amount", type=AMOUNT, required=True, help=N_("How much, e.g. 120,00."))
+@click.option("--message", default=None, help=N_("What the payment is for (or --reference)."))
+@click.option("--reference", default=None, help=N_("The payee's reference number (or --message)."))
 @click.option("--to", "to_iban", default=None, metavar="IBAN",
-              help="Pay to this account (default: the client's own).")
-@click.option("--name", "to_name", default=None, help="Whose account --to is.")
+              help=N_("Pay to this account (default: the client's own)."))
+@click.option("--name", "to_name", default=None, help=N_("Whose account --to is."))
 @pass_app
 def pay(app: App, client: str, amount: int, message: str | None, reference: str | None,
         to_iban: str | None, to_name: str | None) -> None:
@@ -196,9 +198,10 @@ def pay(app: App, client: str, amount: int, message: str | None, reference: str 
 @click.command("refund")
 @click.argument("line", type=int)
 @click.option("--to", "to_iban", default=None, metavar="IBAN",
-              help="The payer's account, when the bank line names none.")
-@click.option("--name", "to_name", default=None, help="The payer's name, when the line has none.")
-@click.option("--message", default=None, help="The payment's message (default: Palautus DATE).")
+              help=N_("The payer's account, when the bank line names none."))
+@click.option("--name", "to_name", default=None,
+              help=N_("The payer's name, when the line has none."))
+@click.option("--message", default=None, help=N_("The payment's message (default: Palautus DATE)."))
 @pass_app
 def income_refund(app: App, line: int, to_iban: str | None, to_name: str | None,
                   message: str | None) -> None:
@@ -226,7 +229,7 @@ def _parts(_ctx, _param, values: tuple[str, ...]) -> list[tuple[str, int]]:
     for value in values:
         client, sep, amount = value.rpartition("=")
         if not sep or not client.strip():
-            raise click.BadParameter(f"{value!r} is not CLIENT=AMOUNT")
+            raise click.BadParameter(_("{value} is not CLIENT=AMOUNT").format(value=repr(value)))
         try:
             parts.append((client.strip(), parse_amount(amount)))
         except ValidationError as error:

@@ -12,6 +12,7 @@ from datetime import date
 
 import click
 
+from valitystili.base.i18n import N_, _
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.lazy import LazyGroup
@@ -37,11 +38,12 @@ def payee_group() -> None:
 
 
 @payee_group.command("add")
-@click.option("--name", required=True, help="The payee's name as the bank should show it.")
-@click.option("--iban", required=True, help="The payee's account (national check digit checked).")
-@click.option("--bic", default=None, help="BIC; derived from the IBAN when left out.")
+@click.option("--name", required=True, help=N_("The payee's name as the bank should show it."))
+@click.option("--iban", required=True,
+              help=N_("The payee's account (national check digit checked)."))
+@click.option("--bic", default=None, help=N_("BIC; derived from the IBAN when left out."))
 @click.option("--kind", type=ServiceChoice("valitystili.people.payees:PAYEE_KINDS"),
-              default="other", show_default=True, help="What the payee is.")
+              default="other", show_default=True, help=N_("What the payee is."))
 @pass_app
 def payee_add(app: App, name: str, iban: str, bic: str | None, kind: str) -> None:
     """Register a payee (handler or social worker).
@@ -84,9 +86,9 @@ def bank_group() -> None:
 
 
 @bank_group.command("add")
-@click.option("--iban", required=True, help="The account's IBAN.")
-@click.option("--name", required=True, help="A name for the account.")
-@click.option("--bic", default=None, help="BIC; derived from the IBAN when left out.")
+@click.option("--iban", required=True, help=N_("The account's IBAN."))
+@click.option("--name", required=True, help=N_("A name for the account."))
+@click.option("--bic", default=None, help=N_("BIC; derived from the IBAN when left out."))
 @pass_app
 def bank_add(app: App, iban: str, name: str, bic: str | None) -> None:
     """Register one of the city's accounts and open its ledger account (admin).
@@ -123,40 +125,43 @@ def bank_list(app: App) -> None:
 #: service record and the client's details (``commands_client``).
 CLIENT_COMMANDS = {
     "record": ("valitystili.cli.commands_client:client_record",
-               "Add a dated record to the client's service record (audited; never deleted)."),
+               N_("Add a dated record to the client's service record (audited; never deleted).")),
     "records": ("valitystili.cli.commands_client:client_records",
-                "List the client's service record, superseded records too (audited)."),
+                N_("List the client's service record, superseded records too (audited).")),
     "decision": ("valitystili.cli.commands_client:client_decision",
-                 "The decision's text for the client, with appeal instructions."),
+                 N_("The decision's text for the client, with appeal instructions.")),
     "edit": ("valitystili.cli.commands_client:client_edit",
-             "Change a client's details; each change is audited with before and after."),
+             N_("Change a client's details; each change is audited with before and after.")),
     "edits": ("valitystili.cli.commands_client:client_edits",
-              "List the IBAN changes waiting for approval (of one client, or all)."),
+              N_("List the IBAN changes waiting for approval (of one client, or all).")),
     "edit-approve": ("valitystili.cli.commands_client:client_edit_approve",
-                     "Approve a waiting IBAN change (another handler than its proposer)."),
+                     N_("Approve a waiting IBAN change (another handler than its proposer).")),
     "edit-reject": ("valitystili.cli.commands_client:client_edit_reject",
-                    "Reject a waiting IBAN change (a handler), or withdraw your own (audited)."),
+                    N_("Reject a waiting IBAN change (a handler), or withdraw your own "
+                       "(audited).")),
     # Closing, the handover pack and reopening (``commands_lifecycle``).
     "close": ("valitystili.cli.commands_lifecycle:client_close",
-              "Close the service with a reason; optionally write the handover pack."),
+              N_("Close the service with a reason; optionally write the handover pack.")),
     "payout-approve": ("valitystili.cli.commands_lifecycle:client_payout_approve",
-                       "Approve the final payout to the guardian or estate named at closing "
-                       "(another handler)."),
+                       N_("Approve the final payout to the guardian or estate named at closing "
+                          "(another handler).")),
     "handover": ("valitystili.cli.commands_lifecycle:client_handover",
-                 "Write a closed client's handover pack (again, e.g. once the final payout has "
-                 "gone)."),
+                 N_("Write a closed client's handover pack (again, e.g. once the final payout has "
+                    "gone).")),
     "reopen": ("valitystili.cli.commands_lifecycle:client_reopen",
-               "Start a new service period for a closed client (same number and reference)."),
+               N_("Start a new service period for a closed client (same number and reference).")),
     # Need to know and retention (``commands_access``).
     "grant": ("valitystili.cli.commands_access:client_grant",
-              "Let a social worker see and change a client who is not theirs (admin; audited)."),
+              N_("Let a social worker see and change a client who is not theirs (admin; "
+                 "audited).")),
     "revoke": ("valitystili.cli.commands_access:client_revoke",
-               "End a social worker's grant of a client (admin; audited)."),
+               N_("End a social worker's grant of a client (admin; audited).")),
     "anonymise": ("valitystili.cli.commands_access:client_anonymise",
-                  "Replace a closed client's personal data with a tombstone; money and audit "
-                  "stay (admin)."),
+                  N_("Replace a closed client's personal data with a tombstone; money and audit "
+                     "stay (admin).")),
     "export": ("valitystili.cli.commands_access:client_export",
-               "Write the client's own data into a JSON file, for an access request (audited)."),
+               N_("Write the client's own data into a JSON file, for an access request "
+                  "(audited).")),
 }
 
 
@@ -171,29 +176,30 @@ def _exclusion_option(key: str, help_text: str):
 
 
 @client_group.command("open")
-@click.option("--hetu", required=True, help="Personal identity code (henkilötunnus).")
-@click.option("--name", required=True, help="The client's name.")
-@click.option("--iban", required=True, help="The client's own account, for instalments.")
+@click.option("--hetu", required=True, help=N_("Personal identity code (henkilötunnus)."))
+@click.option("--name", required=True, help=N_("The client's name."))
+@click.option("--iban", required=True, help=N_("The client's own account, for instalments."))
 @click.option("--criterion", required=True,
               type=ServiceChoice("valitystili.store.models:CRITERIA"),
-              help="The opening criterion.")
+              help=N_("The opening criterion."))
 @click.option("--criterion-reason", default=None, metavar="REASON",
-              help="Why other_weighty applies (required with it).")
-@click.option("--worker", required=True, help="The responsible social worker (a user).")
-@click.option("--start", type=DATE, default=None, help="Start date (default today).")
+              help=N_("Why other_weighty applies (required with it)."))
+@click.option("--worker", required=True, help=N_("The responsible social worker (a user)."))
+@click.option("--start", type=DATE, default=None, help=N_("Start date (default today)."))
 @click.option("--until", type=DATE, default=None,
-              help="End date; rent_debt_fixed_term: 3–6 months on.")
+              help=N_("End date; rent_debt_fixed_term: 3–6 months on."))
 @click.option("--review", type=DATE, required=True,
-              help="Next review of the need for the service (always set).")
+              help=N_("Next review of the need for the service (always set)."))
 @click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
-              default="fi", show_default=True, help="The client's language for statements.")
-@_exclusion_option("guardianship_need", "The client needs guardianship (edunvalvonta).")
+              default="fi", show_default=True, help=N_("The client's language for statements."))
+@_exclusion_option("guardianship_need", N_("The client needs guardianship (edunvalvonta)."))
 @_exclusion_option("subsidy_against_will",
-                   "Labour market subsidy would come to the account against the client's will.")
+                   N_("Labour market subsidy would come to the account against the client's "
+                      "will."))
 @_exclusion_option("kela_pays_landlord",
-                   "Kela can pay the housing costs straight to the landlord.")
+                   N_("Kela can pay the housing costs straight to the landlord."))
 @click.option("--despite", default=None, metavar="REASON",
-              help="Open although an exclusion applies; the reason is recorded.")
+              help=N_("Open although an exclusion applies; the reason is recorded."))
 @pass_app
 def client_open(app: App, hetu: str, name: str, iban: str, criterion: str,
                 criterion_reason: str | None, worker: str,
@@ -222,7 +228,7 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str,
     if _interactive():
         for key, value in answers.items():
             if value is None:
-                answers[key] = click.confirm(clients.EXCLUSION_QUESTIONS[key], default=None,
+                answers[key] = click.confirm(_(clients.EXCLUSION_QUESTIONS[key]), default=None,
                                              err=True)
     notes: list[str] = []
     try:
@@ -245,7 +251,7 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str,
 
 @client_group.command("list")
 @click.option("--status", type=click.Choice(("open", "closed")), default=None,
-              help="Only open or only closed clients.")
+              help=N_("Only open or only closed clients."))
 @pass_app
 def client_list(app: App, status: str | None) -> None:
     """List clients with masked identity codes and balances (the listing is audited).
@@ -262,7 +268,7 @@ def client_list(app: App, status: str | None) -> None:
 
 @client_group.command("show")
 @click.argument("client")
-@click.option("--show-hetu", is_flag=True, help="Show the identity code unmasked (audited).")
+@click.option("--show-hetu", is_flag=True, help=N_("Show the identity code unmasked (audited)."))
 @pass_app
 def client_show(app: App, client: str, show_hetu: bool) -> None:
     """Show the client's service file: card, periods, records, plan, balance, leases, flags.
@@ -288,9 +294,18 @@ def client_show(app: App, client: str, show_hetu: bool) -> None:
         return
     for section, keys in SHOW_COLUMNS.items():
         if shown[section]:
-            click.echo(f"\n{section.replace('_', ' ')}:")
+            click.echo("\n" + _(SECTION_TITLES[section]))
             app.emit([{key: row[key] for key in keys} for row in shown[section]])
 
+
+#: The title above each list in the table form of ``client show``.
+SECTION_TITLES = {
+    "periods": N_("periods:"),
+    "records": N_("records:"),
+    "leases": N_("leases:"),
+    "open_flags": N_("open flags:"),
+    "pending_edits": N_("pending edits:"),
+}
 
 #: The columns of each list in the table form of ``client show`` (JSON has every field); the
 #: long text last, where a cut reads naturally.
@@ -306,8 +321,8 @@ SHOW_COLUMNS = {
 
 @client_group.command("extend")
 @click.argument("client")
-@click.option("--until", type=DATE, required=True, help="The new last day of the fixed term.")
-@click.option("--reason", required=True, help="The handler's decision, recorded.")
+@click.option("--until", type=DATE, required=True, help=N_("The new last day of the fixed term."))
+@click.option("--reason", required=True, help=N_("The handler's decision, recorded."))
 @pass_app
 def client_extend(app: App, client: str, until: date, reason: str) -> None:
     """Extend a fixed-term service (handler's decision; audited).
@@ -335,16 +350,16 @@ def lease_group() -> None:
 
 @lease_group.command("add")
 @click.argument("client")
-@click.option("--payee", required=True, help="The landlord (payee name or id).")
-@click.option("--rent", type=AMOUNT, required=True, help="Monthly rent in euros.")
-@click.option("--start", type=DATE, required=True, help="First day of the lease.")
+@click.option("--payee", required=True, help=N_("The landlord (payee name or id)."))
+@click.option("--rent", type=AMOUNT, required=True, help=N_("Monthly rent in euros."))
+@click.option("--start", type=DATE, required=True, help=N_("First day of the lease."))
 @click.option("--end", type=DATE, default=None,
-              help="Last day of the lease (a sublet or own lease may be open-ended).")
+              help=N_("Last day of the lease (a sublet or own lease may be open-ended)."))
 @click.option("--kind", type=ServiceChoice("valitystili.store.models:LEASE_KINDS"),
               default="supported", show_default=True,
-              help="supported housing (the lease rules apply), sublet or own tenancy.")
+              help=N_("supported housing (the lease rules apply), sublet or own tenancy."))
 @click.option("--override", default=None, metavar="REASON",
-              help="Allow a lease that breaks the lease rules (handler; audited).")
+              help=N_("Allow a lease that breaks the lease rules (handler; audited)."))
 @pass_app
 def lease_add(app: App, client: str, payee: str, rent: int, start: date, end: date | None,
               kind: str, override: str | None) -> None:
@@ -374,7 +389,7 @@ def lease_add(app: App, client: str, payee: str, rent: int, start: date, end: da
 
 @lease_group.command("end")
 @click.argument("lease", type=int)
-@click.option("--date", "end_on", type=DATE, required=True, help="The lease's last day.")
+@click.option("--date", "end_on", type=DATE, required=True, help=N_("The lease's last day."))
 @pass_app
 def lease_end(app: App, lease: int, end_on: date) -> None:
     """End a lease (an open-ended one, or earlier than agreed); audited.

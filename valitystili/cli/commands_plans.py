@@ -11,6 +11,7 @@ from datetime import date
 import click
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.output import render
@@ -33,15 +34,15 @@ def plan_group() -> None:
 
 effective_option = click.option(
     "--effective", type=DATE, default=None,
-    help="In force from this date once approved (default today).")
+    help=N_("In force from this date once approved (default today)."))
 version_option = click.option("--version", "version", type=int, default=None,
-                              help="Which version (default the latest).")
+                              help=N_("Which version (default the latest)."))
 
 
 @plan_group.command("set")
 @click.argument("client")
 @click.option("--file", "plan_file", required=True, type=click.File("r", encoding="utf-8"),
-              help="The plan in TOML (docs/examples/plan.toml); - reads stdin.")
+              help=N_("The plan in TOML (docs/examples/plan.toml); - reads stdin."))
 @effective_option
 @pass_app
 def plan_set(app: App, client: str, plan_file, effective: date | None) -> None:
@@ -89,10 +90,10 @@ def plan_edit(app: App, client: str, effective: date | None) -> None:
         current = plans.plan_source(session, actor, client)
     edited = click.edit(current["source"], extension=".toml", require_save=True)
     if edited is None or edited == current["source"]:
-        raise NothingSaved("plan not changed; nothing saved")
+        raise NothingSaved(_("plan not changed; nothing saved"))
     if not "".join(line for line in edited.splitlines()
                    if not line.lstrip().startswith("#")).strip():
-        raise NothingSaved("plan is empty; nothing saved")
+        raise NothingSaved(_("plan is empty; nothing saved"))
     notes: list[str] = []
     try:
         with app.unit() as (session, actor):
@@ -107,7 +108,8 @@ def plan_edit(app: App, client: str, effective: date | None) -> None:
                                          prefix=f"plan-{current['client']}-",
                                          delete=False) as kept:
             kept.write(edited)
-        raise ValidationError(f"{error} (your text is in {kept.name})") from None
+        raise ValidationError(_("{error} (your text is in {file})").format(
+            error=error, file=kept.name)) from None
     app.notes(notes)
     app.emit(result)
 
@@ -146,17 +148,17 @@ def plan_show(app: App, client: str, version: int | None) -> None:
     head = {k: v for k, v in result.items()
             if k not in ("items", "incomes", "instalments", "problems")}
     sections = [("", head),
-                ("pay", [{k: i[k] for k in _ITEM_COLUMNS} for i in result["items"]]),
-                ("income", result["incomes"]),
-                ("instalments", result["instalments"] or [])]
+                (N_("pay"), [{k: i[k] for k in _ITEM_COLUMNS} for i in result["items"]]),
+                (N_("income"), result["incomes"]),
+                (N_("instalments"), result["instalments"] or [])]
     if result["problems"]:
-        sections.append(("does not add up", [{"month": p} for p in result["problems"]]))
+        sections.append((N_("does not add up"), [{"month": p} for p in result["problems"]]))
     specs = {"pay": tables.PLAN_PAY, "income": tables.PLAN_INCOMES}
     parts = []
     for title, data in sections:
-        text = render(data, app.format, specs.get(title), wide=app.wide)
+        text = render(data, app.format, specs.get(title), wide=app.wide, headers=tables.HEADERS)
         if app.format == "table" and title:
-            text = f"{title}\n{text}"
+            text = f"{_(title)}\n{text}"
         parts.append(text)
     click.echo("\n\n".join(parts))
 
@@ -165,7 +167,7 @@ def plan_show(app: App, client: str, version: int | None) -> None:
 @click.argument("client")
 @version_option
 @click.option("--despite", default=None, metavar="REASON",
-              help="Approve a plan that does not add up, for this reason (recorded).")
+              help=N_("Approve a plan that does not add up, for this reason (recorded)."))
 @pass_app
 def plan_approve(app: App, client: str, version: int | None, despite: str | None) -> None:
     """Approve a plan version: the handler's decision; a plan pays nothing before.
@@ -193,9 +195,9 @@ def plan_approve(app: App, client: str, version: int | None, despite: str | None
 
 @plan_group.command("kela-share")
 @click.argument("client")
-@click.option("--month", required=True, type=MONTH, help="The rent's month, e.g. 2026-11.")
+@click.option("--month", required=True, type=MONTH, help=N_("The rent's month, e.g. 2026-11."))
 @click.option("--amount", type=AMOUNT, required=True,
-              help="Kela's share in euros, as in its decision (150,00 or 150.00).")
+              help=N_("Kela's share in euros, as in its decision (150,00 or 150.00)."))
 @pass_app
 def plan_kela_share(app: App, client: str, month: tuple[int, int], amount: int) -> None:
     """Record the part of a month's rent Kela pays the landlord, from Kela's decision.
@@ -225,11 +227,11 @@ def bill_group() -> None:
 
 @bill_group.command("add")
 @click.argument("client")
-@click.option("--payee", required=True, help="Payee name or id.")
-@click.option("--amount", type=AMOUNT, required=True, help="Amount in euros (45,20 or 45.20).")
-@click.option("--due", type=DATE, required=True, help="Due date.")
-@click.option("--reference", default=None, help="Finnish or RF reference on the bill.")
-@click.option("--message", default=None, help="Message, when the bill has no reference.")
+@click.option("--payee", required=True, help=N_("Payee name or id."))
+@click.option("--amount", type=AMOUNT, required=True, help=N_("Amount in euros (45,20 or 45.20)."))
+@click.option("--due", type=DATE, required=True, help=N_("Due date."))
+@click.option("--reference", default=None, help=N_("Finnish or RF reference on the bill."))
+@click.option("--message", default=None, help=N_("Message, when the bill has no reference."))
 @pass_app
 def bill_add(app: App, client: str, payee: str, amount: int, due: date,
              reference: str | None, message: str | None) -> None:

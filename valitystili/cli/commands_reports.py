@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from valitystili.base.i18n import N_, _, ngettext
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 from valitystili.cli.params import MONTH, OPTIONAL_DATE, ServiceChoice, as_of_option
@@ -16,10 +17,10 @@ from valitystili.cli.params import MONTH, OPTIONAL_DATE, ServiceChoice, as_of_op
 @as_of_option()
 @click.option("--fail-on", "fail_on", multiple=True, metavar="KIND",
               type=ServiceChoice("valitystili.flags.raising:KINDS"),
-              help="Also exit 1 while flags of this kind are open (repeatable).")
+              help=N_("Also exit 1 while flags of this kind are open (repeatable)."))
 @click.option("--check", "check_only", is_flag=True,
-              help="Check and print only: raise or resolve no flags, record no run (an "
-              "auditor's reconcile is always this).")
+              help=N_("Check and print only: raise or resolve no flags, record no run (an "
+                      "auditor's reconcile is always this)."))
 @pass_app
 def reconcile_command(app: App, as_of: date | None, fail_on: tuple[str, ...],
                       check_only: bool) -> None:
@@ -67,8 +68,9 @@ def report_balances(app: App, as_of: date | None) -> None:
         rows = reports.balances_report(session, actor, as_of)
     app.emit(rows, tables.REPORT_BALANCES)
     total = sum(row["balance_cents"] for row in rows)
-    clients = "1 client" if len(rows) == 1 else f"{format_count(len(rows))} clients"
-    app.info(f"{clients}, {format_fi(total)} in all")
+    clients = ngettext("{count} client", "{count} clients", len(rows)).format(
+        count=format_count(len(rows)))
+    app.info(_("{clients}, {total} in all").format(clients=clients, total=format_fi(total)))
 
 
 @report_group.command("arrears")
@@ -107,7 +109,7 @@ def report_reviews(app: App, as_of: date | None) -> None:
 @report_group.command("batches")
 @as_of_option()
 @click.option("--since", type=OPTIONAL_DATE, default=None,
-              help="From this execution day (default the 1st of the month).")
+              help=N_("From this execution day (default the 1st of the month)."))
 @pass_app
 def report_batches(app: App, as_of: date | None, since: date | None) -> None:
     """Payment batches with their order count, total, status and how many have cleared.
@@ -125,18 +127,18 @@ def report_batches(app: App, as_of: date | None, since: date | None) -> None:
 
 @report_group.command("statement")
 @click.argument("client")
-@click.option("--month", required=True, type=MONTH, help="The month, e.g. 2026-11.")
+@click.option("--month", required=True, type=MONTH, help=N_("The month, e.g. 2026-11."))
 @click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
-              default=None, help="fi, sv or en (default the client's language).")
+              default=None, help=N_("fi, sv or en (default the client's language)."))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the letter to FILE (readable by you only) instead of printing it: "
-              "FILE.html a print-ready page, FILE.txt the text; a name without a suffix gets "
-              ".html (.txt with --text). An existing FILE is refused.")
+              help=N_("Write the letter to FILE (readable by you only) instead of printing it: "
+                      "FILE.html a print-ready page, FILE.txt the text; a name without a suffix "
+                      "gets .html (.txt with --text). An existing FILE is refused."))
 @click.option("--text", "as_text", is_flag=True,
-              help="With --out: write the text, not the HTML page.")
-@click.option("--force", is_flag=True, help="Replace an existing --out FILE.")
+              help=N_("With --out: write the text, not the HTML page."))
+@click.option("--force", is_flag=True, help=N_("Replace an existing --out FILE."))
 @click.option("--date", "dated", type=OPTIONAL_DATE, default=None,
-              help="The letter's date (default today).")
+              help=N_("The letter's date (default today)."))
 @pass_app
 def report_statement(app: App, client: str, month: tuple[int, int], language: str | None,
                      out: Path | None, as_text: bool, force: bool, dated: date | None) -> None:
@@ -158,7 +160,7 @@ def report_statement(app: App, client: str, month: tuple[int, int], language: st
     if out is not None:
         out, form = letters.letter_path(out, text=as_text)
     elif as_text:
-        raise click.UsageError("--text goes with --out (without it the text is printed)")
+        raise click.UsageError(_("--text goes with --out (without it the text is printed)"))
     output = form or app.format
     staged = None
     try:
@@ -175,7 +177,7 @@ def report_statement(app: App, client: str, month: tuple[int, int], language: st
         if staged is not None:
             staged.discard()
     if out is not None:
-        app.info(f"wrote {out}")
+        app.info(_("wrote {file}").format(file=out))
     elif app.format == "json":
         app.emit(letter.as_dict())
     elif not app.quiet:

@@ -16,6 +16,10 @@ empty result still has its columns, and how a table shows each (cli/tables.py).
   (base/text.py ``cut``) — the widest text columns first — until the lines fit. ``--wide`` shows
   every column and every text whole. One record (a dict) is two columns, name and value, its
   long values wrapped rather than cut. An empty list is ``(none)``.
+- A table's headers and its words (``yes``, ``no``, ``(none)``) are in the current language
+  (``base/i18n.py``): a column's header is its ``Column.header``, else the header ``headers``
+  gives its key (``cli/tables.py`` ``HEADERS``), else one made from the key, translated where
+  the table is made. CSV headers and JSON keys are the keys, in every language.
 
 CSV cells that hold text (names, messages, payers — anything that came from a person or a bank)
 and start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'``, so a
@@ -38,6 +42,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from valitystili.base.i18n import N_, _
+
 FORMATS = ("table", "csv", "json")
 #: What a spreadsheet reads as the start of a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,7 +55,7 @@ COLUMN_GAP = 2
 #: A text column cut to fit keeps at least this many characters (or its header's width).
 MIN_CUT_WIDTH = 8
 #: What a table shows for an empty list.
-EMPTY_TABLE = "(none)"
+EMPTY_TABLE = N_("(none)")
 #: Keys whose values are IBANs (grouped in fours in tables).
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}")
 
@@ -101,7 +107,8 @@ def _cell(key: str, value: Any, finnish: bool) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        word = N_("yes") if value else N_("no")
+        return _(word) if finnish else word     # a table for people; CSV stays the same
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     if isinstance(value, Mapping):
@@ -135,7 +142,10 @@ def csv_header(key: str) -> str:
     return key.removesuffix("_cents") + "_eur" if key.endswith("_cents") else key
 
 
-def _header(key: str) -> str:
+def _header(key: str, headers: Mapping[str, str] | None = None) -> str:
+    """A table's header of ``key`` in the current language."""
+    if headers and key in headers:
+        return _(headers[key])
     return key.removesuffix("_cents").replace("_", " ") + (" €" if key.endswith("_cents") else "")
 
 
@@ -146,8 +156,10 @@ def _json_default(value: Any) -> Any:
 
 
 def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str,
-           spec: Columns | None = None, *, wide: bool = False) -> str:
-    """``data`` as ``fmt`` (see the module rules); ``spec`` names a list's columns."""
+           spec: Columns | None = None, *, wide: bool = False,
+           headers: Mapping[str, str] | None = None) -> str:
+    """``data`` as ``fmt`` (see the module rules); ``spec`` names a list's columns and
+    ``headers`` a table's header of a key (English, translated here)."""
     if fmt == "json":
         return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
     shown = columns(*(spec or ()))
@@ -158,18 +170,19 @@ def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str,
         lines.extend(_csv_line([_csv_cell(k, row.get(k)) for k in keys]) for row in rows)
         return "\n".join(lines)
     if not rows:
-        return EMPTY_TABLE
+        return _(EMPTY_TABLE)
     if isinstance(data, Mapping):
-        return _record_table(data, wide)
-    return _list_table(rows, shown, wide)
+        return _record_table(data, wide, headers)
+    return _list_table(rows, shown, wide, headers)
 
 
-def _record_table(data: Mapping[str, Any], wide: bool) -> str:
+def _record_table(data: Mapping[str, Any], wide: bool,
+                  headers: Mapping[str, str] | None = None) -> str:
     import textwrap
 
     from tabulate import tabulate  # only tables need it (fast start, STYLE 13)
 
-    names = [_header(k) for k in data]
+    names = [_header(k, headers) for k in data]
     values = [str(_cell(k, v, True)) for k, v in data.items()]
     if not wide:
         room = max(TABLE_WIDTH - COLUMN_GAP - max(map(len, names)), MIN_CUT_WIDTH)
@@ -178,14 +191,16 @@ def _record_table(data: Mapping[str, Any], wide: bool) -> str:
     return tabulate(list(zip(names, values)), tablefmt="plain", disable_numparse=True)
 
 
-def _list_table(rows: list[Mapping[str, Any]], spec: tuple[Column, ...], wide: bool) -> str:
+def _list_table(rows: list[Mapping[str, Any]], spec: tuple[Column, ...], wide: bool,
+                header_of: Mapping[str, str] | None = None) -> str:
     from valitystili.base.text import cut
 
     known = {column.key: column for column in spec}
     shown = [known.get(key) or Column(key) for key in rows[0]]    # the data's order
     if not wide:
         shown = [column for column in shown if not column.wide]
-    headers = [column.header or _header(column.key) for column in shown]
+    headers = [_(column.header) if column.header else _header(column.key, header_of)
+               for column in shown]
     values = [[column.value(row) for column in shown] for row in rows]
     cells = [[str(_cell(column.key, value, True)) for column, value in zip(shown, line)]
              for line in values]

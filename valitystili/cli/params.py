@@ -25,8 +25,9 @@ import click
 
 from valitystili.base.dates import parse_date, parse_month
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_
 
-AS_OF_HELP = "At the end of this day (default today), e.g. 30.11.2026 or 2026-11-30."
+AS_OF_HELP = N_("At the end of this day (default today), e.g. 30.11.2026 or 2026-11-30.")
 
 
 class DateParam(click.ParamType):

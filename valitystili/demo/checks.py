@@ -14,7 +14,9 @@ Rules of this module (each in one function):
   left some of it open.
 - **The summary's words**: ``reconcile_line`` says what a clean reconciliation means next to the
   open flags (flags are work for people, not errors in the books); ``look_around_lines`` give
-  the commands to look at the demo's ledger as its handler.
+  the commands to look at the demo's ledger as its handler. The lines speak the current
+  language; ``demo/run.py`` makes them in English for the returned summary (JSON) and in the
+  reader's language only for the command's table.
 - **Idle money**: after a banking day's batch is approved (the approval debits the clients), a
   short client's balance while a rent of theirs whose pay day has come is still open. The batch pays such a rent with all there is (DESIGN §6
   step 1, worked example 3) and the demo's plans hold back no ``minimum``, so anything above
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.accounts import client_account
+from valitystili.base.i18n import _, ngettext
 from valitystili.base.money import format_fi
 from valitystili.oversight.plan_check import stored_plan_problems
 from valitystili.store.models import Obligation, PaymentOrder, Plan
@@ -163,49 +166,64 @@ def _paid_by(session: Session, obligation_id: int, day: date) -> int:
 def instalment_line(covering: int, missing: list[MonthWithout]) -> str:
     """One line: did every client with a covering plan get instalments every month?"""
     if not missing:
-        return "no client with a covering plan had a month without instalments"
+        return _("no client with a covering plan had a month without instalments")
     clients = sorted({m.client for m in missing})
     listed = ", ".join(f"{m.client} ({m.month})" for m in missing)
-    return (f"{len(clients)} of {_clients(covering)} with a covering plan had a month without "
-            f"instalments: {listed}")
+    return ngettext("{missing} of {count} client with a covering plan had a month without "
+                    "instalments: {listed}",
+                    "{missing} of {count} clients with a covering plan had a month without "
+                    "instalments: {listed}", covering).format(missing=len(clients),
+                                                              count=covering, listed=listed)
 
 
 def short_line(short: ShortOfRent) -> str:
     """One line: how the clients short of the rent fared."""
     if not short.clients:
-        return "no client's plan was approved despite being short of the rent"
-    rent = (f"{_clients(len(short.clients))} short of the rent (plan approved despite it): "
-            f"rent paid in part, {format_fi(short.rent_paid_cents)} of "
-            f"{format_fi(short.rent_due_cents)} due in the run, {short.rents_in_part} of "
-            f"{short.rents_due} rents short on their pay day")
+        return _("no client's plan was approved despite being short of the rent")
+    rent = ngettext(
+        "{count} client short of the rent (plan approved despite it): rent paid in part, {paid} "
+        "of {due} due in the run, {in_part} of {rents} rents short on their pay day",
+        "{count} clients short of the rent (plan approved despite it): rent paid in part, {paid} "
+        "of {due} due in the run, {in_part} of {rents} rents short on their pay day",
+        len(short.clients)).format(count=len(short.clients), paid=format_fi(short.rent_paid_cents),
+                                   due=format_fi(short.rent_due_cents),
+                                   in_part=short.rents_in_part, rents=short.rents_due)
     if not short.idle:
-        return (f"{rent}; no money sat idle: on each of the {short.days_watched} days a "
-                "batch left their rent open, their balance after it was 0,00 €")
-    listed = ", ".join(f"{i.client} on {i.day.isoformat()} ({format_fi(i.balance_cents)})"
-                       for i in short.idle)
-    return f"{rent}; money sat idle while rent was open: {listed}"
+        return _("{rent}; no money sat idle: on each of the {days} days a batch left their rent "
+                 "open, their balance after it was 0,00 €").format(rent=rent,
+                                                                  days=short.days_watched)
+    listed = ", ".join(_("{client} on {day} ({balance})").format(
+        client=i.client, day=i.day.isoformat(), balance=format_fi(i.balance_cents))
+        for i in short.idle)
+    return _("{rent}; money sat idle while rent was open: {listed}").format(rent=rent,
+                                                                          listed=listed)
 
 
 def reconcile_line(clean: bool, findings: int, flags: dict[str, int]) -> str:
     """One line: what the reconciliation result means next to the open flags."""
     open_flags = sum(flags.values())
     if not clean:
-        books = (f"{findings} finding{'s' if findings != 1 else ''}: the books and the bank "
-                 "differ; `valitystili reconcile` lists them")
+        books = ngettext("{count} finding: the books and the bank differ; `valitystili "
+                         "reconcile` lists them",
+                         "{count} findings: the books and the bank differ; `valitystili "
+                         "reconcile` lists them", findings).format(count=findings)
     else:
-        books = "the books agree with the bank and with themselves to the cent"
+        books = _("the books agree with the bank and with themselves to the cent")
     if not open_flags:
-        return f"{books}; no flag is open"
-    flagged = ("1 open flag is" if open_flags == 1
-               else f"{open_flags:,} open flags are".replace(",", "\u00a0"))
-    return (f"{books}; the {flagged} work for people (a handler follows each one up), not "
-            "errors in the books")
+        return _("{books}; no flag is open").format(books=books)
+    return ngettext("{books}; the {count} open flag is work for people (a handler follows each "
+                    "one up), not errors in the books",
+                    "{books}; the {count} open flags are work for people (a handler follows "
+                    "each one up), not errors in the books", open_flags).format(
+        books=books, count=f"{open_flags:,}".replace(",", "\u00a0"))
 
 
 def letters_line(count: int, folder: Path, month: date) -> str:
     """Where the clients' letters are."""
-    return (f"{folder}: each client's letter for {month:%Y-%m} as text and as a page to print "
-            f"(letter-0001-{month:%Y-%m}.txt, .html; {_clients(count)})")
+    return _("{folder}: each client's letter for {month} as text and as a page to print "
+             "(letter-0001-{month}.txt, .html; {clients})").format(
+        folder=folder, month=f"{month:%Y-%m}",
+        clients=ngettext("{count} client", "{count} clients", count).format(count=count))
 
 
 def look_around_lines(database: str) -> dict[str, str]:
@@ -214,6 +232,3 @@ def look_around_lines(database: str) -> dict[str, str]:
     return {"look_around": f"export VALITYSTILI_DB={shlex.quote(database)}",
             "then": "VALITYSTILI_USER=hannu valitystili flags"}
 
-
-def _clients(count: int) -> str:
-    return f"{count} client" if count == 1 else f"{count} clients"

@@ -18,6 +18,10 @@ says what the reconciliation result means next to the open flags (``reconcile_me
 the returned payments in euros too, and ends with the commands to look around the ledger
 (``look_around``).
 
+The summary's words (``checks``: ``instalment_months``, ``short_of_rent``, ``reconcile_means``,
+``letters``) are English in the returned summary, as JSON always is; ``translated=True`` (the
+command's table for people) makes them in the current language instead.
+
 Everything goes through the same service functions the CLI uses, as the same users and roles.
 """
 
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,9 +40,11 @@ from sqlalchemy import func, select
 
 import ledger
 from valitystili import payments as batches
+from valitystili.base import i18n
 from valitystili.base.accounts import CLIENT_PREFIX, OUTGOING, SUSPENSE, bank_account
 from valitystili.base.banking_calendar import CALENDAR
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 from valitystili.demo import checks
 from valitystili.demo.bank import Credit, SimulatedBank
 from valitystili.demo.data import LANDLORDS, UTILITIES, Person, iban, people, plan_toml
@@ -92,9 +100,11 @@ class Totals:
 
 
 def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date = date(2026, 11, 1),
-             seed: int = 2026, progress=None, url: str | None = None) -> dict:
+             seed: int = 2026, progress=None, url: str | None = None,
+             translated: bool = False) -> dict:
     """Run the demo in ``out_dir``; its database is SQLite in that folder unless ``url`` names
-    an empty one (the tests run the demo on PostgreSQL that way)."""
+    an empty one (the tests run the demo on PostgreSQL that way). The summary's words are
+    English unless ``translated`` (then the current language's: for a table, never JSON)."""
     out_dir = Path(out_dir)
     _fresh_folder(out_dir)
     for sub in ("statements", "payments", "letters"):
@@ -151,10 +161,21 @@ def run_demo(out_dir: Path, *, clients: int = 200, months: int = 1, start: date 
             reconciled.append(_reconcile(factory, day))
 
     letters = _write_letters(factory, out_dir / "letters", end)
-    summary = _summary(factory, totals, reconciled, database, out_dir, start, end,
-                       _computed_lines(factory, short, start, end, totals), letters)
+    with _speaking(translated):
+        summary = _summary(factory, totals, reconciled, database, out_dir, start, end,
+                           _computed_lines(factory, short, start, end, totals), letters)
     engine.dispose()
     return summary
+
+
+@contextmanager
+def _speaking(translated: bool) -> Iterator[None]:
+    """The summary's words in the current language when ``translated``, else in English."""
+    previous = i18n.set_language(i18n.language() if translated else i18n.DEFAULT)
+    try:
+        yield
+    finally:
+        i18n.set_language(previous)
 
 
 def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
@@ -304,11 +325,12 @@ def _fresh_folder(out_dir: Path) -> None:
     wrong place must never delete someone's files.
     """
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
-        raise ValidationError(f"{out_dir} is not a folder the demo can use")
+        raise ValidationError(_("{folder} is not a folder the demo can use").format(
+            folder=out_dir))
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / MARKER).is_file():
-            raise ValidationError(f"{out_dir} is not empty and was not made by the demo; "
-                                  "give a new or empty folder with --out")
+            raise ValidationError(_("{folder} is not empty and was not made by the demo; give a "
+                                    "new or empty folder with --out").format(folder=out_dir))
         # The marker goes last (it is rewritten below): a demo stopped half-way through the
         # clearing leaves a folder the next demo still knows as its own.
         for entry in out_dir.iterdir():

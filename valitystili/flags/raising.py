@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import _
 from valitystili.store.chunks import chunks
 from valitystili.store.models import Client, Flag
 from valitystili.store.settings import free_text
@@ -74,7 +75,7 @@ def raise_flags(session: Session, flags: Iterable[FlagRaised], on: date) -> None
         return
     session.flush()                     # pending changes to loaded flags are seen below
     existing = {}
-    subjects = sorted({subject for _, subject in wanted})
+    subjects = sorted({subject for _kind, subject in wanted})
     for part in chunks(subjects):
         for row in session.execute(
                 select(FLAGS.c.id, FLAGS.c.kind, FLAGS.c.subject, FLAGS.c.resolved_at,
@@ -161,7 +162,8 @@ def list_flags(session: Session, actor: Actor, *, kind: str | None = None,
     """
     actor.require("flags.read")
     if kind is not None and kind not in KINDS:
-        raise ValidationError(f"unknown flag kind {kind!r}; known: {', '.join(KINDS)}")
+        raise ValidationError(_("unknown flag kind {kind}; known: {known}")
+                              .format(kind=repr(kind), known=", ".join(KINDS)))
     query = select(Flag).where(access.visible(actor, Flag.client_id)).order_by(Flag.id)
     if not include_resolved:
         query = query.where(Flag.resolved_at.is_(None))
@@ -192,19 +194,19 @@ def flag_row(flag: Flag) -> dict:
 def acknowledge(session: Session, actor: Actor, flag_id: int, comment: str) -> dict:
     actor.require("flags.ack")
     if comment is None or not comment.strip():
-        raise ValidationError("an acknowledgement needs a comment")
-    comment = free_text(session, comment, "comment", multiline=True)
+        raise ValidationError(_("an acknowledgement needs a comment"))
+    comment = free_text(session, comment, _("comment"), multiline=True)
     flag = session.get(Flag, flag_id)
     if flag is None:
-        raise NotFound(f"no flag {flag_id}")
+        raise NotFound(_("no flag {flag}").format(flag=flag_id))
     if flag.client_id is not None:
         access.check(session, session.get(Client, flag.client_id))    # need to know
     if flag.resolved_at is not None:
         # Nothing to answer: the condition cleared (and if it comes back, the flag reopens
         # without its old acknowledgement, as a new situation).
-        raise Conflict(f"flag {flag.id} ({flag.kind}) resolved itself on "
-                       f"{format_fi_date(flag.resolved_at)}: its condition has cleared, there "
-                       "is nothing to acknowledge")
+        raise Conflict(_("flag {flag} ({kind}) resolved itself on {day}: its condition has "
+                         "cleared, there is nothing to acknowledge").format(
+                             flag=flag.id, kind=flag.kind, day=format_fi_date(flag.resolved_at)))
     flag.ack_by = actor.name
     flag.ack_at = datetime.now(timezone.utc)
     flag.ack_comment = comment

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import ledger
+from valitystili.base.i18n import _
 from valitystili.base.money import format_count
 from valitystili.store import backup as copies
 from valitystili.store import db
@@ -57,11 +58,15 @@ class Backup:
     head: audit.Head | None
 
     def line(self) -> str:
-        """``backed up ledger.db to copy.db: 1 234 567 bytes, 31 tables, 9 876 rows, …``."""
-        head = f"audit head {self.head}" if self.head else "audit trail empty"
-        return (f"backed up {self.source} to {self.out}: {format_count(self.bytes)} bytes, "
-                f"{format_count(self.tables)} tables, {format_count(self.rows)} rows, "
-                f"{format_count(self.transactions)} ledger transactions, {head}")
+        """``backed up ledger.db to copy.db: 1 234 567 bytes, 31 tables, 9 876 rows, …``, in the
+        current language."""
+        head = (_("audit head {head}").format(head=self.head) if self.head
+                else _("audit trail empty"))
+        return _("backed up {source} to {file}: {bytes} bytes, {tables} tables, {rows} rows, "
+                 "{transactions} ledger transactions, {head}").format(
+            source=self.source, file=self.out, bytes=format_count(self.bytes),
+            tables=format_count(self.tables), rows=format_count(self.rows),
+            transactions=format_count(self.transactions), head=head)
 
     def row(self) -> dict:
         return {"file": str(self.out), "bytes": self.bytes, "sha256": self.sha256,

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
-from valitystili.base.errors import CannotRun
 from valitystili.base.findings import Finding
+from valitystili.base.i18n import _, ngettext
 from valitystili.base.money import format_count
 from valitystili.oversight import checks, reconcile, verification
 from valitystili.oversight.verification import Checked
@@ -82,40 +82,42 @@ def _database(session: Session) -> Part:
     revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     if connection.dialect.name != "sqlite":
         schema = connection.execute(text("SELECT current_schema()")).scalar_one()
-        return [], (Checked("database", f"PostgreSQL schema {schema}", f"revision {revision}",
-                            0),)
+        return [], (Checked(_("database"), _("PostgreSQL schema {schema}").format(schema=schema),
+                            _("revision {revision}").format(revision=revision), 0),)
     findings = [Finding("database_integrity", "sqlite", problem)
                 for (problem,) in connection.exec_driver_sql("PRAGMA integrity_check")
                 if problem != "ok"]
     for table, rowid, parent, _key in connection.exec_driver_sql("PRAGMA foreign_key_check"):
         findings.append(Finding("database_foreign_key", f"{table} row {rowid}",
                                 f"names a row of {parent} that does not exist"))
-    return findings, (Checked("database", f"SQLite at revision {revision}",
-                              "integrity_check and foreign_key_check ok", len(findings)),)
+    return findings, (Checked(_("database"),
+                              _("SQLite at revision {revision}").format(revision=revision),
+                              _("integrity_check and foreign_key_check ok"), len(findings)),)
 
 
 def _recorded_head(session: Session) -> Part:
     """The head the last reconcile recorded is still in the trail."""
     recorded = audit.last_recorded_head(session)
     if recorded is None:
-        return [], (Checked("recorded head", "none recorded yet", "nothing to compare", 0),)
+        return [], (Checked(_("recorded head"), _("none recorded yet"), _("nothing to compare"),
+                            0),)
     findings = audit.check_recorded_head(session)
-    return findings, (Checked("recorded head", f"position {format_count(recorded.position)}",
-                              "still in the trail", len(findings)),)
+    return findings, (Checked(_("recorded head"), _("position {position}").format(
+                                  position=format_count(recorded.position)),
+                              _("still in the trail"), len(findings)),)
 
 
 def _reconciliation(session: Session, as_of: date, calendar: BankingCalendar,
                     today: date) -> Part:
     """Reconciliation's checks as of ``as_of`` (``reconcile --check``), integrity left out."""
-    part = f"reconciliation as of {format_fi_date(as_of)}"
-    try:
-        reconcile.require_something_to_reconcile(session)
-    except CannotRun as nothing:
-        reason = str(nothing).split(": ", 1)[-1].split(" (", 1)[0]
-        return [], (Checked(part, "nothing to reconcile", reason, 0),)
+    part = _("reconciliation as of {day}").format(day=format_fi_date(as_of))
+    reason = reconcile.nothing_to_reconcile(session)
+    if reason is not None:
+        return [], (Checked(part, _("nothing to reconcile"), _(reason), 0),)
     context = checks.context_for(session, as_of, calendar, today)
     findings = checks.run_checks(session, context, RECONCILE_CHECKS)
     statements = checks.count_statements(session, as_of)
-    looked_at = f"{format_count(statements)} statement{'s' if statements != 1 else ''}"
-    return findings, (Checked(part, looked_at, "the books agree with the bank and themselves",
+    looked_at = ngettext("{count} statement", "{count} statements", statements).format(
+        count=format_count(statements))
+    return findings, (Checked(part, looked_at, _("the books agree with the bank and themselves"),
                               len(findings)),)

@@ -44,6 +44,7 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import CannotRun, ValidationError
 from valitystili.base.findings import Finding
+from valitystili.base.i18n import N_, _, ngettext
 from valitystili.flags import conditions
 from valitystili.flags.conditions import client_id_of
 from valitystili.flags.raising import KINDS, FlagRaised
@@ -76,27 +77,30 @@ class Reconciliation:
         return not self.findings
 
     def summary(self) -> str:
-        """One line for people (stderr)."""
+        """One line for people (stderr), in the current language."""
         counts = Counter(f.check for f in self.findings)
-        what = (f"reconciled as of {format_fi_date(self.as_of)}: "
-                f"{_count(self.statements, 'statement')}, "
-                f"{_count(self.bank_accounts, 'bank account')}, {_count(self.clients, 'client')}")
+        what = _("reconciled as of {day}: {statements}, {bank_accounts}, {clients}").format(
+            day=format_fi_date(self.as_of),
+            statements=ngettext("{count} statement", "{count} statements",
+                                self.statements).format(count=self.statements),
+            bank_accounts=ngettext("{count} bank account", "{count} bank accounts",
+                                   self.bank_accounts).format(count=self.bank_accounts),
+            clients=ngettext("{count} client", "{count} clients",
+                             self.clients).format(count=self.clients))
         if not counts:
-            result = "no findings"
-        else:
-            result = f"{len(self.findings)} findings (" + ", ".join(
-                f"{check} {n}" for check, n in sorted(counts.items())) + ")"
+            result = _("no findings")
+        else:      # the checks' names stay as they are: scripts and --fail-on use them
+            result = ngettext("{count} findings ({by_check})", "{count} findings ({by_check})",
+                              len(self.findings)).format(
+                count=len(self.findings),
+                by_check=", ".join(f"{check} {n}" for check, n in sorted(counts.items())))
         if self.checked_only:
-            note = "; checked only: no flags refreshed, nothing recorded"
-        elif not self.flags_refreshed:
-            note = "; flags not refreshed (a later day was already judged)"
-        else:
-            note = ""
-        return f"{what}; {result}{note}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+            return _("{what}; {result}; checked only: no flags refreshed, nothing recorded"
+                     ).format(what=what, result=result)
+        if not self.flags_refreshed:
+            return _("{what}; {result}; flags not refreshed (a later day was already judged)"
+                     ).format(what=what, result=result)
+        return _("{what}; {result}").format(what=what, result=result)
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,8 @@ def check_kinds(kinds: Iterable[str]) -> list[str]:
     kinds = list(dict.fromkeys(kinds))
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise ValidationError(f"unknown flag kind {unknown[0]!r}; known: {', '.join(KINDS)}")
+        raise ValidationError(_("unknown flag kind {kind}; known: {known}").format(
+            kind=repr(unknown[0]), known=", ".join(KINDS)))
     return kinds
 
 
@@ -177,14 +182,33 @@ def _open_flags(session: Session, kinds: Iterable[str]) -> list[tuple[Finding, i
     return found
 
 
+#: Why there is nothing to reconcile (``db check`` says the reason; ``reconcile`` stops with it).
+NO_BANK_ACCOUNT = N_("the ledger has no bank account")
+NO_STATEMENT = N_("no bank statement has been imported")
+#: ``reconcile``'s line for each reason, with what to do.
+NOTHING_TO_RECONCILE = {
+    NO_BANK_ACCOUNT: N_("nothing to reconcile: the ledger has no bank account (add the city's "
+                        "account with `valitystili bank add`)"),
+    NO_STATEMENT: N_("nothing to reconcile: no bank statement has been imported "
+                     "(`valitystili import`)"),
+}
+
+
+def nothing_to_reconcile(session: Session) -> str | None:
+    """Why the ledger has nothing to reconcile (``NO_BANK_ACCOUNT``, ``NO_STATEMENT``, English),
+    or None."""
+    if session.execute(select(BankAccount.id).limit(1)).first() is None:
+        return NO_BANK_ACCOUNT
+    if session.execute(select(Statement.id).limit(1)).first() is None:
+        return NO_STATEMENT
+    return None
+
+
 def require_something_to_reconcile(session: Session) -> None:
     """``CannotRun`` for a ledger with no bank account or no imported statement (DESIGN §8)."""
-    if session.execute(select(BankAccount.id).limit(1)).first() is None:
-        raise CannotRun("nothing to reconcile: the ledger has no bank account "
-                        "(add the city's account with `valitystili bank add`)")
-    if session.execute(select(Statement.id).limit(1)).first() is None:
-        raise CannotRun("nothing to reconcile: no bank statement has been imported "
-                        "(`valitystili import`)")
+    reason = nothing_to_reconcile(session)
+    if reason is not None:
+        raise CannotRun(_(NOTHING_TO_RECONCILE[reason]))
 
 
 def reconcile(session: Session, actor: Actor, as_of: date | None = None, *,

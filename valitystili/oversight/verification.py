@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.findings import Finding, from_ledger
+from valitystili.base.i18n import _, ngettext
 from valitystili.base.money import format_count
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
@@ -37,7 +38,8 @@ STATE_CHECKS = ("audit_state",)
 @dataclass(frozen=True)
 class Checked:
     """One part of a verification: what it looked at, what holds when it found nothing, and
-    how many findings it has."""
+    how many findings it has. Its words are for people, in the language of the moment it was
+    made (never stored)."""
 
     part: str          # "audit trail", "ledger" …
     looked_at: str     # "1 234 entries"
@@ -47,8 +49,10 @@ class Checked:
     def line(self) -> str:
         """``audit trail: 1 234 entries, chain intact`` (or ``…, 2 findings``)."""
         found = (self.holds if not self.findings else
-                 _count(self.findings, "finding"))
-        return f"{self.part}: {self.looked_at}, {found}"
+                 _count(ngettext("{count} finding", "{count} findings", self.findings),
+                        self.findings))
+        return _("{part}: {looked_at}, {found}").format(part=self.part, looked_at=self.looked_at,
+                                                       found=found)
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,18 @@ class RecordsVerified:
     head: audit.Head | None    # the last entry's position and hash; None for an empty trail
 
 
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{format_count(n)} {noun if n == 1 else plural or noun + 's'}"
+def _count(form: str, n: int) -> str:
+    """``form`` (``ngettext``'s choice for ``n``) with ``{count}`` ``n`` in the display form."""
+    return form.format(count=format_count(n))
 
 
 def _ledger(session: Session) -> tuple[list[Finding], Checked]:
     findings = from_ledger(ledger.verify(session))
-    return findings, Checked("ledger", _count(ledger.count_transactions(session), "transaction"),
-                             "invariants hold", len(findings))
+    transactions = ledger.count_transactions(session)
+    return findings, Checked(
+        _("ledger"), _count(ngettext("{count} transaction", "{count} transactions",
+                                     transactions), transactions),
+        _("invariants hold"), len(findings))
 
 
 def verify_ledger(session: Session, actor: Actor) -> LedgerVerified:
@@ -95,16 +103,23 @@ def verify_records(session: Session, actor: Actor,
     def found(checks: tuple[str, ...]) -> int:
         return sum(1 for finding in trail.findings if finding.check in checks)
 
-    before = (f" (and {format_count(trail.before_coverage)} from before coverage)"
-              if trail.before_coverage else "")
-    state = (f"{_count(trail.users, 'user')}, {_count(trail.settings, 'stored setting')}, "
-             f"{_count(trail.batches, 'payment batch', 'payment batches')}")
+    transactions = format_count(trail.transactions)
+    if trail.before_coverage:
+        transactions = _("{count} (and {before} from before coverage)").format(
+            count=transactions, before=format_count(trail.before_coverage))
+    state = _("{users}, {settings}, {batches}").format(
+        users=_count(ngettext("{count} user", "{count} users", trail.users), trail.users),
+        settings=_count(ngettext("{count} stored setting", "{count} stored settings",
+                                 trail.settings), trail.settings),
+        batches=_count(ngettext("{count} payment batch", "{count} payment batches",
+                                trail.batches), trail.batches))
     checked = (
-        Checked("audit trail", _count(trail.entries, "entry", "entries"), "chain intact",
-                found(CHAIN_CHECKS)),
-        Checked("ledger transactions", f"{format_count(trail.transactions)}{before}",
-                "each posted by an audited action", found(COVERAGE_CHECKS)),
-        Checked("audited state", state, "as the trail says", found(STATE_CHECKS)),
+        Checked(_("audit trail"),
+                _count(ngettext("{count} entry", "{count} entries", trail.entries), trail.entries),
+                _("chain intact"), found(CHAIN_CHECKS)),
+        Checked(_("ledger transactions"), transactions, _("each posted by an audited action"),
+                found(COVERAGE_CHECKS)),
+        Checked(_("audited state"), state, _("as the trail says"), found(STATE_CHECKS)),
         ledger_checked,
     )
     return RecordsVerified(findings=(*trail.findings, *ledger_findings), checked=checked,

@@ -23,6 +23,7 @@ from valitystili.base.errors import (
     PermissionDenied,
     ValidationError,
 )
+from valitystili.base.i18n import _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import raise_flag
 from valitystili.payments.batches import (
@@ -67,11 +68,12 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     serialise(session)
     batch = lock_batch(session, batch_ref)
     if batch.status != "draft":
-        raise Conflict(f"batch {batch.id} is already {batch.status}")
+        raise Conflict(_("batch {batch} is already {status}").format(batch=batch.id,
+                                                                      status=batch.status))
     orders = orders_in(session, batch, "draft")
     if not orders:
-        raise Conflict(f"batch {batch.id} holds no payments: there is nothing to approve "
-                       "(take it away with `batch cancel`)")
+        raise Conflict(_("batch {batch} holds no payments: there is nothing to approve (take it "
+                         "away with `batch cancel`)").format(batch=batch.id))
     four_eyes(session, actor, batch, orders, "approve")
     codes = dict(session.execute(select(Client.id, Client.ledger_code).where(
         Client.id.in_({o.client_id for o in orders}))).all()) if orders else {}
@@ -85,8 +87,9 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     except ledger.InsufficientFunds as error:
         client = error.account.split(":", 1)[1]
         raise InsufficientFunds(
-            f"client {client} no longer has the money for this batch "
-            f"({format_fi(error.balance_cents)} left); run the batch again") from None
+            _("client {client} no longer has the money for this batch ({balance} left); run the "
+              "batch again").format(client=client, balance=format_fi(error.balance_cents))
+        ) from None
     for order in orders:
         order.status = "approved"
         order.approved_digest = order_digest(order)
@@ -96,7 +99,8 @@ def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date
     batch.approved_digest = batch_digest(orders)
     session.flush()
     if orders_in(session, batch, "draft"):     # the lock and the database guard make this impossible
-        raise Conflict(f"batch {batch.id} gained orders while it was approved; nothing was approved")
+        raise Conflict(_("batch {batch} gained orders while it was approved; nothing was "
+                         "approved").format(batch=batch.id))
     audit.record(session, actor.name, "batch.approve", subject=batch.key,
                  detail={"orders": len(orders), "total_cents": sum(o.amount_cents for o in orders),
                          "state": batch_state(session, batch)})
@@ -109,8 +113,9 @@ def require_export(session: Session, actor: Actor) -> None:
         if settings.get_bool(session, "handler_exports"):
             return
         raise PermissionDenied(
-            f"user {actor.name} (handler) may not batch export: finance exports the payment "
-            "files (an admin lets handlers do it with `settings set handler_exports true`)")
+            _("user {name} (handler) may not batch export: finance exports the payment files "
+              "(an admin lets handlers do it with `settings set handler_exports true`)")
+            .format(name=actor.name))
     actor.require("batch.export")
 
 
@@ -144,24 +149,27 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
     today = today or date.today()
     batch = lock_batch(session, batch_ref)
     if batch.status not in ("approved", "exported"):
-        raise Conflict(f"batch {batch.id} is {batch.status}: only approved batches are exported")
+        raise Conflict(_("batch {batch} is {status}: only approved batches are exported")
+                       .format(batch=batch.id, status=batch.status))
     version = version or settings.get(session, "pain_version")
     bank = session.get(BankAccount, batch.bank_account_id)
     orders = orders_in(session, batch)
     if not orders:
-        raise ValidationError(f"batch {batch.id} has no orders to export")
+        raise ValidationError(_("batch {batch} has no orders to export").format(batch=batch.id))
     problems = changes_after_approval(batch, orders)
     if problems:           # before any question: a changed batch is refused and flagged
         raise ChangedAfterApproval(batch, problems)
     if batch.status == "exported" and not again:
         raise NeedsConfirmation(
-            f"batch {batch.id} was already exported {first_export(session, batch)}",
-            "give --again to write the file once more, and do not upload it to the bank twice",
+            _("batch {batch} was already exported {when}").format(
+                batch=batch.id, when=first_export(session, batch)),
+            _("give --again to write the file once more, and do not upload it to the bank twice"),
             "--again")
     if batch.execution_on < today and not confirmed:
         raise NeedsConfirmation(
-            f"batch {batch.id} executes on {format_fi_date(batch.execution_on)}, which is in "
-            "the past", "the bank pays it late or refuses it; confirm with --yes")
+            _("batch {batch} executes on {day}, which is in the past").format(
+                batch=batch.id, day=format_fi_date(batch.execution_on)),
+            _("the bank pays it late or refuses it; confirm with --yes"))
     debtor = Debtor(name=settings.get(session, "debtor_name") or bank.name, iban=bank.iban,
                     bic=bank.bic, initiating_party_id=settings.get(session, "initiating_party_id") or None)
     approved_at = batch.approved_at

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.money import format_fi
 from valitystili.store import settings
 from valitystili.store.db import advisory_lock
@@ -49,15 +50,16 @@ def date_to_confirm(execution_on: date, today: date,
     ``CONFIRM_AHEAD_BANKING_DAYS`` banking days ahead is most likely a mistyped date, and it
     would reserve the clients' money for that long."""
     if execution_on < today:
-        return f"the execution date {format_fi_date(execution_on)} is in the past"
+        return _("the execution date {day} is in the past").format(
+            day=format_fi_date(execution_on))
     ahead, day = 0, today
     while day < execution_on:
         day += timedelta(days=1)
         if calendar.is_banking_day(day):
             ahead += 1
             if ahead > CONFIRM_AHEAD_BANKING_DAYS:
-                return (f"the execution date {format_fi_date(execution_on)} is more than "
-                        f"{CONFIRM_AHEAD_BANKING_DAYS} banking days ahead")
+                return _("the execution date {day} is more than {count} banking days ahead").format(
+                    day=format_fi_date(execution_on), count=CONFIRM_AHEAD_BANKING_DAYS)
     return None
 
 
@@ -96,7 +98,7 @@ def _batch_id(session: Session, text_value: str) -> int:
         found = session.execute(select(PaymentBatch.id).where(
             PaymentBatch.key == text_value)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no batch {text_value}")
+        raise NotFound(_("no batch {batch}").format(batch=text_value))
     return found
 
 
@@ -202,16 +204,27 @@ def changes_after_approval(batch: PaymentBatch, orders: list[PaymentOrder]) -> l
     return problems
 
 
+#: Four-eyes refusals, by what was refused (one whole sentence each, for the translations).
+RUN_BY_YOU = {
+    "approve": N_("four-eyes: batch {batch} was run by {name}; another handler must approve it"),
+    "cancel": N_("four-eyes: batch {batch} was run by {name}; another handler must cancel it"),
+}
+MADE_BY_YOU = {
+    "approve": N_("four-eyes: {name} created {made} of the {orders} orders in batch {batch}; a "
+                  "handler who created none of its orders must approve it"),
+    "cancel": N_("four-eyes: {name} created {made} of the {orders} orders in batch {batch}; a "
+                 "handler who created none of its orders must cancel it"),
+}
+
+
 def four_eyes(session: Session, actor: Actor, batch: PaymentBatch, orders: list[PaymentOrder],
               verb: str) -> None:
     """Refuse ``verb`` (approve, cancel) of the batch by a handler who ran it or made its orders."""
     if not settings.get_bool(session, "four_eyes"):
         return
     if batch.created_by == actor.name:
-        raise Conflict(f"four-eyes: batch {batch.id} was run by {actor.name}; "
-                       f"another handler must {verb} it")
+        raise Conflict(_(RUN_BY_YOU[verb]).format(batch=batch.id, name=actor.name))
     made = sum(1 for order in orders if order.created_by == actor.name)
     if made:
-        raise Conflict(f"four-eyes: {actor.name} created {made} of the {len(orders)} orders in "
-                       f"batch {batch.id}; a handler who created none of its orders must "
-                       f"{verb} it")
+        raise Conflict(_(MADE_BY_YOU[verb]).format(name=actor.name, made=made,
+                                                   orders=len(orders), batch=batch.id))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.errors import Conflict, NotFound
+from valitystili.base.i18n import _
 from valitystili.payments import manual
 from valitystili.payments.batches import (
     batch_digest,
@@ -32,10 +33,10 @@ from valitystili.trust.auth import Actor
 
 def _changeable(batch: PaymentBatch) -> None:
     if batch.status == "exported":
-        raise Conflict(f"batch {batch.id} is exported: the bank has the file, so nothing is taken "
-                       "out of it here; ask the bank to stop a payment")
+        raise Conflict(_("batch {batch} is exported: the bank has the file, so nothing is taken "
+                         "out of it here; ask the bank to stop a payment").format(batch=batch.id))
     if batch.status == "cancelled":
-        raise Conflict(f"batch {batch.id} is already cancelled")
+        raise Conflict(_("batch {batch} is already cancelled").format(batch=batch.id))
 
 
 def _order_in(session: Session, batch: PaymentBatch, order_ref: str) -> PaymentOrder:
@@ -46,7 +47,8 @@ def _order_in(session: Session, batch: PaymentBatch, order_ref: str) -> PaymentO
         query = query.where(PaymentOrder.key == order_ref)
     order = session.execute(query).scalar_one_or_none()
     if order is None:
-        raise NotFound(f"batch {batch.id} has no order {order_ref}")
+        raise NotFound(_("batch {batch} has no order {order}").format(batch=batch.id,
+                                                                      order=order_ref))
     return order
 
 
@@ -80,11 +82,12 @@ def remove_order(session: Session, actor: Actor, batch_ref: str, order_ref: str,
     _changeable(batch)
     order = _order_in(session, batch, order_ref)
     if order.status == "cancelled":
-        raise Conflict(f"order {order.id} is already cancelled")
+        raise Conflict(_("order {order} is already cancelled").format(order=order.id))
     if (batch.status == "approved" and settings.get_bool(session, "four_eyes")
             and order.created_by == actor.name):
-        raise Conflict(f"four-eyes: order {order.id} in approved batch {batch.id} was created by "
-                       f"{actor.name}; another handler must take it out")
+        raise Conflict(_("four-eyes: order {order} in approved batch {batch} was created by "
+                         "{name}; another handler must take it out").format(
+                             order=order.id, batch=batch.id, name=actor.name))
     money_back = _take_out(session, actor, batch, order, today)
     if batch.status == "approved":
         batch.approved_digest = batch_digest(orders_in(session, batch))

@@ -41,6 +41,7 @@ from valitystili.base.errors import (
     InsufficientFunds,
     ValidationError,
 )
+from valitystili.base.i18n import N_, _
 from valitystili.base.identifiers import bic_for_iban, classify_reference, validate_iban
 from valitystili.base.money import format_fi
 from valitystili.base.text import payment_name
@@ -96,14 +97,14 @@ def checked_remittance(reference: str | None, message: str | None,
     reference = (reference or "").strip() or None
     message = message if message is not None and message.strip() else None
     if reference is not None and message is not None:
-        raise ValidationError("give --reference or --message, not both")
+        raise ValidationError(_("give --reference or --message, not both"))
     if reference is None and message is None:
-        raise ValidationError("give --message (or --reference), so that the payee can tell what "
-                              "the payment is for")
+        raise ValidationError(_("give --message (or --reference), so that the payee can tell "
+                                "what the payment is for"))
     if reference is not None:
         kind, reference = classify_reference(reference)
         return reference, kind, None
-    return None, None, check_message(message, "payment", notes)
+    return None, None, check_message(message, _("payment"), notes)
 
 
 def held_cents(session: Session, client_id: int) -> int:
@@ -123,25 +124,28 @@ def request_payment(session: Session, actor: Actor, client: str | int, *, amount
     """A one-off payment out of the client's money, into the next batch (see the rules)."""
     actor.require("pay")
     if amount_cents <= 0:
-        raise ValidationError(f"the amount must be more than {format_fi(0)}")
+        raise ValidationError(_("the amount must be more than {least}").format(
+            least=format_fi(0)))
     reference, reference_kind, message = checked_remittance(reference, message, notes)
     if (to_iban is None) != (to_name is None):
-        raise ValidationError("a payment to someone else needs both --to IBAN and --name NAME")
+        raise ValidationError(_("a payment to someone else needs both --to IBAN and --name NAME"))
     found = resolve_client(session, client, for_update=True)
     require_open(found)
     if to_iban is not None:
         iban = validate_iban(to_iban)
-        name = check_name(to_name, "payee name")
-        creditor = (name, payment_name(name, "payee name"), iban, bic_for_iban(iban))
+        name = check_name(to_name, _("payee name"))
+        creditor = (name, payment_name(name, _("payee name")), iban, bic_for_iban(iban))
     else:
         creditor = (found.name, found.payment_name, found.iban, found.bic)
     balance = ledger.balance(session, found.ledger_code)
     held = held_cents(session, found.id)
     if amount_cents > balance - held:
         raise InsufficientFunds(
-            f"client {found.id} has {format_fi(max(balance - held, 0))} to pay from "
-            f"(balance {format_fi(balance)}, {format_fi(held)} already waiting in draft orders "
-            f"and payments asked for); {format_fi(amount_cents)} is more")
+            _("client {client} has {free} to pay from (balance {balance}, {held} already waiting "
+              "in draft orders and payments asked for); {amount} is more").format(
+                client=found.id, free=format_fi(max(balance - held, 0)),
+                balance=format_fi(balance), held=format_fi(held),
+                amount=format_fi(amount_cents)))
     payment = ManualPayment(kind="pay", client_id=found.id, amount_cents=amount_cents,
                             creditor_name=creditor[0], creditor_payment_name=creditor[1],
                             creditor_iban=creditor[2], creditor_bic=creditor[3],
@@ -165,15 +169,17 @@ def refund_line(session: Session, actor: Actor, line_id: int, *, to_iban: str | 
     iban = to_iban or line.counterparty_iban
     name = to_name or line.counterparty_name
     if not iban or not (name or "").strip():
-        raise ValidationError(f"line {line_id} does not name the payer's "
-                              f"{'account' if not iban else 'name'}: give --to IBAN --name NAME")
+        unnamed = (N_("line {line} does not name the payer's account: give --to IBAN --name "
+                      "NAME") if not iban else
+                   N_("line {line} does not name the payer's name: give --to IBAN --name NAME"))
+        raise ValidationError(_(unnamed).format(line=line_id))
     iban = validate_iban(iban)
-    name = check_name(name, "payer name")
-    message = check_message(message or f"Palautus {format_fi_date(line.booked_on)}", "refund",
+    name = check_name(name, _("payer name"))
+    message = check_message(message or f"Palautus {format_fi_date(line.booked_on)}", _("refund"),
                             notes)
     payment = ManualPayment(kind="refund", line_id=line.id, amount_cents=line.amount_cents,
                             creditor_name=name, creditor_payment_name=payment_name(name,
-                                                                                   "payer name"),
+                                                                                   _("payer name")),
                             creditor_iban=iban, creditor_bic=bic_for_iban(iban),
                             message=message, status=PENDING, created_by=actor.name)
     session.add(payment)

@@ -48,6 +48,7 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.fi import hetu
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.money import format_fi
 
 __all__ = [
@@ -125,11 +126,11 @@ def make_id(key: str, prefix: str = "") -> str:
     Only ``[A-Z2-7]`` from the hash, so the id is within ``[A-Za-z0-9-]`` whenever the prefix is.
     """
     if not isinstance(key, str) or not key:
-        raise ValidationError("an id needs a non-empty key")
+        raise ValidationError(_("an id needs a non-empty key"))
     if not _ID_PREFIX.fullmatch(prefix) or len(prefix) > MAX_ID_CHARS - _MIN_DIGEST_CHARS:
         raise ValidationError(
-            f"id prefix {prefix!r} must be at most {MAX_ID_CHARS - _MIN_DIGEST_CHARS} "
-            "characters of A-Z, a-z, 0-9 and '-'"
+            _("id prefix {prefix} must be at most {most} characters of A-Z, a-z, 0-9 and '-'")
+            .format(prefix=repr(prefix), most=MAX_ID_CHARS - _MIN_DIGEST_CHARS)
         )
     # surrogatepass keeps the encoding total (and injective) for any Python string.
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
@@ -149,12 +150,12 @@ def build_pain001(
     """The pain.001 file for ``transfers``, as UTF-8 bytes that have passed the ISO schema."""
     _schema(version)  # refuses an unknown version before anything else is looked at
     if not isinstance(message_key, str) or not message_key:
-        raise ValidationError("a payment file needs a non-empty message key")
+        raise ValidationError(_("a payment file needs a non-empty message key"))
     if not isinstance(created_at, datetime):
-        raise ValidationError("created_at must be a datetime")
+        raise ValidationError(_("created_at must be a datetime"))
     debtor = _checked_debtor(debtor)
     if not transfers:
-        raise ValidationError("a payment file needs at least one transfer")
+        raise ValidationError(_("a payment file needs at least one transfer"))
     checked = [_checked_transfer(t) for t in transfers]
     _refuse_duplicates(checked)
 
@@ -184,41 +185,44 @@ def validate_pain001(xml: bytes, version: str = "09") -> None:
     """Raise ``ValidationError`` naming the first problem unless ``xml`` is a valid pain.001."""
     schema = _schema(version)
     if len(xml) > MAX_FILE_BYTES:
-        raise ValidationError(f"payment file is larger than {MAX_FILE_BYTES} bytes")
+        raise ValidationError(_("payment file is larger than {most} bytes")
+                              .format(most=MAX_FILE_BYTES))
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise ValidationError(f"payment file is not well-formed XML: {error}") from None
+        raise ValidationError(_("payment file is not well-formed XML: {error}")
+                              .format(error=error)) from None
     # Entity tricks need a DTD; a payment file has no use for one.
     if root.getroottree().docinfo.doctype:
-        raise ValidationError("payment file has a DOCTYPE, which is not allowed")
+        raise ValidationError(_("payment file has a DOCTYPE, which is not allowed"))
     if not schema.validate(root):
         first = schema.error_log[0]
         # libxml2 spells every tag as {namespace}Tag; the bare tag is what a reader looks for.
         message = first.message.replace(f"{{{_namespace(version)}}}", "")
-        raise ValidationError(f"{VERSIONS[version]} schema: line {first.line}: {message}")
+        raise ValidationError(_("{schema} schema: line {line}: {error}").format(
+            schema=VERSIONS[version], line=first.line, error=message))
 
 
 # --- checks -------------------------------------------------------------------------------------
 
 
 def _checked_debtor(debtor: Debtor) -> Debtor:
-    name = _text(debtor.name, "debtor name", MAX_NAME_CHARS)
+    name = _text(debtor.name, _("debtor name"), MAX_NAME_CHARS)
     initiating_name = (
         name
         if debtor.initiating_party_name is None
-        else _text(debtor.initiating_party_name, "initiating party name", MAX_NAME_CHARS)
+        else _text(debtor.initiating_party_name, _("initiating party name"), MAX_NAME_CHARS)
     )
     initiating_id = debtor.initiating_party_id
     if initiating_id is not None:
-        initiating_id = _text(initiating_id, "initiating party id", MAX_ID_CHARS)
+        initiating_id = _text(initiating_id, _("initiating party id"), MAX_ID_CHARS)
         if not _SCHEME_CODE.fullmatch(debtor.initiating_party_scheme or ""):
             raise ValidationError(
-                f"initiating party scheme {debtor.initiating_party_scheme!r} must be a code of "
-                "1-4 capitals or digits, e.g. BANK"
+                _("initiating party scheme {scheme} must be a code of 1-4 capitals or digits, "
+                  "e.g. BANK").format(scheme=repr(debtor.initiating_party_scheme))
             )
-    _check_iban(debtor.iban, "debtor IBAN")
-    _check_bic(debtor.bic, "debtor BIC")
+    _check_iban(debtor.iban, _("debtor IBAN"))
+    _check_bic(debtor.bic, _("debtor BIC"))
     return replace(
         debtor, name=name, initiating_party_name=initiating_name, initiating_party_id=initiating_id
     )
@@ -226,58 +230,67 @@ def _checked_debtor(debtor: Debtor) -> Debtor:
 
 def _checked_transfer(transfer: CreditTransfer) -> CreditTransfer:
     if not isinstance(transfer.key, str) or not transfer.key:
-        raise ValidationError("a transfer needs a non-empty key")
-    where = f"transfer {transfer.key!r}"
+        raise ValidationError(_("a transfer needs a non-empty key"))
+    where = _("transfer {key}").format(key=repr(transfer.key))
     on = transfer.execution_on
     # datetime is a subclass of date; its isoformat would put a time into a date field.
     if not isinstance(on, date) or isinstance(on, datetime):
-        raise ValidationError(f"{where}: execution date must be a date")
+        raise ValidationError(_("{where}: execution date must be a date").format(where=where))
     cents = transfer.amount_cents
     # bool is an int subclass and a float may carry a rounding error: both are refused.
     if type(cents) is not int:
         raise ValidationError(
-            f"{where}: amount must be whole cents (int), not {type(cents).__name__}"
+            _("{where}: amount must be whole cents (int), not {kind}")
+            .format(where=where, kind=type(cents).__name__)
         )
     if not 0 < cents <= MAX_AMOUNT_CENTS:
         raise ValidationError(
-            f"{where}: amount {format_fi(cents)} must be more than {format_fi(0)} "
-            f"and at most {format_fi(MAX_AMOUNT_CENTS)}"
+            _("{where}: amount {amount} must be more than {least} and at most {most}")
+            .format(where=where, amount=format_fi(cents), least=format_fi(0),
+                    most=format_fi(MAX_AMOUNT_CENTS))
         )
-    name = _text(transfer.creditor_name, f"{where}: creditor name", MAX_NAME_CHARS)
-    _check_iban(transfer.creditor_iban, f"{where}: creditor IBAN")
-    _check_bic(transfer.creditor_bic, f"{where}: creditor BIC")
+    name = _text(transfer.creditor_name, _("{where}: creditor name").format(where=where),
+                 MAX_NAME_CHARS)
+    _check_iban(transfer.creditor_iban, _("{where}: creditor IBAN").format(where=where))
+    _check_bic(transfer.creditor_bic, _("{where}: creditor BIC").format(where=where))
 
     has_reference = transfer.reference is not None
     has_message = transfer.message is not None
     if has_reference and has_message:
         raise ValidationError(
-            f"{where}: has both a reference and a message; EPC rules allow only one"
+            _("{where}: has both a reference and a message; EPC rules allow only one")
+            .format(where=where)
         )
     if not has_reference and not has_message:
-        raise ValidationError(f"{where}: needs a reference or a message")
+        raise ValidationError(_("{where}: needs a reference or a message").format(where=where))
     message = transfer.message
     if has_message:
         if transfer.reference_kind is not None:
-            raise ValidationError(f"{where}: has a reference kind but no reference")
-        message = _text(message, f"{where}: message", MAX_MESSAGE_CHARS)
+            raise ValidationError(_("{where}: has a reference kind but no reference")
+                                  .format(where=where))
+        message = _text(message, _("{where}: message").format(where=where), MAX_MESSAGE_CHARS)
         if any(hetu.is_valid(m.group()) for m in _HETU_LIKE.finditer(message)):
-            raise ValidationError(f"{where}: message contains a henkilötunnus")
+            raise ValidationError(_("{where}: message contains a henkilötunnus")
+                                  .format(where=where))
     else:
         shape = _REFERENCE_SHAPES.get(transfer.reference_kind or "")
         if shape is None:
             raise ValidationError(
-                f"{where}: reference kind {transfer.reference_kind!r} must be 'SCOR' or 'ISO'"
+                _("{where}: reference kind {kind} must be 'SCOR' or 'ISO'")
+                .format(where=where, kind=repr(transfer.reference_kind))
             )
         if not isinstance(transfer.reference, str) or not shape.fullmatch(transfer.reference):
-            expected = {
-                "SCOR": "4-20 digits",
-                "ISO": "RF, 2 check digits and 1-21 capitals or digits",
-            }[transfer.reference_kind]
-            raise ValidationError(
-                f"{where}: {transfer.reference_kind} reference {transfer.reference!r} "
-                f"is not {expected}"
-            )
+            raise ValidationError(_(REFERENCE_NOT_OF_ITS_KIND[transfer.reference_kind]).format(
+                where=where, reference=repr(transfer.reference)))
     return replace(transfer, creditor_name=name, message=message)
+
+
+#: A structured reference that is not of its kind's shape, by kind (whole sentences).
+REFERENCE_NOT_OF_ITS_KIND = {
+    "SCOR": N_("{where}: SCOR reference {reference} is not 4-20 digits"),
+    "ISO": N_("{where}: ISO reference {reference} is not RF, 2 check digits and 1-21 capitals or "
+              "digits"),
+}
 
 
 def _refuse_duplicates(transfers: list[CreditTransfer]) -> None:
@@ -285,11 +298,13 @@ def _refuse_duplicates(transfers: list[CreditTransfer]) -> None:
     seen_ids: set[str] = set()
     for transfer in transfers:
         if transfer.key in seen_keys:
-            raise ValidationError(f"transfer key {transfer.key!r} appears twice in one file")
+            raise ValidationError(_("transfer key {key} appears twice in one file")
+                                  .format(key=repr(transfer.key)))
         end_to_end_id = make_id(transfer.key)
         # Different keys with one id would mean a broken hash; never send such a file.
         if end_to_end_id in seen_ids:
-            raise ValidationError(f"transfer key {transfer.key!r} gives an id already in the file")
+            raise ValidationError(_("transfer key {key} gives an id already in the file")
+                                  .format(key=repr(transfer.key)))
         seen_keys.add(transfer.key)
         seen_ids.add(end_to_end_id)
 
@@ -297,41 +312,47 @@ def _refuse_duplicates(transfers: list[CreditTransfer]) -> None:
 def _text(value: object, what: str, max_chars: int) -> str:
     """``value`` in NFC, or ``ValidationError`` if it is empty, too long or out of repertoire."""
     if not isinstance(value, str):
-        raise ValidationError(f"{what} must be text")
+        raise ValidationError(_("{what} must be text").format(what=what))
     value = unicodedata.normalize("NFC", value)
     if not value.strip():
-        raise ValidationError(f"{what} is empty")
+        raise ValidationError(_("{what} is empty").format(what=what))
     if len(value) > max_chars:
-        raise ValidationError(f"{what} is {len(value)} characters; at most {max_chars} are allowed")
+        raise ValidationError(_("{what} is {count} characters; at most {most} are allowed")
+                              .format(what=what, count=len(value), most=max_chars))
     for char in value:
         try:
             byte = char.encode("iso8859_15")[0]
         except UnicodeEncodeError:
             raise ValidationError(
-                f"{what} contains {char!r} (U+{ord(char):04X}), which is outside ISO-8859-15"
+                _("{what} contains {text} ({char}), which is outside ISO-8859-15")
+                .format(what=what, text=repr(char), char=f"U+{ord(char):04X}")
             ) from None
         # C0, DEL and C1 are in the codec's range but are not text a bank will accept.
         if byte < 0x20 or 0x7F <= byte < 0xA0:
-            raise ValidationError(f"{what} contains the control character U+{ord(char):04X}")
+            raise ValidationError(_("{what} contains the control character {char}")
+                                  .format(what=what, char=f"U+{ord(char):04X}"))
     return value
 
 
 def _check_iban(value: object, what: str) -> None:
     if not isinstance(value, str):
-        raise ValidationError(f"{what} must be text")
+        raise ValidationError(_("{what} must be text").format(what=what))
     try:
         # validate_bban also checks national check digits (the Finnish Luhn digit).
         compact = IBAN(value, validate_bban=True).compact
     except SchwiftyException as error:
-        raise ValidationError(f"{what} {value!r} is not valid: {error}") from None
+        raise ValidationError(_("{what} {value} is not valid: {error}")
+                              .format(what=what, value=repr(value), error=error)) from None
     # The writer does not rewrite account numbers: what is stored is what is sent.
     if value != compact:
-        raise ValidationError(f"{what} {value!r} must be written as {compact}")
+        raise ValidationError(_("{what} {value} must be written as {compact}")
+                              .format(what=what, value=repr(value), compact=compact))
 
 
 def _check_bic(value: object, what: str) -> None:
     if value is not None and (not isinstance(value, str) or not _BIC.fullmatch(value)):
-        raise ValidationError(f"{what} {value!r} is not an 8 or 11 character BIC")
+        raise ValidationError(_("{what} {value} is not an 8 or 11 character BIC")
+                              .format(what=what, value=repr(value)))
 
 
 # --- XML ----------------------------------------------------------------------------------------
@@ -449,7 +470,8 @@ def _schema(version: str) -> etree.XMLSchema:
     """The ISO XSD for ``version``, or ``ValidationError`` for a version we do not write."""
     if not isinstance(version, str) or version not in VERSIONS:
         raise ValidationError(
-            f"unknown pain.001 version {version!r}; use one of {', '.join(sorted(VERSIONS))}"
+            _("unknown pain.001 version {version}; use one of {choices}")
+            .format(version=repr(version), choices=", ".join(sorted(VERSIONS)))
         )
     return _load_schema(VERSIONS[version])
 

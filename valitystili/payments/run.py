@@ -18,6 +18,7 @@ import ledger
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound
+from valitystili.base.i18n import _
 from valitystili.flags.raising import raise_flags, resolve_flags
 from valitystili.payments import manual
 from valitystili.payments.batches import batch_state, held_for_day, serialise
@@ -61,8 +62,8 @@ def _bank_account(session: Session, iban: str | None) -> BankAccount:
         query = query.where(BankAccount.iban == iban.replace(" ", "").upper())
     account = session.execute(query.limit(1)).scalar_one_or_none()
     if account is None:
-        raise NotFound(f"no bank account {iban}" if iban else
-                       "no bank account: add the city's account with `valitystili bank add`")
+        raise NotFound(_("no bank account {iban}").format(iban=iban) if iban else
+                       _("no bank account: add the city's account with `valitystili bank add`"))
     return account
 
 
@@ -423,7 +424,8 @@ def _locked_draft(session: Session, bank: BankAccount, execution_on: date) -> Pa
             PaymentBatch.status == "draft")
         .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
     if batch is not None and batch.status != "draft":    # pragma: no cover - the lock re-checks
-        raise Conflict(f"batch {batch.id} is {batch.status}")
+        raise Conflict(_("batch {batch} is {status}").format(batch=batch.id,
+                                                             status=batch.status))
     return batch
 
 

@@ -29,6 +29,7 @@ from valitystili.base.accounts import (
     pooled_name,
 )
 from valitystili.base.errors import Conflict
+from valitystili.base.i18n import _
 from valitystili.base.identifiers import bic_for_iban, validate_bic, validate_iban
 from valitystili.base.text import payment_name
 from valitystili.people.payees import check_name
@@ -53,7 +54,7 @@ def add_bank_account(session: Session, actor: Actor, *, iban: str, name: str,
     name = payment_name(check_name(name, "bank account name"), "bank account name")
     bic = validate_bic(bic) if bic else bic_for_iban(iban)
     if session.execute(select(BankAccount.id).where(BankAccount.iban == iban)).first():
-        raise Conflict(f"bank account {iban} already exists")
+        raise Conflict(_("bank account {iban} already exists").format(iban=iban))
     code = bank_account(iban)
     account = BankAccount(iban=iban, name=name, bic=bic, ledger_code=code, created_by=actor.name)
     session.add(account)

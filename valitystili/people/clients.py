@@ -62,6 +62,7 @@ import ledger
 from valitystili.base.accounts import CLIENT_PREFIX, client_account
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.identifiers import (
     age_on,
     bic_for_iban,
@@ -86,18 +87,19 @@ from valitystili.trust.auth import Actor
 ASKED_EXCLUSIONS = ("guardianship_need", "subsidy_against_will", "kela_pays_landlord")
 #: All exclusions, as recorded in ``clients.exclusions``.
 EXCLUSIONS = (*ASKED_EXCLUSIONS, "elderly")
+#: What applies, after "the client" (marked; translated where it is shown).
 EXCLUSION_TEXT = {
-    "guardianship_need": "needs guardianship (edunvalvonta)",
-    "subsidy_against_will": "gets labour market subsidy into the account against their will",
-    "kela_pays_landlord": "Kela can pay the housing costs straight to the landlord",
-    "elderly": "is elderly",
+    "guardianship_need": N_("needs guardianship (edunvalvonta)"),
+    "subsidy_against_will": N_("gets labour market subsidy into the account against their will"),
+    "kela_pays_landlord": N_("Kela can pay the housing costs straight to the landlord"),
+    "elderly": N_("is elderly"),
 }
 #: Questions the tool asks a person at a terminal (the CLI); kept here with the rules.
 EXCLUSION_QUESTIONS = {
-    "guardianship_need": "Does the client need guardianship (edunvalvonta)?",
-    "subsidy_against_will": "Is labour market subsidy to be paid to the account against the "
-                            "client's will?",
-    "kela_pays_landlord": "Can Kela pay the housing costs straight to the landlord?",
+    "guardianship_need": N_("Does the client need guardianship (edunvalvonta)?"),
+    "subsidy_against_will": N_("Is labour market subsidy to be paid to the account against the "
+                               "client's will?"),
+    "kela_pays_landlord": N_("Can Kela pay the housing costs straight to the landlord?"),
 }
 ELDERLY_AGE = 65
 FIXED_TERM = "rent_debt_fixed_term"
@@ -124,8 +126,10 @@ def utc_text(at: datetime | None) -> str | None:
 
 def require_open(client: Client) -> None:
     if client.status != "open":
-        closed = f" on {format_fi_date(client.closed_on)}" if client.closed_on else ""
-        raise Conflict(f"client {client.id} was closed{closed}")
+        if client.closed_on:
+            raise Conflict(_("client {client} was closed on {day}").format(
+                client=client.id, day=format_fi_date(client.closed_on)))
+        raise Conflict(_("client {client} was closed").format(client=client.id))
 
 
 def format_rf(rf: str) -> str:
@@ -157,13 +161,14 @@ def resolve_client(session: Session, text: str | int, *, for_update: bool = Fals
             # Banks pad references with leading zeros; ours never start with one.
             condition = Client.reference == validate_finnish_reference(compact).lstrip("0")
     else:
-        raise NotFound(f"unknown client {raw!r}: give the client number or its reference")
+        raise NotFound(_("unknown client {text}: give the client number or its reference")
+                       .format(text=repr(raw)))
     query = select(Client).where(condition)
     if for_update:
         query = query.with_for_update()
     client = session.execute(query).scalar_one_or_none()
     if client is None:
-        raise NotFound(f"unknown client {raw}")
+        raise NotFound(_("unknown client {text}").format(text=raw))
     access.check(session, client)    # need to know: the unit's actor may see this client
     return client
 
@@ -210,15 +215,17 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
     payment = payment_name(name, "client name")
     iban = validate_iban(iban)
     if criterion not in CRITERIA:
-        raise ValidationError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
+        raise ValidationError(_("criterion {criterion} is not one of {choices}").format(
+            criterion=repr(criterion), choices=", ".join(CRITERIA)))
     if language not in LANGUAGES:
-        raise ValidationError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+        raise ValidationError(_("language {language} is not one of {choices}").format(
+            language=repr(language), choices=", ".join(LANGUAGES)))
     _check_worker(session, worker)
     _check_term(criterion, start_on, until_on)
     criterion_reason = free_text(session, criterion_reason, "--criterion-reason", required=False)
     if criterion == "other_weighty" and criterion_reason is None:
-        raise ValidationError("criterion other_weighty needs the reason (--criterion-reason), "
-                              "e.g. securing a debt-restructuring programme")
+        raise ValidationError(_("criterion other_weighty needs the reason (--criterion-reason), "
+                                "e.g. securing a debt-restructuring programme"))
     _check_review(review_on, today)
     answers, described = _checked_exclusions(session, hetu, start_on, exclusions, despite)
 
@@ -226,8 +233,9 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
         select(Client.id, Client.status).where(Client.hetu == hetu)
     ).first()
     if existing is not None:
-        raise HetuTaken(f"henkilötunnus {masked} already belongs to client {existing.id} "
-                        f"({existing.status})", existing.id, masked)
+        raise HetuTaken(_("henkilötunnus {hetu} already belongs to client {client} ({status})")
+                        .format(hetu=masked, client=existing.id, status=existing.status),
+                        existing.id, masked)
 
     # The reference is made from the id, which exists only after the insert: write unique
     # placeholders first, then the real values, all in this one transaction.
@@ -253,7 +261,8 @@ def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: s
                  subject=f"client:{client.id}",
                  detail={"old": None, "new": card, "criterion_reason": criterion_reason})
     if payment != name and notes is not None:
-        notes.append(f"payment files carry the client's name as {payment!r}")
+        notes.append(_("payment files carry the client's name as {name}").format(
+            name=repr(payment)))
     return {**card, "warnings": _opening_warnings(answers, described)}
 
 
@@ -264,63 +273,77 @@ def _checked_exclusions(session: Session, hetu: str, start_on: date, exclusions:
     answers, age = _exclusion_answers(hetu, start_on, exclusions)
     applying = [key for key in EXCLUSIONS if answers[key] is True]
     despite = free_text(session, despite, "--despite reason", required=False)
-    described = " and ".join(_describe(key, age, start_on) for key in applying)
+    described = _both(*(_describe(key, age, start_on) for key in applying))
     if applying and despite is None:
         raise ValidationError(
-            f"exclusion applies: the client {described}; the service is not meant for them — "
-            'to open it anyway give --despite "reason"'
+            _("exclusion applies: the client {exclusion}; the service is not meant for them — "
+              'to open it anyway give --despite "reason"').format(exclusion=described)
         )
     answers["despite"] = despite
     return answers, described
 
 
+def _both(*texts: str) -> str:
+    """``a and b and c`` in the current language (empty for none)."""
+    joined = ""
+    for text in texts:
+        joined = _("{first} and {second}").format(first=joined, second=text) if joined else text
+    return joined
+
+
 def _opening_warnings(answers: dict, described: str) -> list[str]:
     warnings = []
     if described:
-        warnings.append(f"opened despite exclusion: the client {described}; "
-                        f"reason: {answers['despite']}")
+        warnings.append(_("opened despite exclusion: the client {exclusion}; reason: {reason}")
+                        .format(exclusion=described, reason=answers["despite"]))
     not_asked = [key for key in ASKED_EXCLUSIONS if answers[key] is None]
     if not_asked:
-        warnings.append(f"exclusion questions not answered, recorded as not asked: "
-                        f"{', '.join(not_asked)}")
+        warnings.append(_("exclusion questions not answered, recorded as not asked: "
+                          "{questions}").format(questions=", ".join(not_asked)))
     return warnings
 
 
 def _check_worker(session: Session, worker: str) -> None:
     role = session.execute(select(User.role).where(User.name == worker)).scalar_one_or_none()
     if role is None:
-        raise ValidationError(f"worker {worker!r} is not a registered user")
+        raise ValidationError(_("worker {worker} is not a registered user").format(
+            worker=repr(worker)))
     if role != "social_worker":
-        raise ValidationError(f"worker {worker} is a {role}, not a social_worker")
+        raise ValidationError(_("worker {worker} is a {role}, not a social_worker").format(
+            worker=worker, role=role))
 
 
 def _check_review(review_on: date | None, today: date) -> None:
     if review_on is None:
-        raise ValidationError("give the date the need for the service is next reviewed "
-                              "(--review DATE)")
+        raise ValidationError(_("give the date the need for the service is next reviewed "
+                                "(--review DATE)"))
     if review_on < today:
-        raise ValidationError(f"review date {format_fi_date(review_on)} is in the past")
+        raise ValidationError(_("review date {day} is in the past").format(
+            day=format_fi_date(review_on)))
 
 
 def _check_term(criterion: str, start_on: date, until_on: date | None,
                 option: str = "--until") -> None:
     if until_on is not None and until_on <= start_on:
-        raise ValidationError(f"end date {format_fi_date(until_on)} must be after the start "
-                              f"{format_fi_date(start_on)}")
+        raise ValidationError(_("end date {day} must be after the start {start}").format(
+            day=format_fi_date(until_on), start=format_fi_date(start_on)))
     if criterion != FIXED_TERM:
         return
     shortest, longest = FIXED_TERM_MONTHS
     if until_on is None:
-        raise ValidationError(f"criterion {FIXED_TERM} is fixed-term: give {option} "
-                              f"{shortest}–{longest} months after the start")
+        raise ValidationError(_("criterion {criterion} is fixed-term: give {option} "
+                                "{shortest}–{longest} months after the start").format(
+            criterion=FIXED_TERM, option=option, shortest=shortest, longest=longest))
     # relativedelta keeps month ends: 31.8. + 3 months is 30.11.
     earliest = start_on + relativedelta(months=shortest)
     latest = start_on + relativedelta(months=longest)
     if not earliest <= until_on <= latest:
         raise ValidationError(
-            f"criterion {FIXED_TERM} runs {shortest}–{longest} months: {option} "
-            f"{format_fi_date(until_on)} is not between {format_fi_date(earliest)} and "
-            f"{format_fi_date(latest)} (start {format_fi_date(start_on)})"
+            _("criterion {criterion} runs {shortest}–{longest} months: {option} {day} is not "
+              "between {earliest} and {latest} (start {start})").format(
+                criterion=FIXED_TERM, shortest=shortest, longest=longest, option=option,
+                day=format_fi_date(until_on), earliest=format_fi_date(earliest),
+                latest=format_fi_date(latest), start=format_fi_date(start_on))
         )
 
 
@@ -328,14 +351,17 @@ def _exclusion_answers(hetu: str, start_on: date, given: dict | None) -> tuple[d
     given = dict(given or {})
     unknown = sorted(set(given) - set(ASKED_EXCLUSIONS))
     if unknown:
-        computed = " (computed from the henkilötunnus)" if unknown == ["elderly"] else ""
-        raise ValidationError(f"unknown exclusion {', '.join(unknown)}{computed}; "
-                              f"the questions are {', '.join(ASKED_EXCLUSIONS)}")
+        message = (N_("unknown exclusion {names} (computed from the henkilötunnus); the "
+                      "questions are {questions}") if unknown == ["elderly"] else
+                   N_("unknown exclusion {names}; the questions are {questions}"))
+        raise ValidationError(_(message).format(names=", ".join(unknown),
+                                                questions=", ".join(ASKED_EXCLUSIONS)))
     answers: dict = {}
     for key in ASKED_EXCLUSIONS:
         value = given.get(key)
         if value is not None and not isinstance(value, bool):
-            raise ValidationError(f"exclusion {key} must be yes, no or not asked")
+            raise ValidationError(_("exclusion {name} must be yes, no or not asked").format(
+                name=key))
         answers[key] = value
     age = age_on(hetu, start_on)
     answers["elderly"] = age >= ELDERLY_AGE
@@ -344,9 +370,9 @@ def _exclusion_answers(hetu: str, start_on: date, given: dict | None) -> tuple[d
 
 def _describe(key: str, age: int, start_on: date) -> str:
     if key == "elderly":
-        return (f"is elderly ({age} on {format_fi_date(start_on)}; direct debit or a continuing "
-                "power of attorney first)")
-    return EXCLUSION_TEXT[key]
+        return _("is elderly ({age} on {day}; direct debit or a continuing power of attorney "
+                 "first)").format(age=age, day=format_fi_date(start_on))
+    return _(EXCLUSION_TEXT[key])
 
 
 def _card(client: Client) -> dict:
@@ -382,7 +408,8 @@ def list_clients(session: Session, actor: Actor, *, status: str | None = None) -
     """
     actor.require("client.read")
     if status is not None and status not in ("open", "closed"):
-        raise ValidationError(f"status {status!r} is not open or closed")
+        raise ValidationError(_("status {status} is not open or closed").format(
+            status=repr(status)))
     query = select(Client).where(access.visible(actor)).order_by(Client.id)
     if status is not None:
         query = query.where(Client.status == status)
@@ -416,12 +443,13 @@ def close_client(session: Session, actor: Actor, client: str | int, *, closed_on
     found = resolve_client(session, client, for_update=True)
     require_open(found)
     if closed_on < found.start_on:
-        raise ValidationError(f"closing date {format_fi_date(closed_on)} is before the start "
-                              f"{format_fi_date(found.start_on)}")
+        raise ValidationError(_("closing date {day} is before the start {start}").format(
+            day=format_fi_date(closed_on), start=format_fi_date(found.start_on)))
     balance = ledger.balance(session, found.ledger_code)
     if balance != 0 and not final_payout:
-        raise Conflict(f"client {found.id} still holds {format_fi(balance)}; pay it out first "
-                       "or close with --final-payout")
+        raise Conflict(_("client {client} still holds {amount}; pay it out first or close "
+                         "with --final-payout").format(client=found.id,
+                                                       amount=format_fi(balance)))
     old = {"status": found.status, "closed_on": None, "final_payout": found.final_payout}
     found.status = "closed"
     found.closed_on = closed_on

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import NotFound, ValidationError
+from valitystili.base.i18n import _
 from valitystili.people.clients import resolve_client
 from valitystili.people.records import records_of
 from valitystili.store import settings
@@ -147,11 +148,12 @@ def _decision(session: Session, client_id: int, record: int | None) -> ClientRec
                 return kept.record
         other = session.get(ClientRecord, record)
         if other is not None and other.client_id == client_id:
-            raise ValidationError(f"record {record} is a {other.kind.replace('_', ' ')}, "
-                                  "not a decision")
-        raise NotFound(f"client {client_id} has no record {record}")
+            raise ValidationError(_("record {record} is a {kind}, not a decision").format(
+                record=record, kind=other.kind.replace("_", " ")))
+        raise NotFound(_("client {client} has no record {record}").format(client=client_id,
+                                                                            record=record))
     standing = [kept.record for kept in decisions if kept.superseded_by is None]
     if not standing:
-        raise NotFound(f"client {client_id} has no decision recorded (client record "
-                       f"{client_id} decision …)")
+        raise NotFound(_("client {client} has no decision recorded (client record {client} "
+                         "decision …)").format(client=client_id))
     return standing[-1]

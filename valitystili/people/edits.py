@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.identifiers import bic_for_iban, format_iban, validate_iban
 from valitystili.base.text import payment_name
 from valitystili.people import terms
@@ -61,9 +62,12 @@ PENDING = "pending"
 
 def _require_open(client: Client) -> None:
     if client.status != "open":
-        closed = f" on {fi(client.closed_on)}" if client.closed_on else ""
-        raise ValidationError(f"client {client.id} was closed{closed}: a closed client's details "
-                              "are not changed")
+        if client.closed_on:
+            raise ValidationError(_("client {client} was closed on {day}: a closed client's "
+                                    "details are not changed").format(
+                client=client.id, day=fi(client.closed_on)))
+        raise ValidationError(_("client {client} was closed: a closed client's details are not "
+                                "changed").format(client=client.id))
 
 
 def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str | None = None,
@@ -75,14 +79,14 @@ def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str 
     actor.require("client.edit")
     today = today or date.today()
     if all(value is None for value in (iban, name, language, worker, review_on, until_on)):
-        raise ValidationError("give what to change: --iban, --name, --language, --worker, "
-                              "--review or --until")
+        raise ValidationError(_("give what to change: --iban, --name, --language, --worker, "
+                                "--review or --until"))
     if until_on is not None:
         actor.require("client.extend")
         reason = free_text(session, reason, "--reason")
     elif reason is not None:
-        raise ValidationError("--reason goes with --until: it is the handler's decision on the "
-                              "term")
+        raise ValidationError(_("--reason goes with --until: it is the handler's decision on "
+                                "the term"))
     found = resolve_client(session, client, for_update=True)
     _require_open(found)
     old: dict = {}
@@ -96,7 +100,8 @@ def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str 
                 old["payment_name"], new["payment_name"] = found.payment_name, payment
     if language is not None:
         if language not in LANGUAGES:
-            raise ValidationError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+            raise ValidationError(_("language {language} is not one of {choices}").format(
+                language=repr(language), choices=", ".join(LANGUAGES)))
         if language != found.language:
             old["language"], new["language"] = found.language, language
     if worker is not None:
@@ -120,7 +125,8 @@ def edit_client(session: Session, actor: Actor, client: str | int, *, iban: str 
         if iban != found.iban:
             proposal = _propose_iban(session, actor, found, iban)
     if not new and proposal is None:
-        raise ValidationError(f"nothing to change: client {found.id} already has these details")
+        raise ValidationError(_("nothing to change: client {client} already has these details")
+                              .format(client=found.id))
     if new:
         _apply(session, actor, found, old, new, reason, notes)
     rows = [{"client": found.id, "field": key, "old": old[key], "new": value,
@@ -149,15 +155,17 @@ def _apply(session: Session, actor: Actor, found: Client, old: dict, new: dict,
     audit.record(session, actor.name, "client.edit", client_id=found.id,
                  subject=f"client:{found.id}", detail=detail)
     if "payment_name" in new and new["payment_name"] != new["name"] and notes is not None:
-        notes.append(f"payment files carry the client's name as {new['payment_name']!r}")
+        notes.append(_("payment files carry the client's name as {name}").format(
+            name=repr(new["payment_name"])))
 
 
 def _propose_iban(session: Session, actor: Actor, client: Client, iban: str) -> ClientEdit:
     waiting = session.execute(select(ClientEdit.id).where(
         ClientEdit.client_id == client.id, ClientEdit.status == PENDING)).scalar_one_or_none()
     if waiting is not None:
-        raise Conflict(f"client {client.id} already has an IBAN change waiting for approval "
-                       f"(edit {waiting}); approve or reject it first")
+        raise Conflict(_("client {client} already has an IBAN change waiting for approval (edit "
+                         "{edit}); approve or reject it first").format(client=client.id,
+                                                                       edit=waiting))
     edit = ClientEdit(client_id=client.id, field="iban",
                       old={"iban": client.iban, "bic": client.bic},
                       new={"iban": iban, "bic": bic_for_iban(iban)},
@@ -174,9 +182,10 @@ def _waiting(session: Session, edit_id: int) -> tuple[ClientEdit, Client]:
     edit = session.execute(select(ClientEdit).where(ClientEdit.id == edit_id)
                            .with_for_update()).scalar_one_or_none()
     if edit is None:
-        raise NotFound(f"no client edit {edit_id}")
+        raise NotFound(_("no client edit {edit}").format(edit=edit_id))
     if edit.status != PENDING:
-        raise Conflict(f"edit {edit.id} is already {edit.status} (by {edit.decided_by})")
+        raise Conflict(_("edit {edit} is already {status} (by {name})").format(
+            edit=edit.id, status=edit.status, name=edit.decided_by))
     return edit, resolve_client(session, edit.client_id, for_update=True)
 
 
@@ -186,12 +195,13 @@ def approve_edit(session: Session, actor: Actor, edit_id: int) -> dict:
     edit, client = _waiting(session, edit_id)
     _require_open(client)
     if edit.proposed_by == actor.name:
-        raise Conflict(f"four-eyes: {actor.name} proposed edit {edit.id}; another handler must "
-                       "approve it")
+        raise Conflict(_("four-eyes: {name} proposed edit {edit}; another handler must approve "
+                         "it").format(name=actor.name, edit=edit.id))
     if client.iban != edit.old["iban"]:
-        raise Conflict(f"edit {edit.id} was made against IBAN {format_iban(edit.old['iban'])}, "
-                       f"but client {client.id} now has {format_iban(client.iban)}; reject it "
-                       "and propose the change again")
+        raise Conflict(_("edit {edit} was made against IBAN {old}, but client {client} now has "
+                         "{iban}; reject it and propose the change again").format(
+            edit=edit.id, old=format_iban(edit.old["iban"]), client=client.id,
+            iban=format_iban(client.iban)))
     client.iban, client.bic = edit.new["iban"], edit.new["bic"]
     edit.status, edit.decided_by = "approved", actor.name
     edit.decided_at = datetime.now(UTC)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import _
 from valitystili.people.clients import resolve_client
 from valitystili.store.models import ClientGrant, User
 from valitystili.trust import audit
@@ -39,14 +40,16 @@ def grant(session: Session, actor: Actor, client: str | int, user: str) -> dict:
     found = resolve_client(session, client, for_update=True)
     role = session.execute(select(User.role).where(User.name == user)).scalar_one_or_none()
     if role is None:
-        raise NotFound(f"user {user} is not registered")
+        raise NotFound(_("user {user} is not registered").format(user=user))
     if role != "social_worker":
-        raise ValidationError(f"user {user} is a {role}, who sees every client already; "
-                              "grants are for social workers")
+        raise ValidationError(_("user {user} is a {role}, who sees every client already; grants "
+                                "are for social workers").format(user=user, role=role))
     if found.worker == user:
-        raise Conflict(f"client {found.id} is {user}'s own client already")
+        raise Conflict(_("client {client} is {user}'s own client already").format(
+            client=found.id, user=user))
     if _in_force(session, found.id, user) is not None:
-        raise Conflict(f"client {found.id} is granted to {user} already")
+        raise Conflict(_("client {client} is granted to {user} already").format(
+            client=found.id, user=user))
     session.add(ClientGrant(client_id=found.id, user_name=user, granted_by=actor.name))
     session.flush()
     audit.record(session, actor.name, "client.grant", client_id=found.id,
@@ -60,7 +63,8 @@ def revoke(session: Session, actor: Actor, client: str | int, user: str) -> dict
     found = resolve_client(session, client, for_update=True)
     row = _in_force(session, found.id, user)
     if row is None:
-        raise Conflict(f"client {found.id} is not granted to {user}")
+        raise Conflict(_("client {client} is not granted to {user}").format(client=found.id,
+                                                                              user=user))
     row.revoked_by = actor.name
     row.revoked_at = datetime.now(UTC)
     session.flush()

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.money import format_fi
 from valitystili.people.clients import require_open, resolve_client
 from valitystili.people.payees import resolve_payee
@@ -64,26 +65,37 @@ def last_day(start: date, months: int) -> date:
 
 def rule_violations(client_id: int, existing: list[tuple[date, date]], start_on: date,
                     end_on: date) -> list[str]:
-    """The lease rules a new lease ``start_on``–``end_on`` would break, as one-line texts."""
+    """The lease rules a new lease ``start_on``–``end_on`` would break, as one-line texts in
+    English (an override stores them in the audit trail)."""
+    return [text.format(**values)
+            for text, values in _violations(client_id, existing, start_on, end_on)]
+
+
+def _violations(client_id: int, existing: list[tuple[date, date]], start_on: date,
+                end_on: date) -> list[tuple[str, dict]]:
+    """The lease rules broken, each as its message (marked) and the message's values."""
     found = []
     if not existing:
         limit = last_day(start_on, FIRST_LEASE_MONTHS)
         if end_on > limit:
-            found.append(f"the first lease of client {client_id} may last at most "
-                         f"{FIRST_LEASE_MONTHS} months: {fi(start_on)}–{fi(end_on)} is longer "
-                         f"(at most until {fi(limit)})")
+            found.append((N_("the first lease of client {client} may last at most {months} "
+                             "months: {start}–{end} is longer (at most until {limit})"),
+                          {"client": client_id, "months": FIRST_LEASE_MONTHS,
+                           "start": fi(start_on), "end": fi(end_on), "limit": fi(limit)}))
     else:
         limit = last_day(start_on, LATER_LEASE_MONTHS)
         if end_on > limit:
-            found.append(f"a later lease of client {client_id} may last at most "
-                         f"{LATER_LEASE_MONTHS} months: {fi(start_on)}–{fi(end_on)} is longer "
-                         f"(at most until {fi(limit)})")
-    earliest = min([start_on, *(start for start, _ in existing)])
+            found.append((N_("a later lease of client {client} may last at most {months} "
+                             "months: {start}–{end} is longer (at most until {limit})"),
+                          {"client": client_id, "months": LATER_LEASE_MONTHS,
+                           "start": fi(start_on), "end": fi(end_on), "limit": fi(limit)}))
+    earliest = min([start_on, *(start for start, _end in existing)])
     limit = last_day(earliest, ALL_LEASES_YEARS * 12)
     if end_on > limit:
-        found.append(f"the leases of client {client_id} may last at most {ALL_LEASES_YEARS} "
-                     f"years in all: from {fi(earliest)} until {fi(limit)}, and this one ends "
-                     f"{fi(end_on)}")
+        found.append((N_("the leases of client {client} may last at most {years} years in all: "
+                         "from {start} until {limit}, and this one ends {end}"),
+                      {"client": client_id, "years": ALL_LEASES_YEARS, "start": fi(earliest),
+                       "limit": fi(limit), "end": fi(end_on)}))
     return found
 
 
@@ -92,7 +104,8 @@ def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str |
               kind: str = SUPPORTED, override: str | None = None) -> dict:
     actor.require("lease.add")
     if kind not in LEASE_KINDS:
-        raise ValidationError(f"lease kind {kind!r} is not one of {', '.join(LEASE_KINDS)}")
+        raise ValidationError(_("lease kind {kind} is not one of {choices}").format(
+            kind=repr(kind), choices=", ".join(LEASE_KINDS)))
     override = free_text(session, override, "override reason", required=False)
     if override is not None:
         actor.require("lease.override")
@@ -100,21 +113,24 @@ def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str |
     require_open(found)
     landlord = resolve_payee(session, payee)
     if rent_cents <= 0:
-        raise ValidationError(f"rent must be more than {format_fi(0)}")
+        raise ValidationError(_("rent must be more than {amount}").format(amount=format_fi(0)))
     if end_on is None and kind == SUPPORTED:
-        raise ValidationError("a supported-housing lease has an end (--end DATE); only a "
-                              "sublet or own lease may be open-ended")
+        raise ValidationError(_("a supported-housing lease has an end (--end DATE); only a "
+                                "sublet or own lease may be open-ended"))
     if end_on is not None and end_on < start_on:
-        raise ValidationError(f"lease end {fi(end_on)} is before its start {fi(start_on)}")
+        raise ValidationError(_("lease end {end} is before its start {start}").format(
+            end=fi(end_on), start=fi(start_on)))
     existing = leases_of(session, found.id)
     _refuse_overlap(found.id, existing, start_on, end_on)
     broken = []
     if kind == SUPPORTED:
         supported = [(lease.start_on, lease.end_on) for lease in existing
                      if lease.kind == SUPPORTED]
-        broken = rule_violations(found.id, supported, start_on, end_on)
+        broken = _violations(found.id, supported, start_on, end_on)
     if broken and override is None:
-        raise ValidationError(f'{broken[0]}; a handler may allow it with --override "reason"')
+        text, values = broken[0]
+        raise ValidationError(_('{rule}; a handler may allow it with --override "reason"')
+                              .format(rule=_(text).format(**values)))
     lease = Lease(client_id=found.id, payee_id=landlord.id, rent_cents=rent_cents,
                   start_on=start_on, end_on=end_on, kind=kind, sublet=False,
                   override_reason=override, created_by=actor.name)
@@ -123,7 +139,7 @@ def add_lease(session: Session, actor: Actor, client: str | int, *, payee: str |
     row = lease_row(lease, landlord.name)
     detail = {"old": None, "new": row}
     if override is not None:
-        detail["overridden"] = broken
+        detail["overridden"] = [text.format(**values) for text, values in broken]
     audit.record(session, actor.name, "lease.override" if broken else "lease.add",
                  client_id=found.id, subject=f"lease:{lease.id}", detail=detail)
     return row
@@ -134,12 +150,15 @@ def _refuse_overlap(client_id: int, existing: list[Lease], start_on: date,
     for lease in existing:
         if (lease.end_on is None or lease.end_on >= start_on) and \
                 (end_on is None or lease.start_on <= end_on):
-            until = f"–{fi(lease.end_on)}" if lease.end_on else " with no end"
-            hint = (f"; end it first (lease end {lease.id} --date DATE)"
-                    if lease.end_on is None else "")
-            raise ValidationError(f"client {client_id} already has lease {lease.id} "
-                                  f"({lease.kind}, {fi(lease.start_on)}{until}) in that "
-                                  f"time{hint}")
+            if lease.end_on is not None:
+                raise ValidationError(_("client {client} already has lease {lease} ({kind}, "
+                                        "{start}–{end}) in that time").format(
+                    client=client_id, lease=lease.id, kind=lease.kind,
+                    start=fi(lease.start_on), end=fi(lease.end_on)))
+            raise ValidationError(_("client {client} already has lease {lease} ({kind}, {start} "
+                                    "with no end) in that time; end it first (lease end "
+                                    "{lease} --date DATE)").format(
+                client=client_id, lease=lease.id, kind=lease.kind, start=fi(lease.start_on)))
 
 
 def end_lease(session: Session, actor: Actor, lease_id: int, *, end_on: date) -> dict:
@@ -147,13 +166,15 @@ def end_lease(session: Session, actor: Actor, lease_id: int, *, end_on: date) ->
     actor.require("lease.add")
     lease = session.get(Lease, lease_id)
     if lease is None:
-        raise NotFound(f"no lease {lease_id}")
+        raise NotFound(_("no lease {lease}").format(lease=lease_id))
     found = resolve_client(session, lease.client_id, for_update=True)
     if end_on < lease.start_on:
-        raise ValidationError(f"lease end {fi(end_on)} is before its start {fi(lease.start_on)}")
+        raise ValidationError(_("lease end {end} is before its start {start}").format(
+            end=fi(end_on), start=fi(lease.start_on)))
     if lease.end_on is not None and end_on >= lease.end_on:
-        raise Conflict(f"lease {lease.id} already ends {fi(lease.end_on)}; a lease is ended "
-                       "earlier here, never extended (add a new lease)")
+        raise Conflict(_("lease {lease} already ends {end}; a lease is ended earlier here, "
+                         "never extended (add a new lease)").format(lease=lease.id,
+                                                                    end=fi(lease.end_on)))
     names = dict(session.execute(select(Payee.id, Payee.name)).all())
     old = lease_row(lease, names[lease.payee_id])
     lease.end_on = end_on

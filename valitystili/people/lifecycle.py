@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, ValidationError
+from valitystili.base.i18n import _
 from valitystili.people import clients, periods
 from valitystili.store import settings
 from valitystili.store.models import CRITERIA, Client, PaymentOrder, Plan
@@ -41,8 +42,8 @@ from valitystili.trust.auth import Actor
 def _closed(session: Session, client: str | int) -> Client:
     found = clients.resolve_client(session, client, for_update=True)
     if found.status != "closed":
-        raise Conflict(f"client {found.id} is open: only a closed service is reopened or "
-                       "paid out")
+        raise Conflict(_("client {client} is open: only a closed service is reopened or paid "
+                         "out").format(client=found.id))
     return found
 
 
@@ -55,10 +56,12 @@ def approve_payout(session: Session, actor: Actor, client: str | int) -> dict:
     found = _closed(session, client)
     period = periods.last_period(session, found.id, for_update=True)
     if period is None or period.payout_status != periods.WAITING:
-        raise Conflict(f"client {found.id} has no final payout waiting for approval")
+        raise Conflict(_("client {client} has no final payout waiting for approval").format(
+            client=found.id))
     if settings.get_bool(session, "four_eyes") and period.closed_by == actor.name:
-        raise Conflict(f"four-eyes: {actor.name} closed client {found.id}'s service; another "
-                       f"handler must approve the payout to {period.payout_name}")
+        raise Conflict(_("four-eyes: {name} closed client {client}'s service; another handler "
+                         "must approve the payout to {payee}").format(
+            name=actor.name, client=found.id, payee=period.payout_name))
     period.payout_status = periods.APPROVED
     period.payout_approved_by = actor.name
     period.payout_approved_at = datetime.now(UTC).replace(microsecond=0)
@@ -99,17 +102,19 @@ def reopen_client(session: Session, actor: Actor, client: str | int, *, start_on
     today = today or date.today()
     found = _closed(session, client)
     if found.closed_on is not None and start_on <= found.closed_on:
-        raise ValidationError(f"the new start {format_fi_date(start_on)} is not after the close "
-                              f"date {format_fi_date(found.closed_on)}")
+        raise ValidationError(_("the new start {day} is not after the close date {closed}")
+                              .format(day=format_fi_date(start_on),
+                                      closed=format_fi_date(found.closed_on)))
     criterion = criterion or found.criterion
     if criterion not in CRITERIA:
-        raise ValidationError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
+        raise ValidationError(_("criterion {criterion} is not one of {choices}").format(
+            criterion=repr(criterion), choices=", ".join(CRITERIA)))
     criterion_reason = free_text(session, criterion_reason, "--criterion-reason", required=False)
     if criterion_reason is None and criterion == found.criterion:
         criterion_reason = found.criterion_reason
     if criterion == "other_weighty" and criterion_reason is None:
-        raise ValidationError("criterion other_weighty needs the reason (--criterion-reason), "
-                              "e.g. securing a debt-restructuring programme")
+        raise ValidationError(_("criterion other_weighty needs the reason (--criterion-reason), "
+                                "e.g. securing a debt-restructuring programme"))
     worker = worker or found.worker
     clients._check_worker(session, worker)
     clients._check_term(criterion, start_on, until_on)
@@ -141,12 +146,13 @@ def _check_nothing_pending(session: Session, client: Client, start_on: date) -> 
         PaymentOrder.client_id == client.id, PaymentOrder.kind == "final",
         PaymentOrder.status == "draft").limit(1)).first()
     if draft is not None:
-        raise Conflict(f"client {client.id}'s final payout is order {draft.id} in draft batch "
-                       f"{draft.batch_id}: take it out (batch remove) or reopen once it is "
-                       "approved")
+        raise Conflict(_("client {client}'s final payout is order {order} in draft batch "
+                         "{batch}: take it out (batch remove) or reopen once it is approved")
+                       .format(client=client.id, order=draft.id, batch=draft.batch_id))
     later = session.execute(select(Plan.version, Plan.effective_on).where(
         Plan.client_id == client.id, Plan.effective_on >= start_on)
         .order_by(Plan.version).limit(1)).first()
     if later is not None:
-        raise Conflict(f"plan version {later.version} of an earlier period takes effect on "
-                       f"{format_fi_date(later.effective_on)}: start the new period after it")
+        raise Conflict(_("plan version {version} of an earlier period takes effect on {day}: "
+                         "start the new period after it").format(
+            version=later.version, day=format_fi_date(later.effective_on)))

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.identifiers import bic_for_iban, validate_bic, validate_iban
 from valitystili.base.text import clean_line, payment_name
 from valitystili.store.models import Payee
@@ -55,14 +56,17 @@ def add_payee(session: Session, actor: Actor, *, name: str, iban: str, kind: str
     name = check_name(name)
     payment = payment_name(name, "payee name")
     if name.isdigit():
-        raise ValidationError(f"payee name {name!r} must not be digits only (ids are digits)")
+        raise ValidationError(_("payee name {name} must not be digits only (ids are digits)")
+                              .format(name=repr(name)))
     if kind not in PAYEE_KINDS:
-        raise ValidationError(f"payee kind {kind!r} is not one of {', '.join(PAYEE_KINDS)}")
+        raise ValidationError(_("payee kind {kind} is not one of {choices}").format(
+            kind=repr(kind), choices=", ".join(PAYEE_KINDS)))
     iban = validate_iban(iban)
     bic = validate_bic(bic) if bic else bic_for_iban(iban)
     existing = session.execute(select(Payee.id).where(Payee.name == name)).scalar_one_or_none()
     if existing is not None:
-        raise Conflict(f"payee {name!r} already exists (payee {existing})")
+        raise Conflict(_("payee {name} already exists (payee {payee})").format(
+            name=repr(name), payee=existing))
     payee = Payee(name=name, payment_name=payment, iban=iban, bic=bic, kind=kind,
                   created_by=actor.name)
     session.add(payee)
@@ -71,7 +75,8 @@ def add_payee(session: Session, actor: Actor, *, name: str, iban: str, kind: str
     audit.record(session, actor.name, "payee.add", subject=f"payee:{payee.id}",
                  detail={"old": None, "new": row})
     if payment != name and notes is not None:
-        notes.append(f"payment files carry the payee name as {payment!r}")
+        notes.append(_("payment files carry the payee name as {name}").format(
+            name=repr(payment)))
     return row
 
 
@@ -85,15 +90,16 @@ def resolve_payee(session: Session, text: str | int) -> Payee:
     if isinstance(text, int) and not isinstance(text, bool):
         payee = session.get(Payee, text)
         if payee is None:
-            raise NotFound(f"unknown payee {text}")
+            raise NotFound(_("unknown payee {payee}").format(payee=text))
         return payee
     if not isinstance(text, str):
-        raise ValidationError(f"payee {text!r} must be a name or an id")
+        raise ValidationError(_("payee {payee} must be a name or an id").format(
+            payee=repr(text)))
     wanted = " ".join(text.split())
     if wanted.isdigit():
         payee = session.get(Payee, int(wanted))
         if payee is None:
-            raise NotFound(f"unknown payee {wanted}")
+            raise NotFound(_("unknown payee {payee}").format(payee=wanted))
         return payee
     payee = session.execute(select(Payee).where(Payee.name == wanted)).scalar_one_or_none()
     if payee is not None:
@@ -107,4 +113,4 @@ def resolve_payee(session: Session, text: str | int) -> Payee:
         matches = [p for p in every if p.payment_name.casefold() == folded]
     if len(matches) == 1:
         return matches[0]
-    raise NotFound(f"unknown payee {wanted!r}")
+    raise NotFound(_("unknown payee {payee}").format(payee=repr(wanted)))

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.identifiers import bic_for_iban, validate_iban
 from valitystili.base.text import payment_name
 from valitystili.people.payees import check_name
@@ -71,13 +72,14 @@ def checked_closing(session: Session, reason: str | None, note: str | None,
                                                                         Payout]:
     """The reason, note and payout of a closing, checked before anything is written."""
     if reason is not None and reason not in CLOSE_REASONS:
-        raise ValidationError(f"reason {reason!r} is not one of {', '.join(CLOSE_REASONS)}")
+        raise ValidationError(_("reason {reason} is not one of {choices}").format(
+            reason=repr(reason), choices=", ".join(CLOSE_REASONS)))
     note = free_text(session, note, "--note", required=False)
     if reason == "other" and note is None:
-        raise ValidationError("reason other needs --note saying what the reason is")
+        raise ValidationError(_("reason other needs --note saying what the reason is"))
     if (payout_to is None) != (payee is None):
-        raise ValidationError("a payout to someone else needs both --payout-to IBAN and "
-                              "--payee NAME")
+        raise ValidationError(_("a payout to someone else needs both --payout-to IBAN and "
+                                "--payee NAME"))
     if payout_to is None:
         return reason, note, Payout(OWN_ACCOUNT)
     iban = validate_iban(payout_to)

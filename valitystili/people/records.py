@@ -62,6 +62,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.text import clean_line
 from valitystili.people import terms
 from valitystili.people.clients import resolve_client, utc_text
@@ -126,18 +127,21 @@ def add_record(session: Session, actor: Actor, client: str | int, kind: str, *,
     A decision's changes to the client are told in ``notes``."""
     today = today or date.today()
     if kind not in RECORD_KINDS:
-        raise ValidationError(f"unknown record kind {kind!r}; the kinds are "
-                              f"{', '.join(RECORD_KINDS)}")
+        raise ValidationError(_("unknown record kind {kind}; the kinds are {kinds}").format(
+            kind=repr(kind), kinds=", ".join(RECORD_KINDS)))
     actor.require("client.decide" if kind == "decision" else "client.record")
     given = {name: value for name, value in (fields or {}).items() if value is not None}
     _check_names(kind, given)
     found = resolve_client(session, client, for_update=True)
     ending = ENDING.get(kind)
     if found.status != "open" and not (ending and ending in given):
-        closed = f" on {fi(found.closed_on)}" if found.closed_on else ""
-        raise Conflict(f"client {found.id} was closed{closed}: only an end ("
-                       f"{', '.join(f'{k} {option(v)}' for k, v in ENDING.items())}) may be "
-                       "recorded on a closed client")
+        ends = ", ".join(f"{k} {option(v)}" for k, v in ENDING.items())
+        if found.closed_on:
+            raise Conflict(_("client {client} was closed on {day}: only an end ({ends}) may be "
+                             "recorded on a closed client").format(
+                client=found.id, day=fi(found.closed_on), ends=ends))
+        raise Conflict(_("client {client} was closed: only an end ({ends}) may be recorded on a "
+                         "closed client").format(client=found.id, ends=ends))
     # An end alone (no other field of the kind) ends the record in force.
     ends = ending if ending in given and set(given) == {ending} else None
     old = _superseded(session, found, kind, supersedes, ends)
@@ -147,7 +151,8 @@ def add_record(session: Session, actor: Actor, client: str | int, kind: str, *,
         if dated_on is None and old is not None:
             dated_on = old.dated_on
     if dated_on is None:
-        raise ValidationError(f"give the date of the {kind.replace('_', ' ')} (--date DATE)")
+        raise ValidationError(_("give the date of the {kind} (--date DATE)").format(
+            kind=kind.replace("_", " ")))
     _check_dates(found, kind, dated_on, values)
     if kind == "assessment":
         values["worker"] = _assessor(session, values.get("worker") or found.worker)
@@ -179,8 +184,9 @@ def _check_names(kind: str, given: dict) -> None:
     stray = [name for name in given if name not in names]
     if stray:
         raise ValidationError(
-            f"{option(stray[0])} is not a field of a {kind.replace('_', ' ')} record; it takes "
-            f"--date, {', '.join(option(name) for name in names)} and --supersedes")
+            _("{option} is not a field of a {kind} record; it takes --date, {options} and "
+              "--supersedes").format(option=option(stray[0]), kind=kind.replace("_", " "),
+                                     options=", ".join(option(name) for name in names)))
 
 
 def _superseded(session: Session, client: Client, kind: str, supersedes: int | None,
@@ -192,25 +198,29 @@ def _superseded(session: Session, client: Client, kind: str, supersedes: int | N
         current = [r for r in records_of(session, client.id, kind)
                    if r.superseded_by is None and r.record.end_on is None]
         if not current:
-            raise Conflict(f"client {client.id} has no {kind.replace('_', ' ')} in force to end "
-                           f"with {option(ending)}")
+            raise Conflict(_("client {client} has no {kind} in force to end with {option}")
+                           .format(client=client.id, kind=kind.replace("_", " "),
+                                   option=option(ending)))
         if len(current) > 1:
             ids = ", ".join(str(r.record.id) for r in current)
-            raise ValidationError(f"client {client.id} has {len(current)} "
-                                  f"{kind.replace('_', ' ')} records in force ({ids}): say which "
-                                  "one ends with --supersedes ID")
+            raise ValidationError(_("client {client} has {count} {kind} records in force "
+                                    "({ids}): say which one ends with --supersedes ID").format(
+                client=client.id, count=len(current), kind=kind.replace("_", " "), ids=ids))
         return current[0].record
     old = session.get(ClientRecord, supersedes)
     if old is None or old.client_id != client.id:
-        raise NotFound(f"client {client.id} has no record {supersedes}")
+        raise NotFound(_("client {client} has no record {record}").format(
+            client=client.id, record=supersedes))
     if old.kind != kind:
-        raise ValidationError(f"record {supersedes} is a {old.kind.replace('_', ' ')}: a "
-                              f"{kind.replace('_', ' ')} record cannot supersede it")
+        raise ValidationError(_("record {record} is a {its_kind}: a {kind} record cannot "
+                                "supersede it").format(record=supersedes,
+                                                       its_kind=old.kind.replace("_", " "),
+                                                       kind=kind.replace("_", " ")))
     newer = session.execute(select(ClientRecord.id).where(
         ClientRecord.supersedes_id == old.id)).scalar_one_or_none()
     if newer is not None:
-        raise Conflict(f"record {supersedes} is already superseded by record {newer}; "
-                       f"supersede record {newer} instead")
+        raise Conflict(_("record {record} is already superseded by record {newer}; supersede "
+                         "record {newer} instead").format(record=supersedes, newer=newer))
     return old
 
 
@@ -224,12 +234,13 @@ def _values(session: Session, kind: str, given: dict, old: ClientRecord | None) 
                 else getattr(old, spec.column)
         if value is None:
             if spec.required:
-                raise ValidationError(f"a {kind.replace('_', ' ')} record needs "
-                                      f"{option(spec.name)}")
+                raise ValidationError(_("a {kind} record needs {option}").format(
+                    kind=kind.replace("_", " "), option=option(spec.name)))
             continue
         if spec.is_date:
             if not isinstance(value, date):
-                raise ValidationError(f"{option(spec.name)} must be a date")
+                raise ValidationError(_("{option} must be a date").format(
+                    option=option(spec.name)))
         elif spec.name in ONE_LINE:
             value = clean_line(str(value), option(spec.name), max_chars=MAX_REFERENCE_CHARS)
         else:
@@ -244,32 +255,38 @@ def _check_dates(client: Client, kind: str, dated_on: date, values: dict) -> Non
         if value is None or not spec.service_date:
             continue
         if value < client.start_on:
-            raise ValidationError(f"{option(spec.name)} {fi(value)} is before the client's start "
-                                  f"{fi(client.start_on)}")
+            raise ValidationError(_("{option} {day} is before the client's start {start}")
+                                  .format(option=option(spec.name), day=fi(value),
+                                          start=fi(client.start_on)))
         if value < dated_on:
-            raise ValidationError(f"{option(spec.name)} {fi(value)} is before the "
-                                  f"{kind.replace('_', ' ')}'s date {fi(dated_on)}")
+            raise ValidationError(_("{option} {day} is before the {kind}'s date {dated}").format(
+                option=option(spec.name), day=fi(value), kind=kind.replace("_", " "),
+                dated=fi(dated_on)))
     start, end = values.get("start_on"), values.get("end_on")
     if kind == "decision" and end is not None and end < start:
-        raise ValidationError(f"--end {fi(end)} is before --start {fi(start)}")
+        raise ValidationError(_("--end {end} is before --start {start}").format(
+            end=fi(end), start=fi(start)))
 
 
 def _assessor(session: Session, worker: str) -> str:
     role = session.execute(select(User.role).where(User.name == worker)).scalar_one_or_none()
     if role is None:
-        raise ValidationError(f"worker {worker!r} is not a registered user")
+        raise ValidationError(_("worker {worker} is not a registered user").format(
+            worker=repr(worker)))
     if role != "social_worker":
-        raise ValidationError(f"worker {worker} is a {role}, not a social_worker")
+        raise ValidationError(_("worker {worker} is a {role}, not a social_worker").format(
+            worker=worker, role=role))
     return worker
 
 
 def _check_criterion(values: dict) -> None:
     criterion = values.get("criterion")
     if criterion is not None and criterion not in CRITERIA:
-        raise ValidationError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
+        raise ValidationError(_("criterion {criterion} is not one of {choices}").format(
+            criterion=repr(criterion), choices=", ".join(CRITERIA)))
     if criterion == OTHER_WEIGHTY and not values.get("reason"):
-        raise ValidationError(f"criterion {OTHER_WEIGHTY} needs the reason (--reason), e.g. "
-                              "securing a debt-restructuring programme")
+        raise ValidationError(_("criterion other_weighty needs the reason (--reason), e.g. "
+                                "securing a debt-restructuring programme"))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -368,8 +385,8 @@ def list_records(session: Session, actor: Actor, client: str | int, *, kind: str
     """The client's records, oldest first, superseded ones too (the view is audited)."""
     actor.require("client.read")
     if kind is not None and kind not in RECORD_KINDS:
-        raise ValidationError(f"unknown record kind {kind!r}; the kinds are "
-                              f"{', '.join(RECORD_KINDS)}")
+        raise ValidationError(_("unknown record kind {kind}; the kinds are {kinds}").format(
+            kind=repr(kind), kinds=", ".join(RECORD_KINDS)))
     found = resolve_client(session, client)
     rows = [record_row(kept.record, kept.superseded_by, today)
             for kept in records_of(session, found.id, kind)]

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.errors import Conflict
+from valitystili.base.i18n import N_, _
 from valitystili.base.identifiers import ANONYMISED, ANONYMISED_HETU_PREFIX
 from valitystili.base.money import format_fi
 from valitystili.people.clients import resolve_client
@@ -77,6 +78,15 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+class Refused(Conflict):
+    """Why a client is not anonymised, in the current language; ``english`` keeps the English
+    text, which :func:`anonymise_due` returns (a JSON result stays English)."""
+
+    def __init__(self, message: str, **values):
+        super().__init__(_(message).format(**values))
+        self.english = message.format(**values)
+
+
 def due(session: Session, actor: Actor, today: date | None = None) -> list[dict]:
     """The closed clients whose retention ran out by ``today``, not yet anonymised."""
     actor.require("client.anonymise")
@@ -100,23 +110,25 @@ def anonymise(session: Session, actor: Actor, client: str | int) -> dict:
     found = resolve_client(session, client, for_update=True)
     done = session.get(ClientAnonymisation, found.id)
     if done is not None:
-        raise Conflict(f"client {found.id} was anonymised already")
+        raise Refused(N_("client {client} was anonymised already"), client=found.id)
     if found.status != "closed":
-        raise Conflict(f"client {found.id} is open: close the service first")
+        raise Refused(N_("client {client} is open: close the service first"), client=found.id)
     balance = ledger.balance(session, found.ledger_code)
     if balance != 0:
-        raise Conflict(f"client {found.id} still has money ({format_fi(balance)}): the final "
-                       "payout must go first")
+        raise Refused(N_("client {client} still has money ({amount}): the final payout must go "
+                         "first"), client=found.id, amount=format_fi(balance))
     waiting = session.execute(select(func.count()).select_from(ManualPayment).where(
         ManualPayment.client_id == found.id, ManualPayment.status == "pending")).scalar_one()
     if waiting:
-        raise Conflict(f"client {found.id} has {waiting} payment(s) by hand waiting for a batch")
+        raise Refused(N_("client {client} has {count} payment(s) by hand waiting for a batch"),
+                      client=found.id, count=waiting)
     unsent = session.execute(select(PaymentOrder.id, PaymentOrder.batch_id).where(
         PaymentOrder.client_id == found.id, PaymentOrder.status.in_(("draft", "approved")))
         .order_by(PaymentOrder.id).limit(1)).first()
     if unsent is not None:
-        raise Conflict(f"client {found.id} has order {unsent.id} in batch {unsent.batch_id}, not "
-                       "yet sent to the bank: export the batch (or take the order out) first")
+        raise Refused(N_("client {client} has order {order} in batch {batch}, not yet sent to "
+                         "the bank: export the batch (or take the order out) first"),
+                      client=found.id, order=unsent.id, batch=unsent.batch_id)
     secrets_ = _secrets(session, found)
     ibans = {value for value in secrets_ if _looks_like_iban(value)}
 
@@ -204,7 +216,8 @@ def anonymise_due(session: Session, actor: Actor, today: date | None = None) -> 
             try:
                 anonymise(session, actor, row["client"])
             except Conflict as refused:
-                rows.append({**row, "anonymised": False, "why_not": str(refused)})
+                why_not = getattr(refused, "english", str(refused))
+                rows.append({**row, "anonymised": False, "why_not": why_not})
                 continue
         rows.append({**row, "anonymised": True, "why_not": None})
     return rows

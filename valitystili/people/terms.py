@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.people.clients import (
     _check_term,
     _end_obligations,
@@ -72,11 +73,11 @@ class TermChange:
         """What a person is told about the obligations."""
         notes = []
         if self.cancelled:
-            notes.append(f"the service now ends {fi(self.until_on)}: cancelled "
-                         f"{', '.join(self.cancelled)}")
+            notes.append(_("the service now ends {day}: cancelled {obligations}").format(
+                day=fi(self.until_on), obligations=", ".join(self.cancelled)))
         if self.left_open:
-            notes.append(f"left open for a person to look at (partly paid or ordered): "
-                         f"{', '.join(self.left_open)}")
+            notes.append(_("left open for a person to look at (partly paid or ordered): "
+                           "{obligations}").format(obligations=", ".join(self.left_open)))
         return notes
 
 
@@ -84,7 +85,8 @@ def check_end(client: Client, until_on: date | None, today: date, *,
               criterion: str | None = None, option: str = "--until") -> None:
     """Refuse a last day the client's service cannot take (see the module rules)."""
     if until_on is not None and client.start_on < until_on < today:
-        raise ValidationError(f"{option} {fi(until_on)} is in the past")
+        raise ValidationError(_("{option} {day} is in the past").format(option=option,
+                                                                          day=fi(until_on)))
     _check_term(criterion or client.criterion, client.start_on, until_on, option=option)
 
 
@@ -129,10 +131,11 @@ def extend_client(session: Session, actor: Actor, client: str | int, *, until_on
     require_open(found)
     old = found.until_on
     if old is None:
-        raise ValidationError(f"client {found.id} has no fixed term: there is no end to extend")
+        raise ValidationError(_("client {client} has no fixed term: there is no end to extend")
+                              .format(client=found.id))
     if until_on <= old:
-        raise ValidationError(f"the new end {fi(until_on)} is not after the current "
-                              f"end {fi(old)}")
+        raise ValidationError(_("the new end {day} is not after the current end {end}").format(
+            day=fi(until_on), end=fi(old)))
     check_end(found, until_on, today)
     change_end(session, found, until_on)
     audit.record(session, actor.name, "client.extend", client_id=found.id,
@@ -178,8 +181,8 @@ def decided(session: Session, client: Client, values: dict, given: set[str], *, 
         current = next_review(client, version or None, plan_review_on)
         if review != current:
             if review < today:
-                raise ValidationError(f"--review {fi(review)} is in the past: the client's next "
-                                      "review follows the decision")
+                raise ValidationError(_("--review {day} is in the past: the client's next "
+                                        "review follows the decision").format(day=fi(review)))
             changes["review_on"] = (current, review)
     criterion = values["criterion"] if "criterion" in given else client.criterion
     if criterion != client.criterion:
@@ -212,9 +215,11 @@ def follow_decision(session: Session, actor: Actor, client: Client, changes: dic
     detail: dict = {"old": {key: old for key, (old, _new) in changes.items()},
                     "new": {key: new for key, (_old, new) in changes.items()},
                     "record": record_id}
-    notes = [f"client {client.id} follows decision {record_id}: " + "; ".join(
-        f"{FOLLOWED[key]} {_shown(key, new)} (was {_shown(key, old)})"
-        for key, (old, new) in changes.items())]
+    notes = [_("client {client} follows decision {record}: {changes}").format(
+        client=client.id, record=record_id, changes="; ".join(
+            _("{field} {new} (was {old})").format(field=_(FOLLOWED[key]), new=_shown(key, new),
+                                                  old=_shown(key, old))
+            for key, (old, new) in changes.items()))]
     if "until_on" in changes:
         term = change_end(session, client, changes["until_on"][1])
         detail.update(term.detail())
@@ -225,11 +230,11 @@ def follow_decision(session: Session, actor: Actor, client: Client, changes: dic
 
 
 #: The client's fields a decision sets, as a person reads them.
-FOLLOWED = {"review_on": "review", "criterion": "criterion",
-            "criterion_reason": "criterion reason", "until_on": "end"}
+FOLLOWED = {"review_on": N_("review"), "criterion": N_("criterion"),
+            "criterion_reason": N_("criterion reason"), "until_on": N_("end")}
 
 
 def _shown(key: str, value) -> str:
     if value is None:
-        return "until further notice" if key == "until_on" else "none"
+        return _("until further notice") if key == "until_on" else _("none")
     return fi(value) if isinstance(value, date) else str(value)

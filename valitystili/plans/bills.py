@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.identifiers import classify_reference
 from valitystili.base.money import format_fi
 from valitystili.people.clients import require_open, resolve_client
@@ -49,31 +50,33 @@ def add_bill(session: Session, actor: Actor, client: str | int, *, payee: str | 
     require_open(found)
     to = resolve_payee(session, payee)
     if amount_cents <= 0:
-        raise ValidationError(f"bill amount must be more than {format_fi(0)}")
+        raise ValidationError(_("bill amount must be more than {zero}").format(zero=format_fi(0)))
     reference = (reference or "").strip() or None
     message = message if message is not None and message.strip() else None
     if reference is not None and message is not None:
-        raise ValidationError("give --reference or --message, not both")
+        raise ValidationError(_("give --reference or --message, not both"))
     if reference is None and message is None:
-        raise ValidationError(f"give --reference or --message, so that {to.name} can tell what "
-                              "the payment is for")
+        raise ValidationError(_("give --reference or --message, so that {payee} can tell what "
+                                "the payment is for").format(payee=to.name))
     reference_kind = None
     if reference is not None:
         reference_kind, reference = classify_reference(reference)
     else:
-        message = check_message(message, "bill", notes)
+        message = check_message(message, _("bill"), notes)
 
     on = max(today, due_on)
     plan = plan_in_force(session, found.id, on)
     if plan is None:
-        raise Conflict(f"client {found.id} has no approved plan in force on {format_fi_date(on)}; "
-                       "bills are paid only under a plan's bills = true item")
+        raise Conflict(_("client {client} has no approved plan in force on {day}; bills are "
+                         "paid only under a plan's bills = true item").format(
+                             client=found.id, day=format_fi_date(on)))
     item = next((i for i in plan_items(session, plan)
                  if i.bills and i.payee_id == to.id and i.paid_by == "account"), None)
     if item is None:
-        raise Conflict(f"the plan of client {found.id} in force on {format_fi_date(on)} "
-                       f"(version {plan.version}) pays no bills to {to.name}: it needs a [[pay]] "
-                       "item with bills = true for that payee")
+        raise Conflict(_("the plan of client {client} in force on {day} (version {version}) "
+                         "pays no bills to {payee}: it needs a [[pay]] item with bills = true "
+                         "for that payee").format(client=found.id, day=format_fi_date(on),
+                                                  version=plan.version, payee=to.name))
 
     same = select(Bill).where(Bill.client_id == found.id, Bill.payee_id == to.id,
                               Bill.amount_cents == amount_cents)
@@ -81,10 +84,13 @@ def add_bill(session: Session, actor: Actor, client: str | int, *, payee: str | 
         else same.where(Bill.message == message)
     duplicate = session.execute(same.limit(1)).scalar_one_or_none()
     if duplicate is not None:
-        what = f"reference {reference}" if reference is not None else f"message {message!r}"
-        raise Conflict(f"bill {duplicate.id} of client {found.id} to {to.name} for "
-                       f"{format_fi(amount_cents)} with {what} is already entered "
-                       f"(due {format_fi_date(duplicate.due_on)})")
+        raise Conflict((_("bill {bill} of client {client} to {payee} for {amount} with "
+                          "reference {reference} is already entered (due {day})")
+                        if reference is not None else
+                        _("bill {bill} of client {client} to {payee} for {amount} with message "
+                          "{message!r} is already entered (due {day})")).format(
+            bill=duplicate.id, client=found.id, payee=to.name, amount=format_fi(amount_cents),
+            reference=reference, message=message, day=format_fi_date(duplicate.due_on)))
 
     bill = Bill(client_id=found.id, payee_id=to.id, kind=item.kind, amount_cents=amount_cents,
                 due_on=due_on, reference=reference, reference_kind=reference_kind,

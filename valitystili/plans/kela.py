@@ -24,13 +24,14 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.errors import Conflict, ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.money import MAX_AMOUNT_CENTS, format_fi
 from valitystili.people.clients import require_open, resolve_client
 from valitystili.plans.due import Due, item_dues
@@ -72,15 +73,17 @@ def record_share(session: Session, actor: Actor, client: str | int, month: tuple
     label = f"{month[1]}/{month[0]}"
     if amount_cents > due.item.amount_cents:
         raise ValidationError(
-            f"Kela's share {format_fi(amount_cents)} is more than the whole rent "
-            f"{format_fi(due.item.amount_cents)} of {label} of client {found.id}")
+            _("Kela's share {amount} is more than the whole rent {rent} of {month} of client "
+              "{client}").format(amount=format_fi(amount_cents),
+                                 rent=format_fi(due.item.amount_cents), month=label,
+                                 client=found.id))
     obligation = session.execute(select(Obligation).where(
         Obligation.key == due.key, Obligation.status != "cancelled").with_for_update()
     ).scalar_one_or_none()
     before = _state(obligation)
     if obligation is not None:
-        _bring_in_line(obligation, due.item.amount_cents, amount_cents, f"rent {label} of client "
-                       f"{found.id}")
+        _bring_in_line(obligation, due.item.amount_cents, amount_cents,
+                       _("rent {month} of client {client}").format(month=label, client=found.id))
     month_text = f"{month[0]:04d}-{month[1]:02d}"
     previous = _store_share(session, actor, found.id, month_text, amount_cents)
     session.flush()
@@ -100,10 +103,11 @@ def record_share(session: Session, actor: Actor, client: str | int, month: tuple
 
 def _check_amount(amount_cents: int) -> None:
     if amount_cents < 0:
-        raise ValidationError(f"Kela's share {format_fi(amount_cents)} is negative")
+        raise ValidationError(_("Kela's share {amount} is negative").format(
+            amount=format_fi(amount_cents)))
     if amount_cents > MAX_AMOUNT_CENTS:
-        raise ValidationError(f"Kela's share {format_fi(amount_cents)} is larger than the "
-                              f"maximum {format_fi(MAX_AMOUNT_CENTS)}")
+        raise ValidationError(_("Kela's share {amount} is larger than the maximum {most}").format(
+            amount=format_fi(amount_cents), most=format_fi(MAX_AMOUNT_CENTS)))
 
 
 def month_rent(session: Session, client: Client, month: tuple[int, int],
@@ -124,12 +128,13 @@ def month_rent(session: Session, client: Client, month: tuple[int, int],
                                       income_schedules(session, list(items)))
              if due.item.kind == "rent"]
     if not rents:
-        raise ValidationError(f"client {client.id} has no rent paid by the account in "
-                              f"{number}/{year} (the plan in force then); Kela's share is "
-                              "recorded for such a rent")
+        raise ValidationError(_("client {client} has no rent paid by the account in {month} "
+                                "(the plan in force then); Kela's share is recorded for such a "
+                                "rent").format(client=client.id, month=f"{number}/{year}"))
     if len(rents) > 1:
-        raise ValidationError(f"client {client.id} has {len(rents)} rents paid by the account "
-                              f"in {number}/{year}; Kela's share cannot say which it is for")
+        raise ValidationError(_("client {client} has {count} rents paid by the account in "
+                                "{month}; Kela's share cannot say which it is for").format(
+                                    client=client.id, count=len(rents), month=f"{number}/{year}"))
     return rents[0]
 
 
@@ -138,9 +143,10 @@ def _bring_in_line(obligation: Obligation, rent_cents: int, share_cents: int,
     """The obligation pays the rent less the share, unless the account paid more already."""
     account = rent_cents - share_cents
     if obligation.paid_cents > account:
-        raise Conflict(f"{what}: the account has already paid {format_fi(obligation.paid_cents)}, "
-                       f"more than the {format_fi(account)} left after Kela's "
-                       f"{format_fi(share_cents)}; return the overpayment with the landlord first")
+        raise Conflict(_("{what}: the account has already paid {paid}, more than the {left} "
+                         "left after Kela's {share}; return the overpayment with the landlord "
+                         "first").format(what=what, paid=format_fi(obligation.paid_cents),
+                                         left=format_fi(account), share=format_fi(share_cents)))
     obligation.amount_cents = account
     obligation.direct_cents = share_cents
     obligation.status = "settled" if obligation.paid_cents >= account else "open"
@@ -159,7 +165,7 @@ def _store_share(session: Session, actor: Actor, client_id: int, month: str,
     previous = row.amount_cents
     row.amount_cents = amount_cents
     row.created_by = actor.name
-    row.created_at = datetime.now(timezone.utc)
+    row.created_at = datetime.now(UTC)
     return previous
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import check_range, format_fi_date, parse_date
 from valitystili.base.errors import NotFound, ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.identifiers import classify_reference, find_hetu
 from valitystili.base.money import format_fi, parse_amount
 from valitystili.base.schedules import occurrences, parse_rule
@@ -146,15 +147,15 @@ def parse_plan(session: Session, text: str, *, effective_on: date, today: date) 
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ValidationError(f"plan: not valid TOML: {error}") from None
+        raise ValidationError(_("plan: not valid TOML: {error}").format(error=error)) from None
     if not document:
-        raise ValidationError("plan: the file is empty")
-    _known_keys(document, TOP_KEYS, "plan")
+        raise ValidationError(_("plan: the file is empty"))
+    _known_keys(document, TOP_KEYS, _("plan"))
     review_on = _review(document.get("review"), today)
-    incomes = tuple(_income(table, n, f"plan: income {n}")
+    incomes = tuple(_income(table, n, _("plan: income {number}").format(number=n))
                     for n, table in enumerate(_tables(document, "income"), start=1))
     notes: list[str] = []
-    items = tuple(_item(session, table, n, f"plan: pay {n}", notes)
+    items = tuple(_item(session, table, n, _("plan: pay {number}").format(number=n), notes)
                   for n, table in enumerate(_tables(document, "pay"), start=1))
     items = _tagged(items)
     monthly = monthly_income_cents(incomes, effective_on)
@@ -173,14 +174,15 @@ def monthly_income_cents(incomes: tuple[ParsedIncome, ...], start: date) -> int:
 def _known_keys(table: dict, known: tuple[str, ...], where: str) -> None:
     for key in table:
         if key not in known:
-            raise ValidationError(
-                f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+            raise ValidationError(_("{where}: unknown key {key!r} (known: {known})").format(
+                where=where, key=key, known=", ".join(sorted(known))))
 
 
 def _tables(document: dict, key: str) -> list[dict]:
     value = document.get(key, [])
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
-        raise ValidationError(f"plan: {key} must be written as [[{key}]] tables")
+        raise ValidationError(_("plan: {key} must be written as [[{key}]] tables").format(
+            key=key))
     return value
 
 
@@ -196,13 +198,13 @@ def _string(table: dict, key: str, where: str, *, required: bool = True) -> str 
     value = table.get(key)
     if value is None:
         if required:
-            raise ValidationError(f"{where}: {key} is missing")
+            raise ValidationError(_("{where}: {key} is missing").format(where=where, key=key))
         return None
     if not isinstance(value, str):
-        raise ValidationError(f"{where}: {key} must be a string")
+        raise ValidationError(_("{where}: {key} must be a string").format(where=where, key=key))
     value = value.strip()
     if not value:
-        raise ValidationError(f"{where}: {key} is empty")
+        raise ValidationError(_("{where}: {key} is empty").format(where=where, key=key))
     return value
 
 
@@ -210,14 +212,16 @@ def _choice(table: dict, key: str, choices: tuple[str, ...], where: str,
             default: str | None = None) -> str:
     value = _string(table, key, where, required=default is None) or default
     if value not in choices:
-        raise ValidationError(f"{where}: {key} {value!r} is not one of {', '.join(choices)}")
+        raise ValidationError(_("{where}: {key} {value!r} is not one of {choices}").format(
+            where=where, key=key, value=value, choices=", ".join(choices)))
     return value
 
 
 def _flag(table: dict, key: str, where: str) -> bool:
     value = table.get(key, False)
     if not isinstance(value, bool):
-        raise ValidationError(f"{where}: {key} must be true or false")
+        raise ValidationError(_("{where}: {key} must be true or false").format(where=where,
+                                                                                key=key))
     return value
 
 
@@ -226,13 +230,15 @@ def _amount(table: dict, key: str, where: str, *, required: bool = True,
     value = table.get(key)
     if value is None:
         if required:
-            raise ValidationError(f"{where}: {key} is missing")
+            raise ValidationError(_("{where}: {key} is missing").format(where=where, key=key))
         return None
     if not isinstance(value, str):
-        raise ValidationError(f'{where}: {key} must be a string in euros, e.g. {key} = "520.00"')
+        raise ValidationError(_('{where}: {key} must be a string in euros, e.g. {key} = "520.00"')
+                              .format(where=where, key=key))
     cents = _wrapped(where, parse_amount, value)
     if cents == 0 and not zero_ok:
-        raise ValidationError(f"{where}: {key} must be more than {format_fi(0)}")
+        raise ValidationError(_("{where}: {key} must be more than {zero}").format(
+            where=where, key=key, zero=format_fi(0)))
     return cents
 
 
@@ -245,18 +251,20 @@ def _schedule(table: dict, key: str, where: str, *, required: bool = True) -> st
 
 def _review(value: Any, today: date) -> date:
     if value is None:
-        raise ValidationError("plan: review is missing: every plan names the next review of the "
-                              "need for the service (review = 2027-02-01)")
+        raise ValidationError(_("plan: review is missing: every plan names the next review of "
+                                "the need for the service (review = 2027-02-01)"))
     if isinstance(value, datetime):
-        raise ValidationError("plan: review must be a date (review = 2027-02-01), without a time")
+        raise ValidationError(_("plan: review must be a date (review = 2027-02-01), without a "
+                                "time"))
     if isinstance(value, date):
-        review = check_range(value, "plan: review date")
+        review = check_range(value, _("plan: review date"))
     elif isinstance(value, str):
-        review = _wrapped("plan: review", parse_date, value)
+        review = _wrapped(_("plan: review"), parse_date, value)
     else:
-        raise ValidationError("plan: review must be a date (review = 2027-02-01)")
+        raise ValidationError(_("plan: review must be a date (review = 2027-02-01)"))
     if review < today:
-        raise ValidationError(f"plan: review date {format_fi_date(review)} is in the past")
+        raise ValidationError(_("plan: review date {day} is in the past").format(
+            day=format_fi_date(review)))
     return review
 
 
@@ -265,15 +273,16 @@ def _income(table: dict, position: int, where: str) -> ParsedIncome:
     source = _string(table, "source", where)
     kind = _string(table, "kind", where)
     if not _INCOME_KIND_RE.fullmatch(kind):
-        raise ValidationError(f"{where}: kind {kind!r} must be lower-case letters, digits and _ "
-                              "(e.g. housing_allowance)")
+        raise ValidationError(_("{where}: kind {kind!r} must be lower-case letters, digits and _ "
+                                "(e.g. housing_allowance)").format(where=where, kind=kind))
     amount = _amount(table, "amount", where)
     tolerance_cents, tolerance_percent = _tolerance(table.get("tolerance"), where)
     schedule = _schedule(table, "schedule", where)
     route = _choice(table, "route", ROUTES, where, default="client_declared_account")
     if kind == "housing_allowance" and route == "payment_demand_ev241n":
-        raise ValidationError(f"{where}: general housing allowance cannot be demanded with "
-                              "EV 241N; use route client_declared_account or agreement")
+        raise ValidationError(_("{where}: general housing allowance cannot be demanded with "
+                                "EV 241N; use route client_declared_account or agreement")
+                              .format(where=where))
     source = clean_line(source, f"{where}: source", max_chars=140)
     return ParsedIncome(position, source, kind, amount, schedule, route, tolerance_cents,
                         tolerance_percent)
@@ -284,13 +293,14 @@ def _tolerance(value: Any, where: str) -> tuple[int | None, int | None]:
     if value is None:
         return None, None
     if not isinstance(value, str):
-        raise ValidationError(f'{where}: tolerance must be a string, e.g. tolerance = "20%" or '
-                              'tolerance = "5.00"')
+        raise ValidationError(_('{where}: tolerance must be a string, e.g. tolerance = "20%" or '
+                                'tolerance = "5.00"').format(where=where))
     percent = _PERCENT_RE.fullmatch(value.strip())
     if percent:
         share = int(percent.group(1))
         if share > 100:
-            raise ValidationError(f"{where}: tolerance {value.strip()} is over 100 %")
+            raise ValidationError(_("{where}: tolerance {value} is over 100 %").format(
+                where=where, value=value.strip()))
         return None, share
     return _wrapped(where, parse_amount, value), None
 
@@ -300,7 +310,8 @@ def _first_period(value: Any) -> str | None:
         return None
     found = _PERIOD_RE.fullmatch(value.strip()) if isinstance(value, str) else None
     if found is None or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2099:
-        raise ValidationError('plan: first_period must be a month, e.g. first_period = "2026-12"')
+        raise ValidationError(_('plan: first_period must be a month, e.g. first_period = '
+                                '"2026-12"'))
     return value.strip()
 
 
@@ -310,42 +321,46 @@ def _item(session: Session, table: dict, position: int, where: str,
     kind = _choice(table, "kind", ITEM_KINDS, where)
     payee_text = table.get("payee")
     if payee_text is None:
-        raise ValidationError(f"{where}: payee is missing")
+        raise ValidationError(_("{where}: payee is missing").format(where=where))
     if isinstance(payee_text, bool) or not isinstance(payee_text, (str, int)):
-        raise ValidationError(f"{where}: payee must be a payee's name or id")
+        raise ValidationError(_("{where}: payee must be a payee's name or id").format(
+            where=where))
     payee: Payee = _wrapped(where, resolve_payee, session, payee_text)
     bills = _flag(table, "bills", where)
     allow_partial = _partial(table, kind, where)
     paid_by = _choice(table, "paid_by", PAID_BY, where, default="account")
     if bills and "amount" in table:
-        raise ValidationError(f"{where}: give amount or bills = true, not both")
+        raise ValidationError(_("{where}: give amount or bills = true, not both").format(
+            where=where))
     amount = None if bills else _amount(table, "amount", where)
     paid_directly = _amount(table, "paid_directly", where, required=False, zero_ok=True) or 0
     if paid_directly and kind != "rent":
-        raise ValidationError(f"{where}: paid_directly is the part of the rent Kela pays the "
-                              "landlord; only a rent item has one")
+        raise ValidationError(_("{where}: paid_directly is the part of the rent Kela pays the "
+                                "landlord; only a rent item has one").format(where=where))
     if paid_directly and amount is not None and paid_directly >= amount:
-        raise ValidationError(f"{where}: paid_directly {format_fi(paid_directly)} is not less "
-                              f"than the rent {format_fi(amount)}; an item the account does not "
-                              'pay at all is paid_by = "kela_direct"')
+        raise ValidationError(_("{where}: paid_directly {paid_directly} is not less than the "
+                                "rent {rent}; an item the account does not pay at all is "
+                                'paid_by = "kela_direct"').format(
+            where=where, paid_directly=format_fi(paid_directly), rent=format_fi(amount)))
     tag = _string(table, "tag", where, required=False)
     if tag is not None and not _TAG_RE.fullmatch(tag):
-        raise ValidationError(f"{where}: tag {tag!r} must be lower-case letters, digits, - and _ "
-                              "(at most 40)")
+        raise ValidationError(_("{where}: tag {tag!r} must be lower-case letters, digits, - and "
+                                "_ (at most 40)").format(where=where, tag=tag))
     # Bills carry their own due dates; a schedule on a bills item is allowed but optional.
     schedule = _schedule(table, "due", where, required=not bills)
     reference_text = _string(table, "reference", where, required=False)
     message = _string(table, "message", where, required=False)
     if reference_text is not None and message is not None:
-        raise ValidationError(f"{where}: give reference or message, not both")
+        raise ValidationError(_("{where}: give reference or message, not both").format(
+            where=where))
     reference = reference_kind = None
     if reference_text is not None:
         reference_kind, reference = _wrapped(where, classify_reference, reference_text)
     if message is not None:
         message = check_message(message, where, notes)
     if reference is None and message is None and paid_by == "account" and not bills:
-        raise ValidationError(f"{where}: give reference or message, so that "
-                              f"{payee.name} can tell what the payment is for")
+        raise ValidationError(_("{where}: give reference or message, so that {payee} can tell "
+                                "what the payment is for").format(where=where, payee=payee.name))
     return ParsedItem(position, kind, payee.id, amount, bills, schedule, reference,
                       reference_kind, message, paid_by, allow_partial, paid_directly, tag)
 
@@ -358,14 +373,24 @@ def check_message(message: str, where: str, notes: list[str] | None = None) -> s
     line = clean_line(message, f"{where}: message")
     form = payment_form(line, f"{where}: message")
     if len(form) > MAX_MESSAGE_CHARS:
-        raise ValidationError(f"{where}: message has {len(form)} characters; "
-                              f"at most {MAX_MESSAGE_CHARS}")
+        raise ValidationError(_("{where}: message has {count} characters; at most {most}")
+                              .format(where=where, count=len(form), most=MAX_MESSAGE_CHARS))
     if find_hetu(form) is not None:
-        raise ValidationError(f"{where}: message contains a henkilötunnus; never put one in a "
-                              "payment message")
+        raise ValidationError(_("{where}: message contains a henkilötunnus; never put one in a "
+                                "payment message").format(where=where))
     if form != line and notes is not None:
-        notes.append(f"{where}: message stored as {form!r} for the payment file")
+        notes.append(_("{where}: message stored as {form!r} for the payment file").format(
+            where=where, form=form))
     return form
+
+
+#: Two account-paid items of a kind that cannot be told apart (one whole sentence each).
+SAME_TAG = N_('plan: pay {first} and pay {second} are both {kind} with tag {tag!r}; give one a '
+              'tag of its own (tag = "storage"), and keep it in later versions, so that each is '
+              "paid once a period")
+NO_TAG = N_('plan: pay {first} and pay {second} are both {kind} without a tag; give one a tag '
+            'of its own (tag = "storage"), and keep it in later versions, so that each is paid '
+            "once a period")
 
 
 def _tagged(items: tuple[ParsedItem, ...]) -> tuple[ParsedItem, ...]:
@@ -381,11 +406,8 @@ def _tagged(items: tuple[ParsedItem, ...]) -> tuple[ParsedItem, ...]:
         for item in same:
             if item.tag in seen:
                 first = seen[item.tag]
-                raise ValidationError(
-                    f"plan: pay {first} and pay {item.position} are both {kind} "
-                    + (f"with tag {item.tag!r}" if item.tag else "without a tag")
-                    + '; give one a tag of its own (tag = "storage"), and keep it in later '
-                    "versions, so that each is paid once a period")
+                raise ValidationError(_(SAME_TAG if item.tag else NO_TAG).format(
+                    first=first, second=item.position, kind=kind, tag=item.tag))
             seen[item.tag] = item.position
     return items
 
@@ -394,7 +416,8 @@ def _partial(table: dict, kind: str, where: str) -> bool:
     """May the item be paid in part when money is short? ``partial`` (DESIGN §12; the older
     spelling ``allow_partial`` is read too): rent by default, nothing else unless it says so."""
     if "partial" in table and "allow_partial" in table:
-        raise ValidationError(f"{where}: give partial or allow_partial, not both")
+        raise ValidationError(_("{where}: give partial or allow_partial, not both").format(
+            where=where))
     key = "allow_partial" if "allow_partial" in table else "partial"
     if key not in table:
         return kind == "rent"
@@ -404,25 +427,28 @@ def _partial(table: dict, kind: str, where: str) -> bool:
 def _instalments(table: Any, monthly: int) -> tuple[str | None, str, int | None, int, int]:
     if table is None:
         return None, "even", None, 0, 0
-    where = "plan: instalments"
+    where = _("plan: instalments")
     if not isinstance(table, dict):
-        raise ValidationError(f"{where} must be written as an [instalments] table")
+        raise ValidationError(_("{where} must be written as an [instalments] table").format(
+            where=where))
     _known_keys(table, INSTALMENT_KEYS, where)
     schedule = _schedule(table, "schedule", where)
     mode = _string(table, "mode", where, required=False)
     if mode is not None and mode not in INSTALMENT_MODES:
-        raise ValidationError(f"{where}: mode {mode!r} is not one of {', '.join(INSTALMENT_MODES)}")
+        raise ValidationError(_("{where}: mode {mode!r} is not one of {modes}").format(
+            where=where, mode=mode, modes=", ".join(INSTALMENT_MODES)))
     amount = _amount(table, "amount", where, required=False)
     if amount is not None:
         if mode == "even":
-            raise ValidationError(f'{where}: mode = "even" splits what is left; '
-                                  "give it or amount, not both")
+            raise ValidationError(_('{where}: mode = "even" splits what is left; give it or '
+                                    "amount, not both").format(where=where))
         mode = "fixed"
         if amount > monthly:
-            raise ValidationError(f"{where}: amount {format_fi(amount)} is larger than the "
-                                  f"expected monthly income {format_fi(monthly)}")
+            raise ValidationError(_("{where}: amount {amount} is larger than the expected "
+                                    "monthly income {monthly}").format(
+                where=where, amount=format_fi(amount), monthly=format_fi(monthly)))
     elif mode == "fixed":
-        raise ValidationError(f'{where}: mode = "fixed" needs amount')
+        raise ValidationError(_('{where}: mode = "fixed" needs amount').format(where=where))
     keep = _amount(table, "keep", where, required=False, zero_ok=True) or 0
     minimum = _amount(table, "minimum", where, required=False, zero_ok=True) or 0
     return schedule, mode or "even", amount, keep, minimum

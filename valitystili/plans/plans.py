@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import _, ngettext
 from valitystili.people.clients import require_open, resolve_client, utc_text
 from valitystili.plans.check import direct_part_warnings, late_rent_warnings
 from valitystili.plans.due import paid_here
@@ -63,19 +64,22 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
     require_open(found)
     effective_on = effective_on or today
     if effective_on < found.start_on:
-        raise ValidationError(f"plan: effective date {format_fi_date(effective_on)} is before "
-                              f"the client's start {format_fi_date(found.start_on)}")
+        raise ValidationError(_("plan: effective date {day} is before the client's start "
+                                "{start}").format(day=format_fi_date(effective_on),
+                                                  start=format_fi_date(found.start_on)))
     if found.until_on is not None and effective_on > found.until_on:
-        raise ValidationError(f"plan: effective date {format_fi_date(effective_on)} is after "
-                              f"the service ends {format_fi_date(found.until_on)}")
+        raise ValidationError(_("plan: effective date {day} is after the service ends {end}")
+                              .format(day=format_fi_date(effective_on),
+                                      end=format_fi_date(found.until_on)))
     parsed = parse_plan(session, toml_text, effective_on=effective_on, today=today)
     if notes is not None:
         notes.extend(parsed.notes)
     latest = _latest(session, found.id)
     latest_version = latest.version if latest is not None else 0
     if expect_version is not None and latest_version != expect_version:
-        raise Conflict(f"the plan of client {found.id} changed while it was being edited "
-                       f"(now version {latest_version}); edit it again")
+        raise Conflict(_("the plan of client {client} changed while it was being edited (now "
+                         "version {version}); edit it again").format(client=found.id,
+                                                                     version=latest_version))
     plan = Plan(client_id=found.id, version=latest_version + 1, effective_on=effective_on,
                 review_on=parsed.review_on, source=toml_text,
                 instalment_schedule=parsed.instalment_schedule,
@@ -128,31 +132,42 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
         select(Plan).where(Plan.client_id == found.id).order_by(Plan.version)
     ).scalars().all()
     if not plans:
-        raise NotFound(f"client {found.id} has no plan to approve")
+        raise NotFound(_("client {client} has no plan to approve").format(client=found.id))
     if version is None:
         target = plans[-1]
     else:
         target = next((p for p in plans if p.version == version), None)
         if target is None:
-            raise NotFound(f"client {found.id} has no plan version {version}")
+            raise NotFound(_("client {client} has no plan version {version}").format(
+                client=found.id, version=version))
     if target.approved_by is not None:
-        raise Conflict(f"plan version {target.version} of client {found.id} is already approved "
-                       f"(by {target.approved_by} on {utc_text(target.approved_at)[:10]})")
+        raise Conflict(_("plan version {version} of client {client} is already approved (by "
+                         "{name} on {day})").format(version=target.version, client=found.id,
+                                                    name=target.approved_by,
+                                                    day=utc_text(target.approved_at)[:10]))
     newer = [p.version for p in plans if p.version > target.version and p.approved_by]
     if newer:
-        raise Conflict(f"plan version {target.version} of client {found.id} is older than "
-                       f"approved version {newer[-1]}; set a new version instead")
+        raise Conflict(_("plan version {version} of client {client} is older than approved "
+                         "version {approved}; set a new version instead").format(
+                             version=target.version, client=found.id, approved=newer[-1]))
     if target.author == actor.name:
-        raise Conflict(f"plan version {target.version} of client {found.id} was written by "
-                       f"{actor.name}; another person must approve it")
-    despite = free_text(session, despite, "--despite reason", required=False)
+        raise Conflict(_("plan version {version} of client {client} was written by {name}; "
+                         "another person must approve it").format(
+                             version=target.version, client=found.id, name=actor.name))
+    despite = free_text(session, despite, _("--despite reason"), required=False)
     problems = check(session, target)
     if problems and despite is None:
-        more = (f" (and {len(problems) - 1} more months; plan show lists them)"
-                if len(problems) > 1 else "")
-        raise ValidationError(f"plan version {target.version} of client {found.id} does not add "
-                              f"up: {problems[0]}{more}; approve it with --despite \"reason\"")
-    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        values = {"version": target.version, "client": found.id, "problem": problems[0],
+                  "count": len(problems) - 1}
+        raise ValidationError((ngettext(
+            'plan version {version} of client {client} does not add up: {problem} (and {count} '
+            'more month; plan show lists them); approve it with --despite "reason"',
+            'plan version {version} of client {client} does not add up: {problem} (and {count} '
+            'more months; plan show lists them); approve it with --despite "reason"',
+            values["count"]) if len(problems) > 1 else
+            _('plan version {version} of client {client} does not add up: {problem}; approve it '
+              'with --despite "reason"')).format(**values))
+    at = (at or datetime.now(UTC)).astimezone(UTC)
     target.approved_by = actor.name
     target.approved_at = at
     target.approved_despite = despite if problems else None
@@ -279,13 +294,15 @@ def _version(session: Session, client_id: int, version: int | None) -> Plan:
     if version is None:
         plan = _latest(session, client_id)
         if plan is None:
-            raise NotFound(f"client {client_id} has no plan yet; set one with `plan set`")
+            raise NotFound(_("client {client} has no plan yet; set one with `plan set`").format(
+                client=client_id))
         return plan
     plan = session.execute(
         select(Plan).where(Plan.client_id == client_id, Plan.version == version)
     ).scalar_one_or_none()
     if plan is None:
-        raise NotFound(f"client {client_id} has no plan version {version}")
+        raise NotFound(_("client {client} has no plan version {version}").format(
+            client=client_id, version=version))
     return plan
 
 

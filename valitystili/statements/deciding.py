@@ -29,6 +29,7 @@ from datetime import date
 from imports.records import Item
 from valitystili.base.accounts import OUTGOING, SUSPENSE
 from valitystili.base.errors import NotFound
+from valitystili.base.i18n import _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised
 from valitystili.statements.bookings import Counts, OrderChange
@@ -116,7 +117,8 @@ class Decider:
                   booked_on: date, counts: Counts) -> Decision:
         client = self.directory.clients.get(order.client_id)
         if client is None and order.client_id is not None:  # pragma: no cover - a foreign key
-            raise NotFound(f"order {order.key} names client {order.client_id}, who does not exist")
+            raise NotFound(_("order {key} names client {client}, who does not exist").format(
+                key=order.key, client=order.client_id))
         previous = self.order_changes.get(order.id)
         self.order_changes[order.id] = OrderChange(
             order.id, order.key, "returned",

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.accounts import SUSPENSE
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
@@ -106,6 +107,19 @@ def list_income(session: Session, actor: Actor, *, unmatched: bool = False,
     return rows
 
 
+#: Refusals of a line by what was asked of it (one whole sentence each, for the translations).
+MONEY_OUT = {
+    "assigned": N_("line {line} is money out; only incoming money is assigned"),
+    "split": N_("line {line} is money out; only incoming money is split"),
+    "refunded": N_("line {line} is money out; only incoming money is refunded"),
+}
+UNDERWAY = {
+    "assigned": N_("line {line} is already being assigned"),
+    "split": N_("line {line} is already being split"),
+    "refunded": N_("line {line} is already being refunded"),
+}
+
+
 def suspense_line(session: Session, line_id: int, verb: str, *,
                   underway: str | None = None) -> StatementLine:
     """The incoming line ``line_id``, locked, while it is in suspense: what a handler may assign,
@@ -114,16 +128,19 @@ def suspense_line(session: Session, line_id: int, verb: str, *,
     line = session.execute(select(StatementLine).where(StatementLine.id == line_id)
                            .with_for_update()).scalar_one_or_none()
     if line is None:
-        raise NotFound(f"no statement line {line_id}")
+        raise NotFound(_("no statement line {line}").format(line=line_id))
     if line.amount_cents <= 0:
-        raise ValidationError(f"line {line_id} is money out; only incoming money is {verb}")
+        raise ValidationError(_(MONEY_OUT[verb]).format(line=line_id))
     if line.state == ASSIGNED:
-        raise Conflict(f"line {line_id} is already assigned to client {line.client_id}")
+        raise Conflict(_("line {line} is already assigned to client {client}").format(
+            line=line_id, client=line.client_id))
     if underway is not None and line.state == underway:
-        raise Conflict(f"line {line_id} is already being {verb}")
+        raise Conflict(_(UNDERWAY[verb]).format(line=line_id))
     if line.state != IN_SUSPENSE:
-        held = f" (client {line.client_id})" if line.client_id else ""
-        raise Conflict(f"line {line_id} is not in suspense: it is {line.state}{held}")
+        raise Conflict((_("line {line} is not in suspense: it is {state} (client {client})")
+                        if line.client_id else
+                        _("line {line} is not in suspense: it is {state}")).format(
+                            line=line_id, state=line.state, client=line.client_id))
     return line
 
 
@@ -141,7 +158,8 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
                          description=f"line {line.id} ({line.archive_id}) assigned to client "
                                      f"{client.id}", actor=actor.name)
     if not posted.created:
-        raise Conflict(f"line {line_id} is already assigned ({key})")
+        raise Conflict(_("line {line} is already assigned ({key})").format(line=line_id,
+                                                                            key=key))
     line.state = ASSIGNED
     line.client_id = client.id
     resolved = resolve_flags(session, "unmatched_income", today, subjects=[line.archive_id])

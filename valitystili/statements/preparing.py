@@ -68,6 +68,7 @@ from imports.records import Statement as BankStatement
 from valitystili.base.accounts import SUSPENSE, incoming_account
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.money import format_fi
 from valitystili.statements import loading
 from valitystili.statements.bookings import (
@@ -293,8 +294,9 @@ class _Preparer:
                 return
             if booked:
                 raise ValidationError(
-                    f"{self.file_name}: entry {entry.archive_id} itemises {booked[0]}, which the "
-                    "bank already booked as an entry of its own; nothing was imported")
+                    _("{file}: entry {archive_id} itemises {item}, which the bank already booked "
+                      "as an entry of its own; nothing was imported").format(
+                        file=self.file_name, archive_id=entry.archive_id, item=booked[0]))
             source = incoming_account(bank.iban)
         key = itemise_key(bank.iban, archive_id)
         legs = [(source, entry.amount_cents)]
@@ -326,12 +328,14 @@ class _Preparer:
     def _same_entry(self, bank: CityAccount, entry: BankEntry, known: StoredLine | NewLine) -> None:
         if known.level != "entry":
             raise ValidationError(
-                f"{self.file_name}: entry {entry.archive_id} has the archive id of an item "
-                "already imported")
+                _("{file}: entry {archive_id} has the archive id of an item already imported")
+                .format(file=self.file_name, archive_id=entry.archive_id))
         if known.amount_cents != entry.amount_cents:
             raise ValidationError(
-                f"{self.file_name}: entry {entry.archive_id} was imported with amount "
-                f"{format_fi(known.amount_cents)}, this file says {format_fi(entry.amount_cents)}")
+                _("{file}: entry {archive_id} was imported with amount {known}, this file says "
+                  "{amount}").format(file=self.file_name, archive_id=entry.archive_id,
+                                     known=format_fi(known.amount_cents),
+                                     amount=format_fi(entry.amount_cents)))
 
     # --- collecting -------------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ from imports.records import Entry as BankEntry
 from imports.records import Statement as BankStatement
 from valitystili.base.dates import FIRST_DATE, LAST_DATE, check_range, format_fi_date
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.money import MAX_AMOUNT_CENTS, format_fi
 from valitystili.statements.sources import (
     INTRADAY_SOURCES,
@@ -84,8 +85,9 @@ def read_file(path: str | os.PathLike[str], statement_format: str = "auto"
               ) -> tuple[list[BankStatement], str]:
     """The statements in a file and the file's sha256 (reader errors: ``StatementError``)."""
     if statement_format not in STATEMENT_FORMATS:
-        raise ValidationError(f"unknown statement format {statement_format!r}; "
-                              f"choose one of {', '.join(STATEMENT_FORMATS)}")
+        raise ValidationError(_("unknown statement format {format!r}; choose one of {formats}")
+                              .format(format=statement_format,
+                                      formats=", ".join(STATEMENT_FORMATS)))
     with paused_gc():
         statements = imports.read_statements(path, statement_format)
     digest = hashlib.sha256()
@@ -110,59 +112,71 @@ def check_statements(session: Session, statements: Sequence[BankStatement], name
     banks = {row.iban: CityAccount(row.id, row.iban, row.ledger_code) for row in session.execute(
         select(BankAccount.id, BankAccount.iban, BankAccount.ledger_code)).all()}
     for statement in statements:
-        label = f"{name}: statement {statement.statement_id}"
+        label = _("{file}: statement {statement}").format(file=name,
+                                                           statement=statement.statement_id)
         if statement.iban not in banks:
             raise ValidationError(
-                f"{name}: unknown account {statement.iban}: add it with `valitystili bank add`")
+                _("{file}: unknown account {iban}: add it with `valitystili bank add`").format(
+                    file=name, iban=statement.iban))
         if statement.currency != "EUR":
             raise ValidationError(
-                f"{label} is in {statement.currency}; only EUR accounts are imported")
+                _("{label} is in {currency}; only EUR accounts are imported").format(
+                    label=label, currency=statement.currency))
         for entry in statement.entries:
-            _check_entry(entry, f"{label} entry {entry.position} ({entry.archive_id})")
+            _check_entry(entry, _entry_label(label, entry))
         _check_dates(statement, label)
         _check_arithmetic(statement, label)
     _check_key_schemes(session, statements, banks, name)
     return banks
 
 
+def _entry_label(label: str, entry: BankEntry) -> str:
+    return _("{label} entry {position} ({archive_id})").format(
+        label=label, position=entry.position, archive_id=entry.archive_id)
+
+
 def _check_entry(entry: BankEntry, where: str) -> None:
     """An entry's currency and amount; a booked one's date, and its items against it."""
     if entry.currency != "EUR":
-        raise ValidationError(f"{where} is in {entry.currency}; only EUR is imported")
+        raise ValidationError(_("{where} is in {currency}; only EUR is imported").format(
+            where=where, currency=entry.currency))
     if abs(entry.amount_cents) > MAX_AMOUNT_CENTS:
-        raise ValidationError(f"{where} has amount {format_fi(entry.amount_cents)}, "
-                              f"over the limit of {format_fi(MAX_AMOUNT_CENTS)}")
+        raise ValidationError(_("{where} has amount {amount}, over the limit of {limit}").format(
+            where=where, amount=format_fi(entry.amount_cents), limit=format_fi(MAX_AMOUNT_CENTS)))
     if entry.status != BOOKED:
         return
     if entry.amount_cents == 0:
-        raise ValidationError(f"{where} is booked with amount 0")
+        raise ValidationError(_("{where} is booked with amount 0").format(where=where))
     if entry.booked_on is None:
-        raise ValidationError(f"{where} is booked but has no booking date")
+        raise ValidationError(_("{where} is booked but has no booking date").format(where=where))
     if len(entry.items) > 1:
         total = sum(item.amount_cents for item in entry.items)
         if total != entry.amount_cents:
             raise ValidationError(
-                f"{where}: its items add up to {format_fi(total)}, "
-                f"the entry is {format_fi(entry.amount_cents)}")
+                _("{where}: its items add up to {total}, the entry is {amount}").format(
+                    where=where, total=format_fi(total), amount=format_fi(entry.amount_cents)))
         if any(item.amount_cents * entry.amount_cents < 0 for item in entry.items):
-            raise ValidationError(f"{where} has items of both signs")
+            raise ValidationError(_("{where} has items of both signs").format(where=where))
 
 
 def _check_dates(statement: BankStatement, label: str) -> None:
     """Every date the bank gives lies in the years the service handles (``dates.check_range``)."""
-    for what, day in (("start date", statement.from_on), ("end date", statement.to_on)):
+    for what, day in ((N_("{label} start date"), statement.from_on),
+                      (N_("{label} end date"), statement.to_on)):
         if day is not None:
-            check_range(day, f"{label} {what}")
+            check_range(day, _(what).format(label=label))
     for balance in statement.balances:
-        check_range(balance.on, f"{label} balance {balance.code} date")
+        check_range(balance.on, _("{label} balance {code} date").format(label=label,
+                                                                         code=balance.code))
     for entry in statement.entries:
-        where = f"{label} entry {entry.position} ({entry.archive_id})"
-        for what, day in (("booking date", entry.booked_on), ("value date", entry.value_on)):
+        where = _entry_label(label, entry)
+        for what, day in ((N_("{where} booking date"), entry.booked_on),
+                          (N_("{where} value date"), entry.value_on)):
             if day is not None and not FIRST_DATE <= day <= LAST_DATE:
-                check_range(day, f"{where} {what}")
+                check_range(day, _(what).format(where=where))
         for item in entry.items:
             if item.payment_date is not None and not FIRST_DATE <= item.payment_date <= LAST_DATE:
-                check_range(item.payment_date, f"{where} payment date")
+                check_range(item.payment_date, _("{where} payment date").format(where=where))
 
 
 def _check_arithmetic(statement: BankStatement, label: str) -> None:
@@ -178,10 +192,12 @@ def _check_arithmetic(statement: BankStatement, label: str) -> None:
     expected = opening.amount_cents + booked
     if expected != closing.amount_cents:
         raise ValidationError(
-            f"{label} does not add up: opening balance {format_fi(opening.amount_cents)} + "
-            f"booked entries {format_fi(booked)} = {format_fi(expected)}, but its closing "
-            f"balance is {format_fi(closing.amount_cents)} (difference "
-            f"{format_fi(closing.amount_cents - expected)}); nothing was imported")
+            _("{label} does not add up: opening balance {opening} + booked entries {booked} = "
+              "{expected}, but its closing balance is {closing} (difference {difference}); "
+              "nothing was imported").format(
+                label=label, opening=format_fi(opening.amount_cents), booked=format_fi(booked),
+                expected=format_fi(expected), closing=format_fi(closing.amount_cents),
+                difference=format_fi(closing.amount_cents - expected)))
 
 
 def _check_key_schemes(session: Session, statements: Sequence[BankStatement],
@@ -204,10 +220,13 @@ def _check_key_schemes(session: Session, statements: Sequence[BankStatement],
         other = next((row for row in stored if key_scheme(row.source) != scheme), None)
         if other is not None:
             raise ValidationError(
-                f"{name}: statement {statement.statement_id} ({statement.source}) books "
-                f"{format_fi_date(other.booked_on)} on {bank.iban}, which {other.source} has "
-                "booked already; the two have no entry ids in common, so the same money would "
-                "be booked twice: import one of them for a day; nothing was imported")
+                _("{file}: statement {statement} ({source}) books {day} on {iban}, which "
+                  "{other} has booked already; the two have no entry ids in common, so the "
+                  "same money would be booked twice: import one of them for a day; nothing was "
+                  "imported").format(file=name, statement=statement.statement_id,
+                                     source=statement.source,
+                                     day=format_fi_date(other.booked_on), iban=bank.iban,
+                                     other=other.source))
 
 
 def reported_balance(statement: BankStatement) -> BankBalance | None:

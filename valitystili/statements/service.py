@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from imports.records import Statement as BankStatement
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 from valitystili.statements.apply import book
 from valitystili.statements.bookings import AccountSummary, Bookings
 from valitystili.statements.loading import lock_banks
@@ -144,7 +145,8 @@ def import_fints(unit: Unit, *, url: str, blz: str, login: str, pin: Callable[[]
 
     ``pin`` is asked only once the user may import; the fetch is checked like any file."""
     if start and end and start > end:
-        raise ValidationError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise ValidationError(_("--from {start} is after --to {end}").format(
+            start=start.isoformat(), end=end.isoformat()))
     require_import(unit)
     from imports.fints_source import fetch_fints  # the FinTS client is heavy: only here
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.accounts import SUSPENSE
 from valitystili.base.errors import Conflict, NotFound, ValidationError
+from valitystili.base.i18n import N_, _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
@@ -82,18 +83,35 @@ def _opening(session: Session, text: str) -> _Source:
     iban = text.partition(":")[2].replace(" ", "").upper()
     if not iban:
         if len(ibans) != 1:
-            raise ValidationError("the city has several accounts: name one, opening:IBAN")
+            raise ValidationError(_("the city has several accounts: name one, opening:IBAN"))
         iban = ibans[0]
     if iban not in ibans:
-        raise NotFound(f"no city account {iban}")
+        raise NotFound(_("no city account {iban}").format(iban=iban))
     key = opening_key(iban)
     booked = ledger.find_transactions(session, [key]).get(key)
     if booked is None:
-        raise NotFound(f"account {iban} has no opening balance booked")
+        raise NotFound(_("account {iban} has no opening balance booked").format(iban=iban))
     amount = -dict(booked.legs).get(SUSPENSE, 0)
     if amount <= 0:
-        raise ValidationError(f"the opening balance of {iban} holds no money to split")
+        raise ValidationError(_("the opening balance of {iban} holds no money to split").format(
+            iban=iban))
     return _Source(key, key, amount)
+
+
+#: Parts that do not add up, by (a line's?, too much?) (one whole sentence each).
+PARTS_WRONG = {
+    (True, True): N_("the parts add up to {total}, line {line} is {amount} ({difference} too "
+                     "much)"),
+    (True, False): N_("the parts add up to {total}, line {line} is {amount} ({difference} "
+                      "missing)"),
+    (False, True): N_("the parts add up to {total}, the opening balance is {amount} "
+                      "({difference} too much)"),
+    (False, False): N_("the parts add up to {total}, the opening balance is {amount} "
+                       "({difference} missing)"),
+}
+#: A split made before, by whether a line's.
+ALREADY_SPLIT = {True: N_("line {line} is already split ({key})"),
+                 False: N_("the opening balance is already split ({key})")}
 
 
 def split_line(session: Session, actor: Actor, line: int | str, parts: list[tuple[str, int]], *,
@@ -102,42 +120,46 @@ def split_line(session: Session, actor: Actor, line: int | str, parts: list[tupl
     actor.require("income.split")
     today = today or date.today()
     if len(parts) < MIN_PARTS:
-        raise ValidationError("a split needs at least two parts CLIENT=AMOUNT (one client: "
-                              "income assign)")
+        raise ValidationError(_("a split needs at least two parts CLIENT=AMOUNT (one client: "
+                                "income assign)"))
     text = str(line).strip()
     if text.isdigit():
         source = _line(session, int(text))
     elif text.lower().split(":", 1)[0] == OPENING:
         source = _opening(session, text)
     else:
-        raise ValidationError(f"{text!r} is neither a line number nor the opening balance "
-                              "(opening, opening:IBAN)")
+        raise ValidationError(_("{text!r} is neither a line number nor the opening balance "
+                                "(opening, opening:IBAN)").format(text=text))
     found = []
     for name, cents in parts:
         if cents <= 0:
-            raise ValidationError(f"the part of client {name} must be more than {format_fi(0)}")
+            raise ValidationError(_("the part of client {client} must be more than {zero}")
+                                  .format(client=name, zero=format_fi(0)))
         found.append((clients.resolve_client(session, name), cents))
     numbers = [client.id for client, _ in found]
     twice = sorted({n for n in numbers if numbers.count(n) > 1})
     if twice:
-        raise ValidationError(f"client {twice[0]} has two parts: give each client one")
+        raise ValidationError(_("client {client} has two parts: give each client one").format(
+            client=twice[0]))
     total = sum(cents for _, cents in found)
+    # ``what`` is stored (the ledger's description, the flag, the access log): English.
     what = f"line {source.subject}" if source.line is not None else "the opening balance"
+    of_line = source.line is not None
     if total != source.amount_cents:
-        raise ValidationError(
-            f"the parts add up to {format_fi(total)}, {what} is "
-            f"{format_fi(source.amount_cents)} ({format_fi(abs(total - source.amount_cents))} "
-            f"{'too much' if total > source.amount_cents else 'missing'})")
+        wrong = PARTS_WRONG[(of_line, total > source.amount_cents)]
+        raise ValidationError(_(wrong).format(
+            total=format_fi(total), line=source.subject, amount=format_fi(source.amount_cents),
+            difference=format_fi(abs(total - source.amount_cents))))
     key = split_key(source.subject)
     if ledger.find_transactions(session, [key]):
-        raise Conflict(f"{what} is already split ({key})")
+        raise Conflict(_(ALREADY_SPLIT[of_line]).format(line=source.subject, key=key))
     posted = ledger.post(session, key, [(SUSPENSE, source.amount_cents),
                                         *((client.ledger_code, -cents) for client, cents in found)],
                          today, description=f"{what} ({source.flag_subject}) split between "
                                             f"clients {', '.join(map(str, numbers))}",
                          actor=actor.name)
     if not posted.created:
-        raise Conflict(f"{what} is already split ({key})")
+        raise Conflict(_(ALREADY_SPLIT[of_line]).format(line=source.subject, key=key))
     if source.line is not None:
         source.line.state = SPLIT
     resolve_flags(session, "unmatched_income", today, subjects=[source.flag_subject])

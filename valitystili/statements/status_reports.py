@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 import ledger
 from imports.pain002 import REJECTED, StatusReport, read_pain002
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags
 from valitystili.people.retention import order_description
@@ -165,8 +166,9 @@ def import_status_report(session: Session, actor: Actor, report: StatusReport, *
         PaymentBatch.message_id == report.original_message_id)).scalar_one_or_none()
     if batch is None:
         raise ValidationError(
-            f"{file_name}: the report answers payment file {report.original_message_id}, "
-            "which is no file exported here; nothing was imported")
+            _("{file}: the report answers payment file {message_id}, which is no file exported "
+              "here; nothing was imported").format(file=file_name,
+                                                   message_id=report.original_message_id))
     if not dry_run:
         bank = session.get(BankAccount, batch.bank_account_id)
         lock_banks(session, [CityAccount(bank.id, bank.iban, bank.ledger_code)])
@@ -188,11 +190,13 @@ def import_status_report(session: Session, actor: Actor, report: StatusReport, *
             continue
         if order.status in PAID_OUT:
             raise ValidationError(
-                f"{file_name}: the report rejects payment {order.key}, which the bank has "
-                f"already paid out ({order.status} on a statement); nothing was imported")
+                _("{file}: the report rejects payment {key}, which the bank has already paid out "
+                  "({status} on a statement); nothing was imported").format(
+                    file=file_name, key=order.key, status=order.status))
         if order.status != "exported":       # pragma: no cover - an exported batch's orders
-            raise ValidationError(f"{file_name}: payment {order.key} is {order.status}, not "
-                                  "exported; nothing was imported")
+            raise ValidationError(_("{file}: payment {key} is {status}, not exported; nothing "
+                                    "was imported").format(file=file_name, key=order.key,
+                                                           status=order.status))
         codes = reasons[order.id]
         rejections.append(Rejection(order.id, order.key, order.client_id, order.kind,
                                     order.creditor_name, order.amount_cents,
@@ -225,8 +229,10 @@ def _read_statuses(report: StatusReport, batch: PaymentBatch, orders: list[Payme
     for block in report.payments:
         if block.payment_info_id != batch.payment_info_id:
             raise ValidationError(
-                f"{file_name}: payment information {block.payment_info_id} is not in payment "
-                f"file {report.original_message_id} (batch {batch.id}); nothing was imported")
+                _("{file}: payment information {info_id} is not in payment file {message_id} "
+                  "(batch {batch}); nothing was imported").format(
+                    file=file_name, info_id=block.payment_info_id,
+                    message_id=report.original_message_id, batch=batch.id))
         if block.status and (meaning := bank_meaning(block.status)):
             meanings.append(meaning)
         if not block.transactions and block.status == REJECTED:
@@ -236,13 +242,14 @@ def _read_statuses(report: StatusReport, batch: PaymentBatch, orders: list[Payme
             order = by_id.get(tx.end_to_end_id or "") or by_id.get(tx.instruction_id or "")
             if order is None:
                 raise ValidationError(
-                    f"{file_name}: payment {tx.ident} is none of the payments of batch "
-                    f"{batch.id}; nothing was imported")
+                    _("{file}: payment {ident} is none of the payments of batch {batch}; nothing "
+                      "was imported").format(file=file_name, ident=tx.ident, batch=batch.id))
             if tx.amount_cents is not None and tx.amount_cents != order.amount_cents:
                 raise ValidationError(
-                    f"{file_name}: payment {tx.ident} is {format_fi(tx.amount_cents)} in the "
-                    f"report, but order {order.key} is {format_fi(order.amount_cents)}; "
-                    "nothing was imported")
+                    _("{file}: payment {ident} is {amount} in the report, but order {key} is "
+                      "{order_amount}; nothing was imported").format(
+                        file=file_name, ident=tx.ident, amount=format_fi(tx.amount_cents),
+                        key=order.key, order_amount=format_fi(order.amount_cents)))
             status = tx.status or block.status or report.group_status
             if status == REJECTED:
                 reasons[order.id] = tx.reasons or block.reasons or report.group_reasons

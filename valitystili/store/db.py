@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import ledger
 from valitystili.base.errors import CannotRun
+from valitystili.base.i18n import _
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -102,7 +103,7 @@ def shown(url: str) -> str:
 
 
 def no_ledger(url: str) -> CannotRun:
-    return CannotRun(f"no ledger at {shown(url)} (run `valitystili db init`)")
+    return CannotRun(_("no ledger at {where} (run `valitystili db init`)").format(where=shown(url)))
 
 
 def make_private(url: str) -> None:
@@ -196,9 +197,11 @@ def gave_up_waiting(engine: Engine, error: BaseException) -> CannotRun | None:
             and (busy is None or busy & 0xFF != SQLITE_BUSY):
         return None
     seconds = _lock_timeouts.get(engine)
-    waited = f"{seconds} s" if seconds else "a while"
-    return CannotRun(f"another user is working on the ledger; gave up after {waited} "
-                     f"(setting {LOCK_TIMEOUT_SETTING})")
+    if not seconds:
+        return CannotRun(_("another user is working on the ledger; gave up after a while "
+                           "(setting {setting})").format(setting=LOCK_TIMEOUT_SETTING))
+    return CannotRun(_("another user is working on the ledger; gave up after {seconds} s "
+                       "(setting {setting})").format(seconds=seconds, setting=LOCK_TIMEOUT_SETTING))
 
 
 def alembic_config(connection=None) -> Config:
@@ -285,7 +288,7 @@ def ensure_schema(engine: Engine) -> None:
     """Check there is a ledger and its schema is current (every command but ``db init``)."""
     require_ledger(engine)
     if current_revision(engine) != head_revision():
-        raise CannotRun("the database schema is out of date: run `valitystili db upgrade`")
+        raise CannotRun(_("the database schema is out of date: run `valitystili db upgrade`"))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -26,6 +26,7 @@ class User(Base):
         CheckConstraint(
             "role IN ('social_worker', 'handler', 'finance', 'auditor', 'admin')", name="role"
         ),
+        CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -34,6 +35,8 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(64), default="")
+    #: What the command line speaks to the user (``base/i18n.py``); None: their locale's.
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True)
 
 
 metadata = ledger.metadata

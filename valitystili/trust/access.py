@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.accounts import CLIENT_PREFIX
 from valitystili.base.errors import PermissionDenied
+from valitystili.base.i18n import _
 from valitystili.store.chunks import chunks, scalars_in
 from valitystili.store.models import AuditClientView, AuditEntry, Client, ClientGrant
 from valitystili.trust import audit
@@ -52,8 +53,9 @@ class NotYourClient(PermissionDenied):
     """A social worker named a client who is neither theirs nor granted to them."""
 
     def __init__(self, actor: Actor, client_id: int):
-        super().__init__(f"user {actor.name} ({actor.role}) may not see client {client_id}: "
-                         "not their client and not granted to them (`client grant`)")
+        super().__init__(_("user {name} ({role}) may not see client {client}: not their client "
+                           "and not granted to them (`client grant`)")
+                         .format(name=actor.name, role=actor.role, client=client_id))
         self.actor = actor
         self.client_id = client_id
 

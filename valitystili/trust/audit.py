@@ -69,6 +69,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.errors import ValidationError
 from valitystili.base.findings import Finding
+from valitystili.base.i18n import _, ngettext
 from valitystili.store.db import advisory_lock
 from valitystili.store.models import (
     AuditEntry,
@@ -161,7 +162,7 @@ def record(session: Session, actor: str, action: str, *, client_id: int | None =
             raise ValueError("detail key 'transactions' is the audit trail's own")
         detail["transactions"] = {"count": len(posted), "first_id": posted[0][0],
                                   "last_id": posted[-1][0],
-                                  "keys_digest": keys_digest(key for _, key in posted)}
+                                  "keys_digest": keys_digest(key for _kind, key in posted)}
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     personal_text = None
     if client_id is not None:
@@ -264,10 +265,13 @@ def _refuse_unaudited(session: Session) -> None:
         return
     unclaimed = ledger.created.pending(session)
     if unclaimed:
-        keys = ", ".join(key for _, key in unclaimed[:3]) + (" …" if len(unclaimed) > 3 else "")
-        what = ("1 ledger transaction ({}) was" if len(unclaimed) == 1
-                else f"{len(unclaimed)} ledger transactions ({{}}) were").format(keys)
-        raise UnauditedPosting(f"{what} posted without an audit entry; nothing was written")
+        keys = ", ".join(key for _kind, key in unclaimed[:3]) + (" …" if len(unclaimed) > 3
+                                                                 else "")
+        raise UnauditedPosting(ngettext(
+            "{count} ledger transaction ({keys}) was posted without an audit entry; nothing was "
+            "written",
+            "{count} ledger transactions ({keys}) were posted without an audit entry; nothing "
+            "was written", len(unclaimed)).format(count=len(unclaimed), keys=keys))
 
 
 # --- the head --------------------------------------------------------------------------------
@@ -293,12 +297,12 @@ def head(session: Session) -> Head | None:
 
 def parse_head(value: str) -> Head:
     """``POSITION:HASH`` as ``audit verify`` prints it."""
-    position, _, digest = value.strip().partition(":")
+    position, _colon, digest = value.strip().partition(":")
     digest = digest.strip().lower()
     if not position.strip().isdigit() or int(position) < 1 or len(digest) != 64 or any(
             c not in "0123456789abcdef" for c in digest):
-        raise ValidationError(f"head {value!r} is not POSITION:HASH (a position and 64 hex "
-                              "digits, as `audit verify` prints it)")
+        raise ValidationError(_("head {head} is not POSITION:HASH (a position and 64 hex digits, "
+                                "as `audit verify` prints it)").format(head=repr(value)))
     return Head(int(position), digest)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import PermissionDenied
+from valitystili.base.i18n import _
 from valitystili.store.models import ROLES, User
 
 #: ``session.info`` key: the unit of work's acting user (``current_actor``).
@@ -82,6 +83,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 class Actor:
     name: str
     role: str
+    #: The language the user asked to be spoken to in (``user add --language``), or None.
+    language: str | None = None
 
     def may(self, action: str) -> bool:
         return self.role in PERMISSIONS[action]
@@ -90,8 +93,9 @@ class Actor:
         allowed = PERMISSIONS[action]
         if self.role not in allowed:
             raise PermissionDenied(
-                f"user {self.name} ({self.role}) may not {action.replace('.', ' ')}; "
-                f"allowed roles: {', '.join(sorted(allowed))}"
+                _("user {name} ({role}) may not {action}; allowed roles: {roles}").format(
+                    name=self.name, role=self.role, action=action.replace(".", " "),
+                    roles=", ".join(sorted(allowed)))
             )
 
 
@@ -102,8 +106,8 @@ def login_name(session: Session) -> str:
         login = session.execute(text("SELECT current_user")).scalar_one()
         if requested and requested != login:
             raise PermissionDenied(
-                f"VALITYSTILI_USER={requested} does not match the database login {login}"
-            )
+                _("VALITYSTILI_USER={requested} does not match the database login {login}")
+                .format(requested=requested, login=login))
         return login
     return requested or getpass.getuser()
 
@@ -112,9 +116,10 @@ def current_actor(session: Session) -> Actor:
     """The acting user, registered on the session (``ACTOR_KEY``) so that the need-to-know
     rule (``access.check``) applies to every client the unit of work names."""
     name = login_name(session)
-    role = session.execute(select(User.role).where(User.name == name)).scalar_one_or_none()
-    if role is None:
-        raise PermissionDenied(f"user {name} is not registered; an admin adds users with `user add`")
-    actor = Actor(name, role)
+    found = session.execute(select(User.role, User.language).where(User.name == name)).first()
+    if found is None:
+        raise PermissionDenied(_("user {name} is not registered; an admin adds users with "
+                                 "`user add`").format(name=name))
+    actor = Actor(name, found.role, found.language)
     session.info[ACTOR_KEY] = actor
     return actor

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import Conflict, ValidationError
+from valitystili.base.i18n import LANGUAGES, _
 from valitystili.store.models import ROLES, User
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
@@ -19,9 +20,11 @@ from valitystili.trust.auth import Actor
 
 def _check(name: str, role: str) -> None:
     if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise ValidationError(_("unknown role {role}; choose one of {roles}")
+                              .format(role=repr(role), roles=", ".join(ROLES)))
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
-        raise ValidationError(f"user name {name!r} must be 1-64 characters without spaces")
+        raise ValidationError(_("user name {name} must be 1-64 characters without spaces")
+                              .format(name=repr(name)))
 
 
 def bootstrap_admin(session: Session, name: str) -> bool:
@@ -36,22 +39,31 @@ def bootstrap_admin(session: Session, name: str) -> bool:
     return True
 
 
-def add_user(session: Session, actor: Actor, name: str, role: str, full_name: str = "") -> dict:
+def add_user(session: Session, actor: Actor, name: str, role: str, full_name: str = "",
+             language: str | None = None) -> dict:
     actor.require("user.add")
     _check(name, role)
+    if language is not None and language not in LANGUAGES:
+        raise ValidationError(_("unknown language {language}; choose one of {languages}")
+                              .format(language=repr(language), languages=", ".join(LANGUAGES)))
     if session.execute(select(User.id).where(User.name == name)).first() is not None:
-        raise Conflict(f"user {name} already exists")
-    user = User(name=name, role=role, full_name=full_name, created_by=actor.name)
+        raise Conflict(_("user {name} already exists").format(name=name))
+    user = User(name=name, role=role, full_name=full_name, created_by=actor.name,
+                language=language)
     session.add(user)
     session.flush()
-    audit.record(session, actor.name, "user.add", subject=f"user:{name}",
-                 detail={"full_name": full_name, "state": {"role": role}})
-    return {"name": name, "role": role, "full_name": full_name, "created_by": actor.name}
+    detail = {"full_name": full_name, "state": {"role": role}}
+    if language is not None:
+        detail["language"] = language
+    audit.record(session, actor.name, "user.add", subject=f"user:{name}", detail=detail)
+    return {"name": name, "role": role, "full_name": full_name, "created_by": actor.name,
+            "language": language}
 
 
 def list_users(session: Session, actor: Actor) -> list[dict]:
     actor.require("user.list")
     return [
-        {"name": u.name, "role": u.role, "full_name": u.full_name, "created_by": u.created_by}
+        {"name": u.name, "role": u.role, "full_name": u.full_name, "created_by": u.created_by,
+         "language": u.language}
         for u in session.execute(select(User).order_by(User.name)).scalars()
     ]

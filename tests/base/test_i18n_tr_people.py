@@ -1,0 +1,72 @@
+"""Client, lease and closing commands in Finnish and Swedish: real outputs of the commands (help,
+refusals), the words compared exactly; the English of what is stored stays English."""
+
+from __future__ import annotations
+
+import pytest
+from base.test_i18n import invoke, maija  # noqa: F401  (maija is a fixture)
+
+NBSP = "\u00a0"
+
+CLIENT_EDIT_HELP = {
+    "fi": "Muuta asiakkaan tietoja; jokainen muutos kirjataan lokiin ennen ja jälkeen -arvoineen.",
+    "sv": "Ändra en klients uppgifter; varje ändring loggas med före och efter.",
+}
+NOTHING_TO_EDIT = {
+    "fi": "valitystili: error: anna muutettava tieto: --iban, --name, --language, --worker, "
+          "--review tai --until\n",
+    "sv": "valitystili: error: ange vad som ska ändras: --iban, --name, --language, --worker, "
+          "--review eller --until\n",
+}
+LEASE_TOO_LONG = {
+    "fi": "valitystili: error: asiakkaan 1 ensimmäinen vuokrasopimus voi kestää enintään 3 "
+          "kuukautta: 1.1.2027–30.6.2027 on pidempi (enintään 31.3.2027 asti); välitystilin "
+          'hoitaja voi sallia sen valinnalla --override "syy"\n',
+    "sv": "valitystili: error: det första hyresavtalet för klient 1 får gälla högst 3 månader: "
+          "1.1.2027–30.6.2027 är längre (högst till 31.3.2027); en handläggare kan tillåta det "
+          'med --override "skäl"\n',
+}
+MONEY_HELD = {
+    "fi": f"valitystili: error: asiakkaan 1 tilillä on vielä 940,00{NBSP}€; maksa se ensin tai "
+          "päätä valinnalla --final-payout\n",
+    "sv": f"valitystili: error: klient 1 har ännu 940,00{NBSP}€; betala ut det först eller "
+          "avsluta med --final-payout\n",
+}
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_client_edit_help_in_each_language(language):
+    result = invoke(["--lang", language, "client", "edit", "--help"])
+    assert result.exit_code == 0
+    first_paragraph = result.output.split("\n\n")[1]          # after the usage line
+    assert " ".join(first_paragraph.split()) == CLIENT_EDIT_HELP[language]
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_an_edit_that_changes_nothing_in_each_language(cli, maija, language):  # noqa: F811
+    result = cli("--lang", language, "client", "edit", str(maija), user="hannu")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", NOTHING_TO_EDIT[language])
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_a_broken_lease_rule_in_each_language(cli, maija, language):  # noqa: F811
+    result = cli("--lang", language, "lease", "add", str(maija), "--payee", "Vaasan Asunnot Oy",
+                 "--rent", "520", "--start", "1.1.2027", "--end", "30.6.2027", user="hannu")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", LEASE_TOO_LONG[language])
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_closing_with_money_held_in_each_language(cli, maija, language):  # noqa: F811
+    result = cli("--lang", language, "client", "close", str(maija), "--date", "31.12.2026",
+                 "--reason", "moved", user="hannu")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", MONEY_HELD[language])
+
+
+def test_an_overridden_lease_stores_its_broken_rule_in_english(cli, maija):  # noqa: F811
+    cli.ok("--lang", "fi", "lease", "add", str(maija), "--payee", "Vaasan Asunnot Oy", "--rent",
+           "520", "--start", "1.1.2027", "--end", "30.6.2027", "--override", "päätös 3/2027",
+           user="hannu")
+    entries = [e for e in cli.json("audit", "log", user="aune") if e["action"] == "lease.override"]
+    broken = ("the first lease of client 1 may last at most 3 months: 1.1.2027–30.6.2027 is "
+              "longer (at most until 31.3.2027)")
+    assert [e["detail"]["overridden"] for e in entries] == [[broken]]
