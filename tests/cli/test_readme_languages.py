@@ -2,7 +2,7 @@
 
 The README's blocks run three times on a fresh database each (``helpers.readme.run_readme``),
 in English, with ``VALITYSTILI_LANG=fi`` and with ``VALITYSTILI_LANG=sv``, followed by a few
-commands of our own (``LANGUAGES``: a role refusal, a validation error, ``batch run --help``, and
+commands of our own (the ``languages`` block of ``helpers.readme.AFTER``: a role refusal, a validation error, ``batch run --help``, and
 JSON and CSV written to files). Against the English run, each language must
 
 - stop nowhere else: every block ends with the same exit status, and every ``exit N`` a block
@@ -27,23 +27,9 @@ import re
 
 import pytest
 from cli.test_readme import README
-from helpers.readme import ReadmeRun, require_shared, run_readme
+from helpers.readme import ReadmeRun, require_shared, shared_run
 
 NBSP = "\u00a0"
-
-#: Our own commands after the README's blocks; each echoes its exit status.
-LANGUAGES = ("languages", """set +e
-VALITYSTILI_USER=aune valitystili batch run --dry-run; echo "exit $?"
-VALITYSTILI_USER=hannu valitystili batch run --date 31.2.2026 --dry-run; echo "exit $?"
-VALITYSTILI_USER=hannu valitystili client show 9; echo "exit $?"
-valitystili batch run --help | head -n 3
-VALITYSTILI_USER=sanna valitystili client show 1; echo "exit $?"
-VALITYSTILI_USER=fiona valitystili --format json report balances > kielet-saldot.json; echo "exit $?"
-VALITYSTILI_USER=fiona valitystili --format csv income list > kielet-tulot.csv; echo "exit $?"
-VALITYSTILI_USER=aune valitystili --format json batch show 2 > kielet-era-2.json; echo "exit $?"
-VALITYSTILI_USER=aune valitystili --format json ledger balances > kielet-tilit.json; echo "exit $?"
-set -e
-""")
 
 #: A money amount as people read it: ``1 234,56`` (thousands by U+00A0), ``€`` or not.
 AMOUNT = re.compile(rf"(?<![\d,.{NBSP}])-?\d{{1,3}}(?:{NBSP}\d{{3}})*,\d{{2}}(?![\d,])")
@@ -97,19 +83,11 @@ EXACT = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, ReadmeRun]:
-    """The README run in English, Finnish and Swedish, each on its own fresh database."""
+    """The README run in English, Finnish and Swedish, each on its own fresh database, with the
+    ``languages`` block of ``helpers.readme.AFTER`` after it (our own commands; each echoes its
+    exit status). The English run is the one tests/cli/test_readme.py reads."""
     require_shared()
-    found = {}
-    for language in ("en", "fi", "sv"):
-        with pytest.MonkeyPatch.context() as env:
-            for name in ("LC_ALL", "LC_MESSAGES", "VALITYSTILI_LANG"):
-                env.delenv(name, raising=False)
-            env.setenv("LANG", "C.UTF-8")
-            if language != "en":
-                env.setenv("VALITYSTILI_LANG", language)
-            found[language] = run_readme(tmp_path_factory.mktemp(f"readme-{language}"),
-                                         after=(LANGUAGES,))
-    return found
+    return {language: shared_run(tmp_path_factory, language) for language in ("en", "fi", "sv")}
 
 
 def block_exits(run: ReadmeRun) -> dict[str, int]:

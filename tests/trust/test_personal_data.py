@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers.readme import require_shared, run_readme
+from helpers.readme import require_shared, shared_run
 from helpers.statements import valid_hetu
 from stdnum.fi import hetu as stdnum_hetu
 
@@ -143,31 +143,12 @@ def test_the_demo_writes_and_prints_no_identity_code(tmp_path):
 # --- the README's routines -----------------------------------------------------------------------
 
 
-#: The README's reading commands once more in the formats a script uses: JSON carries every
-#: field, ``--wide`` every column (not allowed places: scanned like the routines).
-FORMATS = """\
-export VALITYSTILI_USER=aune
-valitystili --format json client show 2
-valitystili --format json client list
-valitystili --format csv client list
-valitystili --wide client show 1
-valitystili --format json client records 2
-valitystili --format json audit log
-valitystili --format csv audit log --client 2
-valitystili --format json income list
-valitystili --format json flags
-"""
-#: Where the README's people ask for an identity code by name (the allowed places), run after
-#: the routines: the scan must find the code there, and only there.
-ASKED = """\
-VALITYSTILI_USER=sanna valitystili client show 1 --show-hetu
-VALITYSTILI_USER=sanna valitystili client export 1 --out asiakas-1.json
-"""
-
-
-def test_the_readme_routines_print_and_write_no_identity_code(tmp_path):
+def test_the_readme_routines_print_and_write_no_identity_code(tmp_path_factory):
+    """The README's routines, then its reading commands once more as JSON, CSV and ``--wide``
+    (``formats``) and where its people ask for a code by name (``asked``: the allowed places;
+    the scan must find the code there, and only there): ``helpers.readme.AFTER``."""
     require_shared()
-    run = run_readme(tmp_path, after=(("formats", FORMATS), ("asked", ASKED)))
+    run = shared_run(tmp_path_factory)
     assert run.returncode == 0, {name: text[-1500:] for name, text in run.stderr.items()}
     codes = {same_person(code) for code in clients_codes(run.work / "walkthrough.db")}
     assert codes == {same_person("010594Y123W"), same_person("120388-9340")}
