@@ -306,7 +306,7 @@ def _plan_arrivals(terms: tuple[tuple, ...], since: date | None, start: date, en
             if since is None or scheduled >= since:
                 found.append((label, scheduled, kind, source, amount_cents, tolerance, arrival,
                               counted))
-    found.sort(key=_TEMPLATE_ORDER)
+    found.sort(key=_SUBJECT_ORDER)
     return tuple(found)
 
 
@@ -319,7 +319,7 @@ _new = tuple.__new__
 #: Comparing labels gives the subjects' order, as no kind contains "-" and a kind is labelled
 #: with its position on all of a plan's incomes of that kind or on none. (Fields without the
 #: client: the tuples of ``_plan_arrivals``.)
-_SUBJECT_ORDER = _TEMPLATE_ORDER = itemgetter(ARRIVAL, 0, SCHEDULED)
+_SUBJECT_ORDER = itemgetter(ARRIVAL, 0, SCHEDULED)
 
 
 _CLIENT = itemgetter(0)
