@@ -203,7 +203,7 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
         earlier_orders=_earlier_orders(
             session, [o.id for rows in obligations_of.values() for o in rows]),
         plans=plans,
-        incomes=_incomes(session, plans, execution_on, calendar),
+        incomes=_incomes(session, versions, plans, execution_on, calendar),
         paid_instalments={c: frozenset(days) for c, days in paid_instalments.items()},
         removed_instalments=dict(removed_instalments),
         payees={p.id: p for p in fetch_rows(session,
@@ -330,8 +330,9 @@ def coming_incomes(incomes: tuple[tuple[date, int, str], ...], execution_on: dat
                  if execution_on <= on <= end)
 
 
-def _incomes(session: Session, plans: dict[int, Any], execution_on: date,
-             calendar: BankingCalendar) -> dict[int, tuple[tuple[date, int, str], ...]]:
+def _incomes(session: Session, versions: dict[int, list], plans: dict[int, Any],
+             execution_on: date, calendar: BankingCalendar
+             ) -> dict[int, tuple[tuple[date, int, str], ...]]:
     """(day it counts on, amount, kind) of each expected arrival not received by E, under the id
     of the client's plan in force on E, in date order (DESIGN §6, "Incomes that are late or never
     come"; ``plans.expected`` rules).
@@ -343,7 +344,7 @@ def _incomes(session: Session, plans: dict[int, Any], execution_on: date,
     banking days after its expected day."""
     receipts = income_receipts(session, execution_on - timedelta(days=INCOME_LOOKBACK_DAYS),
                                execution_on + timedelta(days=HORIZON_DAYS), execution_on,
-                               calendar, closed_from=execution_on)
+                               calendar, closed_from=execution_on, versions=versions)
     coming: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
     for receipt in receipts:
         item = receipt.expected

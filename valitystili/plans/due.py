@@ -75,7 +75,7 @@ def item_dues(client_id: int, versions: Sequence, items: Mapping[int, Sequence],
         for item in items.get(plan.id, ()):
             if not paid_here(item):
                 continue
-            dates = _schedule(item.schedule, window[0], window[1])
+            dates = schedule_dates(item.schedule, window[0], window[1])
             if not dates:               # most items on most days: a day's window is a day
                 continue
             if plan_incomes is None:
@@ -117,7 +117,7 @@ def _monthly(rule: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _schedule(rule: str, start: date, end: date) -> tuple:
+def schedule_dates(rule: str, start: date, end: date) -> tuple:
     """(rule date, period text) for the rule's dates in a window.
 
     The same few rules recur for thousands of clients; this is computed once per rule a day."""

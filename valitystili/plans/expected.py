@@ -209,20 +209,19 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
 
 
 def income_receipts(session: Session, start: date, end: date, credits_until: date,
-                    calendar: BankingCalendar = CALENDAR, *,
-                    closed_from: date | None = None) -> list[Receipt]:
+                    calendar: BankingCalendar = CALENDAR, *, closed_from: date | None = None,
+                    versions: dict[int, list] | None = None) -> list[Receipt]:
     """Every expected arrival in [start, end] of every open client (and of those closed on or
     after ``closed_from``), paired with the client's credits booked by ``credits_until``; by
-    client, then arrival day."""
+    client, then arrival day. ``versions``: the clients' approved versions if the caller has
+    read them already (``versions.approved_versions``, for these clients or more)."""
     window_days = settings.get_int(session, "income_window_days")
-    expected = expected_arrivals(session, start, end, calendar, closed_from=closed_from)
+    expected = arrivals_by_client(session, start, end, calendar, closed_from=closed_from,
+                                  versions=versions)
     credits = client_credits(session, start - timedelta(days=window_days), credits_until)
-    by_client: dict[int, list[ExpectedArrival]] = defaultdict(list)
-    for item in expected:
-        by_client[item.client_id].append(item)
     found: list[Receipt] = []
-    for client_id, items in by_client.items():
-        found += pair_receipts(items, credits.get(client_id, ()), window_days)
+    for client_id in sorted(expected):
+        found += pair_receipts(expected[client_id], credits.get(client_id, ()), window_days)
     return found
 
 
@@ -232,44 +231,58 @@ def expected_arrivals(session: Session, start: date, end: date,
     """Arrivals in [start, end] of the incomes the approved plans in force expect, by client and
     arrival day: open clients from their start, and with ``closed_from`` also the clients closed
     on or after it, up to their close date (the service runs to it)."""
+    by_client = arrivals_by_client(session, start, end, calendar, closed_from=closed_from)
+    return [arrival for client_id in sorted(by_client) for arrival in by_client[client_id]]
+
+
+def arrivals_by_client(session: Session, start: date, end: date,
+                       calendar: BankingCalendar = CALENDAR, *, closed_from: date | None = None,
+                       versions: dict[int, list] | None = None
+                       ) -> dict[int, list[ExpectedArrival]]:
+    """``expected_arrivals`` as each client's list (clients without one left out)."""
     served = Client.status == "open"
     if closed_from is not None:
         served = served | (Client.closed_on >= closed_from)
     rows = fetch_rows(session, select(Client.id, Client.start_on, Client.closed_on).where(served))
     clients = {row.id: row.start_on for row in rows}
     last_days = {row.id: row.closed_on for row in rows if row.closed_on is not None}
-    plans = approved_versions(session, list(clients)) if clients else {}
-    plan_ids = [p.id for versions in plans.values() for p in versions]
+    if versions is None:
+        plans = approved_versions(session, list(clients)) if clients else {}
+    else:
+        plans = {client_id: versions[client_id] for client_id in clients if client_id in versions}
+    plan_ids = [p.id for versions_ in plans.values() for p in versions_]
     incomes: dict[int, list] = defaultdict(list)
     by_position = select(*INCOME_COLUMNS).order_by(PlanIncome.position, PlanIncome.id)
     for income in select_in(session, by_position, PlanIncome.plan_id, plan_ids):
         incomes[income[0]].append(tuple(income[1:]))
     defaults = tolerance_defaults(session)
     late_days = settings.get_int(session, "late_days")
-    found: list[ExpectedArrival] = []
-    for client_id, versions in plans.items():
+    found: dict[int, list[ExpectedArrival]] = {}
+    for client_id, client_versions in plans.items():
         first_day, last_day = clients[client_id], last_days.get(client_id, date.max)
-        if len(versions) == 1:
+        if len(client_versions) == 1:
             # One version (most clients) governs from its effective date: its arrivals are
             # those of its incomes from that date, the same for every client with the same
             # incomes, so they are worked out once (``_plan_arrivals``).
-            plan = versions[0]
+            plan = client_versions[0]
             shared = _plan_arrivals(_income_terms(tuple(incomes.get(plan.id, ())), defaults),
                                     plan.effective_on, start, end, late_days, calendar)
             if shared and (first_day > shared[0][ARRIVAL] or last_day < shared[-1][ARRIVAL]):
                 shared = tuple(a for a in shared if first_day <= a[ARRIVAL] <= last_day)
-            found += [_new(ExpectedArrival, (client_id, *arrival)) for arrival in shared]
+            if shared:
+                found[client_id] = [_new(ExpectedArrival, (client_id, *arrival))
+                                    for arrival in shared]
             continue
         mine: list[tuple] = []
-        for plan in versions:
+        for plan in client_versions:
             terms = _income_terms(tuple(incomes.get(plan.id, ())), defaults)
             for arrival in _plan_arrivals(terms, None, start, end, late_days, calendar):
                 if (first_day <= arrival[ARRIVAL] <= last_day
-                        and in_force(versions, arrival[SCHEDULED]) is plan):
+                        and in_force(client_versions, arrival[SCHEDULED]) is plan):
                     mine.append(arrival)
-        mine.sort(key=_SUBJECT_ORDER)
-        found += [_new(ExpectedArrival, (client_id, *arrival)) for arrival in mine]
-    found.sort(key=_CLIENT)         # stable: each client's arrivals keep their order
+        if mine:
+            mine.sort(key=_SUBJECT_ORDER)
+            found[client_id] = [_new(ExpectedArrival, (client_id, *arrival)) for arrival in mine]
     return found
 
 
@@ -320,9 +333,6 @@ _new = tuple.__new__
 #: with its position on all of a plan's incomes of that kind or on none. (Fields without the
 #: client: the tuples of ``_plan_arrivals``.)
 _SUBJECT_ORDER = itemgetter(ARRIVAL, 0, SCHEDULED)
-
-
-_CLIENT = itemgetter(0)
 
 
 def client_credits(session: Session, start: date, end: date) -> dict[int, list[ClientCredit]]:

@@ -34,7 +34,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -43,7 +43,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
-from valitystili.plans.due import item_dues, obligation_days
+from valitystili.plans.due import item_dues, obligation_days, schedule_dates
 from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.chunks import chunks, fetch_rows, select_in
@@ -82,24 +82,81 @@ ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
 
 def ensure_obligations(session: Session, start: date, end: date, *,
                        calendar: BankingCalendar = CALENDAR) -> dict[str, int]:
-    """Create (or update, while unpaid) the obligations with rule dates in [start, end]."""
+    """Create (or update, while unpaid) the obligations with rule dates in [start, end].
+
+    Only what can fall due is read in full: the items of the versions whose window holds a date
+    of their schedule, the bills due in the window, and for their clients the incomes, Kela's
+    shares and the service periods (``_items_in_windows``). On most days a day's window holds
+    no item's date, and nothing but the clients and their versions is read."""
     clients = {row.id: row for row in fetch_rows(session, select(
         Client.id, Client.start_on, Client.until_on, Client.status, Client.closed_on)
         .where((Client.status == "open") | (Client.closed_on >= start)))}
     plans = approved_versions(session, list(clients)) if clients else {}
-    plan_ids = [p.id for versions in plans.values() for p in versions]
-    items: dict[int, list] = defaultdict(list)
-    for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, plan_ids):
-        items[item.plan_id].append(item)
+    windows = _windows(clients, plans, start, end)
+    items = _items_in_windows(session, windows)
+    bills = [bill for bill in session.execute(
+        select(Bill).where(Bill.due_on.between(start, end))).scalars()
+        if bill.client_id in clients]
+    concerned = {plan.client_id for versions in plans.values() for plan in versions
+                 if plan.id in items} | {bill.client_id for bill in bills}
+    plan_ids = [plan.id for client_id in concerned for plan in plans.get(client_id, ())]
     incomes = income_schedules(session, plan_ids)
-    shares = kela_shares(session, list(plans))
-    periods = service_periods(clients, plans, incomes, first_periods(session, plan_ids))
-    wanted = _wanted_from_plans(periods, plans, items, incomes, shares, start, end, calendar)
-    wanted.update(_wanted_from_bills(session, periods, plans, incomes, start, end, calendar))
+    shares = kela_shares(session, list(concerned))
+    periods = service_periods({client_id: clients[client_id] for client_id in concerned},
+                              plans, incomes, first_periods(session, plan_ids))
+    wanted = _wanted_from_plans(periods, plans, items, incomes, shares, windows, calendar)
+    wanted.update(_wanted_from_bills(bills, periods, plans, incomes, calendar))
     created, updated = _store(session, wanted)
     cancelled = _cancel_superseded(session, plans, wanted, start)
-    _record_generated(session, plans, periods, end)
+    _record_generated(session, plans, clients, end)
     return {"created": created, "updated": updated, "cancelled": cancelled}
+
+
+def _windows(clients: dict[int, object], plans: dict[int, list], start: date, end: date
+             ) -> dict[int, tuple[date, date]]:
+    """The rule dates each approved version looks at in a run over [start, end], by plan id."""
+    windows = {}
+    for client_id, versions in plans.items():
+        begins_on = service_begins(clients[client_id], versions)
+        for plan in versions:
+            if plan.obligations_through is not None:
+                # Continue where this version stopped, even before the lookback: a gap
+                # between runs must never leave a period without its obligation.
+                first = max(plan.effective_on, begins_on,
+                            plan.obligations_through + timedelta(days=1))
+            else:
+                first = max(start, plan.effective_on, begins_on)
+            if first <= end:
+                windows[plan.id] = (first, end)
+    return windows
+
+
+def _items_in_windows(session: Session, windows: dict[int, tuple[date, date]]
+                      ) -> dict[int, list]:
+    """The items, by plan id, of the versions whose window holds a date of the item's schedule
+    (and perhaps others: ``item_dues`` looks at each date).
+
+    Most versions share one window, the days that entered the horizon since the last run; for
+    them only the schedules that have a date in it are read (the distinct schedules first, a
+    few dozen), which on most days is none. The others (a new version, a fixed term near its
+    end) are read whole."""
+    shared = next(iter(Counter(windows.values()).most_common(1)), (None,))[0]
+    regular = [plan_id for plan_id, window in windows.items() if window == shared]
+    others = [plan_id for plan_id, window in windows.items() if window != shared]
+    items: dict[int, list] = defaultdict(list)
+    if regular:
+        first, last = shared
+        schedules = {schedule for (schedule,) in select_in(
+            session, select(PlanItem.schedule).distinct().where(PlanItem.schedule.is_not(None)),
+            PlanItem.plan_id, regular)}
+        live = [schedule for schedule in schedules if schedule_dates(schedule, first, last)]
+        if live:
+            for item in select_in(session, select(*ITEM_COLUMNS).where(
+                    PlanItem.schedule.in_(live)), PlanItem.plan_id, regular):
+                items[item.plan_id].append(item)
+    for item in select_in(session, select(*ITEM_COLUMNS), PlanItem.plan_id, others):
+        items[item.plan_id].append(item)
+    return items
 
 
 @dataclass(frozen=True)
@@ -123,11 +180,19 @@ class ServicePeriod:
         first = first_arrival(self.incomes, self.begins_on, calendar)
         return first is None or pay_on >= first
 
-    def generated_through(self, end: date) -> date:
-        """How far a run up to ``end`` records a version's obligations as generated."""
-        if self.last_on is None:
-            return end
-        return min(end, self.last_on - timedelta(days=LAST_DAY_MARGIN_DAYS))
+
+def generated_through(last_on: date | None, end: date) -> date:
+    """How far a run up to ``end`` records a version's obligations as generated, for a service
+    whose last day is ``last_on`` (None: until further notice)."""
+    if last_on is None:
+        return end
+    return min(end, last_on - timedelta(days=LAST_DAY_MARGIN_DAYS))
+
+
+def service_begins(client, versions: list) -> date:
+    """The day the service begins: the client's start, or the first approved version's
+    effective date if later."""
+    return max([client.start_on, *(plan.effective_on for plan in versions[:1])])
 
 
 def last_day(client) -> date | None:
@@ -143,7 +208,7 @@ def service_periods(clients: dict[int, object], plans: dict[int, list],
     periods = {}
     for client_id, client in clients.items():
         versions = plans.get(client_id, ())
-        begins_on = max([client.start_on, *(plan.effective_on for plan in versions[:1])])
+        begins_on = service_begins(client, versions)
         first = in_force(versions, begins_on)
         month = first_periods.get(first.id) if first is not None else None
         periods[client_id] = ServicePeriod(
@@ -170,12 +235,12 @@ def first_periods(session: Session, plan_ids: list[int]) -> dict[int, str]:
         Plan.first_period.is_not(None)), Plan.id, plan_ids))
 
 
-def _record_generated(session: Session, plans: dict[int, list],
-                      periods: dict[int, ServicePeriod], end: date) -> None:
+def _record_generated(session: Session, plans: dict[int, list], clients: dict[int, object],
+                      end: date) -> None:
     """Remember how far each version's obligations are generated (one update per day)."""
     by_day: dict[date, list[int]] = defaultdict(list)
     for client_id, versions in plans.items():
-        through = periods[client_id].generated_through(end)
+        through = generated_through(last_day(clients[client_id]), end)
         by_day[through].extend(plan.id for plan in versions)
     table = Plan.__table__
     for through, plan_ids in by_day.items():
@@ -216,20 +281,11 @@ def direct_part(item, client_id: int, agreed_on: date,
 
 def _wanted_from_plans(periods: dict[int, ServicePeriod], plans: dict[int, list],
                        items: dict[int, list], incomes: dict[int, tuple],
-                       shares: dict[tuple[int, str], int], start: date, end: date,
+                       shares: dict[tuple[int, str], int], windows: dict[int, tuple[date, date]],
                        calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
-    for client_id, versions in plans.items():
-        period = periods[client_id]
-        windows = {}
-        for plan in versions:
-            if plan.obligations_through is not None:
-                # Continue where this version stopped, even before the lookback: a gap
-                # between runs must never leave a period without its obligation.
-                windows[plan.id] = (max(plan.effective_on, period.begins_on,
-                                        plan.obligations_through + timedelta(days=1)), end)
-            else:
-                windows[plan.id] = (max(start, plan.effective_on, period.begins_on), end)
+    for client_id, period in periods.items():
+        versions = plans.get(client_id, ())
         for due in item_dues(client_id, versions, items, windows, calendar, incomes):
             if not period.holds(due.rule_on, due.pay_on, calendar):
                 continue
@@ -246,14 +302,11 @@ def _wanted_from_plans(periods: dict[int, ServicePeriod], plans: dict[int, list]
     return wanted
 
 
-def _wanted_from_bills(session: Session, periods: dict[int, ServicePeriod],
-                       plans: dict[int, list], incomes: dict[int, tuple], start: date, end: date,
-                       calendar: BankingCalendar) -> dict[str, dict]:
+def _wanted_from_bills(bills: list, periods: dict[int, ServicePeriod], plans: dict[int, list],
+                       incomes: dict[int, tuple], calendar: BankingCalendar) -> dict[str, dict]:
     wanted: dict[str, dict] = {}
-    for bill in session.execute(select(Bill).where(Bill.due_on.between(start, end))).scalars():
-        period = periods.get(bill.client_id)
-        if period is None:
-            continue
+    for bill in bills:
+        period = periods[bill.client_id]
         key = f"bill:{bill.id}"
         plan = in_force(plans.get(bill.client_id, ()), bill.due_on)
         due_on, pay_on = obligation_days(bill.due_on, incomes.get(plan.id, ()) if plan else (),
