@@ -32,7 +32,7 @@ from valitystili.payments.decision import (
 )
 from valitystili.payments.pain001 import make_id
 from valitystili.people.periods import WAITING, payout_targets
-from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, income_receipts
+from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, unreceived
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations, last_day
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store.chunks import fetch_rows, insert_rows, select_in
@@ -51,9 +51,6 @@ from valitystili.trust.auth import Actor
 #: ``RESERVE_DAYS`` and on to the first income after them (``decision.reserve_cents``); a
 #: month's incomes all come within 35 more days.
 HORIZON_DAYS = RESERVE_DAYS + 35
-
-#: Ids per ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits.
-IN_CHUNK = 5000
 
 
 def _bank_account(session: Session, iban: str | None) -> BankAccount:
@@ -290,13 +287,9 @@ _new = tuple.__new__
 def _earlier_orders(session: Session, obligation_ids: list[int]) -> dict[int, int]:
     """How many orders each open obligation has had (they number its further orders). Driven by
     the open obligations (a few per client), never by the orders of past years."""
-    found: dict[int, int] = {}
-    for chunk in range(0, len(obligation_ids), IN_CHUNK):
-        found.update(session.execute(
-            select(PaymentOrder.obligation_id, func.count())
-            .where(PaymentOrder.obligation_id.in_(obligation_ids[chunk:chunk + IN_CHUNK]))
-            .group_by(PaymentOrder.obligation_id)).all())
-    return found
+    return dict(select_in(session, select(PaymentOrder.obligation_id, func.count())
+                          .group_by(PaymentOrder.obligation_id),
+                          PaymentOrder.obligation_id, obligation_ids))
 
 
 def _instalments_ordered(session: Session, execution_on: date, horizon: date
@@ -337,20 +330,20 @@ def _incomes(session: Session, versions: dict[int, list], plans: dict[int, Any],
     of the client's plan in force on E, in date order (DESIGN §6, "Incomes that are late or never
     come"; ``plans.expected`` rules).
 
-    "Received" is the pairing the *income missing* flag uses (``expected.income_receipts``,
-    a few queries for all clients), so money already in the balance is never counted again. An
-    arrival counting before E that has not come is missing: it is left out, and the reserve and
+    "Received" is the pairing the *income missing* flag uses (``expected.unreceived``, the rule
+    of ``income_receipts``, a few queries for all clients), so money already in the balance is
+    never counted again. An arrival counting before E that has not come is missing: it is left out, and the reserve and
     the even split use the incomes after it. A benefit without a fixed day counts ``late_days``
     banking days after its expected day."""
-    receipts = income_receipts(session, execution_on - timedelta(days=INCOME_LOOKBACK_DAYS),
-                               execution_on + timedelta(days=HORIZON_DAYS), execution_on,
-                               calendar, closed_from=execution_on, versions=versions)
+    waiting = unreceived(session, execution_on - timedelta(days=INCOME_LOOKBACK_DAYS),
+                         execution_on + timedelta(days=HORIZON_DAYS), execution_on, calendar,
+                         closed_from=execution_on, versions=versions)
     coming: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
-    for receipt in receipts:
-        item = receipt.expected
-        plan = plans.get(item.client_id)
-        if plan is not None and receipt.credit is None and item.counted_on >= execution_on:
-            coming[plan.id].append((item.counted_on, item.amount_cents, item.kind))
+    for client_id, arrivals in waiting.items():
+        plan = plans.get(client_id)
+        if plan is not None:
+            coming[plan.id] += [(arrival.counted_on, arrival.amount_cents, arrival.kind)
+                                for arrival in arrivals if arrival.counted_on >= execution_on]
     return {plan_id: tuple(sorted(found)) for plan_id, found in coming.items()}
 
 

@@ -27,7 +27,7 @@ Rules of this module (DESIGN §6 "Incomes that are late or never come", §7):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -115,6 +115,20 @@ INCOME_COLUMNS = (PlanIncome.plan_id, PlanIncome.position, PlanIncome.source, Pl
 # --- pairing arrivals with credits -----------------------------------------------------------
 
 
+class Arrival(NamedTuple):
+    """One arrival of one ``[[income]]`` without its client: the same for every client with
+    the same incomes, so each is made once (``_plan_arrivals``) and shared."""
+
+    label: str                                   # <kind>[-<position>]
+    scheduled_on: date
+    kind: str
+    source: str
+    amount_cents: int
+    tolerance_cents: int
+    arrival_on: date
+    counted_on: date
+
+
 class ExpectedArrival(NamedTuple):
     """One arrival of one ``[[income]]``; ``subject`` names it in flags
     (``income:<client>:<kind>[-<position>]:<scheduled date>``). A named tuple: a run over
@@ -158,7 +172,16 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
     """One client's expected arrivals paired with their credits (the module's rule), in the
     order given (by arrival day); the credits in booking order."""
     items = list(expected)
-    pool = list(credits)
+    paired = pairing(items, list(credits), window_days)
+    return [_new(Receipt, (item, *paired[at])) if at in paired else _new(Receipt, (item, None, False))
+            for at, item in enumerate(items)]
+
+
+def pairing(items: Sequence, pool: Sequence[ClientCredit], window_days: int
+            ) -> dict[int, tuple[ClientCredit, bool]]:
+    """The module's rule for one client: ``{position of an arrival in items: (its credit,
+    fits)}`` for the arrivals that have one. ``items`` (``Arrival`` or ``ExpectedArrival``) by
+    arrival day, ``pool`` in booking order."""
     window = timedelta(days=window_days)
     # An arrival whose window opens after the last credit can take none in any step (the
     # late step wants a credit after its window): most clients' coming months.
@@ -168,7 +191,7 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
         while reach < len(items) and items[reach].arrival_on - window <= last_booked:
             reach += 1
     if not reach:                                # most clients on most days: nothing to pair
-        return [_new(Receipt, (item, None, False)) for item in items]
+        return {}
     used: set[int] = set()
     in_window = []
     for item in items[:reach]:
@@ -178,11 +201,11 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
     def candidates(at: int) -> list[ClientCredit]:
         return [c for c in in_window[at] if c.line_id not in used]
 
-    def closest(item: ExpectedArrival, among: list[ClientCredit]) -> ClientCredit:
+    def closest(item, among: list[ClientCredit]) -> ClientCredit:
         return min(among, key=lambda c: (abs(c.amount_cents - item.amount_cents),
                                          abs((c.booked_on - item.arrival_on).days), c.line_id))
 
-    paired: dict[int, Receipt] = {}
+    paired: dict[int, tuple[ClientCredit, bool]] = {}
     for at in range(reach):                      # first every arrival that has its own amount
         item = items[at]
         fitting = [c for c in candidates(at)
@@ -190,13 +213,13 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
         if fitting:
             credit = fitting[0] if len(fitting) == 1 else closest(item, fitting)
             used.add(credit.line_id)
-            paired[at] = Receipt(item, credit, True)
+            paired[at] = (credit, True)
     for at in range(reach):                      # then credits in the window with another amount
         others = [] if at in paired else candidates(at)
         if others:
             credit = closest(items[at], others)
             used.add(credit.line_id)
-            paired[at] = Receipt(items[at], credit, False)
+            paired[at] = (credit, False)
     for at in range(reach):                      # last, a late credit of its amount
         item = items[at]
         late = [] if at in paired else [
@@ -204,24 +227,43 @@ def pair_receipts(expected: Iterable[ExpectedArrival], credits: Iterable[ClientC
             and abs(c.amount_cents - item.amount_cents) <= item.tolerance_cents]
         if late:
             used.add(late[0].line_id)            # the pool is in booking order: the first
-            paired[at] = Receipt(item, late[0], True)
-    return [paired.get(at) or _new(Receipt, (item, None, False)) for at, item in enumerate(items)]
+            paired[at] = (late[0], True)
+    return paired
 
 
 def income_receipts(session: Session, start: date, end: date, credits_until: date,
-                    calendar: BankingCalendar = CALENDAR, *, closed_from: date | None = None,
-                    versions: dict[int, list] | None = None) -> list[Receipt]:
+                    calendar: BankingCalendar = CALENDAR, *,
+                    closed_from: date | None = None) -> list[Receipt]:
     """Every expected arrival in [start, end] of every open client (and of those closed on or
     after ``closed_from``), paired with the client's credits booked by ``credits_until``; by
-    client, then arrival day. ``versions``: the clients' approved versions if the caller has
-    read them already (``versions.approved_versions``, for these clients or more)."""
+    client, then arrival day."""
+    window_days = settings.get_int(session, "income_window_days")
+    expected = arrivals_by_client(session, start, end, calendar, closed_from=closed_from)
+    credits = client_credits(session, start - timedelta(days=window_days), credits_until)
+    found: list[Receipt] = []
+    for client_id in sorted(expected):
+        found += pair_receipts([_new(ExpectedArrival, (client_id, *arrival))
+                                for arrival in expected[client_id]],
+                               credits.get(client_id, ()), window_days)
+    return found
+
+
+def unreceived(session: Session, start: date, end: date, credits_until: date,
+               calendar: BankingCalendar = CALENDAR, *, closed_from: date | None = None,
+               versions: dict[int, list] | None = None) -> dict[int, Sequence[Arrival]]:
+    """What ``income_receipts`` finds not received, by client: the same pairing, without a
+    receipt made for each arrival (the daily batch asks for 10,000 clients at once).
+    ``versions``: the clients' approved versions if the caller has read them already
+    (``versions.approved_versions``, for these clients or more)."""
     window_days = settings.get_int(session, "income_window_days")
     expected = arrivals_by_client(session, start, end, calendar, closed_from=closed_from,
                                   versions=versions)
     credits = client_credits(session, start - timedelta(days=window_days), credits_until)
-    found: list[Receipt] = []
-    for client_id in sorted(expected):
-        found += pair_receipts(expected[client_id], credits.get(client_id, ()), window_days)
+    found: dict[int, Sequence[Arrival]] = {}
+    for client_id, items in expected.items():
+        paired = pairing(items, credits.get(client_id, ()), window_days)
+        found[client_id] = ([item for at, item in enumerate(items) if at not in paired]
+                            if paired else items)
     return found
 
 
@@ -232,14 +274,17 @@ def expected_arrivals(session: Session, start: date, end: date,
     arrival day: open clients from their start, and with ``closed_from`` also the clients closed
     on or after it, up to their close date (the service runs to it)."""
     by_client = arrivals_by_client(session, start, end, calendar, closed_from=closed_from)
-    return [arrival for client_id in sorted(by_client) for arrival in by_client[client_id]]
+    return [_new(ExpectedArrival, (client_id, *arrival))
+            for client_id in sorted(by_client) for arrival in by_client[client_id]]
 
 
 def arrivals_by_client(session: Session, start: date, end: date,
                        calendar: BankingCalendar = CALENDAR, *, closed_from: date | None = None,
                        versions: dict[int, list] | None = None
-                       ) -> dict[int, list[ExpectedArrival]]:
-    """``expected_arrivals`` as each client's list (clients without one left out)."""
+                       ) -> dict[int, Sequence[Arrival]]:
+    """``expected_arrivals`` by client, without the client in each (clients without one left
+    out); a client with one plan version shares its arrivals with every client of the same
+    incomes."""
     served = Client.status == "open"
     if closed_from is not None:
         served = served | (Client.closed_on >= closed_from)
@@ -257,7 +302,7 @@ def arrivals_by_client(session: Session, start: date, end: date,
         incomes[income[0]].append(tuple(income[1:]))
     defaults = tolerance_defaults(session)
     late_days = settings.get_int(session, "late_days")
-    found: dict[int, list[ExpectedArrival]] = {}
+    found: dict[int, Sequence[Arrival]] = {}
     for client_id, client_versions in plans.items():
         first_day, last_day = clients[client_id], last_days.get(client_id, date.max)
         if len(client_versions) == 1:
@@ -270,8 +315,7 @@ def arrivals_by_client(session: Session, start: date, end: date,
             if shared and (first_day > shared[0][ARRIVAL] or last_day < shared[-1][ARRIVAL]):
                 shared = tuple(a for a in shared if first_day <= a[ARRIVAL] <= last_day)
             if shared:
-                found[client_id] = [_new(ExpectedArrival, (client_id, *arrival))
-                                    for arrival in shared]
+                found[client_id] = shared
             continue
         mine: list[tuple] = []
         for plan in client_versions:
@@ -282,7 +326,7 @@ def arrivals_by_client(session: Session, start: date, end: date,
                     mine.append(arrival)
         if mine:
             mine.sort(key=_SUBJECT_ORDER)
-            found[client_id] = [_new(ExpectedArrival, (client_id, *arrival)) for arrival in mine]
+            found[client_id] = mine
     return found
 
 
@@ -302,23 +346,23 @@ def _income_terms(plan_incomes: tuple[tuple, ...], defaults: ToleranceDefaults
         in plan_incomes)
 
 
-#: Positions in the tuples of ``_plan_arrivals`` (an ``ExpectedArrival`` without its client).
+#: Positions in an ``Arrival`` (the tuples of ``_plan_arrivals``).
 SCHEDULED, ARRIVAL = 1, 6
 
 
 @lru_cache(maxsize=4096)
 def _plan_arrivals(terms: tuple[tuple, ...], since: date | None, start: date, end: date,
-                   late_days: int, calendar: BankingCalendar) -> tuple[tuple, ...]:
+                   late_days: int, calendar: BankingCalendar) -> tuple[Arrival, ...]:
     """The arrivals in [start, end] of incomes ``terms``, scheduled on or after ``since`` (if
-    given), as ``ExpectedArrival`` fields after the client's, in the order of their subjects.
+    given), as ``Arrival``s in the order of their subjects.
     Cached: thousands of clients have the same incomes."""
     found = []
     for label, kind, source, amount_cents, tolerance, schedule in terms:
         for scheduled, arrival, counted in _arrivals(kind, schedule, start, end, late_days,
                                                      calendar):
             if since is None or scheduled >= since:
-                found.append((label, scheduled, kind, source, amount_cents, tolerance, arrival,
-                              counted))
+                found.append(_new(Arrival, (label, scheduled, kind, source, amount_cents,
+                                            tolerance, arrival, counted)))
     found.sort(key=_SUBJECT_ORDER)
     return tuple(found)
 

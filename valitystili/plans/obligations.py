@@ -46,7 +46,7 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.plans.due import item_dues, obligation_days, schedule_dates
 from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import approved_versions, in_force
-from valitystili.store.chunks import chunks, fetch_rows, select_in
+from valitystili.store.chunks import chunks, fetch_rows, member_of, select_in
 from valitystili.store.models import (
     Bill,
     Client,
@@ -246,7 +246,7 @@ def _record_generated(session: Session, plans: dict[int, list], clients: dict[in
     for through, plan_ids in by_day.items():
         for chunk in chunks(plan_ids):
             session.execute(table.update().where(
-                table.c.id.in_(chunk),
+                member_of(session, table.c.id, chunk),
                 (table.c.obligations_through.is_(None)) | (table.c.obligations_through < through))
                 .values(obligations_through=through))
 
