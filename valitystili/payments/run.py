@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -46,6 +46,10 @@ from valitystili.store.models import (
 )
 from valitystili.trust import access, audit
 from valitystili.trust.auth import Actor
+
+#: Final payouts, as a literal: SQLite uses the partial index of them (``ix_payment_orders_final``)
+#: only for a condition written as the index's own.
+FINAL = literal_column("'final'")
 
 #: How far ahead a day's run reads obligations and expected incomes: the reserve's
 #: ``RESERVE_DAYS`` and on to the first income after them (``decision.reserve_cents``); a
@@ -206,7 +210,7 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
         payees={p.id: p for p in fetch_rows(session,
             select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic))},
         final_orders=dict(session.execute(
-            select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == "final")
+            select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == FINAL)
             .group_by(PaymentOrder.client_id)).all()),
         obligations_created=generated["created"],
         manual=manual.pending(session),
