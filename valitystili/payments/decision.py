@@ -255,7 +255,8 @@ def _deepest(day: ClientDay, execution_on: date, obligations: Iterable[OpenOblig
     running = lowest = 0
     for _day, _income_first, amount in sorted(events):
         running += amount
-        lowest = min(lowest, running)
+        if running < lowest:
+            lowest = running
     return -lowest
 
 
