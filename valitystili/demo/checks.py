@@ -3,8 +3,9 @@
 Rules of this module (each in one function):
 
 - A client has a **covering plan** when the plan check of DESIGN §5
-  (``oversight.plan_check.stored_plan_problems``) finds no problem in any approved version of
-  their plan.
+  (``oversight.plan_check.stored_plan_problems``) found no problem in any approved version of
+  their plan: approval runs the check and records a version that does not add up as approved
+  ``--despite`` a reason (``plans.approve_plan``), so no version of theirs was approved despite.
 - A **month without instalments** is a calendar month of the run in which a client with a
   covering plan has no instalment order (in any state but cancelled) executed.
 - The demo's **short clients** are those whose plan was approved despite not adding up
@@ -38,7 +39,6 @@ import ledger
 from valitystili.base.accounts import client_account
 from valitystili.base.i18n import _, ngettext
 from valitystili.base.money import format_fi
-from valitystili.oversight.plan_check import stored_plan_problems
 from valitystili.store.models import Obligation, PaymentOrder, Plan
 
 NOT_MADE = ("cancelled",)                  # an order in these states made no instalment
@@ -78,11 +78,11 @@ class ShortOfRent:
 
 
 def covering_clients(session: Session) -> list[int]:
-    """Clients every approved version of whose plan adds up."""
-    plans = session.execute(select(Plan).where(Plan.approved_at.is_not(None))
-                            .order_by(Plan.client_id, Plan.version)).scalars().all()
-    short = {plan.client_id for plan in plans if stored_plan_problems(session, plan)}
-    return sorted({plan.client_id for plan in plans} - short)
+    """Clients every approved version of whose plan adds up (none approved despite; the check
+    ran at approval: running it again for every client cost the demo a tenth of its time)."""
+    approved = set(session.execute(
+        select(Plan.client_id).where(Plan.approved_at.is_not(None))).scalars())
+    return sorted(approved - set(short_clients(session)))
 
 
 def short_clients(session: Session) -> list[int]:
