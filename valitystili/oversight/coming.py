@@ -8,10 +8,10 @@ never promises what the batch will not do. Rules of this module:
   orders not yet debited (as ``run.load_day`` counts it); the client's open obligations (what
   is left of each, and the orders it has had), and those the plan's items and the client's
   bills will make that are not stored yet (``due.item_dues``, a rent less Kela's part,
-  ``obligations.direct_part``), as far ahead as the batch makes them (``run.HORIZON_DAYS``
+  ``obligations.direct_part``), as far ahead as the batch makes them (``decision.HORIZON_DAYS``
   after the month); the expected incomes of the plan, each arriving on its day
   (``expected.income_arrivals``, counted as the batch counts them) as far as the batch reads
-  them from the month's last day (``run.HORIZON_DAYS``); the instalment rule of the plan in force on the month's first day (or of
+  them from the month's last day (``decision.HORIZON_DAYS``); the instalment rule of the plan in force on the month's first day (or of
   the version that comes into force during the month, from its date); and the instalment days
   already ordered.
 - Every amount is then known, an even split's instalments too: it is what the batch pays if the
@@ -45,7 +45,7 @@ from valitystili.payments.decision import (
     OpenObligation,
     project,
 )
-from valitystili.payments.run import HORIZON_DAYS
+from valitystili.payments.decision import HORIZON_DAYS
 from valitystili.plans.due import item_dues, obligation_days, rank
 from valitystili.plans.expected import counted_on, income_arrivals
 from valitystili.plans.obligations import (
@@ -219,7 +219,7 @@ def _obligations_to_come(session: Session, client: Client, versions: list,
 def _incomes_to_come(session: Session, plan, start: date, last: date, last_on: date | None,
                      calendar: BankingCalendar) -> list[ComingIncome]:
     """The plan's expected incomes arriving from ``start`` on, as far as the batch reads them
-    from the month's last day (``run.HORIZON_DAYS``) and never after the service's last day
+    from the month's last day (``decision.HORIZON_DAYS``) and never after the service's last day
     ``last_on``, each on the day the batch counts it (``expected.counted_on``: a benefit
     without a fixed day ``late_days`` banking days late)."""
     end = last + timedelta(days=HORIZON_DAYS)

@@ -14,7 +14,7 @@ arriving as expected, pays what the plan asks on time. Rules of this module:
     or the close date), and
   - the version's expected incomes, each counted on the day the batch counts it
     (``plans.expected.counted_on``), none after the last day,
-  both read on past the months looked at as far as the batch reads them (``run.HORIZON_DAYS``),
+  both read on past the months looked at as far as the batch reads them (``decision.HORIZON_DAYS``),
   so the reserve at the end holds what the batch would. Nothing stored about the client's
   money is read (balance, orders, Kela's recorded shares): the plan is judged on its own terms,
   the same for ``plan set``, ``plan approve`` and ``plan show``.
@@ -60,7 +60,7 @@ from valitystili.payments.decision import (
     instalment_dates,
     project,
 )
-from valitystili.payments.run import HORIZON_DAYS
+from valitystili.payments.decision import HORIZON_DAYS
 from valitystili.people.clients import resolve_client
 from valitystili.plans import plans
 from valitystili.plans.check import MONTHS_LOOKED_AT

@@ -57,6 +57,11 @@ from valitystili.plans.due import rank
 RENT_RANK = rank("rent")
 #: How far the reserve looks ahead, and how far the even split looks when no income is coming.
 RESERVE_DAYS = 35
+#: How far ahead a day's decision sees obligations and expected incomes: the reserve's
+#: ``RESERVE_DAYS`` and on to the first income after them (``reserve_cents``); a month's
+#: incomes all come within 35 more days. The batch reads this far (``run.load_day``) and the
+#: projection shows each day only this far, so the two decide from the same view.
+HORIZON_DAYS = RESERVE_DAYS + 35
 #: A closed instalment day is paid on the next banking day; a rule day up to this many days
 #: before E can still be paid on E.
 INSTALMENT_SHIFT_DAYS = 7
@@ -337,13 +342,15 @@ def project(client_id: int, balance_cents: int, obligations: Iterable[OpenObliga
     coming = sorted(incomes, key=lambda i: i.arrives_on)
     paid_dates = set(paid_instalment_dates)
     found: list[Projected] = []
+    horizon = timedelta(days=HORIZON_DAYS)
     for execution_on in calendar.banking_days(start, end):
         balance_cents += sum(i.amount_cents for i in coming if i.arrives_on == execution_on)
         coming = [i for i in coming if i.arrives_on > execution_on]
-        decision = decide_client(ClientDay(client_id, balance_cents, tuple(open_now.values()),
-                                           instalments, tuple(coming), frozenset(paid_dates),
-                                           last_day),
-                                 execution_on, calendar)
+        ahead = execution_on + horizon              # what the day's batch reads (``run``)
+        decision = decide_client(ClientDay(
+            client_id, balance_cents, tuple(o for o in open_now.values() if o.pay_on <= ahead),
+            instalments, tuple(i for i in coming if i.arrives_on <= ahead),
+            frozenset(paid_dates), last_day), execution_on, calendar)
         payments = list(decision.payments)
         if decision.final_cents:
             payments.append(Payment(f"order:final:{client_id}:{execution_on.isoformat()}",

@@ -23,7 +23,7 @@ from valitystili.flags.raising import raise_flags, resolve_flags
 from valitystili.payments import manual
 from valitystili.payments.batches import batch_state, held_for_day, serialise
 from valitystili.payments.decision import (
-    RESERVE_DAYS,
+    HORIZON_DAYS,
     ClientDay,
     ComingIncome,
     Instalments,
@@ -50,11 +50,6 @@ from valitystili.trust.auth import Actor
 #: Final payouts, as a literal: SQLite uses the partial index of them (``ix_payment_orders_final``)
 #: only for a condition written as the index's own.
 FINAL = literal_column("'final'")
-
-#: How far ahead a day's run reads obligations and expected incomes: the reserve's
-#: ``RESERVE_DAYS`` and on to the first income after them (``decision.reserve_cents``); a
-#: month's incomes all come within 35 more days.
-HORIZON_DAYS = RESERVE_DAYS + 35
 
 
 def _bank_account(session: Session, iban: str | None) -> BankAccount:
