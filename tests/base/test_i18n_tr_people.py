@@ -3,8 +3,12 @@ refusals), the words compared exactly; the English of what is stored stays Engli
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 from base.test_i18n import invoke, maija  # noqa: F401  (maija is a fixture)
+from helpers import scenario
 
 NBSP = "\u00a0"
 
@@ -70,3 +74,48 @@ def test_an_overridden_lease_stores_its_broken_rule_in_english(cli, maija):  # n
     broken = ("the first lease of client 1 may last at most 3 months: 1.1.2027–30.6.2027 is "
               "longer (at most until 31.3.2027)")
     assert [e["detail"]["overridden"] for e in entries] == [[broken]]
+
+
+@pytest.fixture
+def matti(session_factory) -> int:
+    """Client 1, opened with only the Kela question answered (no): two were not asked."""
+    with session_factory() as session, session.begin():
+        w = scenario.world(session)
+        return scenario.client(session, w, name="Matti Meikäläinen",
+                               exclusions={"kela_pays_landlord": False},
+                               start_on=date(2026, 11, 1), today=date(2026, 11, 1))
+
+
+def card_lines(output: str, headers: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The card's lines whose name is one of ``headers``, as (name, value)."""
+    pairs = [tuple(re.split(r" {2,}", line.rstrip(), maxsplit=1)) for line in output.splitlines()]
+    return [pair for pair in pairs if pair[0] in headers]
+
+
+ANSWERS = {
+    "en": [("guardianship need", "not asked"), ("subsidy against will", "not asked"),
+           ("kela pays landlord", "no"), ("elderly", "no")],
+    "fi": [("edunvalvonnan tarve", "kysymättä"), ("työmarkkinatuki vastoin tahtoa", "kysymättä"),
+           ("Kela maksaa vuokranantajalle", "ei"), ("ikääntynyt", "ei")],
+    "sv": [("behov av intressebevakning", "inte ställd"),
+           ("arbetsmarknadsstöd mot viljan", "inte ställd"),
+           ("FPA betalar hyresvärden", "nej"), ("äldre", "nej")],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "sv"])
+def test_the_card_s_exclusion_answers_in_each_language(cli, matti, language):
+    shown = cli.ok("--lang", language, "client", "show", str(matti), user="hannu")
+    headers = tuple(name for name, _answer in ANSWERS[language])
+    assert card_lines(shown, headers) == ANSWERS[language]
+
+
+def test_the_exclusion_answers_stay_english_in_json_and_csv(cli, matti):
+    outputs = {language: [cli.ok("--lang", language, "--format", fmt, "client", "show",
+                                 str(matti), user="hannu") for fmt in ("json", "csv")]
+               for language in ("en", "fi", "sv")}
+    assert outputs["fi"] == outputs["en"] == outputs["sv"]
+    card = cli.json("--lang", "fi", "client", "show", str(matti), user="hannu")
+    assert [card[key] for key in ("guardianship_need", "subsidy_against_will",
+                                  "kela_pays_landlord", "elderly")] == [
+        "not asked", "not asked", "no", "no"]

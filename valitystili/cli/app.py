@@ -105,9 +105,10 @@ class App:
         """Print data in the chosen format; ``spec`` names a list's columns (``cli/output.py``)."""
         if self.quiet:
             return
-        from valitystili.cli.tables import HEADERS
+        from valitystili.cli.tables import HEADERS, MESSAGES
 
-        text = render(data, self.format, spec, wide=self.wide, headers=HEADERS)
+        text = render(data, self.format, spec, wide=self.wide, headers=HEADERS,
+                      messages=MESSAGES)
         if text:
             click.echo(text)
 

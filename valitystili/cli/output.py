@@ -19,7 +19,10 @@ empty result still has its columns, and how a table shows each (cli/tables.py).
 - A table's headers and its words (``yes``, ``no``, ``(none)``) are in the current language
   (``base/i18n.py``): a column's header is its ``Column.header``, else the header ``headers``
   gives its key (``cli/tables.py`` ``HEADERS``), else one made from the key, translated where
-  the table is made. CSV headers and JSON keys are the keys, in every language.
+  the table is made. CSV headers and JSON keys are the keys, in every language. The values of
+  the keys in ``messages`` (``cli/tables.py`` ``MESSAGES``: an exclusion's answer, a closing
+  reason's label) are English messages of the catalogue: a table shows them translated, CSV and
+  JSON as they are.
 
 CSV cells that hold text (names, messages, payers — anything that came from a person or a bank)
 and start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'``, so a
@@ -37,7 +40,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -155,11 +158,17 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot render {type(value).__name__}")
 
 
+def _translated(key: str, value: Any, messages: Collection[str]) -> Any:
+    """A table's value of ``key``: a message of the catalogue in the current language."""
+    return _(value) if key in messages and isinstance(value, str) else value
+
+
 def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str,
            spec: Columns | None = None, *, wide: bool = False,
-           headers: Mapping[str, str] | None = None) -> str:
-    """``data`` as ``fmt`` (see the module rules); ``spec`` names a list's columns and
-    ``headers`` a table's header of a key (English, translated here)."""
+           headers: Mapping[str, str] | None = None, messages: Collection[str] = ()) -> str:
+    """``data`` as ``fmt`` (see the module rules); ``spec`` names a list's columns,
+    ``headers`` a table's header of a key (English, translated here) and ``messages`` the keys
+    whose values a table translates."""
     if fmt == "json":
         return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
     shown = columns(*(spec or ()))
@@ -172,18 +181,19 @@ def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str,
     if not rows:
         return _(EMPTY_TABLE)
     if isinstance(data, Mapping):
-        return _record_table(data, wide, headers)
-    return _list_table(rows, shown, wide, headers)
+        return _record_table(data, wide, headers, messages)
+    return _list_table(rows, shown, wide, headers, messages)
 
 
 def _record_table(data: Mapping[str, Any], wide: bool,
-                  headers: Mapping[str, str] | None = None) -> str:
+                  headers: Mapping[str, str] | None = None,
+                  messages: Collection[str] = ()) -> str:
     import textwrap
 
     from tabulate import tabulate  # only tables need it (fast start, STYLE 13)
 
     names = [_header(k, headers) for k in data]
-    values = [str(_cell(k, v, True)) for k, v in data.items()]
+    values = [str(_cell(k, _translated(k, v, messages), True)) for k, v in data.items()]
     if not wide:
         room = max(TABLE_WIDTH - COLUMN_GAP - max(map(len, names)), MIN_CUT_WIDTH)
         values = ["\n".join(textwrap.wrap(value, room, break_on_hyphens=False)) or value
@@ -192,7 +202,8 @@ def _record_table(data: Mapping[str, Any], wide: bool,
 
 
 def _list_table(rows: list[Mapping[str, Any]], spec: tuple[Column, ...], wide: bool,
-                header_of: Mapping[str, str] | None = None) -> str:
+                header_of: Mapping[str, str] | None = None,
+                messages: Collection[str] = ()) -> str:
     from valitystili.base.text import cut
 
     known = {column.key: column for column in spec}
@@ -201,7 +212,8 @@ def _list_table(rows: list[Mapping[str, Any]], spec: tuple[Column, ...], wide: b
         shown = [column for column in shown if not column.wide]
     headers = [_(column.header) if column.header else _header(column.key, header_of)
                for column in shown]
-    values = [[column.value(row) for column in shown] for row in rows]
+    values = [[_translated(column.key, column.value(row), messages) for column in shown]
+              for row in rows]
     cells = [[str(_cell(column.key, value, True)) for column, value in zip(shown, line)]
              for line in values]
     if wide:

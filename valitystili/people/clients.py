@@ -137,8 +137,13 @@ def format_rf(rf: str) -> str:
     return " ".join(rf[i:i + 4] for i in range(0, len(rf), 4))
 
 
+#: An exclusion's answer as the card holds it: stable English words (JSON and CSV carry them as
+#: they are), marked so that a table shows them in the person's language (``cli/tables.py``).
+ANSWERS = {None: N_("not asked"), True: N_("yes"), False: N_("no")}
+
+
 def answer_text(value: bool | None) -> str:
-    return "not asked" if value is None else ("yes" if value else "no")
+    return ANSWERS[value]
 
 
 # --- finding a client ---------------------------------------------------------------------------
