@@ -119,3 +119,33 @@ def test_the_exclusion_answers_stay_english_in_json_and_csv(cli, matti):
     assert [card[key] for key in ("guardianship_need", "subsidy_against_will",
                                   "kela_pays_landlord", "elderly")] == [
         "not asked", "not asked", "no", "no"]
+
+
+CLOSED = {     # the closing's reason and its label; the client's periods after it
+    "en": ([("reason", "moved"), ("reason label", "the client moved away")], "periods:",
+           ["1", "2026-11-01", "2026-11-30", "the client moved away", "own_account"]),
+    "fi": ([("syy", "moved"), ("syy", "asiakas muutti pois")], "jaksot:",
+           ["1", "2026-11-01", "2026-11-30", "asiakas muutti pois", "own_account"]),
+    "sv": ([("orsak", "moved"), ("orsak", "klienten flyttade bort")], "perioder:",
+           ["1", "2026-11-01", "2026-11-30", "klienten flyttade bort", "own_account"]),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "sv"])
+def test_the_closing_reason_s_label_in_each_language(cli, matti, language):
+    reason, title, period = CLOSED[language]
+    closed = cli.ok("--lang", language, "client", "close", str(matti), "--date", "30.11.2026",
+                    "--reason", "moved", user="hannu")
+    assert card_lines(closed, tuple(name for name, _label in reason)) == reason
+    shown = cli.ok("--lang", language, "client", "show", str(matti), user="hannu")
+    periods = shown.split(f"\n{title}\n", 1)[1].splitlines()
+    assert [re.split(r" {2,}", line) for line in periods[2:]] == [period]
+
+
+def test_the_closing_reason_s_label_stays_english_in_json(cli, matti):
+    closed = cli.json("--lang", "sv", "client", "close", str(matti), "--date", "30.11.2026",
+                      "--reason", "moved", user="hannu")
+    shown = cli.json("--lang", "fi", "client", "show", str(matti), user="hannu")
+    assert (closed["reason"], closed["reason_label"]) == ("moved", "the client moved away")
+    assert [(p["reason"], p["reason_label"]) for p in shown["periods"]] == [
+        ("moved", "the client moved away")]

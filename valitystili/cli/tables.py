@@ -236,6 +236,7 @@ HEADERS = {
 #: shows them in the person's language, CSV and JSON keep the English (cli/output.py).
 MESSAGES = frozenset({
     "guardianship_need", "subsidy_against_will", "kela_pays_landlord", "elderly",  # yes/no/not asked
+    "reason_label",                                     # why a service period ended
 })
 
 _KIND = Column("kind", cut=False)
