@@ -79,6 +79,107 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _translations(_language).ngettext(singular, plural, count)
 
 
+class Message(str):
+    """A message with its values: the English text, which is the string itself — what JSON, CSV
+    and stored texts hold and what compares equal — and, for a person, :meth:`shown` in the
+    current language.
+
+    ``Message("… {name} …", name=value)`` is marked for the catalogue like ``_``; a value may be
+    a ``Message`` itself, shown in the same language. :func:`PluralMessage` is the form for a
+    count, :meth:`joined` a list of messages with a separator. Use it where the English text is
+    kept (a result's JSON, a flag's stored detail) and a person also reads it: the place that
+    shows it calls :func:`shown`. :meth:`data` and :meth:`from_data` keep it in a JSON column.
+    """
+
+    template: str
+    values: dict
+    plural: str | None
+    count: int | None
+    separator: str | None
+    parts: tuple
+
+    def __new__(cls, template: str, /, **values) -> Message:
+        return cls._made(template, values)
+
+    @classmethod
+    def _made(cls, template: str, values: Mapping, plural: str | None = None,
+              count: int | None = None, separator: str | None = None, parts: tuple = (),
+              english: str | None = None) -> Message:
+        fields = {"template": template, "values": dict(values), "plural": plural,
+                  "count": count, "separator": separator, "parts": tuple(parts)}
+        made = str.__new__(cls, _render(fields, translated=False) if english is None
+                           else english)
+        made.__dict__.update(fields)
+        return made
+
+    @classmethod
+    def joined(cls, separator: str, parts: Iterable[str]) -> Message:
+        """``parts`` (messages or plain texts) with ``separator`` between them."""
+        return cls._made("", {}, separator=separator, parts=tuple(parts))
+
+    def shown(self) -> str:
+        """The message in the current language."""
+        return _render(self.__dict__, translated=True)
+
+    def data(self) -> dict:
+        """The message as JSON data (:meth:`from_data` makes it again)."""
+        def each(value):
+            return {"message": value.data()} if isinstance(value, Message) else value
+
+        if self.separator is not None:
+            return {"separator": self.separator, "parts": [each(part) for part in self.parts]}
+        data = {"template": self.template,
+                "values": {name: each(value) for name, value in self.values.items()}}
+        if self.plural is not None:
+            data.update(plural=self.plural, count=self.count)
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping, english: str | None = None) -> Message:
+        """The message :meth:`data` gave; ``english`` is its text as stored (kept as it is)."""
+        def each(value):
+            return (cls.from_data(value["message"])
+                    if isinstance(value, Mapping) and "message" in value else value)
+
+        if "separator" in data:
+            return cls._made("", {}, separator=data["separator"],
+                             parts=tuple(each(part) for part in data["parts"]), english=english)
+        return cls._made(data["template"],
+                         {name: each(value) for name, value in data["values"].items()},
+                         data.get("plural"), data.get("count"), english=english)
+
+    def __reduce__(self):
+        return (Message.from_data, (self.data(), str(self)))
+
+
+def _render(fields: Mapping, *, translated: bool) -> str:
+    """A message's text from its fields (:class:`Message`), in English or translated."""
+    def each(value):
+        return _render(value.__dict__, translated=translated) if isinstance(value, Message) \
+            else value
+
+    if fields["separator"] is not None:
+        return fields["separator"].join(each(part) for part in fields["parts"])
+    singular, plural, count = fields["template"], fields["plural"], fields["count"]
+    if plural is None:
+        template = _(singular) if translated else singular
+    elif translated:
+        template = ngettext(singular, plural, count)
+    else:
+        template = singular if count == 1 else plural
+    return template.format(**{name: each(value) for name, value in fields["values"].items()})
+
+
+def PluralMessage(singular: str, plural: str, count: int, /, **values) -> Message:  # noqa: N802
+    """A :class:`Message` for ``count`` things (marked like ``ngettext``)."""
+    return Message._made(singular, values, plural, count)
+
+
+def shown(text: str) -> str:
+    """``text`` as a person reads it: a :class:`Message` in the current language, else as is."""
+    return text.shown() if isinstance(text, Message) else text
+
+
 #: click's "keep these lines" mark (``\\b`` in a docstring is the backspace character), written
 #: in a message id as the two visible characters ``\\b``.
 KEEP_LINES = "\b"
@@ -216,7 +317,7 @@ def forget_loaded() -> None:
 # --- finding the marked messages ---------------------------------------------------------------
 
 #: Marker functions and the number of message arguments each takes.
-MARKERS = {"_": 1, "N_": 1, "ngettext": 2}
+MARKERS = {"_": 1, "N_": 1, "ngettext": 2, "Message": 1, "PluralMessage": 2}
 #: Decorators whose function's docstring is click help: ``@click.command``, ``@group.command``.
 CLICK_DECORATORS = ("command", "group")
 #: Command modules whose help is not in the catalogues yet: their commands' docstrings are not

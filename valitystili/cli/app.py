@@ -105,10 +105,9 @@ class App:
         """Print data in the chosen format; ``spec`` names a list's columns (``cli/output.py``)."""
         if self.quiet:
             return
-        from valitystili.cli.tables import HEADERS, MESSAGES
+        from valitystili.cli.tables import HEADERS
 
-        text = render(data, self.format, spec, wide=self.wide, headers=HEADERS,
-                      messages=MESSAGES)
+        text = render(data, self.format, spec, wide=self.wide, headers=HEADERS)
         if text:
             click.echo(text)
 
@@ -124,6 +123,13 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr, shown even with -q (a person must see it): ``valitystili: warning:``
+    (the same in every language: scripts look for it), then the message in the person's
+    language (``base.i18n.shown``: a ``Message`` kept English in the result is translated)."""
+    click.echo(f"valitystili: warning: {i18n.shown(message)}", err=True)
 
 
 def stderr_is_terminal() -> bool:

@@ -19,10 +19,9 @@ empty result still has its columns, and how a table shows each (cli/tables.py).
 - A table's headers and its words (``yes``, ``no``, ``(none)``) are in the current language
   (``base/i18n.py``): a column's header is its ``Column.header``, else the header ``headers``
   gives its key (``cli/tables.py`` ``HEADERS``), else one made from the key, translated where
-  the table is made. CSV headers and JSON keys are the keys, in every language. The values of
-  the keys in ``messages`` (``cli/tables.py`` ``MESSAGES``: an exclusion's answer, a closing
-  reason's label) are English messages of the catalogue: a table shows them translated, CSV and
-  JSON as they are.
+  the table is made. CSV headers and JSON keys are the keys, in every language. A value that is
+  a ``Message`` (``base/i18n.py``: a plan's warnings, a flag's detail) is shown in the current
+  language in a table and stays English in CSV and JSON.
 
 CSV cells that hold text (names, messages, payers — anything that came from a person or a bank)
 and start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'``, so a
@@ -40,12 +39,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 
 FORMATS = ("table", "csv", "json")
 #: What a spreadsheet reads as the start of a formula (OWASP CSV injection).
@@ -105,6 +104,8 @@ def _group_iban(value: str) -> str:
 def _cell(key: str, value: Any, finnish: bool) -> Any:
     if value is None:
         return ""
+    if isinstance(value, Message):
+        return value.shown() if finnish else str(value)    # a table for people; CSV English
     if key.endswith("_cents") and isinstance(value, int) and not isinstance(value, bool):
         return _money(value, finnish)
     if isinstance(value, (date, datetime)):
@@ -113,7 +114,7 @@ def _cell(key: str, value: Any, finnish: bool) -> Any:
         word = N_("yes") if value else N_("no")
         return _(word) if finnish else word     # a table for people; CSV stays the same
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(v.shown() if finnish and isinstance(v, Message) else str(v) for v in value)
     if isinstance(value, Mapping):
         return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
     if (finnish and (key == "iban" or key.endswith("_iban")) and isinstance(value, str)
@@ -158,17 +159,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot render {type(value).__name__}")
 
 
-def _translated(key: str, value: Any, messages: Collection[str]) -> Any:
-    """A table's value of ``key``: a message of the catalogue in the current language."""
-    return _(value) if key in messages and isinstance(value, str) else value
-
-
 def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str,
            spec: Columns | None = None, *, wide: bool = False,
-           headers: Mapping[str, str] | None = None, messages: Collection[str] = ()) -> str:
-    """``data`` as ``fmt`` (see the module rules); ``spec`` names a list's columns,
-    ``headers`` a table's header of a key (English, translated here) and ``messages`` the keys
-    whose values a table translates."""
+           headers: Mapping[str, str] | None = None) -> str:
+    """``data`` as ``fmt`` (see the module rules); ``spec`` names a list's columns and
+    ``headers`` a table's header of a key (English, translated here)."""
     if fmt == "json":
         return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
     shown = columns(*(spec or ()))
@@ -181,19 +176,18 @@ def render(data: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str,
     if not rows:
         return _(EMPTY_TABLE)
     if isinstance(data, Mapping):
-        return _record_table(data, wide, headers, messages)
-    return _list_table(rows, shown, wide, headers, messages)
+        return _record_table(data, wide, headers)
+    return _list_table(rows, shown, wide, headers)
 
 
 def _record_table(data: Mapping[str, Any], wide: bool,
-                  headers: Mapping[str, str] | None = None,
-                  messages: Collection[str] = ()) -> str:
+                  headers: Mapping[str, str] | None = None) -> str:
     import textwrap
 
     from tabulate import tabulate  # only tables need it (fast start, STYLE 13)
 
     names = [_header(k, headers) for k in data]
-    values = [str(_cell(k, _translated(k, v, messages), True)) for k, v in data.items()]
+    values = [str(_cell(k, v, True)) for k, v in data.items()]
     if not wide:
         room = max(TABLE_WIDTH - COLUMN_GAP - max(map(len, names)), MIN_CUT_WIDTH)
         values = ["\n".join(textwrap.wrap(value, room, break_on_hyphens=False)) or value
@@ -202,8 +196,7 @@ def _record_table(data: Mapping[str, Any], wide: bool,
 
 
 def _list_table(rows: list[Mapping[str, Any]], spec: tuple[Column, ...], wide: bool,
-                header_of: Mapping[str, str] | None = None,
-                messages: Collection[str] = ()) -> str:
+                header_of: Mapping[str, str] | None = None) -> str:
     from valitystili.base.text import cut
 
     known = {column.key: column for column in spec}
@@ -212,8 +205,7 @@ def _list_table(rows: list[Mapping[str, Any]], spec: tuple[Column, ...], wide: b
         shown = [column for column in shown if not column.wide]
     headers = [_(column.header) if column.header else _header(column.key, header_of)
                for column in shown]
-    values = [[_translated(column.key, column.value(row), messages) for column in shown]
-              for row in rows]
+    values = [[column.value(row) for column in shown] for row in rows]
     cells = [[str(_cell(column.key, value, True)) for column, value in zip(shown, line)]
              for line in values]
     if wide:

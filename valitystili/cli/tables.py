@@ -12,8 +12,7 @@ Rules of this module:
 - Presentation only: nothing is computed here beyond a column's short form (``Column.show``).
 - A table's header of a key is :data:`HEADERS`'s (marked ``N_``, translated when a table is
   made; CSV and JSON keep the keys); a key not in it gets one made from the key, in English.
-  A ``Column``'s own header is marked ``N_`` too. The values of the keys in :data:`MESSAGES`
-  are messages of the catalogue, shown translated in a table.
+  A ``Column``'s own header is marked ``N_`` too.
 """
 
 from __future__ import annotations
@@ -231,13 +230,6 @@ HEADERS = {
     "why_not": N_("why not"),
     "worker": N_("worker"),
 }
-
-#: Keys whose values are English messages of the catalogue, marked where they are made: a table
-#: shows them in the person's language, CSV and JSON keep the English (cli/output.py).
-MESSAGES = frozenset({
-    "guardianship_need", "subsidy_against_will", "kela_pays_landlord", "elderly",  # yes/no/not asked
-    "reason_label",                                     # why a service period ended
-})
 
 _KIND = Column("kind", cut=False)
 _STATUS = Column("status", cut=False)

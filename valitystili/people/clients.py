@@ -62,7 +62,7 @@ import ledger
 from valitystili.base.accounts import CLIENT_PREFIX, client_account
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.identifiers import (
     age_on,
     bic_for_iban,
@@ -138,8 +138,8 @@ def format_rf(rf: str) -> str:
 
 
 #: An exclusion's answer as the card holds it: stable English words (JSON and CSV carry them as
-#: they are), marked so that a table shows them in the person's language (``cli/tables.py``).
-ANSWERS = {None: N_("not asked"), True: N_("yes"), False: N_("no")}
+#: they are) that a table shows in the person's language (``base/i18n.Message``).
+ANSWERS = {None: Message("not asked"), True: Message("yes"), False: Message("no")}
 
 
 def answer_text(value: bool | None) -> str:

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import ValidationError
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import Message, _
 from valitystili.base.identifiers import bic_for_iban, validate_iban
 from valitystili.base.text import payment_name
 from valitystili.people.payees import check_name
@@ -37,18 +37,18 @@ from valitystili.store.settings import free_text
 from valitystili.trust.auth import Actor
 
 #: What each reason reads as, for people (the keys are what scripts and the database hold). The
-#: labels are English in JSON and CSV; a table shows them translated (``cli/tables.py``).
+#: labels are English in JSON and CSV; a table shows them translated (``base/i18n.Message``).
 REASON_LABELS = {
-    "service_not_needed": N_("the service is no longer needed"),
-    "moved": N_("the client moved away"),
-    "guardianship_started": N_("guardianship (edunvalvonta) started"),
-    "died": N_("the client died"),
-    "consent_withdrawn": N_("the client withdrew their consent"),
-    "other": N_("other reason"),
+    "service_not_needed": Message("the service is no longer needed"),
+    "moved": Message("the client moved away"),
+    "guardianship_started": Message("guardianship (edunvalvonta) started"),
+    "died": Message("the client died"),
+    "consent_withdrawn": Message("the client withdrew their consent"),
+    "other": Message("other reason"),
 }
 assert tuple(REASON_LABELS) == CLOSE_REASONS
 #: The label of a period closed before reasons were recorded.
-NOT_RECORDED = N_("not recorded")
+NOT_RECORDED = Message("not recorded")
 
 OWN_ACCOUNT = "own_account"
 WAITING = "waiting"
