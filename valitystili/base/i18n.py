@@ -14,13 +14,15 @@ Rules of this module (docs/translating.md is the guide for translators):
   --language``) > the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``fi_FI.UTF-8`` is Finnish)
   > English (:func:`choose_language`). This module knows no users: the command line passes the
   user's setting in once it knows the user (``cli/app.py``).
-- Loading: a ``.mo`` beside the ``.po`` is used when it is at least as new as the ``.po`` (a
-  build compiles them: ``python -m valitystili.base.i18n compile``). Where there is none or it
-  is older — an editable install, a clean checkout, a translator's edit — the ``.po`` is
-  compiled on first use with Babel into the user's cache directory, named by a digest of the
-  ``.po``, so the next run reads the cached ``.mo`` with the standard library alone (fast start,
-  STYLE 13); an unwritable cache is skipped and the ``.mo`` kept in memory. Fuzzy entries are
-  never used.
+- Loading: a ``.mo`` beside the ``.po`` is used when it was compiled from that ``.po``: its
+  Project-Id-Version names the ``.po``'s digest (:func:`compiled_from`; file times are no
+  guide, since an installer writes the files in any order). The wheel's build compiles them
+  (``setup.py``; by hand ``python -m valitystili.base.i18n compile``). Where there is none or it
+  is of another ``.po`` — an editable install, a clean checkout, a translator's edit — the
+  ``.po`` is compiled on first use with Babel into the user's cache directory, named by the
+  ``.po``'s digest, so the next run reads the cached ``.mo`` with the standard library alone
+  (fast start, STYLE 13); an unwritable cache is skipped and the ``.mo`` kept in memory. Fuzzy
+  entries are never used.
 - ``python -m valitystili.base.i18n check`` (and tests/base/test_i18n.py) fails when a marked
   message has no translation in either catalogue, an entry is fuzzy or obsolete (no code uses
   it), a translation's ``{placeholders}`` differ from the message's, or ``_`` is given an
@@ -263,18 +265,34 @@ def _translations(code: str) -> gettext.NullTranslations:
 def _load(code: str) -> gettext.NullTranslations:
     po = po_path(code)
     mo = po.with_suffix(".mo")
-    if mo.exists() and (not po.exists() or mo.stat().st_mtime_ns >= po.stat().st_mtime_ns):
+    if not po.exists():
+        if not mo.exists():
+            return gettext.NullTranslations()
         with mo.open("rb") as stream:
             return gettext.GNUTranslations(stream)
-    if not po.exists():
-        return gettext.NullTranslations()
-    return gettext.GNUTranslations(io.BytesIO(_cached_mo(po)))
-
-
-def _cached_mo(po: Path) -> bytes:
-    """The compiled ``po``, from the cache when compiled before (see the module rules)."""
     data = po.read_bytes()
-    name = f"{po.parent.parent.name}-{hashlib.sha256(data).hexdigest()[:20]}.mo"
+    if mo.exists():
+        with mo.open("rb") as stream:
+            built = gettext.GNUTranslations(stream)
+        if built.info().get("project-id-version") == compiled_from(data):
+            return built
+    return gettext.GNUTranslations(io.BytesIO(_cached_mo(po, data)))
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:20]
+
+
+def compiled_from(data: bytes) -> str:
+    """What a ``.mo`` compiled from the ``.po`` bytes ``data`` names as its Project-Id-Version:
+    the domain and the ``.po``'s digest (a ``.mo`` of another ``.po`` is not used)."""
+    return f"{DOMAIN} {_digest(data)}"
+
+
+def _cached_mo(po: Path, data: bytes) -> bytes:
+    """The compiled ``po`` (its bytes ``data``), from the cache when compiled before (see the
+    module rules)."""
+    name = f"{po.parent.parent.name}-{_digest(data)}.mo"
     try:
         from platformdirs import user_cache_dir
 
@@ -304,6 +322,7 @@ def compile_po(data: bytes) -> bytes:
     from babel.messages.pofile import read_po
 
     catalog = read_po(io.BytesIO(data), domain=DOMAIN)
+    catalog.project, catalog.version = compiled_from(data).split(" ")
     out = io.BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()
