@@ -159,3 +159,47 @@ def test_the_plan_warnings_are_english_in_json_in_every_language(cli, planless, 
     assert json.loads(outputs["en"])["problems"][0] == (
         "11/2026: the outgoings 565,00\u00a0€ exceed the expected income 560,00\u00a0€; "
         "electricity paid 1.12.2026, after its legal due date 16.11.2026")
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", ["AC04: the account is closed", "no reason given",
+            "XX99: a code with no words here (see the report)"]),
+    ("fi", ["AC04: tili on lopetettu", "syytä ei annettu",
+            "XX99: koodi, jolle ei ole tässä selitystä (katso raportti)"]),
+    ("sv", ["AC04: kontot är avslutat", "ingen orsak angiven",
+            "XX99: en kod utan förklaring här (se rapporten)"]),
+])
+def test_a_rejection_s_reason_in_words_in_each_language(language, words):
+    from valitystili.base import i18n
+    from valitystili.statements.status_reports import reason_in_words
+
+    reasons = [reason_in_words(code) for code in ("AC04", None, "XX99")]
+    previous = i18n.set_language(language)
+    try:
+        assert [i18n.shown(reason) for reason in reasons] == words
+    finally:
+        i18n.set_language(previous)
+    assert reasons == ["AC04: the account is closed", "no reason given",
+                       "XX99: a code with no words here (see the report)"]
+
+
+UNMATCHED = {     # an unknown payer's credit, put in suspense by the import
+    "en": "75,00 € in on 2026-11-02 from Tuntematon: nothing identifies a client",
+    "fi": "75,00 € saapui 2026-11-02 maksajalta Tuntematon: mikään ei tunnista asiakasta",
+    "sv": "75,00 € in 2026-11-02 från Tuntematon: ingenting identifierar en klient",
+}
+
+
+def test_an_imported_line_s_flag_in_each_language(cli, planless, tmp_path):
+    from base.test_i18n_tr_people import table_rows
+    from helpers.statements import Tx, camt053, ntry, write
+
+    statement = write(tmp_path, "tiliote.xml", camt053(
+        ntry("75.00", "U1", Tx(payer="Tuntematon", message="vuokra")), closing_cents=7_500))
+    cli.ok("import", str(statement), user="fiona")
+    for language, detail in UNMATCHED.items():
+        listed = table_rows(cli.ok("--lang", language, "--wide", "flags", user="hannu"))
+        assert [(row[1], row[5].replace(NBSP, " ")) for row in listed] == [
+            ("unmatched_income", detail)]
+    shown = cli.json("--lang", "sv", "flags", user="hannu")
+    assert [flag["detail"].replace(NBSP, " ") for flag in shown] == [UNMATCHED["en"]]

@@ -3,12 +3,15 @@ refusals), the words compared exactly; the English of what is stored stays Engli
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
 import pytest
 from base.test_i18n import invoke, maija  # noqa: F401  (maija is a fixture)
 from helpers import scenario
+
+from valitystili.flags.raising import raise_flag
 
 NBSP = "\u00a0"
 
@@ -149,3 +152,59 @@ def test_the_closing_reason_s_label_stays_english_in_json(cli, matti):
     assert (closed["reason"], closed["reason_label"]) == ("moved", "the client moved away")
     assert [(p["reason"], p["reason_label"]) for p in shown["periods"]] == [
         ("moved", "the client moved away")]
+
+
+DEMAND_ENDS = {     # the flag a closing leaves when Kela's payment demand is still open
+    "en": "client 1 was closed on 30.11.2026: tell Kela that the payment demand (EV 241N, record "
+          "1: housing allowance) ends, then record its end: client record 1 ev241n --ended DATE",
+    "fi": "asiakkaan 1 palvelu päättyi 30.11.2026: ilmoita Kelalle, että maksatuspyyntö (EV 241N, "
+          "asiakirja 1: housing allowance) päättyy, ja kirjaa sitten sen päättyminen: client "
+          "record 1 ev241n --ended DATE",
+    "sv": "klient 1 avslutades 30.11.2026: meddela FPA att betalningsbegäran (EV 241N, handling 1: "
+          "housing allowance) upphör och registrera sedan att den upphört: client record 1 ev241n "
+          "--ended DATE",
+}
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """A list table's rows as cells, cut where its rule line's dashes are."""
+    lines = output.splitlines()
+    spans = [match.span() for match in re.finditer(r"-+", lines[1])]
+    spans[-1] = (spans[-1][0], None)
+    return [[line[start:end].strip() for start, end in spans] for line in lines[2:]]
+
+
+def close_with_a_payment_demand(cli, client: int, language: str = "en"):
+    cli.ok("client", "record", str(client), "ev241n", "--date", "21.10.2026", "--benefits",
+           "housing allowance", user="hannu")
+    return cli("--lang", language, "client", "close", str(client), "--date", "30.11.2026",
+               "--reason", "moved", user="hannu")
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "sv"])
+def test_a_flag_s_detail_in_each_language(cli, matti, language):
+    closed = close_with_a_payment_demand(cli, matti, language)
+    assert (closed.exit_code, closed.stderr) == (
+        0, f"valitystili: warning: {DEMAND_ENDS[language]}\n")
+    listed = table_rows(cli.ok("--lang", language, "--wide", "flags", user="hannu"))
+    assert [row[5] for row in listed] == [DEMAND_ENDS[language]]
+
+
+def test_a_flag_s_detail_stays_english_in_json_and_csv(cli, matti):
+    close_with_a_payment_demand(cli, matti)
+    outputs = {language: [cli.ok("--lang", language, "--format", fmt, *command, user="hannu")
+                          for fmt in ("json", "csv")
+                          for command in (("flags",), ("client", "show", str(matti)))]
+               for language in ("en", "fi", "sv")}
+    assert outputs["fi"] == outputs["en"] == outputs["sv"]
+    assert [flag["detail"] for flag in json.loads(outputs["en"][0])] == [DEMAND_ENDS["en"]]
+
+
+def test_a_flag_stored_as_plain_text_is_shown_as_stored(cli, matti, session_factory):
+    with session_factory() as session, session.begin():
+        raise_flag(session, "review_due", "review:1:2027-02-01", date(2026, 11, 30),
+                   client_id=matti, detail="review due 2027-02-01, 63 days left")
+    shown = cli.json("--lang", "fi", "flags", user="hannu")
+    listed = cli.ok("--lang", "fi", "--wide", "flags", user="hannu")
+    assert [flag["detail"] for flag in shown] == ["review due 2027-02-01, 63 days left"]
+    assert "review due 2027-02-01, 63 days left" in listed

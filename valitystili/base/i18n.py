@@ -123,6 +123,18 @@ class Message(str):
         """The message in the current language."""
         return _render(self.__dict__, translated=True)
 
+    def with_texts(self, change) -> Message:
+        """The message with ``change`` applied to each text among its values (not to its
+        message ids): e.g. a client's name replaced when the client is anonymised."""
+        def each(value):
+            if isinstance(value, Message):
+                return value.with_texts(change)
+            return change(value) if isinstance(value, str) else value
+
+        return Message._made(self.template, {name: each(value) for name, value in
+                                             self.values.items()}, self.plural, self.count,
+                             self.separator, tuple(each(part) for part in self.parts))
+
     def data(self) -> dict:
         """The message as JSON data (:meth:`from_data` makes it again)."""
         def each(value):
