@@ -241,3 +241,53 @@ def test_json_and_csv_are_the_same_in_every_language(cli, maija):
     assert outputs["en"][3].splitlines()[0] == ("batch,key,run_on,execution_on,status,orders,"
                                                 "total_eur,created_by,approved_by,exported,"
                                                 "bank_status")
+
+
+# --- a message kept in English, shown in the reader's language ---------------------------------
+
+def test_a_message_is_its_english_text_and_shows_in_the_current_language():
+    late = i18n.Message("{item} paid {day}, after its legal due date {due}", item="rent",
+                        day="3.11.2026", due="2.11.2026")
+    months = i18n.PluralMessage("plan does not add up in {count} month; approving it needs "
+                                "--despite", "plan does not add up in {count} months; approving "
+                                "it needs --despite", 2, count=2)
+    line = i18n.Message.joined(": ", ["11/2026", i18n.Message.joined("; ", [late, "as is"])])
+    assert (late, months, line) == (
+        "rent paid 3.11.2026, after its legal due date 2.11.2026",
+        "plan does not add up in 2 months; approving it needs --despite",
+        "11/2026: rent paid 3.11.2026, after its legal due date 2.11.2026; as is")
+    assert json.dumps([late]) == json.dumps(["rent paid 3.11.2026, after its legal due date "
+                                             "2.11.2026"])
+    previous = i18n.set_language("sv")
+    try:
+        assert [i18n.shown(text) for text in (late, months, line, "plain")] == [
+            "rent betalas 3.11.2026, efter den lagstadgade förfallodagen 2.11.2026",
+            "planen går inte ihop under 2 månader; att godkänna den kräver --despite",
+            "11/2026: rent betalas 3.11.2026, efter den lagstadgade förfallodagen 2.11.2026; "
+            "as is",
+            "plain"]
+    finally:
+        i18n.set_language(previous)
+
+
+def test_a_message_is_kept_as_data_and_made_again_with_its_stored_english():
+    named = i18n.Message("{amount} assigned by {name} to closed client {client}",
+                         amount="10,00 €", name="hannu", client=1)
+    nested = i18n.Message.joined(": ", ["AC04", i18n.Message("the account is closed")])
+    for message in (named, nested):
+        again = i18n.Message.from_data(json.loads(json.dumps(message.data())))
+        assert (again, again.data()) == (message, message.data())
+    stored = i18n.Message.from_data(named.data(), english="as it was stored")
+    # A change to its values' texts (anonymising a name) makes the English again from them.
+    assert (stored, stored.with_texts(str.upper)) == (
+        "as it was stored", "10,00 € assigned by HANNU to closed client 1")
+
+
+def test_message_and_plural_message_are_markers_for_the_catalogue(tmp_path):
+    source = tmp_path / "module.py"
+    source.write_text('Message("one {x}", x=1)\nPluralMessage("a {n}", "many {n}", 2, n=2)\n'
+                      'Message(f"bad {y}")\n')
+    found, problems = i18n.messages_in(source)
+    assert sorted(found, key=str) == [("a {n}", "many {n}"), "one {x}"]
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "an f-string given to Message(): use _(\"… {name} …\").format(name=…)"]

@@ -19,7 +19,7 @@ from valitystili.base.errors import Conflict
 from valitystili.oversight import handover
 from valitystili.people import lifecycle as people_lifecycle
 from valitystili.people import records, retention
-from valitystili.store.models import AuditPersonal, PaymentBatch, PaymentOrder, metadata
+from valitystili.store.models import AuditPersonal, Flag, PaymentBatch, PaymentOrder, metadata
 from valitystili.trust import audit
 
 W = scenario.world_actors()
@@ -228,3 +228,24 @@ def test_a_final_payout_to_an_estate_leaves_no_name_and_waits_for_the_bank(
         assert audit.verify(session) == []
     verified = cli("ledger", "verify", user="fiona")
     assert (verified.exit_code, verified.stdout) == (0, "(none)\n")
+
+
+def test_anonymise_scrubs_a_flag_s_detail_and_its_message(cli, session_factory, tmp_path):
+    from valitystili.base.i18n import Message
+    from valitystili.flags.raising import raise_flag, shown_detail
+
+    number, _other = closed_client(session_factory, tmp_path)
+    with session_factory() as session, session.begin():
+        raise_flag(session, "uncleared_payment", "instalment:1:x", date(2026, 12, 1),
+                   client_id=number, detail=Message(
+                       "{kind} to {payee} executing {day}: exported, not seen leaving the bank "
+                       "by {deadline}", kind="instalment", payee=NAME, day="2026-11-30",
+                       deadline="2026-12-01"))
+    cli.ok("client", "anonymise", str(number), user="admin")
+    with session_factory() as session:
+        assert texts_holding(session, NAME) == []
+        flag = session.execute(select(Flag).where(Flag.subject == "instalment:1:x")).scalar_one()
+        assert flag.detail_message["values"]["payee"] == retention.TOMBSTONE
+        assert shown_detail(flag) == flag.detail == (
+            f"instalment to {retention.TOMBSTONE} executing 2026-11-30: exported, not seen "
+            "leaving the bank by 2026-12-01")

@@ -95,5 +95,5 @@ def test_plan_approve_prints_the_warnings_and_approves(cli, session_factory):
     result = cli("--format", "json", "plan", "approve", str(number), "--despite", AS_WRITTEN,
                  user="hannu")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == "".join(f"warning: {line}\n" for line in EXPECTED)
+    assert result.stderr == "".join(f"valitystili: warning: {line}\n" for line in EXPECTED)
     assert json.loads(result.stdout)["warnings"] == EXPECTED

@@ -14,13 +14,15 @@ Rules of this module (docs/translating.md is the guide for translators):
   --language``) > the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``fi_FI.UTF-8`` is Finnish)
   > English (:func:`choose_language`). This module knows no users: the command line passes the
   user's setting in once it knows the user (``cli/app.py``).
-- Loading: a ``.mo`` beside the ``.po`` is used when it is at least as new as the ``.po`` (a
-  build compiles them: ``python -m valitystili.base.i18n compile``). Where there is none or it
-  is older — an editable install, a clean checkout, a translator's edit — the ``.po`` is
-  compiled on first use with Babel into the user's cache directory, named by a digest of the
-  ``.po``, so the next run reads the cached ``.mo`` with the standard library alone (fast start,
-  STYLE 13); an unwritable cache is skipped and the ``.mo`` kept in memory. Fuzzy entries are
-  never used.
+- Loading: a ``.mo`` beside the ``.po`` is used when it was compiled from that ``.po``: its
+  Project-Id-Version names the ``.po``'s digest (:func:`compiled_from`; file times are no
+  guide, since an installer writes the files in any order). The wheel's build compiles them
+  (``setup.py``; by hand ``python -m valitystili.base.i18n compile``). Where there is none or it
+  is of another ``.po`` — an editable install, a clean checkout, a translator's edit — the
+  ``.po`` is compiled on first use with Babel into the user's cache directory, named by the
+  ``.po``'s digest, so the next run reads the cached ``.mo`` with the standard library alone
+  (fast start, STYLE 13); an unwritable cache is skipped and the ``.mo`` kept in memory. Fuzzy
+  entries are never used.
 - ``python -m valitystili.base.i18n check`` (and tests/base/test_i18n.py) fails when a marked
   message has no translation in either catalogue, an entry is fuzzy or obsolete (no code uses
   it), a translation's ``{placeholders}`` differ from the message's, or ``_`` is given an
@@ -77,6 +79,119 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     if _language == DEFAULT:
         return singular if count == 1 else plural
     return _translations(_language).ngettext(singular, plural, count)
+
+
+class Message(str):
+    """A message with its values: the English text, which is the string itself — what JSON, CSV
+    and stored texts hold and what compares equal — and, for a person, :meth:`shown` in the
+    current language.
+
+    ``Message("… {name} …", name=value)`` is marked for the catalogue like ``_``; a value may be
+    a ``Message`` itself, shown in the same language. :func:`PluralMessage` is the form for a
+    count, :meth:`joined` a list of messages with a separator. Use it where the English text is
+    kept (a result's JSON, a flag's stored detail) and a person also reads it: the place that
+    shows it calls :func:`shown`. :meth:`data` and :meth:`from_data` keep it in a JSON column.
+    """
+
+    template: str
+    values: dict
+    plural: str | None
+    count: int | None
+    separator: str | None
+    parts: tuple
+
+    def __new__(cls, template: str, /, **values) -> Message:
+        return cls._made(template, values)
+
+    @classmethod
+    def _made(cls, template: str, values: Mapping, plural: str | None = None,
+              count: int | None = None, separator: str | None = None, parts: tuple = (),
+              english: str | None = None) -> Message:
+        fields = {"template": template, "values": dict(values), "plural": plural,
+                  "count": count, "separator": separator, "parts": tuple(parts)}
+        made = str.__new__(cls, _render(fields, translated=False) if english is None
+                           else english)
+        made.__dict__.update(fields)
+        return made
+
+    @classmethod
+    def joined(cls, separator: str, parts: Iterable[str]) -> Message:
+        """``parts`` (messages or plain texts) with ``separator`` between them."""
+        return cls._made("", {}, separator=separator, parts=tuple(parts))
+
+    def shown(self) -> str:
+        """The message in the current language."""
+        return _render(self.__dict__, translated=True)
+
+    def with_texts(self, change) -> Message:
+        """The message with ``change`` applied to each text among its values (not to its
+        message ids): e.g. a client's name replaced when the client is anonymised."""
+        def each(value):
+            if isinstance(value, Message):
+                return value.with_texts(change)
+            return change(value) if isinstance(value, str) else value
+
+        return Message._made(self.template, {name: each(value) for name, value in
+                                             self.values.items()}, self.plural, self.count,
+                             self.separator, tuple(each(part) for part in self.parts))
+
+    def data(self) -> dict:
+        """The message as JSON data (:meth:`from_data` makes it again)."""
+        def each(value):
+            return {"message": value.data()} if isinstance(value, Message) else value
+
+        if self.separator is not None:
+            return {"separator": self.separator, "parts": [each(part) for part in self.parts]}
+        data = {"template": self.template,
+                "values": {name: each(value) for name, value in self.values.items()}}
+        if self.plural is not None:
+            data.update(plural=self.plural, count=self.count)
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping, english: str | None = None) -> Message:
+        """The message :meth:`data` gave; ``english`` is its text as stored (kept as it is)."""
+        def each(value):
+            return (cls.from_data(value["message"])
+                    if isinstance(value, Mapping) and "message" in value else value)
+
+        if "separator" in data:
+            return cls._made("", {}, separator=data["separator"],
+                             parts=tuple(each(part) for part in data["parts"]), english=english)
+        return cls._made(data["template"],
+                         {name: each(value) for name, value in data["values"].items()},
+                         data.get("plural"), data.get("count"), english=english)
+
+    def __reduce__(self):
+        return (Message.from_data, (self.data(), str(self)))
+
+
+def _render(fields: Mapping, *, translated: bool) -> str:
+    """A message's text from its fields (:class:`Message`), in English or translated."""
+    def each(value):
+        return _render(value.__dict__, translated=translated) if isinstance(value, Message) \
+            else value
+
+    if fields["separator"] is not None:
+        return fields["separator"].join(each(part) for part in fields["parts"])
+    singular, plural, count = fields["template"], fields["plural"], fields["count"]
+    if plural is None:
+        template = _(singular) if translated else singular
+    elif translated:
+        template = ngettext(singular, plural, count)
+    else:
+        template = singular if count == 1 else plural
+    return template.format(**{name: each(value) for name, value in fields["values"].items()})
+
+
+def PluralMessage(singular: str, plural: str, count: int, /, **values) -> Message:  # noqa: N802
+    """A :class:`Message` for ``count`` things (marked like ``ngettext``)."""
+    return Message._made(singular, values, plural, count)
+
+
+def shown(text: str) -> str:
+    """``text`` as a person reads it: a :class:`Message` in the current language, else as is."""
+    return text.shown() if isinstance(text, Message) else text
 
 
 #: click's "keep these lines" mark (``\\b`` in a docstring is the backspace character), written
@@ -162,18 +277,34 @@ def _translations(code: str) -> gettext.NullTranslations:
 def _load(code: str) -> gettext.NullTranslations:
     po = po_path(code)
     mo = po.with_suffix(".mo")
-    if mo.exists() and (not po.exists() or mo.stat().st_mtime_ns >= po.stat().st_mtime_ns):
+    if not po.exists():
+        if not mo.exists():
+            return gettext.NullTranslations()
         with mo.open("rb") as stream:
             return gettext.GNUTranslations(stream)
-    if not po.exists():
-        return gettext.NullTranslations()
-    return gettext.GNUTranslations(io.BytesIO(_cached_mo(po)))
-
-
-def _cached_mo(po: Path) -> bytes:
-    """The compiled ``po``, from the cache when compiled before (see the module rules)."""
     data = po.read_bytes()
-    name = f"{po.parent.parent.name}-{hashlib.sha256(data).hexdigest()[:20]}.mo"
+    if mo.exists():
+        with mo.open("rb") as stream:
+            built = gettext.GNUTranslations(stream)
+        if built.info().get("project-id-version") == compiled_from(data):
+            return built
+    return gettext.GNUTranslations(io.BytesIO(_cached_mo(po, data)))
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:20]
+
+
+def compiled_from(data: bytes) -> str:
+    """What a ``.mo`` compiled from the ``.po`` bytes ``data`` names as its Project-Id-Version:
+    the domain and the ``.po``'s digest (a ``.mo`` of another ``.po`` is not used)."""
+    return f"{DOMAIN} {_digest(data)}"
+
+
+def _cached_mo(po: Path, data: bytes) -> bytes:
+    """The compiled ``po`` (its bytes ``data``), from the cache when compiled before (see the
+    module rules)."""
+    name = f"{po.parent.parent.name}-{_digest(data)}.mo"
     try:
         from platformdirs import user_cache_dir
 
@@ -203,6 +334,7 @@ def compile_po(data: bytes) -> bytes:
     from babel.messages.pofile import read_po
 
     catalog = read_po(io.BytesIO(data), domain=DOMAIN)
+    catalog.project, catalog.version = compiled_from(data).split(" ")
     out = io.BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()
@@ -216,7 +348,7 @@ def forget_loaded() -> None:
 # --- finding the marked messages ---------------------------------------------------------------
 
 #: Marker functions and the number of message arguments each takes.
-MARKERS = {"_": 1, "N_": 1, "ngettext": 2}
+MARKERS = {"_": 1, "N_": 1, "ngettext": 2, "Message": 1, "PluralMessage": 2}
 #: Decorators whose function's docstring is click help: ``@click.command``, ``@group.command``.
 CLICK_DECORATORS = ("command", "group")
 #: Command modules whose help is not in the catalogues yet: their commands' docstrings are not

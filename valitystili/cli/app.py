@@ -125,6 +125,13 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def warn(message: str) -> None:
+    """A warning on stderr, shown even with -q (a person must see it): ``valitystili: warning:``
+    (the same in every language: scripts look for it), then the message in the person's
+    language (``base.i18n.shown``: a ``Message`` kept English in the result is translated)."""
+    click.echo(f"valitystili: warning: {i18n.shown(message)}", err=True)
+
+
 def stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 

@@ -13,12 +13,8 @@ from datetime import date
 import click
 
 from valitystili.base.i18n import N_, _
-from valitystili.cli.app import App, pass_app
+from valitystili.cli.app import App, pass_app, warn
 from valitystili.cli.params import DATE, ServiceChoice
-
-
-def _warn(message: str) -> None:
-    click.echo(f"valitystili: warning: {message}", err=True)
 
 
 @click.command("record")
@@ -82,7 +78,7 @@ def client_record(app: App, client: str, kind: str, dated_on: date | None,
                                            today=date.today(), notes=notes)
     for flag in flags:
         if flag.kind == service_record.CONSENT_WITHDRAWN:
-            _warn(flag.detail)
+            warn(flag.detail)
     app.notes(notes)
     app.emit(row)
 

@@ -15,12 +15,8 @@ from pathlib import Path
 import click
 
 from valitystili.base.i18n import N_, _
-from valitystili.cli.app import App, pass_app
+from valitystili.cli.app import App, pass_app, warn
 from valitystili.cli.params import AMOUNT, DATE, MONTH, ServiceChoice
-
-
-def _warn(message: str) -> None:
-    click.echo(f"valitystili: warning: {message}", err=True)
 
 
 # --- closing and reopening ----------------------------------------------------------------------
@@ -70,12 +66,12 @@ def client_close(app: App, client: str, closed: date, reason: str, note: str | N
             done["handover"] = handover.write_pack(session, actor, client, out, force=force,
                                                    today=today)["folder"]
     for key in done["left_open"]:
-        _warn(_("{obligation} is partly paid: left open, not cancelled").format(obligation=key))
+        warn(_("{obligation} is partly paid: left open, not cancelled").format(obligation=key))
     if done["payout_status"] == "waiting":
-        _warn(_("the final payout to {payee} waits for another handler: valitystili client "
-                "payout-approve {client}").format(payee=done["payee"], client=done["client"]))
+        warn(_("the final payout to {payee} waits for another handler: valitystili client "
+               "payout-approve {client}").format(payee=done["payee"], client=done["client"]))
     for line in done.pop("kela_to_tell"):
-        _warn(line)
+        warn(line)
     app.emit(done)
 
 
@@ -154,8 +150,8 @@ def client_reopen(app: App, client: str, start: date, review: date, until: date 
                                            review_on=review, until_on=until,
                                            criterion=criterion, worker=worker,
                                            today=date.today())
-    _warn(_("client {client}: set and approve a plan for the new period (plan set, plan "
-            "approve); nothing is paid before").format(client=reopened.client))
+    warn(_("client {client}: set and approve a plan for the new period (plan set, plan "
+           "approve); nothing is paid before").format(client=reopened.client))
     app.emit(reopened.row())
 
 

@@ -14,7 +14,7 @@ import click
 
 from valitystili.base.i18n import N_, _
 from valitystili.cli import tables
-from valitystili.cli.app import App, pass_app
+from valitystili.cli.app import App, pass_app, warn
 from valitystili.cli.lazy import LazyGroup
 from valitystili.cli.params import AMOUNT, DATE, ServiceChoice
 
@@ -22,11 +22,6 @@ from valitystili.cli.params import AMOUNT, DATE, ServiceChoice
 def _interactive() -> bool:
     """True when a person can answer questions (stdin is a terminal)."""
     return sys.stdin.isatty()
-
-
-def _warn(message: str) -> None:
-    # Warnings are shown even with -q: a person must see that an exclusion was set aside.
-    click.echo(f"valitystili: warning: {message}", err=True)
 
 
 # --- payees -------------------------------------------------------------------------------------
@@ -244,7 +239,7 @@ def client_open(app: App, hetu: str, name: str, iban: str, criterion: str,
             clients.record_hetu_taken(session, actor, taken)
         raise
     for warning in result.pop("warnings"):
-        _warn(warning)
+        warn(warning)
     app.notes(notes)
     app.emit(result)
 
@@ -383,7 +378,7 @@ def lease_add(app: App, client: str, payee: str, rent: int, start: date, end: da
                                           override=override)
     for flag in flags:
         if flag.subject == f"lease_rent:{row['lease']}":
-            click.echo(f"valitystili: warning: {flag.detail}", err=True)
+            warn(flag.detail)
     app.emit(row)
 
 

@@ -13,7 +13,7 @@ import click
 from valitystili.base.errors import ValidationError
 from valitystili.base.i18n import N_, _
 from valitystili.cli import tables
-from valitystili.cli.app import App, pass_app
+from valitystili.cli.app import App, pass_app, warn
 from valitystili.cli.output import render
 from valitystili.cli.params import AMOUNT, DATE, MONTH
 
@@ -65,7 +65,7 @@ def plan_set(app: App, client: str, plan_file, effective: date | None) -> None:
                                      today=date.today(), notes=notes)
     app.notes(notes)
     for warning in result["warnings"]:
-        app.info(f"warning: {warning}")
+        warn(warning)
     app.emit(result)
 
 
@@ -189,7 +189,7 @@ def plan_approve(app: App, client: str, version: int | None, despite: str | None
     with app.unit() as (session, actor):
         result = plan_check.approve_plan(session, actor, client, version, despite=despite)
     for warning in result["warnings"]:
-        app.info(f"warning: {warning}")
+        warn(warning)
     app.emit(result)
 
 

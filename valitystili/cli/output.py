@@ -19,7 +19,9 @@ empty result still has its columns, and how a table shows each (cli/tables.py).
 - A table's headers and its words (``yes``, ``no``, ``(none)``) are in the current language
   (``base/i18n.py``): a column's header is its ``Column.header``, else the header ``headers``
   gives its key (``cli/tables.py`` ``HEADERS``), else one made from the key, translated where
-  the table is made. CSV headers and JSON keys are the keys, in every language.
+  the table is made. CSV headers and JSON keys are the keys, in every language. A value that is
+  a ``Message`` (``base/i18n.py``: a plan's warnings, a flag's detail) is shown in the current
+  language in a table and stays English in CSV and JSON.
 
 CSV cells that hold text (names, messages, payers — anything that came from a person or a bank)
 and start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'``, so a
@@ -42,7 +44,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 
 FORMATS = ("table", "csv", "json")
 #: What a spreadsheet reads as the start of a formula (OWASP CSV injection).
@@ -102,6 +104,8 @@ def _group_iban(value: str) -> str:
 def _cell(key: str, value: Any, finnish: bool) -> Any:
     if value is None:
         return ""
+    if isinstance(value, Message):
+        return value.shown() if finnish else str(value)    # a table for people; CSV English
     if key.endswith("_cents") and isinstance(value, int) and not isinstance(value, bool):
         return _money(value, finnish)
     if isinstance(value, (date, datetime)):
@@ -110,7 +114,7 @@ def _cell(key: str, value: Any, finnish: bool) -> Any:
         word = N_("yes") if value else N_("no")
         return _(word) if finnish else word     # a table for people; CSV stays the same
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(v.shown() if finnish and isinstance(v, Message) else str(v) for v in value)
     if isinstance(value, Mapping):
         return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
     if (finnish and (key == "iban" or key.endswith("_iban")) and isinstance(value, str)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date
+from valitystili.base.i18n import Message
 from valitystili.flags.raising import FlagRaised, raise_flags
 from valitystili.store.models import Client, ClientRecord
 
@@ -43,13 +44,14 @@ def conditions(session: Session, on: date | None = None,
     for record, closed_on in rows:
         if record.id in superseded or record.end_on is not None:
             continue
-        benefits = (record.detail or {}).get("benefits") or "the benefits it names"
+        benefits = (record.detail or {}).get("benefits") or Message("the benefits it names")
         found.append(FlagRaised(
             PAYMENT_DEMAND_ENDS, f"ev241n:{record.client_id}:{record.id}", record.client_id,
-            None, f"client {record.client_id} was closed on {format_fi_date(closed_on)}: tell "
-                  f"Kela that the payment demand (EV 241N, record {record.id}: {benefits}) "
-                  f"ends, then record its end: client record {record.client_id} ev241n "
-                  "--ended DATE"))
+            None, Message("client {client} was closed on {day}: tell Kela that the payment "
+                          "demand (EV 241N, record {record}: {benefits}) ends, then record its "
+                          "end: client record {client} ev241n --ended DATE",
+                          client=record.client_id, day=format_fi_date(closed_on),
+                          record=record.id, benefits=benefits)))
     return found
 
 

@@ -62,6 +62,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.accounts import CLIENT_PREFIX
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.i18n import N_, Message
 from valitystili.base.money import format_fi
 from valitystili.flags import closing, service_record
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
@@ -208,22 +209,25 @@ def _date_conditions(session: Session, on: date) -> list[FlagRaised]:
         if item.what == "review":
             if item.days_left < 0:
                 found.append(FlagRaised("review_overdue", item.subject, item.client_id, None,
-                                        f"review was due {item.on.isoformat()}, "
-                                        f"{-item.days_left} days ago"))
+                                        Message("review was due {day}, {days} days ago",
+                                                day=item.on.isoformat(), days=-item.days_left)))
             else:
                 found.append(FlagRaised("review_due", item.subject, item.client_id, None,
-                                        f"review due {item.on.isoformat()}, "
-                                        f"{item.days_left} days left"))
+                                        Message("review due {day}, {days} days left",
+                                                day=item.on.isoformat(), days=item.days_left)))
         elif item.what == "fixed_term_end":
-            detail = (f"fixed-term service ends {item.on.isoformat()}, {item.days_left} days left"
+            detail = (Message("fixed-term service ends {day}, {days} days left",
+                              day=item.on.isoformat(), days=item.days_left)
                       if item.days_left >= 0 else
-                      f"fixed-term service ended {item.on.isoformat()} but the client is still open")
+                      Message("fixed-term service ended {day} but the client is still open",
+                              day=item.on.isoformat()))
             found.append(FlagRaised("fixed_term_ending", item.subject, item.client_id, None,
                                     detail))
         else:
-            detail = (f"lease ends {item.on.isoformat()}, {item.days_left} days left; no later lease"
+            detail = (Message("lease ends {day}, {days} days left; no later lease",
+                              day=item.on.isoformat(), days=item.days_left)
                       if item.days_left >= 0 else
-                      f"lease ended {item.on.isoformat()}; no later lease")
+                      Message("lease ended {day}; no later lease", day=item.on.isoformat()))
             found.append(FlagRaised("lease_ending", item.subject, item.client_id,
                                     item.amount_cents, detail))
     return found
@@ -239,14 +243,17 @@ def _income_conditions(session: Session, on: date, calendar: BankingCalendar) ->
             if not receipt.fits:
                 found.append(FlagRaised(
                     "income_changed", item.subject, item.client_id, credit.amount_cents,
-                    f"{item.kind} from {item.source} expected {item.arrival_on.isoformat()}: "
-                    f"{eur(item.amount_cents)} expected, {eur(credit.amount_cents)} received "
-                    f"{credit.booked_on.isoformat()}"))
+                    Message("{kind} from {source} expected {day}: {expected} expected, "
+                            "{received} received {booked}", kind=item.kind, source=item.source,
+                            day=item.arrival_on.isoformat(), expected=eur(item.amount_cents),
+                            received=eur(credit.amount_cents),
+                            booked=credit.booked_on.isoformat())))
         elif on >= calendar.add_banking_days(item.counted_on, missing_after):
             found.append(FlagRaised(
                 "income_missing", item.subject, item.client_id, item.amount_cents,
-                f"{item.kind} from {item.source} of {eur(item.amount_cents)} expected "
-                f"{item.arrival_on.isoformat()} has not arrived"))
+                Message("{kind} from {source} of {amount} expected {day} has not arrived",
+                        kind=item.kind, source=item.source, amount=eur(item.amount_cents),
+                        day=item.arrival_on.isoformat())))
     return found
 
 
@@ -257,7 +264,8 @@ def _funds_conditions(session: Session, on: date, today: date | None) -> list[Fl
         client_id = client_id_of(code)
         if client_id is not None and balance > threshold:
             found.append(FlagRaised("funds_accumulating", f"funds:{client_id}", client_id, balance,
-                                    f"balance {eur(balance)} is above {eur(threshold)}"))
+                                    Message("balance {balance} is above {threshold}",
+                                            balance=eur(balance), threshold=eur(threshold))))
     return found
 
 
@@ -265,12 +273,19 @@ def uncleared_conditions(session: Session, on: date, calendar: BankingCalendar =
                          ) -> list[FlagRaised]:
     found = []
     for order, deadline in uncleared_orders(session, on, calendar):
-        what = "exported" if order.status == "exported" else "approved but never exported"
         found.append(FlagRaised(
             "uncleared_payment", order.key, order.client_id, order.amount_cents,
-            f"{order.kind} to {order.creditor_name} executing {order.execution_on.isoformat()}: "
-            f"{what}, not seen leaving the bank by {deadline.isoformat()}"))
+            Message(UNCLEARED_EXPORTED if order.status == "exported" else UNCLEARED_UNEXPORTED,
+                    kind=order.kind, payee=order.creditor_name,
+                    day=order.execution_on.isoformat(), deadline=deadline.isoformat())))
     return found
+
+
+#: An order not seen leaving the bank in time: exported, or approved and never exported.
+UNCLEARED_EXPORTED = N_("{kind} to {payee} executing {day}: exported, not seen leaving the bank "
+                        "by {deadline}")
+UNCLEARED_UNEXPORTED = N_("{kind} to {payee} executing {day}: approved but never exported, not "
+                          "seen leaving the bank by {deadline}")
 
 
 def arrears_obligations(session: Session, on: date) -> list[Obligation]:
@@ -288,7 +303,8 @@ def _arrears_conditions(session: Session, on: date) -> list[FlagRaised]:
         found.append(FlagRaised(
             "arrears", obligation.key, obligation.client_id,
             obligation.amount_cents - obligation.paid_cents,
-            f"{obligation.kind} due {obligation.due_on.isoformat()} unpaid, {days} days past due"))
+            Message("{kind} due {day} unpaid, {days} days past due", kind=obligation.kind,
+                    day=obligation.due_on.isoformat(), days=days)))
     return found
 
 
@@ -305,9 +321,10 @@ def _income_after_closing_conditions(session: Session, on: date) -> list[FlagRai
             .order_by(StatementLine.booked_on, StatementLine.id)).all():
         found.append(FlagRaised(
             "income_after_closing", line.archive_id, line.client_id, line.amount_cents,
-            f"line {line.archive_id}: {eur(line.amount_cents)} booked "
-            f"{line.booked_on.isoformat()} for client {line.client_id}, closed "
-            f"{line.closed_on.isoformat()}; paid on to the client"))
+            Message("line {line}: {amount} booked {day} for client {client}, closed {closed}; "
+                    "paid on to the client", line=line.archive_id, amount=eur(line.amount_cents),
+                    day=line.booked_on.isoformat(), client=line.client_id,
+                    closed=line.closed_on.isoformat())))
     return found
 
 

@@ -5,6 +5,10 @@ Listing flags is a view of the clients they concern and is recorded (``access.re
 Only an open flag is acknowledged: a resolved one is refused (``Conflict``, exit 2), saying
 when it resolved.
 
+A flag's detail is stored in English (what JSON shows) and, when it is a ``base.i18n.Message``,
+as that message with its values too (``detail_message``), so that a person reads it in their
+own language (:func:`shown_detail`).
+
 A flag is identified by (kind, subject) — e.g. ("arrears", "rent:12:2026-11") — so raising the
 same condition again refreshes ``last_seen`` instead of adding a row. A resolved flag that
 comes back is reopened (its acknowledgement is cleared: the situation is new).
@@ -26,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import _
+from valitystili.base.i18n import Message, _
 from valitystili.store.chunks import chunks
 from valitystili.store.models import Client, Flag
 from valitystili.store.settings import free_text
@@ -60,7 +64,21 @@ class FlagRaised:
     subject: str
     client_id: int | None = None
     amount_cents: int | None = None
-    detail: str = ""
+    detail: str = ""             # a Message where a person reads it in their language
+
+
+def _detail(flag: FlagRaised) -> dict:
+    """The stored columns of a flag's detail: the English text, and the message when it is one."""
+    message = flag.detail.data() if isinstance(flag.detail, Message) else None
+    return {"detail": str(flag.detail), "detail_message": message}
+
+
+def shown_detail(flag: Flag) -> str:
+    """A stored flag's detail: a ``Message`` whose text is the English as stored (JSON, CSV)
+    and which a table shows in its reader's language; plain text when stored as such."""
+    if flag.detail_message is None:
+        return flag.detail
+    return Message.from_data(flag.detail_message, english=flag.detail)
 
 
 def raise_flags(session: Session, flags: Iterable[FlagRaised], on: date) -> None:
@@ -87,11 +105,11 @@ def raise_flags(session: Session, flags: Iterable[FlagRaised], on: date) -> None
         row = existing.get(ident)
         if row is None:
             new.append({"kind": flag.kind, "subject": flag.subject, "client_id": flag.client_id,
-                        "amount_cents": flag.amount_cents, "detail": flag.detail,
+                        "amount_cents": flag.amount_cents, **_detail(flag),
                         "first_seen": on, "last_seen": on})
             continue
         values = {"flag_id": row.id, "last_seen": max(row.last_seen, on),
-                  "amount_cents": flag.amount_cents, "detail": flag.detail}
+                  "amount_cents": flag.amount_cents, **_detail(flag)}
         if row.resolved_at is None:
             refreshed.append(values)
         else:                           # the condition is back: a new situation
@@ -185,7 +203,7 @@ def list_flags(session: Session, actor: Actor, *, kind: str | None = None,
 def flag_row(flag: Flag) -> dict:
     return {
         "flag": flag.id, "kind": flag.kind, "client": flag.client_id, "subject": flag.subject,
-        "amount_cents": flag.amount_cents, "detail": flag.detail,
+        "amount_cents": flag.amount_cents, "detail": shown_detail(flag),
         "first_seen": flag.first_seen, "last_seen": flag.last_seen,
         "resolved": flag.resolved_at, "ack_by": flag.ack_by, "ack_comment": flag.ack_comment,
     }

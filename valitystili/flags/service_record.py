@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
+from valitystili.base.i18n import Message
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import leases, records
@@ -65,8 +66,9 @@ def consent_conditions(session: Session, client_ids: Iterable[int] | None = None
         withdrawn = max(consents, key=lambda consent: (consent.end_on, consent.id))
         found.append(FlagRaised(
             CONSENT_WITHDRAWN, f"consent:{client_id}:{withdrawn.id}", client_id, None,
-            f"consent withdrawn {fi(withdrawn.end_on)} (record {withdrawn.id}): the service "
-            "must close or change — close the client, or record a new consent"))
+            Message("consent withdrawn {day} (record {record}): the service must close or "
+                    "change — close the client, or record a new consent",
+                    day=fi(withdrawn.end_on), record=withdrawn.id)))
     return found
 
 
@@ -95,9 +97,10 @@ def lease_rent_conditions(session: Session, on: date, client_ids: Iterable[int] 
             found.append(FlagRaised(
                 LEASE_RENT_DIFFERS, f"lease_rent:{lease.id}", lease.client_id,
                 lease.rent_cents - plan_rent,
-                f"lease {lease.id} from {fi(lease.start_on)}: rent {format_fi(lease.rent_cents)}, "
-                f"the plan in force on {fi(day)} (version {plan.version}) has "
-                f"{format_fi(plan_rent)}"))
+                Message("lease {lease} from {start}: rent {rent}, the plan in force on {day} "
+                        "(version {version}) has {plan_rent}", lease=lease.id,
+                        start=fi(lease.start_on), rent=format_fi(lease.rent_cents), day=fi(day),
+                        version=plan.version, plan_rent=format_fi(plan_rent))))
     return found
 
 

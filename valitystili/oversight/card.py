@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.identifiers import format_iban, format_reference, mask_hetu
+from valitystili.flags.raising import shown_detail
 from valitystili.people import periods
 from valitystili.people.clients import (
     EXCLUSIONS,
@@ -121,7 +122,7 @@ def _sections(session: Session, client_id: int, found, today: date) -> dict:
         "leases": [lease_row(lease, names[lease.payee_id])
                    for lease in leases_of(session, client_id)],
         "open_flags": [{"flag": flag.id, "kind": flag.kind, "amount_cents": flag.amount_cents,
-                        "first_seen": flag.first_seen, "detail": flag.detail,
+                        "first_seen": flag.first_seen, "detail": shown_detail(flag),
                         "ack_by": flag.ack_by} for flag in flags],
         "pending_edits": [edit_row(edit) for edit in edits],
     }

@@ -35,7 +35,9 @@ arriving as expected, pays what the plan asks on time. Rules of this module:
   A month whose outgoings exceed its income but whose payments are all made (money held from
   the month before, a four-weekly benefit's thirteenth payment) adds up.
 - ``plan set`` lists the lines as warnings, ``plan approve`` needs ``--despite REASON`` when
-  there is one (``plans.plans.approve_plan`` records both) and ``plan show`` lists them. The
+  there is one (``plans.plans.approve_plan`` records both) and ``plan show`` lists them. Each
+  line is a ``base.i18n.Message``: English in JSON and in the audit trail, in the person's
+  language where a person reads it. The
   checks that need no projection stay in ``plans.check`` (Kela's direct part over half the
   rent; rents paid late for want of an intraday statement).
 """
@@ -52,6 +54,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
+from valitystili.base.i18n import N_, Message, PluralMessage
 from valitystili.base.money import format_fi
 from valitystili.oversight.coming import instalment_rule
 from valitystili.payments.decision import (
@@ -77,13 +80,9 @@ from valitystili.store import settings
 from valitystili.store.models import Client, Plan, PlanIncome, PlanItem
 from valitystili.trust.auth import Actor
 
-#: The first line of ``plan set``'s warnings when the plan does not add up.
-DOES_NOT_ADD_UP = "plan does not add up in {months}; approving it needs --despite"
-
-
 def forward_problems(plan, items: Sequence, incomes: Sequence[tuple[str, int, str]],
                      period: ServicePeriod, *, late_days: int,
-                     calendar: BankingCalendar = CALENDAR) -> list[str]:
+                     calendar: BankingCalendar = CALENDAR) -> list[Message]:
     """What does not add up, one line per month (empty: the plan adds up); see the module rules.
 
     ``plan`` is a version (``id``, ``client_id`` and the instalment columns), ``items`` its
@@ -105,7 +104,7 @@ def forward_problems(plan, items: Sequence, incomes: Sequence[tuple[str, int, st
     projected = project(plan.client_id, 0, obligations, coming, rule, start, run_end,
                         last_day=period.last_on, calendar=calendar)
 
-    lines: dict[date, list[str]] = defaultdict(list)
+    lines: dict[date, list[Message]] = defaultdict(list)
     for obligation, name, agreed_on in judged:
         line = _late(obligation, name, projected)
         if line:
@@ -119,10 +118,12 @@ def forward_problems(plan, items: Sequence, incomes: Sequence[tuple[str, int, st
     for month in sorted(lines):
         parts = lines[month]
         if outgoing[month] > income[month]:
-            exceed = (f"the outgoings {format_fi(outgoing[month])} exceed the expected income "
-                      f"{format_fi(income[month])}")
+            exceed = Message("the outgoings {outgoings} exceed the expected income {income}",
+                             outgoings=format_fi(outgoing[month]),
+                             income=format_fi(income[month]))
             parts = [exceed, *parts]
-        found.append(f"{month.month}/{month.year}: " + "; ".join(parts))
+        found.append(Message.joined(": ", [f"{month.month}/{month.year}",
+                                           Message.joined("; ", parts)]))
     return found
 
 
@@ -167,7 +168,7 @@ def _incomes(incomes: Sequence[tuple[str, int, str]], period: ServicePeriod, sta
 
 def _instalment_lines(rule, projected, first: date, window_end: date,
                       outgoing: dict[date, int], calendar: BankingCalendar
-                      ) -> list[tuple[date, str]]:
+                      ) -> list[tuple[date, Message]]:
     """(month, line) for each month whose instalments fall below the plan's floor (``minimum``,
     or a fixed ``amount``) on each of its instalment days from ``first``; adds the floor of
     each month's instalment days to its ``outgoing``."""
@@ -182,22 +183,29 @@ def _instalment_lines(rule, projected, first: date, window_end: date,
     for step in projected:
         if step.payment.kind == "instalment" and step.on <= window_end:
             paid[_month(step.on)] += step.payment.amount_cents
-    what = "the fixed amount" if floor == fixed else "the minimum"
+    below = BELOW_FIXED if floor == fixed else BELOW_MINIMUM
     found = []
     for month, count in sorted(days.items()):
         outgoing[month] += floor * count
         if paid[month] < floor * count:
-            line = (f"instalments {format_fi(paid[month])}, less than {what} "
-                    f"{format_fi(floor)} on {count} instalment days ({format_fi(floor * count)})")
-            found.append((month, line))
+            found.append((month, Message(below, paid=format_fi(paid[month]),
+                                         floor=format_fi(floor), count=count,
+                                         total=format_fi(floor * count))))
     return found
+
+
+#: A month's instalments below the plan's floor: its fixed amount, or its minimum.
+BELOW_FIXED = N_("instalments {paid}, less than the fixed amount {floor} on {count} instalment "
+                 "days ({total})")
+BELOW_MINIMUM = N_("instalments {paid}, less than the minimum {floor} on {count} instalment days "
+                   "({total})")
 
 
 def _month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _late(obligation: OpenObligation, name: str, projected) -> str | None:
+def _late(obligation: OpenObligation, name: str, projected) -> Message | None:
     """A line when the projection leaves ``obligation`` unpaid at its legal due date."""
     steps = [step for step in projected
              if step.payment.obligation_id == obligation.obligation_id]
@@ -206,18 +214,21 @@ def _late(obligation: OpenObligation, name: str, projected) -> str | None:
         return None
     due = format_fi_date(obligation.due_on)
     if by_due:
-        return (f"{name} {format_fi(by_due)} of {format_fi(obligation.amount_cents)} paid by its "
-                f"legal due date {due}")
+        return Message("{item} {paid} of {amount} paid by its legal due date {due}", item=name,
+                       paid=format_fi(by_due), amount=format_fi(obligation.amount_cents),
+                       due=due)
     if sum(step.payment.amount_cents for step in steps) >= obligation.amount_cents:
-        return f"{name} paid {format_fi_date(steps[-1].on)}, after its legal due date {due}"
-    return f"{name} {format_fi(obligation.amount_cents)} not paid by its legal due date {due}"
+        return Message("{item} paid {day}, after its legal due date {due}", item=name,
+                       day=format_fi_date(steps[-1].on), due=due)
+    return Message("{item} {amount} not paid by its legal due date {due}", item=name,
+                   amount=format_fi(obligation.amount_cents), due=due)
 
 
 # --- a stored version ---------------------------------------------------------------------------
 
 
 def stored_plan_problems(session: Session, plan: Plan,
-                         calendar: BankingCalendar = CALENDAR) -> list[str]:
+                         calendar: BankingCalendar = CALENDAR) -> list[Message]:
     """``forward_problems`` of a stored version (a draft or an approved one)."""
     client = session.get(Client, plan.client_id)
     items = session.execute(select(*ITEM_COLUMNS).where(PlanItem.plan_id == plan.id)
@@ -255,15 +266,18 @@ def _version(session: Session, client_id: int, version: int) -> Plan:
 
 def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str,
              **options) -> dict:
-    """``plans.set_plan``, its warnings led by what does not add up (``DOES_NOT_ADD_UP``, then
-    one line a month)."""
+    """``plans.set_plan``, its warnings led by what does not add up (how many months, then one
+    line a month)."""
     result = plans.set_plan(session, actor, client, toml_text, **options)
     problems = stored_plan_problems(session, _version(session, result["client"],
                                                       result["version"]))
     if problems:
         count = len(problems)
-        result["warnings"] = [DOES_NOT_ADD_UP.format(
-            months=f"{count} month{'s' if count > 1 else ''}"), *problems, *result["warnings"]]
+        result["warnings"] = [
+            PluralMessage("plan does not add up in {count} month; approving it needs --despite",
+                          "plan does not add up in {count} months; approving it needs --despite",
+                          count, count=count),
+            *problems, *result["warnings"]]
     return result
 
 

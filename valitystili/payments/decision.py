@@ -48,6 +48,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.i18n import Message
 from valitystili.base.money import format_fi
 from valitystili.base.schedules import occurrences
 from valitystili.flags.raising import FlagRaised
@@ -308,15 +309,16 @@ def _instalments(day: ClientDay, plan: Instalments, execution_on: date,
 
 def _insufficient(client_id: int, obligation: OpenObligation, short: int) -> FlagRaised:
     return FlagRaised("insufficient_funds", obligation.key, client_id, short,
-                  f"{obligation.kind} due {obligation.due_on.isoformat()}: "
-                  f"{format_fi(short)} short of {format_fi(obligation.amount_cents)}")
+                      Message("{kind} due {day}: {short} short of {amount}", kind=obligation.kind,
+                              day=obligation.due_on.isoformat(), short=format_fi(short),
+                              amount=format_fi(obligation.amount_cents)))
 
 
 def _arrears(client_id: int, obligation: OpenObligation, unpaid: int, execution_on: date) -> FlagRaised:
     days = (execution_on - obligation.due_on).days
     return FlagRaised("arrears", obligation.key, client_id, unpaid,
-                  f"{obligation.kind} due {obligation.due_on.isoformat()} unpaid, "
-                  f"{days} days past due")
+                      Message("{kind} due {day} unpaid, {days} days past due",
+                              kind=obligation.kind, day=obligation.due_on.isoformat(), days=days))
 
 
 # --- running the decision forward ----------------------------------------------------------------

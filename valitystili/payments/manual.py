@@ -41,7 +41,7 @@ from valitystili.base.errors import (
     InsufficientFunds,
     ValidationError,
 )
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.identifiers import bic_for_iban, classify_reference, validate_iban
 from valitystili.base.money import format_fi
 from valitystili.base.text import payment_name
@@ -246,8 +246,10 @@ def decide(waiting: Iterable[Pending], available: dict[int, int]
             notices.append(FlagRaised(
                 "insufficient_funds", f"manual:{request.id}", request.client_id,
                 request.amount_cents - max(left, 0),
-                f"payment {request.id} of {format_fi(request.amount_cents)} to "
-                f"{request.creditor_payment_name} waits: {format_fi(max(left, 0))} available"))
+                Message("payment {payment} of {amount} to {payee} waits: {available} available",
+                        payment=request.id, amount=format_fi(request.amount_cents),
+                        payee=request.creditor_payment_name,
+                        available=format_fi(max(left, 0)))))
     return tuple(paid), taken, tuple(notices)
 
 

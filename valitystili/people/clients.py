@@ -62,7 +62,7 @@ import ledger
 from valitystili.base.accounts import CLIENT_PREFIX, client_account
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.identifiers import (
     age_on,
     bic_for_iban,
@@ -137,8 +137,13 @@ def format_rf(rf: str) -> str:
     return " ".join(rf[i:i + 4] for i in range(0, len(rf), 4))
 
 
+#: An exclusion's answer as the card holds it: stable English words (JSON and CSV carry them as
+#: they are) that a table shows in the person's language (``base/i18n.Message``).
+ANSWERS = {None: Message("not asked"), True: Message("yes"), False: Message("no")}
+
+
 def answer_text(value: bool | None) -> str:
-    return "not asked" if value is None else ("yes" if value else "no")
+    return ANSWERS[value]
 
 
 # --- finding a client ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.errors import ValidationError
-from valitystili.base.i18n import _
+from valitystili.base.i18n import Message, _
 from valitystili.base.identifiers import bic_for_iban, validate_iban
 from valitystili.base.text import payment_name
 from valitystili.people.payees import check_name
@@ -36,16 +36,19 @@ from valitystili.store.models import CLOSE_REASONS, Client, ServicePeriod
 from valitystili.store.settings import free_text
 from valitystili.trust.auth import Actor
 
-#: What each reason reads as, for people (the keys are what scripts and the database hold).
+#: What each reason reads as, for people (the keys are what scripts and the database hold). The
+#: labels are English in JSON and CSV; a table shows them translated (``base/i18n.Message``).
 REASON_LABELS = {
-    "service_not_needed": "the service is no longer needed",
-    "moved": "the client moved away",
-    "guardianship_started": "guardianship (edunvalvonta) started",
-    "died": "the client died",
-    "consent_withdrawn": "the client withdrew their consent",
-    "other": "other reason",
+    "service_not_needed": Message("the service is no longer needed"),
+    "moved": Message("the client moved away"),
+    "guardianship_started": Message("guardianship (edunvalvonta) started"),
+    "died": Message("the client died"),
+    "consent_withdrawn": Message("the client withdrew their consent"),
+    "other": Message("other reason"),
 }
 assert tuple(REASON_LABELS) == CLOSE_REASONS
+#: The label of a period closed before reasons were recorded.
+NOT_RECORDED = Message("not recorded")
 
 OWN_ACCOUNT = "own_account"
 WAITING = "waiting"
@@ -53,7 +56,7 @@ APPROVED = "approved"
 
 
 def reason_label(reason: str | None) -> str:
-    return REASON_LABELS[reason] if reason is not None else "not recorded"
+    return REASON_LABELS[reason] if reason is not None else NOT_RECORDED
 
 
 @dataclass(frozen=True)

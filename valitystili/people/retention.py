@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from valitystili.base.errors import Conflict
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.identifiers import ANONYMISED, ANONYMISED_HETU_PREFIX
 from valitystili.base.money import format_fi
 from valitystili.people.clients import resolve_client
@@ -186,6 +186,8 @@ def anonymise(session: Session, actor: Actor, client: str | int) -> dict:
         bill.message = scrub(bill.message)
     for flag in session.execute(select(Flag).where(Flag.client_id == found.id)).scalars():
         flag.detail = scrub(flag.detail)
+        if flag.detail_message is not None:    # its values are scrubbed as its text is
+            flag.detail_message = Message.from_data(flag.detail_message).with_texts(scrub).data()
         flag.ack_comment = scrub(flag.ack_comment)
     # The audit trail: the personal parts of the entries about the client.
     emptied = session.execute(update(AuditPersonal).where(

@@ -18,7 +18,8 @@ the plan's expected incomes and whose next banking day is after its legal due da
 are the rent ledger's own (``due.obligation_days``, ``expected.income_arrivals``).
 
 Both read plain values, so they serve the parsed file (``plan set``) and the stored rows
-(``plan approve``) alike.
+(``plan approve``) alike. Their lines are ``base.i18n.Message``: English in JSON and where stored,
+in the person's language where shown.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
+from valitystili.base.i18n import Message
 from valitystili.base.money import format_fi
 from valitystili.base.schedules import occurrences
 from valitystili.plans.due import obligation_days
@@ -43,18 +45,19 @@ def _last_day_looked_at(start: date) -> date:
     return start + relativedelta(months=MONTHS_LOOKED_AT) - timedelta(days=1)
 
 
-def direct_part_warnings(items: Iterable[tuple[int, str, int | None, int]]) -> list[str]:
+def direct_part_warnings(items: Iterable[tuple[int, str, int | None, int]]) -> list[Message]:
     """Rent items whose direct part is over half the rent; ``items`` are (position, kind,
     amount, Kela's direct part)."""
-    return [f"pay {position}: Kela pays {format_fi(direct)} of the rent {format_fi(cents)} "
-            "directly, over half of it; the service may not be needed"
+    return [Message("pay {position}: Kela pays {direct} of the rent {rent} directly, over half "
+                    "of it; the service may not be needed", position=position,
+                    direct=format_fi(direct), rent=format_fi(cents))
             for position, kind, cents, direct in items
             if kind == "rent" and cents and direct * 2 > cents]
 
 
 def late_rent_warnings(start: date, rents: Iterable[tuple[str, str]],
                        incomes: Iterable[tuple[str, str]], *, intraday: bool,
-                       calendar: BankingCalendar = CALENDAR) -> list[str]:
+                       calendar: BankingCalendar = CALENDAR) -> list[Message]:
     """Rents paid after their legal due date for want of an intraday report (see the module
     docstring), one line each; none when ``intraday`` (the setting ``intraday_statements``).
 
@@ -72,9 +75,10 @@ def late_rent_warnings(start: date, rents: Iterable[tuple[str, str]],
                 continue
             paid_on = calendar.next_banking_day(pay_on)
             if paid_on > due_on:
-                warnings.append(
-                    f"{name} {agreed_on.month}/{agreed_on.year}: its money arrives "
-                    f"{format_fi_date(pay_on)} and is seen the next morning without an intraday "
-                    f"statement; it is paid {format_fi_date(paid_on)}, after its legal due date "
-                    f"{format_fi_date(due_on)} (setting intraday_statements)")
+                warnings.append(Message(
+                    "{item} {month}: its money arrives {arrives} and is seen the next morning "
+                    "without an intraday statement; it is paid {paid}, after its legal due "
+                    "date {due} (setting intraday_statements)", item=name,
+                    month=f"{agreed_on.month}/{agreed_on.year}", arrives=format_fi_date(pay_on),
+                    paid=format_fi_date(paid_on), due=format_fi_date(due_on)))
     return warnings

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import _, ngettext
+from valitystili.base.i18n import Message, _, ngettext, shown
 from valitystili.people.clients import require_open, resolve_client, utc_text
 from valitystili.plans.check import direct_part_warnings, late_rent_warnings
 from valitystili.plans.due import paid_here
@@ -117,7 +117,7 @@ def set_plan(session: Session, actor: Actor, client: str | int, toml_text: str, 
 
 
 def approve_plan(session: Session, actor: Actor, client: str | int, version: int | None = None,
-                 *, check: Callable[[Session, Plan], list[str]], at: datetime | None = None,
+                 *, check: Callable[[Session, Plan], list[Message]], at: datetime | None = None,
                  despite: str | None = None) -> dict:
     """The handler's decision: the version (default the latest) is in force from its date.
 
@@ -157,7 +157,7 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
     despite = free_text(session, despite, _("--despite reason"), required=False)
     problems = check(session, target)
     if problems and despite is None:
-        values = {"version": target.version, "client": found.id, "problem": problems[0],
+        values = {"version": target.version, "client": found.id, "problem": shown(problems[0]),
                   "count": len(problems) - 1}
         raise ValidationError((ngettext(
             'plan version {version} of client {client} does not add up: {problem} (and {count} '
@@ -184,7 +184,7 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
             "warnings": stored_late_rent_warnings(session, target)}
 
 
-def stored_late_rent_warnings(session: Session, plan: Plan) -> list[str]:
+def stored_late_rent_warnings(session: Session, plan: Plan) -> list[Message]:
     """``check.late_rent_warnings`` of a stored version, as the setting
     ``intraday_statements`` stands."""
     return late_rent_warnings(

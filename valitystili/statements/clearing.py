@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
+from valitystili.base.i18n import Message
 from valitystili.base.money import format_fi
 
 CLEARING_WINDOW_BANKING_DAYS = 3
@@ -89,14 +90,17 @@ class OrderBook:
             order = self._by_e2e.get(debit.end_to_end_id)
             if order is not None:
                 if order.id in self._cleared:
-                    return Cleared(None, None, f"order {order.key} is already cleared")
+                    return Cleared(None, None, Message("order {order} is already cleared",
+                                                       order=order.key))
                 if -debit.amount_cents != order.amount_cents:
-                    return Cleared(None, None, f"end-to-end id of order {order.key}, but the "
-                                   f"order is {format_fi(order.amount_cents)}")
+                    return Cleared(None, None, Message(
+                        "end-to-end id of order {order}, but the order is {amount}",
+                        order=order.key, amount=format_fi(order.amount_cents)))
                 self._cleared.add(order.id)
                 return Cleared(order, END_TO_END, f"end-to-end id of order {order.key}")
         if not debit.counterparty_iban:
-            return Cleared(None, None, "no end-to-end id or creditor account to match an order")
+            return Cleared(None, None, Message("no end-to-end id or creditor account to match "
+                                               "an order"))
         same = self._uncleared.get((-debit.amount_cents, debit.counterparty_iban), ())
         candidates = [
             order for order in same
@@ -104,7 +108,8 @@ class OrderBook:
                                                                       debit.booked_on)
         ]
         if not candidates:
-            return Cleared(None, None, "no exported order with this amount and creditor")
+            return Cleared(None, None, Message("no exported order with this amount and "
+                                               "creditor"))
         order = min(candidates, key=lambda o: (abs((o.execution_on - debit.booked_on).days), o.id))
         self._cleared.add(order.id)
         return Cleared(order, AMOUNT, f"amount and creditor of order {order.key}")

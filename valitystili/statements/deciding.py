@@ -29,7 +29,7 @@ from datetime import date
 from imports.records import Item
 from valitystili.base.accounts import OUTGOING, SUSPENSE
 from valitystili.base.errors import NotFound
-from valitystili.base.i18n import _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised
 from valitystili.statements.bookings import Counts, OrderChange
@@ -108,9 +108,10 @@ class Decider:
             counts.cleared += 1
             return Decision(OUTGOING, CLEARED, cleared.rule, order.client_id, order.id)
         counts.in_suspense += 1
+        values = {"amount": format_fi(-amount), "day": booked_on.isoformat(),
+                  "payee": item.counterparty_name, "reason": cleared.reason}
         self.flag("unmatched_debit", archive_id, None, amount,
-                  f"{format_fi(-amount)} out on {booked_on.isoformat()}"
-                  f"{_to(item)}: {cleared.reason}")
+                  Message(OUT_TO if item.counterparty_name else OUT, **values))
         return Decision(SUSPENSE, IN_SUSPENSE, NONE)
 
     def _returned(self, order: OpenOrder, archive_id: str, item: Item, amount: int,
@@ -124,15 +125,15 @@ class Decider:
             order.id, order.key, "returned",
             previous.cleared_on if previous else order.cleared_on, booked_on)
         counts.returned += 1
-        reason = f" ({item.return_reason})" if item.return_reason else ""
+        values = {"order": order.key, "amount": format_fi(order.amount_cents),
+                  "code": item.return_reason, "returned": format_fi(amount),
+                  "client": order.client_id}
         if client is None:      # a refund of money in suspense (``payments.manual``)
             self.flag("payment_returned", archive_id, None, amount,
-                      f"refund {order.key} of {format_fi(order.amount_cents)} came back"
-                      f"{reason}; {format_fi(amount)} is in suspense again")
+                      Message(CAME_BACK[False, bool(item.return_reason)], **values))
             return Decision(SUSPENSE, IN_SUSPENSE, RETURN, None, order.id)
         self.flag("payment_returned", archive_id, order.client_id, amount,
-                  f"payment {order.key} of {format_fi(order.amount_cents)} came back"
-                  f"{reason}; {format_fi(amount)} returned to client {order.client_id}")
+                  Message(CAME_BACK[True, bool(item.return_reason)], **values))
         return Decision(client.ledger_code, RETURNED, RETURN, order.client_id, order.id)
 
     def _credit(self, archive_id: str, item: Item, amount: int, booked_on: date,
@@ -144,16 +145,19 @@ class Decider:
             counts.matched[match.rule] += 1
             if not client.open:
                 self.flag("income_after_closing", archive_id, client.id, amount,
-                          f"{format_fi(amount)} for closed client {client.id} "
-                          f"({match.reason}) was credited to the client")
+                          Message("{amount} for closed client {client} ({reason}) was credited "
+                                  "to the client", amount=format_fi(amount), client=client.id,
+                                  reason=match.reason))
             return Decision(client.ledger_code, POSTED, match.rule, client.id)
         counts.in_suspense += 1
         reason = match.reason
         if detail_hint and not _has_detail(item):
-            reason = ("no payer, reference or message on the statement (a lump sum: its camt.054 "
-                      "itemisation will attribute it)")
+            reason = Message("no payer, reference or message on the statement (a lump sum: its "
+                             "camt.054 itemisation will attribute it)")
         self.flag("unmatched_income", archive_id, None, amount,
-                  f"{format_fi(amount)} in on {booked_on.isoformat()}{_from(item)}: {reason}")
+                  Message(IN_FROM if item.counterparty_name else IN, amount=format_fi(amount),
+                          day=booked_on.isoformat(), payer=item.counterparty_name,
+                          reason=reason))
         return Decision(SUSPENSE, IN_SUSPENSE, NONE)
 
 
@@ -162,9 +166,18 @@ def _has_detail(item: Item) -> bool:
                 item.end_to_end_id))
 
 
-def _from(item: Item) -> str:
-    return f" from {item.counterparty_name}" if item.counterparty_name else ""
-
-
-def _to(item: Item) -> str:
-    return f" to {item.counterparty_name}" if item.counterparty_name else ""
+#: The flags of a line in suspense: money in (from its payer, when named) or out (to whom).
+IN = N_("{amount} in on {day}: {reason}")
+IN_FROM = N_("{amount} in on {day} from {payer}: {reason}")
+OUT = N_("{amount} out on {day}: {reason}")
+OUT_TO = N_("{amount} out on {day} to {payee}: {reason}")
+#: A payment that came back, by (it was a client's, the bank gave a return code).
+CAME_BACK = {
+    (True, True): N_("payment {order} of {amount} came back ({code}); {returned} returned to "
+                     "client {client}"),
+    (True, False): N_("payment {order} of {amount} came back; {returned} returned to client "
+                      "{client}"),
+    (False, True): N_("refund {order} of {amount} came back ({code}); {returned} is in suspense "
+                      "again"),
+    (False, False): N_("refund {order} of {amount} came back; {returned} is in suspense again"),
+}

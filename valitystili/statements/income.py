@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.accounts import SUSPENSE
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
@@ -166,8 +166,9 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
     if client.status != "open":
         raise_flags(session, [FlagRaised(
             "income_after_closing", line.archive_id, client.id, line.amount_cents,
-            f"{format_fi(line.amount_cents)} assigned by {actor.name} to closed client "
-            f"{client.id}")], today)
+            Message("{amount} assigned by {name} to closed client {client}",
+                    amount=format_fi(line.amount_cents), name=actor.name, client=client.id))],
+            today)
     audit.record(session, actor.name, "income.assign", client_id=client.id,
                  subject=f"line {line.id}", detail={
                      "archive_id": line.archive_id, "amount_cents": line.amount_cents,

@@ -44,6 +44,7 @@ from functools import lru_cache
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.errors import ValidationError
+from valitystili.base.i18n import N_, Message
 from valitystili.base.identifiers import classify_reference, find_hetu, mask_hetu
 from valitystili.plans.expected import income_arrivals
 
@@ -263,7 +264,8 @@ class Directory:
             decided = rule(credit, notes)
             if decided is not None:
                 return decided
-        return Match(NONE, None, "; ".join(notes) or "nothing identifies a client")
+        return Match(NONE, None, Message.joined("; ", notes) if notes
+                     else Message("nothing identifies a client"))
 
     def _by_reference_rule(self, credit: Credit, notes: list[str]) -> Match | None:
         if credit.reference:
@@ -280,12 +282,14 @@ class Directory:
                 return Match(REFERENCE, found, f"reference {credit.reference}")
             key, _problem = normalise_reference(credit.reference)
             if key is None:
-                notes.append(f"reference {credit.reference} is not valid")
+                notes.append(Message("reference {reference} is not valid",
+                                     reference=credit.reference))
             else:
                 client = self._lookup_reference(key)
                 if client is not None:
                     return Match(REFERENCE, client, f"reference {credit.reference}")
-                notes.append(f"reference {credit.reference} is no client's")
+                notes.append(Message("reference {reference} is no client's",
+                                     reference=credit.reference))
             return None
         if not credit.message:
             return None
@@ -299,8 +303,8 @@ class Directory:
             [(client, token)] = named.items()
             return Match(REFERENCE, client, f"reference {token} in the message")
         if len(named) > 1:
-            return Match(NONE, None, "the message has references of clients "
-                         + ", ".join(str(c) for c in sorted(named)))
+            return Match(NONE, None, Message("the message has references of clients {clients}",
+                                             clients=_ids(named)))
         return None
 
     def _by_hetu_rule(self, credit: Credit, notes: list[str]) -> Match | None:
@@ -308,8 +312,8 @@ class Directory:
         if len(clients) == 1:
             return Match(HETU, clients[0], "identity code in the message")
         if len(clients) > 1:
-            return Match(NONE, None, "the message has identity codes of clients "
-                         + ", ".join(str(c) for c in clients))
+            return Match(NONE, None, Message("the message has identity codes of clients "
+                                             "{clients}", clients=_ids(clients)))
         return None
 
     def _by_expected_income(self, credit: Credit, notes: list[str]) -> Match | None:
@@ -327,19 +331,21 @@ class Directory:
                 return Match(EXPECTED_INCOME, client,
                              f"expected income from {payer}, client's name in the message")
             if chosen:
-                return Match(NONE, None, f"expected income from {payer} of several clients: "
-                             f"{_ids(chosen)}")
+                return Match(NONE, None, Message(SEVERAL_EXPECTING, payer=payer,
+                                                 clients=_ids(chosen)))
         candidates = self._candidates(incomes, credit)
         if not candidates:
             return None
         if named:
-            return Match(NONE, None, f"expected income from {payer} of clients "
-                         f"{_ids(candidates)}, but the message names clients {_ids(named)}")
+            return Match(NONE, None, Message("expected income from {payer} of clients "
+                                             "{clients}, but the message names clients {named}",
+                                             payer=payer, clients=_ids(candidates),
+                                             named=_ids(named)))
         if len(candidates) == 1:
             [client] = candidates
             return Match(EXPECTED_INCOME, client, f"expected income from {payer}")
-        return Match(NONE, None, f"expected income from {payer} of several clients: "
-                     f"{_ids(candidates)}")
+        return Match(NONE, None, Message(SEVERAL_EXPECTING, payer=payer,
+                                         clients=_ids(candidates)))
 
     def _candidates(self, incomes: _PayerIncomes, credit: Credit) -> set[int]:
         """The open clients expecting an income of this payer near the credit's amount, on
@@ -440,6 +446,10 @@ def _arrivals(kind: str, schedule: str, booked_on: date, window_days: int,
                                      calendar))
     except ValidationError:
         return ()  # a schedule the plan check let through but the calendar cannot place
+
+
+#: Why a credit is not attributed: several clients expect such an income from its payer.
+SEVERAL_EXPECTING = N_("expected income from {payer} of several clients: {clients}")
 
 
 def _ids(ids: Iterable[int]) -> str:

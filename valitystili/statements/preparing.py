@@ -68,7 +68,7 @@ from imports.records import Statement as BankStatement
 from valitystili.base.accounts import SUSPENSE, incoming_account
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.errors import ValidationError
-from valitystili.base.i18n import _
+from valitystili.base.i18n import Message, _
 from valitystili.base.money import format_fi
 from valitystili.statements import loading
 from valitystili.statements.bookings import (
@@ -212,9 +212,10 @@ class _Preparer:
                                      f"(statement {statement.statement_id})"))
                 self.bank_moves[bank.id].append((day, opening.amount_cents))
                 self.decider.flag("unmatched_income", key, None, opening.amount_cents,
-                                  f"opening balance {format_fi(opening.amount_cents)} of the "
-                                  "first statement is in suspense: money held before the "
-                                  "ledger, not yet attributed to clients")
+                                  Message("opening balance {amount} of the first statement is "
+                                          "in suspense: money held before the ledger, not yet "
+                                          "attributed to clients",
+                                          amount=format_fi(opening.amount_cents)))
             return
         ledger_then = ledger.balance(self.session, bank.ledger_code, day) + sum(
             amount for booked_on, amount in self.bank_moves[bank.id] if booked_on <= day)

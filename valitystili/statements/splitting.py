@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.accounts import SUSPENSE
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
@@ -142,9 +142,12 @@ def split_line(session: Session, actor: Actor, line: int | str, parts: list[tupl
         raise ValidationError(_("client {client} has two parts: give each client one").format(
             client=twice[0]))
     total = sum(cents for _, cents in found)
-    # ``what`` is stored (the ledger's description, the flag, the access log): English.
-    what = f"line {source.subject}" if source.line is not None else "the opening balance"
+    # ``what`` is stored (the ledger's description, the flag, the access log): English; the
+    # flag shows it in its reader's language.
     of_line = source.line is not None
+    named = (Message("line {line}", line=source.subject) if of_line
+             else Message("the opening balance"))
+    what = str(named)
     if total != source.amount_cents:
         wrong = PARTS_WRONG[(of_line, total > source.amount_cents)]
         raise ValidationError(_(wrong).format(
@@ -165,8 +168,9 @@ def split_line(session: Session, actor: Actor, line: int | str, parts: list[tupl
     resolve_flags(session, "unmatched_income", today, subjects=[source.flag_subject])
     raise_flags(session, [
         FlagRaised("income_after_closing", f"{source.flag_subject}:{client.id}", client.id,
-                   cents, f"{format_fi(cents)} of {what} split by {actor.name} to closed "
-                          f"client {client.id}")
+                   cents, Message("{amount} of {what} split by {name} to closed client {client}",
+                                  amount=format_fi(cents), what=named, name=actor.name,
+                                  client=client.id))
         for client, cents in found if client.status != "open"], today)
     result = [Part(source.subject, client.id, cents, key) for client, cents in found]
     access.record_view(session, actor, "income.split", numbers, subject=what,

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 import ledger
 from imports.pain002 import REJECTED, StatusReport, read_pain002
 from valitystili.base.errors import ValidationError
-from valitystili.base.i18n import _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags
 from valitystili.people.retention import order_description
@@ -54,29 +54,30 @@ from valitystili.store.models import BankAccount, PaymentBatch, PaymentOrder
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 
-#: ISO 20022 status reason codes (ExternalStatusReason1Code) a bank commonly gives, in words.
+#: ISO 20022 status reason codes (ExternalStatusReason1Code) a bank commonly gives, in words
+#: (English where kept, in the reader's language where shown: ``reason_in_words``).
 REASON_WORDS = {
-    "AC01": "the account number is wrong",
-    "AC03": "the payee's account number is not valid",
-    "AC04": "the account is closed",
-    "AC06": "the account is blocked",
-    "AG01": "payments to this account are not allowed",
-    "AG02": "the bank does not accept this kind of payment",
-    "AM02": "the amount is over what is allowed",
-    "AM04": "there was not enough money on the city's account",
-    "AM05": "the payment is a duplicate",
-    "BE01": "the payee's name does not match the account",
-    "CNOR": "the payee's bank cannot be reached",
-    "DT01": "the date is not valid",
-    "DUPL": "the payment is a duplicate",
-    "FF01": "the file's format is not valid",
-    "MD07": "the account holder has died",
-    "MS02": "the payee gave no reason",
-    "MS03": "the bank gave no reason",
-    "NARR": "the reason is in the bank's own words",
-    "RC01": "the bank code (BIC) is wrong",
-    "RR04": "for a regulatory reason",
-    "TM01": "it came after the bank's cut-off time",
+    "AC01": N_("the account number is wrong"),
+    "AC03": N_("the payee's account number is not valid"),
+    "AC04": N_("the account is closed"),
+    "AC06": N_("the account is blocked"),
+    "AG01": N_("payments to this account are not allowed"),
+    "AG02": N_("the bank does not accept this kind of payment"),
+    "AM02": N_("the amount is over what is allowed"),
+    "AM04": N_("there was not enough money on the city's account"),
+    "AM05": N_("the payment is a duplicate"),
+    "BE01": N_("the payee's name does not match the account"),
+    "CNOR": N_("the payee's bank cannot be reached"),
+    "DT01": N_("the date is not valid"),
+    "DUPL": N_("the payment is a duplicate"),
+    "FF01": N_("the file's format is not valid"),
+    "MD07": N_("the account holder has died"),
+    "MS02": N_("the payee gave no reason"),
+    "MS03": N_("the bank gave no reason"),
+    "NARR": N_("the reason is in the bank's own words"),
+    "RC01": N_("the bank code (BIC) is wrong"),
+    "RR04": N_("for a regulatory reason"),
+    "TM01": N_("it came after the bank's cut-off time"),
 }
 
 #: A batch's bank status from a group or block status code, and their order (only forward).
@@ -89,12 +90,20 @@ MAX_REPORT_BYTES = 16 * 1024 * 1024
 PAID_OUT = ("cleared", "returned")
 
 
-def reason_in_words(code: str | None) -> str:
+#: A rejected payment's flag: its money back to its client, or (a refund's) to suspense.
+REJECTED_TO_CLIENT = N_("payment {payment} of {amount} to {payee} was rejected by the bank "
+                        "({reason}); {amount} returned to client {client}")
+REJECTED_TO_SUSPENSE = N_("payment {payment} of {amount} to {payee} was rejected by the bank "
+                          "({reason}); {amount} is in suspense again")
+
+
+def reason_in_words(code: str | None) -> Message:
     """``AC04: the account is closed``; an unknown code is named as it is."""
     if not code:
-        return "no reason given"
+        return Message("no reason given")
     words = REASON_WORDS.get(code.upper())
-    return f"{code}: {words}" if words else f"{code}: a code with no words here (see the report)"
+    return Message.joined(": ", [code, Message(words) if words else
+                                 Message("a code with no words here (see the report)")])
 
 
 def bank_meaning(status: str | None) -> str | None:
@@ -272,12 +281,12 @@ def _apply(session: Session, actor: Actor, batch: PaymentBatch, orders: dict[int
         order.reject_reason = rejection.reason
         if order.obligation_id is not None:
             reopen_returned(session, order.obligation_id, order.amount_cents)
-        where = ("is in suspense again" if order.client_id is None
-                 else f"returned to client {order.client_id}")
+        values = {"payment": order.key, "amount": format_fi(order.amount_cents),
+                  "payee": order.creditor_name, "reason": words, "client": order.client_id}
         flags.append(FlagRaised(
             "payment_rejected", order.key, order.client_id, order.amount_cents,
-            f"payment {order.key} of {format_fi(order.amount_cents)} to {order.creditor_name} "
-            f"was rejected by the bank ({words}); {format_fi(order.amount_cents)} {where}"))
+            Message(REJECTED_TO_SUSPENSE if order.client_id is None else REJECTED_TO_CLIENT,
+                    **values)))
     raise_flags(session, flags, today)
     if result.bank_status != batch.bank_status:
         batch.bank_status = result.bank_status

@@ -482,6 +482,9 @@ class Flag(Base):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), nullable=True)
     amount_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    #: The detail as a message with its values (``base.i18n.Message.data``), so that it is shown
+    #: in its reader's language; None for a detail that is plain text.
+    detail_message: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     first_seen: Mapped[_date] = mapped_column(Date)
     last_seen: Mapped[_date] = mapped_column(Date)
     resolved_at: Mapped[_date | None] = mapped_column(Date, nullable=True)
