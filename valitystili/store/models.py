@@ -356,7 +356,7 @@ class PaymentOrder(Base):
         # keep its cost to the day's work as the table grows with years of history.
         Index("ix_payment_orders_instalment_on", "instalment_on"),
         Index("ix_payment_orders_obligation", "obligation_id"),
-        # Final payouts only (migration 0015): an index of every order by client costs each
+        # Final payouts only (migration 0016): an index of every order by client costs each
         # day's run a page per client once the table holds years of orders.
         Index("ix_payment_orders_final", "client_id", sqlite_where=text("kind = 'final'"),
               postgresql_where=text("kind = 'final'")),

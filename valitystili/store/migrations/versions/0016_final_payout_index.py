@@ -1,7 +1,7 @@
 """Final payouts indexed on their own: the day's batch no longer pays for an index of every order.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-30
 
 - ``ix_payment_orders_kind_client`` (kind, client) goes: the daily batch asked it only how many
@@ -14,8 +14,8 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
