@@ -186,7 +186,12 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
             Obligation.message, Obligation.allow_partial).where(
             Obligation.status == "open", Obligation.pay_on <= horizon)):
         obligations_of[obligation.client_id].append(obligation)
-    versions = approved_versions(session, list(clients))
+    # The versions ensure_obligations read (clients open or closed in the lookback), and those
+    # of the clients closed before it that the day still pays out.
+    versions = {client_id: generated["versions"][client_id] for client_id in clients
+                if client_id in generated["versions"]}
+    versions.update(approved_versions(session, [client_id for client_id in clients
+                                                if client_id not in generated["versions"]]))
     plans = {client_id: plan for client_id, v in versions.items()
              if (plan := in_force(v, execution_on)) is not None}
     paid_instalments, removed_instalments = _instalments_ordered(session, execution_on, horizon)

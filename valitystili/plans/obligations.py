@@ -81,8 +81,10 @@ ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
 
 
 def ensure_obligations(session: Session, start: date, end: date, *,
-                       calendar: BankingCalendar = CALENDAR) -> dict[str, int]:
-    """Create (or update, while unpaid) the obligations with rule dates in [start, end].
+                       calendar: BankingCalendar = CALENDAR) -> dict:
+    """Create (or update, while unpaid) the obligations with rule dates in [start, end]; the
+    counts created, updated and cancelled, and under ``versions`` the approved versions of the
+    clients it looked at (``versions.approved_versions``: the day's run reads them once).
 
     Only what can fall due is read in full: the items of the versions whose window holds a date
     of their schedule, the bills due in the window, and for their clients the incomes, Kela's
@@ -109,7 +111,7 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     created, updated = _store(session, wanted)
     cancelled = _cancel_superseded(session, plans, wanted, start)
     _record_generated(session, plans, clients, end)
-    return {"created": created, "updated": updated, "cancelled": cancelled}
+    return {"created": created, "updated": updated, "cancelled": cancelled, "versions": plans}
 
 
 def _windows(clients: dict[int, object], plans: dict[int, list], start: date, end: date
