@@ -11,6 +11,7 @@ from helpers.statements import Tx, camt053, ntry, reference_of, write
 
 import ledger
 from valitystili.base.errors import Conflict
+from valitystili.base.identifiers import mask_hetus
 from valitystili.people import clients
 from valitystili.plans.versions import in_force_periods
 from valitystili.statements import income, service
@@ -19,7 +20,6 @@ from valitystili.statements.matching import (
     Directory,
     ExpectedIncome,
     KnownClient,
-    mask_message,
     payer_matches,
 )
 from valitystili.store.models import AuditEntry, Flag, StatementLine
@@ -180,8 +180,8 @@ def test_plan_versions_in_force():
 
 
 def test_identity_codes_are_masked_for_output():
-    assert mask_message("maksu 010594Y123W ja 150705b247k") == "maksu 010594Y**** ja 150705B****"
-    assert mask_message(None) is None
+    assert mask_hetus("maksu 010594Y123W ja 150705b247k") == "maksu 010594Y**** ja 150705B****"
+    assert mask_hetus(None) is None
 
 
 # --- through an import ---------------------------------------------------------------------------

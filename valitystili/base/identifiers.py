@@ -282,6 +282,27 @@ def mask_hetu(text: str) -> str:
     return _mask(validate_hetu(text))
 
 
+def mask_hetus(message: str | None) -> str | None:
+    """A text with every valid identity code in it masked (for output: a bank message, or what
+    a person typed where a client number goes)."""
+    if not message:
+        return message
+    result = message
+    upper = result.upper()
+    start = 0
+    while True:
+        code = find_hetu(upper[start:])
+        if code is None:
+            return result
+        at = upper.find(code, start)
+        if at < 0:  # pragma: no cover - find_hetu returns text taken from the message
+            return result
+        masked = mask_hetu(code)
+        result = result[:at] + masked + result[at + len(code):]
+        upper = result.upper()
+        start = at + len(masked)
+
+
 def hetu_birth_date(text: str) -> date:
     """The birth date in a henkilötunnus (``010594Y123W`` → 1994-05-01)."""
     code = validate_hetu(text)

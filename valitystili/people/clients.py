@@ -68,6 +68,7 @@ from valitystili.base.identifiers import (
     bic_for_iban,
     client_reference,
     mask_hetu,
+    mask_hetus,
     rf_from_finnish,
     validate_finnish_reference,
     validate_hetu,
@@ -166,8 +167,9 @@ def resolve_client(session: Session, text: str | int, *, for_update: bool = Fals
             # Banks pad references with leading zeros; ours never start with one.
             condition = Client.reference == validate_finnish_reference(compact).lstrip("0")
     else:
+        # Someone may type an identity code here: it is never repeated whole (DESIGN §10).
         raise NotFound(_("unknown client {text}: give the client number or its reference")
-                       .format(text=repr(raw)))
+                       .format(text=repr(mask_hetus(raw))))
     query = select(Client).where(condition)
     if for_update:
         query = query.with_for_update()

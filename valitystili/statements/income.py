@@ -25,11 +25,11 @@ import ledger
 from valitystili.base.accounts import SUSPENSE
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.i18n import N_, Message, _
+from valitystili.base.identifiers import mask_hetus
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
 from valitystili.statements.bookings import assign_key
-from valitystili.statements.matching import mask_message
 from valitystili.store.models import (
     ASSIGNED,
     BANK_ONLY,
@@ -94,7 +94,7 @@ def list_income(session: Session, actor: Actor, *, unmatched: bool = False,
     rows = [
         IncomeLine(line=line.id, iban=iban, booked_on=line.booked_on,
                    amount_cents=line.amount_cents, payer=line.counterparty_name,
-                   reference=line.reference, message=mask_message(line.message),
+                   reference=line.reference, message=mask_hetus(line.message),
                    state=line.state, rule=line.match_rule, client=line.client_id,
                    archive_id=line.archive_id)
         for line, iban in session.execute(query.order_by(StatementLine.booked_on,

@@ -45,7 +45,7 @@ from functools import lru_cache
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.errors import ValidationError
 from valitystili.base.i18n import N_, Message
-from valitystili.base.identifiers import classify_reference, find_hetu, mask_hetu
+from valitystili.base.identifiers import classify_reference, find_hetu
 from valitystili.plans.expected import income_arrivals
 
 REFERENCE = "reference"
@@ -168,26 +168,6 @@ def normalise_reference(text: str | None) -> tuple[str | None, str]:
     if kind == "SCOR":
         return "F:" + value.lstrip("0"), ""
     return "R:" + value, ""
-
-
-def mask_message(message: str | None) -> str | None:
-    """A message with every valid identity code masked (for output; stored text is the bank's)."""
-    if not message:
-        return message
-    result = message
-    upper = result.upper()
-    start = 0
-    while True:
-        code = find_hetu(upper[start:])
-        if code is None:
-            return result
-        at = upper.find(code, start)
-        if at < 0:  # pragma: no cover - find_hetu returns text taken from the message
-            return result
-        masked = mask_hetu(code)
-        result = result[:at] + masked + result[at + len(code):]
-        upper = result.upper()
-        start = at + len(masked)
 
 
 def hetus_in(message: str | None) -> list[str]:
