@@ -33,6 +33,8 @@ Rules of this module:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import re
 from datetime import date
 
@@ -282,25 +284,28 @@ def mask_hetu(text: str) -> str:
     return _mask(validate_hetu(text))
 
 
+def hetu_spans(text: str) -> Iterator[tuple[int, str]]:
+    """(position, code in upper case) of each valid identity code in ``text``, in order."""
+    upper = text.upper()
+    start = 0
+    while (code := find_hetu(upper[start:])) is not None:
+        at = upper.find(code, start)
+        if at < 0:  # pragma: no cover - find_hetu returns text taken from the message
+            return
+        yield at, code
+        start = at + len(code)
+
+
 def mask_hetus(message: str | None) -> str | None:
     """A text with every valid identity code in it masked (for output: a bank message, or what
     a person typed where a client number goes)."""
     if not message:
         return message
-    result = message
-    upper = result.upper()
-    start = 0
-    while True:
-        code = find_hetu(upper[start:])
-        if code is None:
-            return result
-        at = upper.find(code, start)
-        if at < 0:  # pragma: no cover - find_hetu returns text taken from the message
-            return result
-        masked = mask_hetu(code)
-        result = result[:at] + masked + result[at + len(code):]
-        upper = result.upper()
-        start = at + len(masked)
+    parts, end = [], 0
+    for at, code in hetu_spans(message):
+        parts += [message[end:at], mask_hetu(code)]
+        end = at + len(code)
+    return "".join(parts) + message[end:]
 
 
 def hetu_birth_date(text: str) -> date:

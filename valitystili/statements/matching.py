@@ -45,7 +45,7 @@ from functools import lru_cache
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.errors import ValidationError
 from valitystili.base.i18n import N_, Message
-from valitystili.base.identifiers import classify_reference, find_hetu
+from valitystili.base.identifiers import classify_reference, hetu_spans
 from valitystili.plans.expected import income_arrivals
 
 REFERENCE = "reference"
@@ -172,19 +172,11 @@ def normalise_reference(text: str | None) -> tuple[str | None, str]:
 
 def hetus_in(message: str | None) -> list[str]:
     """Every valid identity code in a message, upper case, in order, without repeats."""
-    if not message:
-        return []
     found: list[str] = []
-    upper = message.upper()
-    start = 0
-    while True:
-        code = find_hetu(upper[start:])
-        if code is None:
-            return found
+    for _at, code in hetu_spans(message or ""):
         if code not in found:
             found.append(code)
-        at = upper.find(code, start)
-        start = (at if at >= 0 else start) + len(code)
+    return found
 
 
 # --- the directory ---------------------------------------------------------------------------
