@@ -164,3 +164,75 @@ def test_the_findings_are_english_in_json_in_every_language(cli, tampered):
     details = [row["detail"].replace(NBSP, " ") for row in json.loads(outputs["en"])]
     assert details == [detail for check, detail in FOUND["en"] if check != "suspense_old"]
 
+
+# --- client records: their summary and state --------------------------------------------------
+
+@pytest.fixture
+def recorded(cli, planless) -> str:  # noqa: F811
+    """Client 1's service record: a consent later withdrawn, an assessment, two powers of
+    attorney (one until 31.12.2099, one until revoked) and a Kela payment demand."""
+    client = str(planless)
+    for args in (("consent", "--date", "20.10.2026", "--incomes", "housing allowance",
+                  "--payments", "rent"),
+                 ("assessment", "--date", "20.10.2026", "--reference", "SOS-2026-1234"),
+                 ("power_of_attorney", "--date", "20.10.2026", "--scope", "rent matters",
+                  "--to", "Vaasan Asunnot Oy", "--until", "31.12.2099"),
+                 ("power_of_attorney", "--date", "21.10.2026", "--scope", "benefit matters",
+                  "--to", "Kela"),
+                 ("ev241n", "--date", "21.10.2026", "--benefits", "housing allowance"),
+                 ("consent", "--withdrawn", "15.1.2027")):
+        cli.ok("client", "record", client, *args, user="hannu")
+    return client
+
+
+RECORDS = {   # (summary, state) of records 1-6
+    "en": [("incomes: housing allowance; payments: rent", "superseded by 6"),
+           ("by sanna; social-welfare record SOS-2026-1234", "in force"),
+           ("to Vaasan Asunnot Oy: rent matters until 31.12.2099",
+            "in force, valid until 31.12.2099"),
+           ("to Kela: benefit matters until revoked", "in force"),
+           ("benefits: housing allowance", "in force"),
+           ("incomes: housing allowance; payments: rent", "withdrawn 15.1.2027")],
+    "fi": [("tulot: housing allowance; maksut: rent", "korvattu asiakirjalla 6"),
+           ("tekijä sanna; sosiaalihuollon asiakirja SOS-2026-1234", "voimassa"),
+           ("valtuutettu Vaasan Asunnot Oy: rent matters, 31.12.2099 asti",
+            "voimassa, 31.12.2099 asti"),
+           ("valtuutettu Kela: benefit matters, kunnes peruutetaan", "voimassa"),
+           ("etuudet: housing allowance", "voimassa"),
+           ("tulot: housing allowance; maksut: rent", "peruttu 15.1.2027")],
+    "sv": [("inkomster: housing allowance; betalningar: rent", "ersatt av handling 6"),
+           ("av sanna; socialvårdens journalhandling SOS-2026-1234", "i kraft"),
+           ("till Vaasan Asunnot Oy: rent matters till och med 31.12.2099",
+            "i kraft, till och med 31.12.2099"),
+           ("till Kela: benefit matters tills den återkallas", "i kraft"),
+           ("förmåner: housing allowance", "i kraft"),
+           ("inkomster: housing allowance; betalningar: rent", "återkallad 15.1.2027")],
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_client_records_in_each_language(cli, recorded, language):
+    from base.test_i18n_tr_people import table_rows
+
+    rows = table_rows(cli.ok("--lang", language, "--wide", "client", "records", recorded,
+                             user="hannu"))
+    assert [(row[7], row[10]) for row in rows] == RECORDS[language]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_client_show_s_records_in_each_language(cli, recorded, language):
+    shown = cli.ok("--lang", language, "--wide", "client", "show", recorded, user="hannu")
+    from base.test_i18n_tr_people import table_rows
+
+    part = next(part for part in shown.split("\n\n") if "ev241n" in part)   # the records
+    rows = table_rows(part.partition("\n")[2])
+    assert [(row[-1], row[3]) for row in rows] == RECORDS[language]
+
+
+def test_client_records_are_english_in_json_in_every_language(cli, recorded):
+    for args in (("client", "records", recorded), ("client", "show", recorded)):
+        outputs = {language: cli.ok("--lang", language, "--format", "json", *args, user="hannu")
+                   for language in LANGUAGES}
+        assert outputs["fi"] == outputs["en"] == outputs["sv"], args
+    rows = json.loads(cli.ok("--format", "json", "client", "records", recorded, user="hannu"))
+    assert [(row["summary"], row["state"]) for row in rows] == RECORDS["en"]
