@@ -10,7 +10,7 @@ Findings are data (check, subject, detail); the caller decides what they mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,14 @@ class Finding:
     check: str
     subject: str
     detail: str
+    #: ``detail`` as a template and its values (``detail == template.format(**values)``), for a
+    #: caller that shows it in other words.
+    template: str = field(default="", compare=False)
+    values: dict = field(default_factory=dict, compare=False)
+
+
+def _found(check: str, subject: str, template: str, **values) -> Finding:
+    return Finding(check, subject, template.format(**values), template, values)
 
 
 def verify(session: Session) -> list[Finding]:
@@ -37,14 +45,16 @@ def verify(session: Session) -> list[Finding]:
         .having(func.sum(postings.c.amount_cents) != 0)
     ).all()
     for key, total in unbalanced:
-        findings.append(Finding("balanced", key, f"postings sum to {int(total)} cents, not 0"))
+        findings.append(
+            _found("balanced", key, "postings sum to {total} cents, not 0", total=int(total))
+        )
     empty = session.execute(
         select(transactions.c.key).where(
             ~select(postings.c.id).where(postings.c.transaction_id == transactions.c.id).exists()
         )
     ).all()
     for (key,) in empty:
-        findings.append(Finding("balanced", key, "transaction has no postings"))
+        findings.append(_found("balanced", key, "transaction has no postings"))
 
     sums = dict(
         session.execute(
@@ -57,13 +67,16 @@ def verify(session: Session) -> list[Finding]:
         expected = SIGN[row.kind] * int(sums.get(row.id, 0))
         if row.balance_cents != expected:
             findings.append(
-                Finding("stored_balance", row.code,
-                        f"stored {row.balance_cents} cents, postings give {expected}")
+                _found("stored_balance", row.code,
+                       "stored {stored} cents, postings give {expected}",
+                       stored=row.balance_cents, expected=expected)
             )
         if row.no_negative and row.balance_cents < 0:
-            findings.append(Finding("no_negative", row.code, f"balance {row.balance_cents} cents"))
+            findings.append(_found("no_negative", row.code, "balance {balance} cents",
+                                   balance=row.balance_cents))
         if row.no_negative and expected < 0:
-            findings.append(Finding("no_negative", row.code, f"postings give {expected} cents"))
+            findings.append(_found("no_negative", row.code, "postings give {expected} cents",
+                                   expected=expected))
 
     mismatched = session.execute(
         select(transactions.c.key)
@@ -72,5 +85,6 @@ def verify(session: Session) -> list[Finding]:
         .distinct()
     ).all()
     for (key,) in mismatched:
-        findings.append(Finding("posting_date", key, "a posting's date differs from its transaction"))
+        findings.append(_found("posting_date", key,
+                               "a posting's date differs from its transaction"))
     return findings

@@ -10,7 +10,9 @@ Rules:
   about (an account, an order key, an entry), ``detail`` says it in words for people (English,
   money as ``1 234,56 €``) and ``amount_cents`` is the money involved, when there is any.
 - The ledger cannot know the service, so it keeps its own small ``ledger.Finding`` (check,
-  subject, detail); ``from_ledger`` is the one place where those become the service's.
+  subject, detail, and the detail's template and values); ``from_ledger`` is the one place
+  where those become the service's, the detail a ``Message`` (``LEDGER_DETAILS`` marks the
+  ledger's templates for the catalogues).
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
+
+from valitystili.base.i18n import N_, Message
+
+#: The ledger's detail templates (``ledger/invariants.py``), for the catalogues: the ledger
+#: cannot mark its own texts.
+LEDGER_DETAILS = (
+    N_("postings sum to {total} cents, not 0"),
+    N_("transaction has no postings"),
+    N_("stored {stored} cents, postings give {expected}"),
+    N_("balance {balance} cents"),
+    N_("postings give {expected} cents"),
+    N_("a posting's date differs from its transaction"),
+)
 
 
 @dataclass(frozen=True)
@@ -45,4 +60,14 @@ class _Found(Protocol):
 def from_ledger(found: Iterable[_Found], prefix: str = "") -> list[Finding]:
     """The ledger's findings as the service's, their check names after ``prefix``
     (reconcile says ``ledger_balanced``, ``audit verify`` keeps the ledger's ``balanced``)."""
-    return [Finding(f"{prefix}{f.check}", f.subject, f.detail) for f in found]
+    return [Finding(f"{prefix}{f.check}", f.subject, _detail(f)) for f in found]
+
+
+def _detail(found: _Found) -> str:
+    """The ledger's detail as a ``Message`` when it comes with its template, else as it is."""
+    template = getattr(found, "template", "")
+    if template and template in LEDGER_DETAILS:
+        detail = Message(template, **getattr(found, "values", {}))
+        if detail == found.detail:
+            return detail
+    return found.detail

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from valitystili.base.i18n import N_, _, ngettext
+from valitystili.base.i18n import N_, _, ngettext, shown
 from valitystili.cli import tables
 from valitystili.cli.app import App, pass_app
 
@@ -54,7 +54,7 @@ def audit_verify(app: App, expect_head: str | None) -> None:
              else _("head: none (the trail is empty)"))
     if findings:
         first = findings[0]
-        line = f"{first.check}: {first.subject}: {first.detail}"    # the finding's own words
+        line = f"{first.check}: {first.subject}: {shown(first.detail)}"   # its own words
         if len(findings) > 1:
             line = ngettext("{finding} (and {count} more)", "{finding} (and {count} more)",
                             len(findings) - 1).format(finding=line, count=len(findings) - 1)

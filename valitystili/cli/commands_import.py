@@ -18,9 +18,9 @@ from datetime import date
 
 import click
 
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, _, shown
 from valitystili.cli import tables
-from valitystili.cli.app import App, pass_app, stderr_is_terminal
+from valitystili.cli.app import App, pass_app, stderr_is_terminal, warn
 from valitystili.cli.lazy import LazyGroup
 from valitystili.cli.params import OPTIONAL_DATE, ServiceChoice
 
@@ -120,8 +120,7 @@ def _emit(app: App, results: list, dry_run: bool) -> None:
                                  posted=summary.posted, present=summary.already_present,
                                  skipped=summary.skipped, suspense=summary.in_suspense))
             for warning in summary.warnings:
-                # "warning:" stays English, like the tool's prefixes: scripts look for it.
-                app.info(f"warning: {summary.file}: {warning}")
+                warn(f"{summary.file}: {shown(warning)}")
 
 
 @import_group.command(FILES, hidden=True)

@@ -69,6 +69,7 @@ import ledger
 from valitystili.base.accounts import BANK_PREFIX, OUTGOING, SUSPENSE
 from valitystili.base.banking_calendar import BankingCalendar
 from valitystili.base.findings import Finding, from_ledger
+from valitystili.base.i18n import N_, Message
 from valitystili.flags import conditions
 from valitystili.flags.conditions import client_id_of, eur
 from valitystili.statements.sources import INTRADAY_SOURCES
@@ -137,8 +138,9 @@ def check_statement_balances(session: Session, context: CheckContext) -> list[Fi
         if difference:
             findings.append(Finding(
                 "statement_balance", f"{iban} {statement.closing_on.isoformat()}",
-                f"bank closing balance {eur(statement.closing_cents)}, ledger {eur(ledger_cents)} "
-                f"(statement {statement.statement_id})", difference))
+                Message("bank closing balance {bank}, ledger {ledger} (statement {statement})",
+                        bank=eur(statement.closing_cents), ledger=eur(ledger_cents),
+                        statement=statement.statement_id), difference))
     return findings
 
 
@@ -151,8 +153,9 @@ def check_lines_posted(session: Session, context: CheckContext) -> list[Finding]
                ~ledger.key_exists(StatementLine.ledger_key))
         .order_by(StatementLine.booked_on, StatementLine.id)).all()
     return [Finding("statement_line_unbooked", f"{iban} {line.archive_id}",
-                    f"{line.state} line of {line.booked_on.isoformat()}: ledger transaction "
-                    f"{line.ledger_key} does not exist", line.amount_cents)
+                    Message("{state} line of {day}: ledger transaction {key} does not exist",
+                            state=line.state, day=line.booked_on.isoformat(),
+                            key=line.ledger_key), line.amount_cents)
             for line, iban in missing]
 
 
@@ -170,8 +173,8 @@ def check_lines_keyed(session: Session, context: CheckContext) -> list[Finding]:
                StatementLine.state != BANK_ONLY)
         .order_by(StatementLine.booked_on, StatementLine.id)).all()
     return [Finding("statement_line_unbooked", f"{iban} {line.archive_id}",
-                    f"{line.state} line of {line.booked_on.isoformat()} is not booked in the "
-                    "ledger", line.amount_cents)
+                    Message("{state} line of {day} is not booked in the ledger",
+                            state=line.state, day=line.booked_on.isoformat()), line.amount_cents)
             for line, iban, parent_key in unkeyed
             if line.parent_archive_id is None or parent_key is None]
 
@@ -185,8 +188,9 @@ def check_lump_sums(session: Session, context: CheckContext) -> list[Finding]:
                          items.level == "item")
                   .correlate(StatementLine).scalar_subquery())
     return [Finding("lump_sum_not_itemised", f"{iban} {line.archive_id}",
-                    f"lump sum of {line.booked_on.isoformat()} is {eur(line.amount_cents)}, "
-                    f"its items add up to {eur(int(total))}", line.amount_cents - int(total))
+                    Message("lump sum of {day} is {amount}, its items add up to {total}",
+                            day=line.booked_on.isoformat(), amount=eur(line.amount_cents),
+                            total=eur(int(total))), line.amount_cents - int(total))
             for line, iban, total in session.execute(
                 select(StatementLine, BankAccount.iban, item_total)
                 .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
@@ -216,8 +220,9 @@ def check_notified_items(session: Session, context: CheckContext) -> list[Findin
         if context.as_of > deadline:
             findings.append(Finding(
                 "notified_not_on_statement", f"{iban} {archive_id}",
-                f"itemised {eur(int(total))} of {booked_on.isoformat()} is on no statement "
-                f"by {deadline.isoformat()}", int(total)))
+                Message("itemised {amount} of {day} is on no statement by {deadline}",
+                        amount=eur(int(total)), day=booked_on.isoformat(),
+                        deadline=deadline.isoformat()), int(total)))
     return findings
 
 
@@ -231,12 +236,15 @@ def check_suspense(session: Session, context: CheckContext) -> list[Finding]:
             .order_by(StatementLine.booked_on, StatementLine.id)).all():
         age = (context.as_of - line.booked_on).days
         if age > days:
-            party = line.counterparty_name or "unknown"
-            what = (f"{eur(line.amount_cents)} in from {party}" if line.amount_cents > 0
-                    else f"{eur(-line.amount_cents)} out to {party}")
+            party = line.counterparty_name or Message("unknown")
+            if line.amount_cents > 0:
+                text = N_("{amount} in from {party} booked {day} is unattributed after {age} days")
+            else:
+                text = N_("{amount} out to {party} booked {day} is unattributed after {age} days")
             findings.append(Finding(
                 "suspense_old", f"{iban} {line.archive_id}",
-                f"{what} booked {line.booked_on.isoformat()} is unattributed after {age} days",
+                Message(text, amount=eur(abs(line.amount_cents)), party=party,
+                        day=line.booked_on.isoformat(), age=age),
                 line.amount_cents))
     return findings
 
@@ -256,15 +264,22 @@ def check_balance_equation(session: Session, context: CheckContext) -> list[Find
     if not difference:
         return []
     others = [b for b in balances if b.balance_cents and not (b.kind == "liability" or is_bank(b))]
-    beside = ("; other accounts: " + ", ".join(f"{b.code} ({b.kind}) {eur(b.balance_cents)}"
-                                               for b in others)) if others else ""
-    return [Finding("balance_equation", "bank = clients + outgoing + suspense",
-                    f"bank accounts hold {eur(bank)}, liabilities are {eur(owed)}{beside}",
+    if others:
+        detail = Message("bank accounts hold {bank}, liabilities are {owed}; other accounts: "
+                         "{others}", bank=eur(bank), owed=eur(owed),
+                         others=", ".join(f"{b.code} ({b.kind}) {eur(b.balance_cents)}"
+                                          for b in others))
+    else:
+        detail = Message("bank accounts hold {bank}, liabilities are {owed}", bank=eur(bank),
+                         owed=eur(owed))
+    return [Finding("balance_equation", "bank = clients + outgoing + suspense", detail,
                     difference)]
 
 
 def check_clients_not_negative(session: Session, context: CheckContext) -> list[Finding]:
-    return [Finding("client_negative", b.code, f"balance {eur(b.balance_cents)}", b.balance_cents)
+    return [Finding("client_negative", b.code, Message("balance {amount}",
+                                                       amount=eur(b.balance_cents)),
+                    b.balance_cents)
             for b in context.balances if client_id_of(b.code) is not None and b.balance_cents < 0]
 
 
@@ -293,28 +308,30 @@ def check_payment_orders(session: Session, context: CheckContext) -> list[Findin
     findings = []
     for row in rows:
         def found(check: str, detail: str) -> None:
-            findings.append(Finding(check, row.key, f"{row.status} order in batch {row.batch_key}: "
-                                    f"{detail}", row.amount_cents))
+            findings.append(Finding(check, row.key, Message(
+                "{status} order in batch {batch}: {detail}", status=row.status,
+                batch=row.batch_key, detail=detail), row.amount_cents))
 
         debit = debits.get(row.key)
         legs = dict(debit.legs) if debit is not None else {}
         expected = {row.ledger_code: row.amount_cents, OUTGOING: -row.amount_cents}
         if row.status in batches.DEBITED:
             if debit is None:
-                found("order_not_debited", f"no ledger transaction {row.key} debits "
-                      f"{row.ledger_code}")
+                found("order_not_debited", Message("no ledger transaction {key} debits {code}",
+                                                   key=row.key, code=row.ledger_code))
             elif debit.reversed:
-                found("order_not_debited", "its client debit was reversed")
+                found("order_not_debited", Message("its client debit was reversed"))
             elif legs != expected:
-                found("order_debit_mismatch", f"the debit's legs are {_legs(legs)}"
-                      f", not {_legs(expected)}")
+                found("order_debit_mismatch", Message("the debit's legs are {legs}, not {expected}",
+                                                      legs=_legs(legs), expected=_legs(expected)))
         elif debit is not None and not debit.reversed:
-            found("order_debit_mismatch", f"{row.ledger_code} was debited "
-                  f"({_legs(legs)}) for an order that is not approved")
+            found("order_debit_mismatch", Message(
+                "{code} was debited ({legs}) for an order that is not approved",
+                code=row.ledger_code, legs=_legs(legs)))
         if ((row.status == "draft" and row.batch_status != "draft")
                 or (row.status in batches.DEBITED and row.batch_status == "draft")
                 or (row.status != "cancelled" and row.batch_status == "cancelled")):
-            found("order_batch_state", f"the batch is {row.batch_status}")
+            found("order_batch_state", Message("the batch is {status}", status=row.batch_status))
 
     for batch in session.execute(select(PaymentBatch).where(PaymentBatch.status == "approved")
                                  .order_by(PaymentBatch.id)).scalars():

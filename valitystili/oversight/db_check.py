@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.findings import Finding
-from valitystili.base.i18n import _, ngettext
+from valitystili.base.i18n import Message, _, ngettext
 from valitystili.base.money import format_count
 from valitystili.oversight import checks, reconcile, verification
 from valitystili.oversight.verification import Checked
@@ -89,7 +89,8 @@ def _database(session: Session) -> Part:
                 if problem != "ok"]
     for table, rowid, parent, _key in connection.exec_driver_sql("PRAGMA foreign_key_check"):
         findings.append(Finding("database_foreign_key", f"{table} row {rowid}",
-                                f"names a row of {parent} that does not exist"))
+                                Message("names a row of {table} that does not exist",
+                                        table=parent)))
     return findings, (Checked(_("database"),
                               _("SQLite at revision {revision}").format(revision=revision),
                               _("integrity_check and foreign_key_check ok"), len(findings)),)

@@ -62,7 +62,7 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date as fi
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.text import clean_line
 from valitystili.people import terms
 from valitystili.people.clients import resolve_client, utc_text
@@ -325,39 +325,60 @@ def open_payment_demands(session: Session, client_id: int) -> list[ClientRecord]
             if kept.superseded_by is None and kept.record.end_on is None]
 
 
+#: A record's end as its state says it (``state``), by the word the kind uses.
+ENDS = {
+    "withdrawn": N_("withdrawn {day}"),
+    "ended": N_("ended {day}"),
+    "valid until": N_("valid until {day}"),
+    "until": N_("until {day}"),
+    "expired": N_("expired {day}"),
+}
+
+
 def state(record: ClientRecord, superseded_by: int | None, today: date) -> str:
-    """How the record stands: in force, superseded, or ended (with the day)."""
+    """How the record stands: in force, superseded, or ended (with the day). A ``Message``:
+    English in the data, in the reader's language in a table."""
     if superseded_by is not None:
-        return f"superseded by {superseded_by}"
+        return Message("superseded by {record}", record=superseded_by)
     end = record.end_on
     if end is None:
-        return "in force"
+        return Message("in force")
     verb = {"consent": "withdrawn", "ev241n": "ended", "power_of_attorney": "valid until",
             "decision": "until"}[record.kind]
     if record.kind in ENDING or end < today:
         verb = {"power_of_attorney": "expired", "decision": "ended"}.get(record.kind, verb)
-        return f"{verb} {fi(end)}"
-    return f"in force, {verb} {fi(end)}"
+        return Message(ENDS[verb], day=fi(end))
+    return Message("in force, {end}", end=Message(ENDS[verb], day=fi(end)))
 
 
 def summary(record: ClientRecord) -> str:
-    """One line saying what the record holds (for tables and the service file)."""
+    """One line saying what the record holds (for tables and the service file). A ``Message``:
+    English in the data, in the reader's language in a table."""
     d = record.detail or {}
     if record.kind == "assessment":
-        return f"by {d.get('worker')}; social-welfare record {d.get('reference')}"
+        return Message("by {worker}; social-welfare record {reference}",
+                       worker=d.get("worker"), reference=d.get("reference"))
     if record.kind == "consent":
-        return f"incomes: {d.get('incomes')}; payments: {d.get('payments')}"
+        return Message("incomes: {incomes}; payments: {payments}",
+                       incomes=d.get("incomes"), payments=d.get("payments"))
     if record.kind == "power_of_attorney":
-        until = f" until {fi(record.end_on)}" if record.end_on else " until revoked"
-        return f"to {d.get('to')}: {d.get('scope')}{until}"
+        if record.end_on:
+            return Message("to {to}: {scope} until {day}", to=d.get("to"), scope=d.get("scope"),
+                           day=fi(record.end_on))
+        return Message("to {to}: {scope} until revoked", to=d.get("to"), scope=d.get("scope"))
     if record.kind == "ev241n":
-        return f"benefits: {d.get('benefits')}"
-    end = fi(record.end_on) if record.end_on else "until further notice"
+        return Message("benefits: {benefits}", benefits=d.get("benefits"))
+    end = fi(record.end_on) if record.end_on else Message("until further notice")
     criterion = d.get("criterion")
-    reason = f" ({d['reason']})" if d.get("reason") else ""
-    return (f"{fi(record.start_on)}–{end}, review {fi(record.review_on)}"
-            + (f"; criterion {criterion}{reason}" if criterion else "")
-            + f"; grounds: {d.get('grounds')}")
+    values = {"start": fi(record.start_on), "end": end, "review": fi(record.review_on),
+              "grounds": d.get("grounds")}
+    if criterion and d.get("reason"):
+        return Message("{start}–{end}, review {review}; criterion {criterion} ({reason}); "
+                       "grounds: {grounds}", criterion=criterion, reason=d["reason"], **values)
+    if criterion:
+        return Message("{start}–{end}, review {review}; criterion {criterion}; grounds: {grounds}",
+                       criterion=criterion, **values)
+    return Message("{start}–{end}, review {review}; grounds: {grounds}", **values)
 
 
 def record_row(record: ClientRecord, superseded_by: int | None = None,

@@ -220,11 +220,13 @@ class _Preparer:
         ledger_then = ledger.balance(self.session, bank.ledger_code, day) + sum(
             amount for booked_on, amount in self.bank_moves[bank.id] if booked_on <= day)
         if ledger_then != opening.amount_cents:
-            counts.warnings.append(
-                f"statement {statement.statement_id} of {bank.iban} opens with "
-                f"{format_fi(opening.amount_cents)} on {opening.on.isoformat()}, the ledger has "
-                f"{format_fi(ledger_then)} (difference "
-                f"{format_fi(opening.amount_cents - ledger_then)})")
+            counts.warnings.append(Message(
+                "statement {statement} of {iban} opens with {opening} on {on}, the ledger has "
+                "{ledger} (difference {difference})",
+                statement=statement.statement_id, iban=bank.iban,
+                opening=format_fi(opening.amount_cents), on=opening.on.isoformat(),
+                ledger=format_fi(ledger_then),
+                difference=format_fi(opening.amount_cents - ledger_then)))
 
     # --- entries ----------------------------------------------------------------------------------
 
@@ -273,9 +275,10 @@ class _Preparer:
             self._same_entry(bank, entry, known)
             if known.state != IN_SUSPENSE or not isinstance(known, StoredLine):
                 if known.state == ASSIGNED:
-                    counts.warnings.append(
-                        f"{archive_id} was assigned by hand to client {known.client_id} before "
-                        f"its {statement.source} itemisation arrived; the items are not booked")
+                    counts.warnings.append(Message(
+                        "{line} was assigned by hand to client {client} before its {source} "
+                        "itemisation arrived; the items are not booked",
+                        line=archive_id, client=known.client_id, source=statement.source))
                 counts.already_present += 1
                 return
             # On a statement already, unattributed: the items take the money out of suspense.

@@ -69,7 +69,7 @@ from sqlalchemy.orm import Session
 import ledger
 from valitystili.base.errors import ValidationError
 from valitystili.base.findings import Finding
-from valitystili.base.i18n import _, ngettext
+from valitystili.base.i18n import Message, _, ngettext
 from valitystili.store.db import advisory_lock
 from valitystili.store.models import (
     AuditEntry,
@@ -306,22 +306,30 @@ def parse_head(value: str) -> Head:
     return Head(int(position), digest)
 
 
-def check_head(session: Session, expected: Head, kept: str = "the head kept") -> list[Finding]:
+def check_head(session: Session, expected: Head, kept: str | None = None) -> list[Finding]:
     """Does the chain still hold ``expected``? (It may have grown since.)"""
     stored = session.execute(select(AuditEntry.hash)
                              .where(AuditEntry.position == expected.position)).scalar_one_or_none()
     if stored == expected.hash:
         return []
+    kept = kept if kept is not None else Message("the head kept")
     now = head(session)
     if stored is None and (now is None or now.position < expected.position):
-        ends = f"ends at position {now.position}" if now else "is empty"
-        return [Finding("audit_rewound", f"position {expected.position}",
-                        f"the audit trail {ends}, before {kept} ({expected}): "
-                        "the audit trail was rewound or rewritten")]
-    found = f"holds {stored[:16]}…" if stored else "holds no entry"
-    return [Finding("audit_rewritten", f"position {expected.position}",
-                    f"{found}, not {kept} ({expected.hash[:16]}…): "
-                    "the audit trail was rewound or rewritten")]
+        if now:
+            detail = Message("the audit trail ends at position {position}, before {kept} "
+                             "({head}): the audit trail was rewound or rewritten",
+                             position=now.position, kept=kept, head=str(expected))
+        else:
+            detail = Message("the audit trail is empty, before {kept} ({head}): the audit "
+                             "trail was rewound or rewritten", kept=kept, head=str(expected))
+        return [Finding("audit_rewound", f"position {expected.position}", detail)]
+    if stored:
+        detail = Message("holds {stored}…, not {kept} ({head}…): the audit trail was rewound "
+                         "or rewritten", stored=stored[:16], kept=kept, head=expected.hash[:16])
+    else:
+        detail = Message("holds no entry, not {kept} ({head}…): the audit trail was rewound "
+                         "or rewritten", kept=kept, head=expected.hash[:16])
+    return [Finding("audit_rewritten", f"position {expected.position}", detail)]
 
 
 def last_recorded_head(session: Session) -> AuditHead | None:
@@ -335,7 +343,8 @@ def check_recorded_head(session: Session) -> list[Finding]:
         return []
     when = _canonical_time(recorded.recorded_at)[:16].replace("T", " ")
     return check_head(session, Head(recorded.position, recorded.hash),
-                      f"the head {recorded.recorded_by} recorded at reconcile on {when}")
+                      Message("the head {name} recorded at reconcile on {when}",
+                              name=recorded.recorded_by, when=when))
 
 
 def record_head(session: Session, actor: str) -> Head | None:
@@ -426,20 +435,25 @@ def _walk_chain(session: Session) -> _Walk:
         where = f"position {entry.position}"
         if entry.position != expected:
             last = entry.position - 1
-            missing = (f"position {expected} is" if last == expected
-                       else f"positions {expected}-{last} are")
-            walk.findings.append(Finding(
-                "audit_chain", where, f"{missing} missing before it (deleted)"))
+            if last == expected:
+                missing = Message("position {position} is missing before it (deleted)",
+                                  position=expected)
+            else:
+                missing = Message("positions {first}-{last} are missing before it (deleted)",
+                                  first=expected, last=last)
+            walk.findings.append(Finding("audit_chain", where, missing))
         elif entry.prev_hash != prev:
             walk.findings.append(Finding(
                 "audit_chain", where,
-                f"entry id {entry.id} does not follow the entry before it (deleted or reordered)"))
+                Message("entry id {id} does not follow the entry before it (deleted or "
+                        "reordered)", id=entry.id)))
         digest = _digest(entry.prev_hash, entry.at, entry.actor, entry.action, entry.client_id,
                          entry.subject, entry.detail)
         if digest != entry.hash:
             walk.findings.append(Finding(
                 "audit_chain", where,
-                f"entry id {entry.id}: its content was altered after it was written"))
+                Message("entry id {id}: its content was altered after it was written",
+                        id=entry.id)))
         prev = entry.hash
         expected = entry.position + 1
         walk.entries += 1
@@ -514,23 +528,30 @@ def _check_coverage(session: Session, walk: _Walk) -> tuple[int, int]:
     for tx_id, key in uncovered[:NAMED_UNCOVERED]:
         findings.append(Finding(
             "audit_coverage", f"transaction {key}",
-            f"ledger transaction id {tx_id} was posted by no audited action"))
+            Message("ledger transaction id {id} was posted by no audited action", id=tx_id)))
     if len(uncovered) > NAMED_UNCOVERED:
         findings.append(Finding(
             "audit_coverage", "ledger_transactions",
-            f"{len(uncovered) - NAMED_UNCOVERED} more transactions were posted by no audited "
-            "action"))
-    since = f" after id {walk.through_id}" if walk.through_id else ""
+            Message("{count} more transactions were posted by no audited action",
+                    count=len(uncovered) - NAMED_UNCOVERED)))
     if count != walk.count:
-        findings.append(Finding(
-            "audit_coverage", "ledger_transactions",
-            f"the ledger holds {count} transactions{since}; the audit trail records "
-            f"{walk.count} posted"))
+        if walk.through_id:
+            detail = Message("the ledger holds {count} transactions after id {id}; the audit "
+                             "trail records {recorded} posted", count=count, id=walk.through_id,
+                             recorded=walk.count)
+        else:
+            detail = Message("the ledger holds {count} transactions; the audit trail records "
+                             "{recorded} posted", count=count, recorded=walk.count)
+        findings.append(Finding("audit_coverage", "ledger_transactions", detail))
     elif digest % (1 << BITS) != walk.digest % (1 << BITS):
-        findings.append(Finding(
-            "audit_coverage", "ledger_transactions",
-            f"the keys of the ledger's {count} transactions{since} are not those the audit "
-            "trail records (a transaction replaced)"))
+        if walk.through_id:
+            detail = Message("the keys of the ledger's {count} transactions after id {id} are "
+                             "not those the audit trail records (a transaction replaced)",
+                             count=count, id=walk.through_id)
+        else:
+            detail = Message("the keys of the ledger's {count} transactions are not those the "
+                             "audit trail records (a transaction replaced)", count=count)
+        findings.append(Finding("audit_coverage", "ledger_transactions", detail))
     return count, ledger.count_transactions(session, through_id=walk.through_id)
 
 
@@ -554,15 +575,17 @@ def _check_personal(session: Session, walk: _Walk) -> None:
         row = by_entry.get(entry_hash)
         if row is None:
             walk.findings.append(Finding("audit_personal", where,
-                                         "the entry's personal part is missing (deleted)"))
+                                         Message("the entry's personal part is missing "
+                                                 "(deleted)")))
         elif row[1] is not None or row[0] != client_id:
             walk.findings.append(Finding(
                 "audit_personal", where,
-                "the entry's personal part was altered after it was written"))
+                Message("the entry's personal part was altered after it was written")))
         elif client_id not in anonymised:
             walk.findings.append(Finding(
-                "audit_personal", where, f"the entry's personal part was emptied, but "
-                f"client {client_id} was never anonymised"))
+                "audit_personal", where, Message("the entry's personal part was emptied, but "
+                                                 "client {client} was never anonymised",
+                                                 client=client_id)))
 
 
 def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
@@ -575,20 +598,22 @@ def _check_state(session: Session, walk: _Walk) -> tuple[int, int, int]:
         trail = states.get((kind, name))
         if row is None:
             if trail is not None:
-                findings.append(Finding("audit_state", subject, (
-                    f"the audit trail says {_describe(trail, fields)}, but there is no such row "
-                    "(deleted behind the service's back)")))
+                findings.append(Finding("audit_state", subject, Message(
+                    "the audit trail says {state}, but there is no such row (deleted behind the "
+                    "service's back)", state=_describe(trail, fields))))
             return
         if trail is None:
-            findings.append(Finding("audit_state", subject, (
-                f"{_describe(row, fields)}: no audit entry made this row (written behind "
-                "the service's back)")))
+            findings.append(Finding("audit_state", subject, Message(
+                "{state}: no audit entry made this row (written behind the service's back)",
+                state=_describe(row, fields))))
             return
         differ = [f for f in fields if f in trail and trail[f] != row[f]]
         if differ:
-            findings.append(Finding("audit_state", subject, "; ".join(
-                f"{f} is {_shown(row[f])}, the audit trail says {_shown(trail[f])}"
-                for f in differ) + " (changed behind the service's back)"))
+            findings.append(Finding("audit_state", subject, Message(
+                "{differences} (changed behind the service's back)",
+                differences=Message.joined("; ", [Message(
+                    "{field} is {value}, the audit trail says {recorded}", field=f,
+                    value=_shown(row[f]), recorded=_shown(trail[f])) for f in differ]))))
 
     users = {name: {"role": role} for name, role in session.execute(select(User.name, User.role))}
     for name in sorted(users.keys() | {n for k, n in states if k == "user"}):
