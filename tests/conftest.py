@@ -3,6 +3,9 @@
 PostgreSQL: each test gets a fresh schema in the server's ``test`` database (URL from
 ``VALITYSTILI_TEST_PG``), dropped afterwards. When the server cannot be reached the PostgreSQL
 half is skipped with the reason — except when ``CI=true``, where that is a failure.
+
+The ``engine`` and ``cli`` fixtures start from a ledger at the head revision made by
+``helpers.migrated`` (the migrations run once per test process; each test gets a copy).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from helpers.migrated import migrate, remove_template
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +60,7 @@ class Backend:
     url: str
     schema: str | None = None
     admin_engine: object | None = None
+    migrated: bool = False      # helpers.migrated.migrate has run on it
 
     def url_for(self, user: str) -> str:
         """URL acting as ``user``: on PostgreSQL a database login of that name is created."""
@@ -112,8 +117,10 @@ def db_url(backend) -> str:
 
 @pytest.fixture
 def engine(backend):
+    """An engine on a ledger at the head revision (``helpers.migrated``: the migrations run
+    once per test process and each test gets their result)."""
+    migrate(backend)
     engine = db.make_engine(backend.url)
-    db.upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -170,5 +177,10 @@ class Cli:
 @pytest.fixture
 def cli(backend, monkeypatch) -> Cli:
     runner = Cli(backend, monkeypatch)
-    runner.ok("db", "init")
+    migrate(backend)
+    runner.ok("db", "init")     # on the migrated schema: registers the first admin
     return runner
+
+
+def pytest_sessionfinish(session, exitstatus):
+    remove_template()

@@ -5,10 +5,10 @@
     ...
     ledgers.close()
 
-- **SQLite**: the schema is migrated and ``setup`` run once, into a template file; each
-  ``new()`` copies that database (SQLite's online backup, which reads through the WAL) to a new
-  file next to it and opens an engine on the copy. A copy takes a few milliseconds; migrating
-  takes a fifth of a second.
+- **SQLite**: the schema is migrated (``helpers.migrated``) and ``setup`` run once, into a
+  template file; each ``new()`` copies that database (SQLite's online backup, which reads
+  through the WAL) to a new file next to it and opens an engine on the copy. A copy takes a few
+  milliseconds; migrating takes a fifth of a second.
 - **PostgreSQL**: the schema is migrated once (the conftest's per-test schema); each ``new()``
   empties every table but ``alembic_version`` with the row triggers off
   (``session_replication_role = replica``: the ledger's append-only guards and the foreign keys
@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from helpers.migrated import migrate
 from valitystili.store import db
 
 
@@ -39,13 +40,13 @@ class FreshLedgers:
         self.count = 0
         if backend.name == "sqlite":
             self.template = db.sqlite_path(backend.url)
+            migrate(backend)
             engine = db.make_engine(backend.url)
-            db.upgrade(engine)
             self._set_up(db.session_factory(engine))
             engine.dispose()
         else:
+            migrate(backend)
             self.shared = db.make_engine(backend.url)
-            db.upgrade(self.shared)
             with self.shared.connect() as connection:
                 self.tables = [row[0] for row in connection.execute(text(
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = "
