@@ -156,14 +156,17 @@ class Rounds:
     # -- the rounds --------------------------------------------------------------------------
 
     def play(self) -> None:
+        """Kill runs at random moments until enough kills; after each kill the next run is the
+        re-run that must finish the work, and a run that was not killed is checked as one."""
         pending = False
         rounds = 0
         while self.kills < self.kills_wanted:
             rounds += 1
             assert rounds <= MAX_ROUNDS_PER_KILL * self.kills_wanted, self.where(
-                "the command keeps finishing before its kill")
-            outcome = self.command.run(self.case.user, self.case.args,
-                                       kill_after=self.rng.uniform(0, self.case.seconds))
+                f"the {self.case.name} keeps finishing before its kill")
+            if pending:
+                self.before_re_run()
+            outcome = self.attempt(self.rng.uniform(0, self.case.seconds))
             self.attempts += 1
             if outcome.killed:
                 self.kills += 1
@@ -176,8 +179,15 @@ class Rounds:
                 self.after_completion(outcome)
                 pending = False
         if pending:
+            self.before_re_run()
             self.attempts += 1
-            self.after_completion(self.command.run(self.case.user, self.case.args))
+            self.after_completion(self.attempt(None))
+
+    def attempt(self, kill_after: float | None) -> crashes.Outcome:
+        return self.command.run(self.case.user, self.case.args, kill_after=kill_after)
+
+    def before_re_run(self) -> None:
+        """What happens between a kill and the re-run: nothing, the command is run again."""
 
     def measured(self, outcome: crashes.Outcome) -> None:
         """An uninterrupted run from the seeded state: D becomes the mean of all such runs, so
@@ -338,30 +348,9 @@ class DemoRounds(Rounds):
             if engine is not self.engine:
                 engine.dispose()
 
-    def play(self) -> None:
-        pending = False
-        rounds = 0
-        while self.kills < self.kills_wanted:
-            rounds += 1
-            assert rounds <= MAX_ROUNDS_PER_KILL * self.kills_wanted, self.where(
-                "the demo keeps finishing before its kill")
-            if pending and self.backend.name == "postgresql":
-                self.snapshot.restore()           # run_demo's fresh start: an empty database
-            outcome = self.attempt(self.rng.uniform(0, self.case.seconds))
-            if outcome.killed:
-                self.kills += 1
-                self.command.wait_gone()
-                self.after_kill()
-                pending = True
-            else:
-                if not pending:
-                    self.measured(outcome)
-                self.after_completion(outcome)
-                pending = False
-        if pending:
-            if self.backend.name == "postgresql":
-                self.snapshot.restore()
-            self.after_completion(self.attempt(None))
+    def before_re_run(self) -> None:
+        if self.backend.name == "postgresql":
+            self.snapshot.restore()           # run_demo's fresh start: an empty database
 
     def after_kill(self) -> None:
         _state, found = self.stored()
