@@ -112,9 +112,14 @@ class Crowd:
 
     def run(self, user: str, *args: str, extra: dict | None = None) -> Outcome:
         """One process alone (no barrier to wait at)."""
+        return finish(user, self.begin(user, *args, extra=extra))
+
+    def begin(self, user: str, *args: str, extra: dict | None = None) -> subprocess.Popen:
+        """One process started now, past the barrier at once (a test that orders its
+        processes itself: ``gate`` and ``until_waiting``)."""
         start = self.folder / f"start-{self.tag}-alone"
         start.touch()
-        return finish(user, self.start(user, args, start, extra))
+        return self.start(user, args, start, extra)
 
     def until_ready(self, start: Path, processes: list[subprocess.Popen]) -> None:
         deadline = time.monotonic() + WAIT_SECONDS

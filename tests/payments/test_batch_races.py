@@ -1,4 +1,5 @@
-"""Handlers racing on one batch, as separate processes running the real command line.
+"""Handlers racing on one batch, as separate processes running the real command line
+(``helpers.processes.Crowd``, each process let past its barrier at once: the test orders them).
 
 On PostgreSQL each race is also played through a *gate*: the test holds a lock on the audit
 trail, so whichever process gets to its audit entry first waits there, in the middle of its
@@ -15,17 +16,15 @@ in ``outgoing`` equal to the approved orders; one approval; one first export.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from datetime import date
 
 from helpers import scenario
-from oversight.test_reports_world import Money
-from sqlalchemy import func, select, text
+from helpers.processes import Crowd, finish
 from helpers.statements import valid_hetu
+from oversight.test_reports_world import Money
+from sqlalchemy import func, select
 
 import ledger
 from valitystili import payments as batches
@@ -41,65 +40,8 @@ from valitystili.store.models import (
 DAY = date(2026, 11, 2)
 CLIENTS_PER_ROUND = 6
 ROUNDS = 5
-WAIT_SECONDS = 60
-ENTRY = "from valitystili.cli import main; main()"
 ORDER_CHECKS = ("order_not_debited", "order_debit_mismatch", "draft_order_debited",
                 "cancelled_order_debited", "order_batch_state", "batch_changed_after_approval")
-
-
-# --- processes ----------------------------------------------------------------------------------
-
-
-class Racer:
-    """``valitystili ARGS`` as ``user`` in a process of its own, against the test database."""
-
-    def __init__(self, backend, tag: str):
-        self.backend = backend
-        self.tag = tag       # application_name on PostgreSQL: finds this test's sessions only
-
-    def start(self, user: str, *args: str) -> subprocess.Popen:
-        url = self.backend.url_for(user)
-        if self.backend.name == "postgresql":
-            url += f"&application_name={self.tag}"
-        env = {**os.environ, "VALITYSTILI_DB": url,
-               "VALITYSTILI_USER": user if self.backend.name == "sqlite" else ""}
-        return subprocess.Popen([sys.executable, "-c", ENTRY, *args], env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    def waiting(self) -> int:
-        """How many of this test's sessions wait on a lock (PostgreSQL)."""
-        with self.backend.admin_engine.connect() as connection:
-            return connection.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
-                "AND wait_event_type = 'Lock'"), {"tag": self.tag}).scalar_one()
-
-    @contextmanager
-    def gate(self):
-        """Hold the audit trail locked (PostgreSQL) until the block ends: writers wait there."""
-        if self.backend.name != "postgresql":
-            yield
-            return
-        with self.backend.admin_engine.connect() as connection:
-            connection.execute(text(f'SET search_path TO "{self.backend.schema}"'))
-            connection.execute(text("BEGIN"))
-            connection.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
-            try:
-                yield
-            finally:
-                connection.execute(text("ROLLBACK"))
-
-    def until_waiting(self, count: int, processes: list[subprocess.Popen]) -> None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while self.waiting() < count:
-            finished = [p for p in processes if p.poll() is not None]
-            assert not finished, [p.communicate() for p in finished]
-            assert time.monotonic() < deadline, f"fewer than {count} processes reached a lock"
-            time.sleep(0.05)
-
-
-def finish(process: subprocess.Popen) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=WAIT_SECONDS)
-    return process.returncode, out, err
 
 
 # --- the world ------------------------------------------------------------------------------------
@@ -178,11 +120,12 @@ def order_findings(session) -> list[tuple[str, str]]:
 # --- the races ------------------------------------------------------------------------------------
 
 
-def test_a_run_and_an_approval_at_once_never_leave_an_order_undebited(backend, session_factory):
+def test_a_run_and_an_approval_at_once_never_leave_an_order_undebited(backend, session_factory,
+                                                                      tmp_path):
     """Issue 9 item 1: a draft batch exists, more money arrives, hannu runs the day again while
     hilla approves the batch. Five rounds, each with a fresh draft batch."""
     world(session_factory)
-    racer = Racer(backend, f"race_run_{backend.schema or 'sqlite'}")
+    racer = Crowd(backend, tmp_path, "race_run")
     for round_no in range(ROUNDS):
         clients = open_clients(session_factory, round_no * CLIENTS_PER_ROUND, CLIENTS_PER_ROUND)
         receive(session_factory, clients[:2])                 # money before the first run
@@ -190,16 +133,16 @@ def test_a_run_and_an_approval_at_once_never_leave_an_order_undebited(backend, s
         receive(session_factory, clients[2:])                 # more money arrives
         gated = backend.name == "postgresql" and round_no % 2 == 0
         with racer.gate() if gated else nullgate():
-            run = racer.start("hannu", "batch", "run", "--date", "2.11.2026", "--yes")
+            run = racer.begin("hannu", "batch", "run", "--date", "2.11.2026", "--yes")
             if gated:
                 racer.until_waiting(1, [run])
             else:
                 time.sleep(0.3)
-            approve = racer.start("hilla", "batch", "approve", str(batch))
+            approve = racer.begin("hilla", "batch", "approve", str(batch))
             if gated:
                 racer.until_waiting(2, [run, approve])
-        ran, approved = finish(run), finish(approve)
-        assert (ran[0], approved[0]) == (0, 0), (round_no, ran, approved)
+        ran, approved = finish("hannu", run), finish("hilla", approve)
+        assert (ran.code, approved.code) == (0, 0), (round_no, ran, approved)
         with session_factory() as session:
             assert broken_promises(session) == [], round_no
             status = session.get(PaymentBatch, batch).status
@@ -219,7 +162,7 @@ def nullgate():
     yield
 
 
-def test_two_handlers_approving_the_same_batch_one_wins(backend, session_factory):
+def test_two_handlers_approving_the_same_batch_one_wins(backend, session_factory, tmp_path):
     """Issue 9 item 2: hilla and helmi approve batch 1 at once: one exit 0, one exit 2."""
     world(session_factory)
     with session_factory() as session, session.begin():
@@ -227,18 +170,18 @@ def test_two_handlers_approving_the_same_batch_one_wins(backend, session_factory
     clients = open_clients(session_factory, 0, 3)
     receive(session_factory, clients)
     batch = draft_batch(session_factory)
-    racer = Racer(backend, f"race_approve_{backend.schema or 'sqlite'}")
+    racer = Crowd(backend, tmp_path, "race_approve")
     with racer.gate():
-        first = racer.start("hilla", "batch", "approve", str(batch))
-        second = racer.start("helmi", "batch", "approve", str(batch))
+        first = racer.begin("hilla", "batch", "approve", str(batch))
+        second = racer.begin("helmi", "batch", "approve", str(batch))
         if backend.name == "postgresql":
             racer.until_waiting(2, [first, second])
-    results = {"hilla": finish(first), "helmi": finish(second)}
-    codes = sorted(code for code, _, _ in results.values())
+    results = {"hilla": finish("hilla", first), "helmi": finish("helmi", second)}
+    codes = sorted(r.code for r in results.values())
     assert codes == [0, 2], results
-    loser = next(r for r in results.values() if r[0] == 2)
-    assert loser[2] == f"valitystili: error: batch {batch} is already approved\n"
-    winner = next(name for name, r in results.items() if r[0] == 0)
+    loser = next(r for r in results.values() if r.code == 2)
+    assert loser.err == f"valitystili: error: batch {batch} is already approved\n"
+    winner = next(name for name, r in results.items() if r.code == 0)
     with session_factory() as session:
         entries = session.execute(select(AuditEntry.actor).where(
             AuditEntry.action == "batch.approve")).scalars().all()
@@ -259,17 +202,17 @@ def test_three_exports_at_once_make_exactly_one_first_export(backend, session_fa
     batch = draft_batch(session_factory)
     with session_factory() as session, session.begin():
         batches.approve_batch(session, scenario.world_actors().hilla, str(batch), today=DAY)
-    racer = Racer(backend, f"race_export_{backend.schema or 'sqlite'}")
+    racer = Crowd(backend, tmp_path, "race_export")
     with racer.gate():
         # --again: each may come second; --yes: 2.11.2026 is in the past when the suite runs.
-        exports = [racer.start("fiona", "--format", "json", "batch", "export", str(batch),
+        exports = [racer.begin("fiona", "--format", "json", "batch", "export", str(batch),
                                "--out", str(tmp_path / f"maksut-{n}.xml"), "--again", "--yes")
                    for n in range(3)]
         if backend.name == "postgresql":
             racer.until_waiting(3, exports)
-    results = [finish(p) for p in exports]
-    assert [code for code, _, _ in results] == [0, 0, 0], results
-    firsts = sorted(json.loads(out)["first_export"] for _, out, _ in results)
+    results = [finish("fiona", p) for p in exports]
+    assert [r.code for r in results] == [0, 0, 0], results
+    firsts = sorted(json.loads(r.out)["first_export"] for r in results)
     assert firsts == [False, False, True]
     files = {(tmp_path / f"maksut-{n}.xml").read_bytes() for n in range(3)}
     assert len(files) == 1                                   # byte-identical every time
