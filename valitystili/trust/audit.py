@@ -162,6 +162,8 @@ def record_each(session: Session, actor: str, action: str,
     posted), under one lock and one read of the chain's end; returns their hashes."""
     if action == COVERAGE_ACTION:
         raise ValueError(f"{COVERAGE_ACTION} entries are written by the migration only")
+    if not entries:
+        return []           # nothing to append, and nothing to claim the unit's postings for
     _lock(session)
     last = session.execute(
         select(AuditEntry.position, AuditEntry.hash).order_by(AuditEntry.position.desc()).limit(1)
