@@ -234,11 +234,11 @@ def stage_statements(session: Session, actor: Actor, year: int, month: int, fold
     rules): the ``{client, file}`` written, and the staged files to publish after the commit."""
     letters = client_statements(session, actor, clients_with_letters(session, actor, year, month),
                                 year, month, language=language, output=form, today=today)
-    paths = [(letter.client, letter_name(letter.client, year, month, form)) for letter in letters]
-    staged = files.stage_all(folder, ((name, render(letter, form).encode("utf-8"))
-                                      for letter, (_client, name) in zip(letters, paths)),
-                             force=force)
-    return [{"client": client, "file": str(Path(folder) / name)} for client, name in paths], staged
+    names = {letter.client: letter_name(letter.client, year, month, form) for letter in letters}
+    staged = files.stage_all(folder, ((names[letter.client], render(letter, form).encode("utf-8"))
+                                      for letter in letters), force=force)
+    return [{"client": letter.client, "file": str(Path(folder) / names[letter.client])}
+            for letter in letters], staged
 
 
 def letter_path(out: Path, text: bool = False) -> tuple[Path, str]:
