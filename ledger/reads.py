@@ -8,8 +8,11 @@ tables. Rules:
 - Without ``as_of`` a balance is the stored running balance (no history is read); "as of" a
   day means at the end of that day and sums the postings up to it.
 - Date ranges include both ends; ``None`` leaves that end open.
-- An account that does not exist has no postings and no daily balances (``balance`` alone
-  raises ``UnknownAccount``: one account asked for by name must exist).
+- An account that does not exist has no postings and no daily balances, and ``balances_of``
+  leaves it out (``balance`` alone raises ``UnknownAccount``: one account asked for by name
+  must exist).
+- What is read for many accounts at once (``balances_of``, ``postings_of``) is one query per
+  ``CHUNK`` accounts, whatever their number; the one-account reads are the same reads.
 - Key lists are read ``CHUNK`` keys at a time, well under the databases' parameter limits.
 """
 
@@ -68,19 +71,34 @@ class StoredTransaction:
 
 def balance(session: Session, code: str, as_of: date | None = None) -> int:
     """Natural-sign balance of one account, today (stored) or as of the end of a date."""
+    if as_of is not None:
+        found = balances_of(session, [code], as_of)
+        if code not in found:
+            raise UnknownAccount(f"unknown account {code}")
+        return found[code]
     row = session.execute(
-        select(accounts.c.id, accounts.c.kind, accounts.c.balance_cents).where(accounts.c.code == code)
+        select(accounts.c.balance_cents).where(accounts.c.code == code)
     ).first()
     if row is None:
         raise UnknownAccount(f"unknown account {code}")
-    if as_of is None:
-        return row.balance_cents
-    total = session.execute(
-        select(func.coalesce(func.sum(postings.c.amount_cents), 0)).where(
-            postings.c.account_id == row.id, postings.c.booked_on <= as_of
-        )
-    ).scalar_one()
-    return SIGN[row.kind] * int(total)
+    return row.balance_cents
+
+
+def balances_of(session: Session, codes: Iterable[str], as_of: date) -> dict[str, int]:
+    """Natural-sign balances of these accounts as of the end of ``as_of``, by code (an account
+    that does not exist is left out)."""
+    codes = sorted(set(codes))
+    found: dict[str, int] = {}
+    for start in range(0, len(codes), CHUNK):
+        for code, kind, total in session.execute(
+                select(accounts.c.code, accounts.c.kind,
+                       func.coalesce(func.sum(postings.c.amount_cents), 0))
+                .outerjoin(postings, (postings.c.account_id == accounts.c.id)
+                           & (postings.c.booked_on <= as_of))
+                .where(accounts.c.code.in_(codes[start:start + CHUNK]))
+                .group_by(accounts.c.id, accounts.c.code, accounts.c.kind)).all():
+            found[code] = SIGN[kind] * int(total)
+    return found
 
 
 def balances(
@@ -129,21 +147,31 @@ def balances_by_day(session: Session, code: str, end: date | None = None) -> lis
 def account_postings(session: Session, code: str, start: date | None = None,
                      end: date | None = None) -> list[AccountPosting]:
     """The account's postings booked from ``start`` to ``end``, by day and then transaction."""
-    account = _account(session, code)
-    if account is None:
-        return []
-    query = (select(transactions.c.id, transactions.c.key, postings.c.booked_on,
+    return postings_of(session, [code], start, end).get(code, [])
+
+
+def postings_of(session: Session, codes: Iterable[str], start: date | None = None,
+                end: date | None = None) -> dict[str, list[AccountPosting]]:
+    """``account_postings`` of many accounts at once, by code (an account with no postings in
+    the range, or none at all, is left out)."""
+    codes = sorted(set(codes))
+    query = (select(accounts.c.code, transactions.c.id, transactions.c.key, postings.c.booked_on,
                     postings.c.amount_cents, transactions.c.reverses_id)
              .join(transactions, transactions.c.id == postings.c.transaction_id)
-             .where(postings.c.account_id == account.id))
+             .join(accounts, accounts.c.id == postings.c.account_id))
     if start is not None:
         query = query.where(postings.c.booked_on >= start)
     if end is not None:
         query = query.where(postings.c.booked_on <= end)
-    return [AccountPosting(row.id, row.key, row.booked_on, int(row.amount_cents),
-                           row.reverses_id is not None)
-            for row in session.execute(
-                query.order_by(postings.c.booked_on, transactions.c.id, postings.c.id)).all()]
+    found: dict[str, list[AccountPosting]] = {}
+    for first in range(0, len(codes), CHUNK):
+        for row in session.execute(
+                query.where(accounts.c.code.in_(codes[first:first + CHUNK]))
+                .order_by(postings.c.booked_on, transactions.c.id, postings.c.id)).all():
+            found.setdefault(row.code, []).append(AccountPosting(
+                row.id, row.key, row.booked_on, int(row.amount_cents),
+                row.reverses_id is not None))
+    return found
 
 
 def find_transactions(session: Session, keys: Iterable[str]) -> dict[str, StoredTransaction]:

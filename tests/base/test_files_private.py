@@ -108,6 +108,48 @@ def test_a_missing_folder_is_refused(tmp_path):
                                   "does not exist")
 
 
+# --- files.stage_all: a folder of files, all or none -------------------------------------------
+
+
+def test_files_staged_together_appear_together_in_a_private_folder_made_for_them(tmp_path,
+                                                                                 open_umask):
+    folder = tmp_path / "kirjeet"
+    staged = files.stage_all(folder, [("a.txt", b"A"), ("b.txt", b"B")])
+    assert (mode(folder), sorted(p.suffix for p in folder.iterdir())) == (0o700, [".tmp", ".tmp"])
+    staged.publish()
+    staged.discard()
+    assert [(p.name, p.read_bytes(), mode(p)) for p in sorted(folder.iterdir())] == [
+        ("a.txt", b"A", 0o600), ("b.txt", b"B", 0o600)]
+
+
+def test_one_existing_file_refuses_them_all_and_the_folder_made_is_removed(tmp_path):
+    folder = tmp_path / "kirjeet"
+    folder.mkdir()
+    (folder / "b.txt").write_bytes(b"yesterday")
+    with pytest.raises(ValidationError, match="b.txt already exists"):
+        files.stage_all(folder, [("a.txt", b"A"), ("b.txt", b"B"), ("c.txt", b"C")])
+    assert [(p.name, p.read_bytes()) for p in folder.iterdir()] == [("b.txt", b"yesterday")]
+
+
+def test_a_failure_while_staging_removes_the_folder_made_for_the_files(tmp_path):
+    def letters():
+        yield "a.txt", b"A"
+        raise ValidationError("the second letter could not be made")
+
+    with pytest.raises(ValidationError, match="second letter"):
+        files.stage_all(tmp_path / "kirjeet", letters())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_taken_meanwhile_unpublishes_the_others(tmp_path):
+    folder = tmp_path / "kirjeet"
+    staged = files.stage_all(folder, [("a.txt", b"A"), ("b.txt", b"B")])
+    (folder / "b.txt").write_bytes(b"theirs")
+    with pytest.raises(ValidationError, match="b.txt already exists"):
+        staged.publish()
+    assert [(p.name, p.read_bytes()) for p in folder.iterdir()] == [("b.txt", b"theirs")]
+
+
 # --- the letter ----------------------------------------------------------------------------------
 
 

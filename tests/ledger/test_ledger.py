@@ -162,6 +162,23 @@ def test_an_accounts_postings_in_a_date_range_and_its_balance_day_by_day(books):
     assert ledger.balances_by_day(books, "client:9999") == []
 
 
+def test_balances_and_postings_of_many_accounts_at_once(books):
+    receive(books, "arch:1", "client:1001", 94000, on=D1)
+    receive(books, "arch:2", "client:1002", 1000, on=D2)
+    ledger.post(books, "order:1", [("client:1001", 52000), ("outgoing", -52000)], D2)
+    books.commit()
+    codes = ["client:1001", "client:1002", "client:9999"]
+    assert ledger.balances_of(books, codes, D1) == {"client:1001": 94000, "client:1002": 0}
+    assert ledger.balances_of(books, codes, D2) == {"client:1001": 42000, "client:1002": 1000}
+    found = ledger.postings_of(books, codes, D1, D2)
+    assert {code: [(p.key, p.booked_on, p.amount_cents) for p in postings]
+            for code, postings in found.items()} == {
+        "client:1001": [("arch:1", D1, -94000), ("order:1", D2, 52000)],
+        "client:1002": [("arch:2", D2, -1000)]}
+    assert ledger.postings_of(books, codes, start=D2)["client:1001"] == [
+        ledger.account_postings(books, "client:1001", start=D2)[0]]
+
+
 def test_transactions_found_by_key_with_their_legs_and_whether_reversed(books):
     receive(books, "arch:1", "client:1001", 94000)
     ledger.post(books, "order:1", [("client:1001", 30000), ("client:1001", 22000),

@@ -3,7 +3,8 @@
 For a client whose expected income covers the plan, run day by day from the first income:
 no payment is ever above the client's money; every rent once a month of incomes has come is paid in full
 between its pay day and its legal due date; and running a day again, after its payments,
-decides nothing more."""
+decides nothing more. For any client at all, ``project`` (which decides only the days that can
+pay) makes exactly the payments of deciding every banking day."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from hypothesis import strategies as st
 
 from valitystili.base.banking_calendar import CALENDAR, income_day
 from valitystili.payments.decision import (
+    HORIZON_DAYS,
     ClientDay,
     ComingIncome,
     Instalments,
     OpenObligation,
+    Payment,
+    Projected,
     decide_client,
+    obligation_order_key,
     project,
 )
 from valitystili.plans.due import obligation_days
@@ -134,3 +139,79 @@ def test_running_a_day_again_decides_nothing_more(plan, offset):
                                     tuple(remaining.values()), Instalments(plan["rule"]),
                                     state.incomes, frozenset(paid_dates)), day)
     assert again.payments == ()
+
+
+def every_day(client_id, balance_cents, obligations, incomes, instalments, start, end, *,
+              paid_instalment_dates=frozenset(), last_day=None, calendar=CALENDAR):
+    """``project`` as it was before it skipped days: ``decide_client`` on every banking day."""
+    open_now = {o.key: o for o in obligations}
+    coming = sorted(incomes, key=lambda i: i.arrives_on)
+    paid_dates = set(paid_instalment_dates)
+    found = []
+    for execution_on in calendar.banking_days(start, end):
+        balance_cents += sum(i.amount_cents for i in coming if i.arrives_on == execution_on)
+        coming = [i for i in coming if i.arrives_on > execution_on]
+        ahead = execution_on + timedelta(days=HORIZON_DAYS)
+        decision = decide_client(ClientDay(
+            client_id, balance_cents, tuple(o for o in open_now.values() if o.pay_on <= ahead),
+            instalments, tuple(i for i in coming if i.arrives_on <= ahead),
+            frozenset(paid_dates), last_day), execution_on, calendar)
+        payments = list(decision.payments)
+        if decision.final_cents:
+            payments.append(Payment(f"order:final:{client_id}:{execution_on.isoformat()}",
+                                    client_id, "final", decision.final_cents))
+        for payment in payments:
+            found.append(Projected(execution_on, payment))
+            balance_cents -= payment.amount_cents
+            if payment.instalment_on is not None:
+                paid_dates.add(payment.instalment_on)
+                continue
+            if payment.obligation_id is None:
+                continue
+            key = next(k for k, o in open_now.items() if obligation_order_key(o) == payment.key)
+            rest = open_now[key].amount_cents - payment.amount_cents
+            if rest <= 0:
+                del open_now[key]
+            else:
+                open_now[key] = open_now[key]._replace(
+                    amount_cents=rest, earlier_orders=open_now[key].earlier_orders + 1)
+    return found
+
+
+@st.composite
+def any_client(draw):
+    """Any money, obligations, incomes, instalment rule and last day: short and covered alike."""
+    start = date(2026, 1, 1) + timedelta(days=draw(st.integers(0, 700)))
+    end = start + timedelta(days=draw(st.integers(0, 200)))
+    day = st.integers(-40, 230).map(lambda n: start + timedelta(days=n))
+    obligations = []
+    for number in range(draw(st.integers(0, 8))):
+        pay_on = draw(day)
+        obligations.append(OpenObligation(
+            number + 1, f"{draw(st.sampled_from(['rent', 'electricity', 'other']))}:1:{number}",
+            draw(st.sampled_from(["rent", "electricity", "other"])),
+            draw(st.integers(1, 90000)), pay_on + timedelta(days=draw(st.integers(0, 10))),
+            pay_on, draw(st.booleans())))
+    incomes = [ComingIncome(draw(day), draw(st.integers(1, 120000)))
+               for _ in range(draw(st.integers(0, 10)))]
+    instalments = draw(st.one_of(st.none(), st.builds(
+        Instalments, st.sampled_from(["FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;BYDAY=FR,SA",
+                                      "FREQ=MONTHLY;BYMONTHDAY=10,25", "FREQ=DAILY"]),
+        st.sampled_from(["even", "fixed"]), st.integers(0, 30000), st.integers(0, 5000),
+        st.integers(0, 3000))))
+    last_day = draw(st.one_of(st.none(), day))
+    paid = frozenset(draw(st.lists(day, max_size=3)))
+    return dict(balance_cents=draw(st.integers(0, 200000)), obligations=obligations,
+                incomes=incomes, instalments=instalments, start=start, end=end,
+                last_day=last_day, paid_instalment_dates=paid)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_client())
+def test_the_projection_decides_what_deciding_every_day_would(client):
+    """Skipping the days that cannot pay (``decision.paying_days``) changes no payment."""
+    args = (7, client["balance_cents"], client["obligations"], client["incomes"],
+            client["instalments"], client["start"], client["end"])
+    options = dict(paid_instalment_dates=client["paid_instalment_dates"],
+                   last_day=client["last_day"])
+    assert project(*args, **options) == every_day(*args, **options)

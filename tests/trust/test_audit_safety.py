@@ -773,3 +773,27 @@ def test_writers_at_once_never_fork_or_gap_the_chain(cli, backend):
     assert (result.exit_code, result.stdout) == (0, "(none)\n"), result.stderr
     # The views, both readings of the log, and what came before: one entry per position.
     assert HEAD.search(result.stderr).group(1) == str(before + WRITERS * ROUNDS + 1)
+
+
+def test_entries_appended_together_are_those_appended_one_by_one(session, november):
+    """``record_each``: the first entry claims the unit's postings (an empty list claims
+    none), each entry follows the one before it, and the chain verifies."""
+    on = date(2026, 11, 3)
+    at = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
+    ledger.post(session, "moved", [(BANK, 100), ("suspense", -100)], on)
+    assert audit.record_each(session, "hannu", "view", []) == []
+    before = audit.head(session)
+    hashes = audit.record_each(session, "hannu", "view", [
+        (1, "statement 2026-11", {"month": "2026-11", "name": "Maija Meikäläinen"}),
+        (1, "statement 2026-10", {"month": "2026-10"})], at=at)
+    first, second = session.execute(select(AuditEntry).where(
+        AuditEntry.position > before.position).order_by(AuditEntry.position)).scalars().all()
+    assert [first.hash, second.hash] == hashes
+    assert (first.prev_hash, second.prev_hash) == (before.hash, first.hash)
+    assert (first.position, second.position) == (before.position + 1, before.position + 2)
+    moved = json.loads(first.detail)
+    assert (moved["transactions"]["count"], moved["month"], "name" in moved) == (1, "2026-11",
+                                                                               False)
+    assert json.loads(second.detail) == {"month": "2026-10"}
+    assert audit.shown(session, [first])[first.hash]["name"] == "Maija Meikäläinen"
+    assert audit.verify(session) == []

@@ -13,6 +13,11 @@ Rules:
 - The temporary file gets a random name and is created with ``O_CREAT | O_EXCL | O_NOFOLLOW``,
   so a file or symlink planted at any name is never opened, followed or overwritten.
 - Everything is created 0600: payment files and letters hold names, IBANs and amounts.
+- Many files written together (``stage_all``: every client's letter of a month) appear all or
+  none: staging any of them refused removes those staged before it, and a publication that fails
+  part way removes the files it had already published (new ones: a ``force``d replacement
+  cannot be undone). Their folder is made when missing (0700; its parent must exist) and
+  removed again when nothing was published into it; it is fsynced once, not once a file.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from valitystili.base.errors import ValidationError
@@ -42,8 +48,9 @@ class StagedFile:
         self._force = force
         self._done = False
 
-    def publish(self) -> None:
-        """Rename the staged file into place (call after the database commit)."""
+    def publish(self, *, sync: bool = True) -> None:
+        """Rename the staged file into place (call after the database commit); ``sync``: fsync
+        its folder (a group of files syncs it once, at the end)."""
         if self._done:
             return
         if self.path.is_symlink():
@@ -55,7 +62,8 @@ class StagedFile:
         else:
             self._link_without_replacing()
         self._done = True
-        _fsync_folder(self.path.parent)
+        if sync:
+            _fsync_folder(self.path.parent)
 
     def _link_without_replacing(self) -> None:
         # A hard link fails when the name was taken meanwhile, where a rename would replace it.
@@ -110,6 +118,67 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
         temporary.unlink(missing_ok=True)
         raise
     return StagedFile(out, temporary, force=force)
+
+
+class StagedFiles:
+    """Files staged together in one folder, published together (see the module rules)."""
+
+    def __init__(self, folder: Path, staged: list[StagedFile], *, made_folder: bool,
+                 force: bool):
+        self.folder = folder
+        self.staged = staged
+        self._made_folder = made_folder
+        self._force = force
+
+    def publish(self) -> None:
+        """Rename every staged file into place (call after the database commit)."""
+        published: list[StagedFile] = []
+        try:
+            for one in self.staged:
+                one.publish(sync=False)
+                published.append(one)
+        except BaseException:
+            if not self._force:
+                for one in published:
+                    one.path.unlink(missing_ok=True)
+            self.discard()
+            raise
+        finally:
+            _fsync_folder(self.folder)
+
+    def discard(self) -> None:
+        """Remove every staged file not yet published, and the folder if it was made for them
+        and holds nothing."""
+        for one in self.staged:
+            one.discard()
+        if self._made_folder and not any(self.folder.iterdir()):
+            self.folder.rmdir()
+            self._made_folder = False
+
+    def __enter__(self) -> StagedFiles:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
+
+
+def stage_all(folder: Path, files: Iterable[tuple[str, bytes]], *,
+              force: bool = False) -> StagedFiles:
+    """Stage each ``(name, data)`` in ``folder`` (made when missing); a refusal of any of them
+    leaves nothing behind."""
+    folder = Path(folder)
+    made_folder = False
+    if not folder.exists() and not folder.is_symlink() and folder.parent.is_dir():
+        folder.mkdir(mode=0o700)
+        made_folder = True
+    group = StagedFiles(folder, [], made_folder=made_folder, force=force)
+    try:
+        for name, data in files:
+            group.staged.append(stage(folder / name, data, force=force))
+    except BaseException:
+        group.discard()
+        raise
+    return group
 
 
 def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:

@@ -62,7 +62,7 @@ COMMANDS = {
     "reconcile": ("valitystili.cli.commands_reports:reconcile_command",
                   N_("Check the ledger against the bank statements and itself; refresh the flags.")),
     "report": ("valitystili.cli.commands_reports:report_group",
-               N_("Balances, arrears, reviews, batches and the client's monthly statement.")),
+               N_("Balances, arrears, reviews, batches and the clients' monthly statements.")),
     "settings": ("valitystili.cli.commands_settings:settings_group",
                  N_("The deployment's settings: four-eyes, the payer in payment files, thresholds.")),
     "user": ("valitystili.cli.commands_core:user_group", N_("Register users and their roles (admin).")),

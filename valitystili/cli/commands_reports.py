@@ -48,7 +48,7 @@ def reconcile_command(app: App, as_of: date | None, fail_on: tuple[str, ...],
 
 @click.group("report")
 def report_group() -> None:
-    """Balances, arrears, reviews, batches and the client's monthly statement."""
+    """Balances, arrears, reviews, batches and the clients' monthly statements."""
 
 
 @report_group.command("balances")
@@ -182,3 +182,46 @@ def report_statement(app: App, client: str, month: tuple[int, int], language: st
         app.emit(letter.as_dict())
     elif not app.quiet:
         click.echo(letters.render_text(letter), nl=False)
+
+
+@report_group.command("statements")
+@click.option("--month", required=True, type=MONTH, help=N_("The month, e.g. 2026-11."))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help=N_("The folder to write the letters into (made when missing, readable by "
+                      "you only): letter-CLIENT-MONTH.html for each client, .txt with --text."))
+@click.option("--language", type=ServiceChoice("valitystili.store.models:LANGUAGES"),
+              default=None, help=N_("fi, sv or en (default each client's language)."))
+@click.option("--text", "as_text", is_flag=True,
+              help=N_("Write the text, not the HTML page."))
+@click.option("--date", "dated", type=OPTIONAL_DATE, default=None,
+              help=N_("The letter's date (default today)."))
+@click.option("--force", is_flag=True,
+              help=N_("Replace letters already in the folder (else nothing is written)."))
+@pass_app
+def report_statements(app: App, month: tuple[int, int], out: Path, language: str | None,
+                      as_text: bool, dated: date | None, force: bool) -> None:
+    """Every client's monthly letter, one file each: the month's mailing. A client who was a
+    client during the month has a letter, one closed during it too (the last one); each letter
+    is the one `report statement` writes. The letters appear all or none.
+
+    \b
+    Example:
+      valitystili report statements --month 2026-11 --out kirjeet-2026-11
+      valitystili --format json report statements --month 2026-11 --out letters --text
+    """
+    from valitystili.oversight import letters
+
+    year, month_number = month
+    staged = None
+    try:
+        with app.unit() as (session, actor):
+            written, staged = letters.stage_statements(
+                session, actor, year, month_number, out, language=language,
+                form="text" if as_text else "html", today=dated, force=force)
+        staged.publish()
+    finally:
+        if staged is not None:
+            staged.discard()
+    app.info(ngettext("wrote {count} letter to {folder}", "wrote {count} letters to {folder}",
+                      len(written)).format(count=len(written), folder=out))
+    app.emit(written, tables.REPORT_STATEMENTS)

@@ -309,6 +309,8 @@ REPORT_ARREARS = columns("group", "id", "name", Column("days_0_30_cents", N_("0â
 REPORT_REVIEWS = columns("client", "name", "worker", "what", "on", "days_left")
 REPORT_BATCHES = columns("batch", Column("key", wide=True), "execution_on", _STATUS, "orders",
                          "total_cents", "cleared", "returned", "approved_by")
+#: ``report statements``: the letter file written for each client.
+REPORT_STATEMENTS = columns("client", Column("file", cut=False))
 
 #: ``import --dry-run``: the ledger legs it would post.
 IMPORT_LEGS = columns(Column("file", wide=True), "key", "booked_on", "account", "amount_cents")

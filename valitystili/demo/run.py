@@ -298,15 +298,18 @@ def _write_letters(factory, folder: Path, end: date) -> int:
 
     dated = CALENDAR.on_or_after(end + timedelta(days=1))
     with factory() as session, session.begin():
-        clients = session.execute(select(Client.id, Client.closed_on).order_by(Client.id)).all()
-        for number, closed_on in clients:
-            month = min(end, closed_on) if closed_on else end
-            letter = letters.client_statement(session, HANDLER, str(number), month.year,
-                                              month.month, output="demo", today=dated)
-            for form, suffix in (("text", ".txt"), ("html", ".html")):
-                (folder / f"letter-{number:04d}-{month:%Y-%m}{suffix}").write_text(
-                    letters.render(letter, form), encoding="utf-8")
-    return len(clients)
+        by_month: dict[date, list[int]] = defaultdict(list)
+        for number, closed_on in session.execute(
+                select(Client.id, Client.closed_on).order_by(Client.id)).all():
+            by_month[min(end, closed_on) if closed_on else end].append(number)
+        for month, numbers in by_month.items():
+            for letter in letters.client_statements(session, HANDLER, numbers, month.year,
+                                                    month.month, output="demo", today=dated):
+                for form in ("text", "html"):
+                    (folder / letters.letter_name(letter.client, month.year, month.month,
+                                                  form)).write_text(
+                        letters.render(letter, form), encoding="utf-8")
+    return sum(len(numbers) for numbers in by_month.values())
 
 
 def _reconcile(factory, day: date) -> dict:

@@ -339,15 +339,23 @@ def project(client_id: int, balance_cents: int, obligations: Iterable[OpenObliga
 
     The letter's "coming payments" and the plan check ask this, so they say exactly what the
     batch will do when the incomes come as the plan expects. ``last_day`` is the service's last
-    day (step 5): a final payout is a payment of kind ``final`` without an obligation."""
+    day (step 5): a final payout is a payment of kind ``final`` without an obligation.
+
+    Only the days that can pay are decided (``paying_days``): a day with no obligation due, no
+    instalment paid and before the last payout decides nothing, and skipping it changes
+    nothing but the time taken (its incomes still arrive)."""
     open_now = {o.key: o for o in obligations}
     coming = sorted(incomes, key=lambda i: i.arrives_on)
     paid_dates = set(paid_instalment_dates)
     found: list[Projected] = []
     horizon = timedelta(days=HORIZON_DAYS)
+    may_pay = paying_days(instalments, start, end, last_day, calendar)
+    first_due = min((o.pay_on for o in open_now.values() if o.amount_cents > 0), default=None)
     for execution_on in calendar.banking_days(start, end):
         balance_cents += sum(i.amount_cents for i in coming if i.arrives_on == execution_on)
         coming = [i for i in coming if i.arrives_on > execution_on]
+        if not may_pay(execution_on) and (first_due is None or first_due > execution_on):
+            continue
         ahead = execution_on + horizon              # what the day's batch reads (``run``)
         decision = decide_client(ClientDay(
             client_id, balance_cents, tuple(o for o in open_now.values() if o.pay_on <= ahead),
@@ -372,4 +380,23 @@ def project(client_id: int, balance_cents: int, obligations: Iterable[OpenObliga
             else:
                 open_now[key] = open_now[key]._replace(amount_cents=rest,
                                                        earlier_orders=open_now[key].earlier_orders + 1)
+        if payments:
+            first_due = min((o.pay_on for o in open_now.values() if o.amount_cents > 0),
+                            default=None)
     return found
+
+
+def paying_days(instalments: Instalments | None, start: date, end: date, last_day: date | None,
+                calendar: BankingCalendar = CALENDAR):
+    """Whether ``decide_client`` can pay anything on a day in [start, end] when no obligation
+    is due by then: an instalment day's paying day, or a day from the last payout's day on."""
+    instalment_on = frozenset(paid for _rule_day, paid in instalment_dates(
+        instalments.schedule, start, end, calendar)) if instalments is not None else frozenset()
+    payout_on = None
+    if last_day is not None:
+        payout_on = payout_day(ClientDay(0, 0, (), instalments, last_day=last_day), calendar)
+
+    def may_pay(day: date) -> bool:
+        return day in instalment_on or (payout_on is not None and day >= payout_on)
+
+    return may_pay

@@ -167,6 +167,9 @@ class PlanItem(Base):
     """A ``[[pay]]`` entry: what the account pays, to whom, when."""
 
     __tablename__ = "plan_items"
+    __table_args__ = (
+        Index("ix_plan_items_plan", "plan_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
@@ -192,6 +195,9 @@ class PlanIncome(Base):
     """An ``[[income]]`` entry: money expected in, for matching, reserves and flags."""
 
     __tablename__ = "plan_incomes"
+    __table_args__ = (
+        Index("ix_plan_incomes_plan", "plan_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
@@ -226,6 +232,10 @@ class KelaShare(Base):
 
 class Bill(Base):
     __tablename__ = "bills"
+    __table_args__ = (
+        Index("ix_bills_client_due", "client_id", "due_on"),
+        Index("ix_bills_due", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
@@ -441,6 +451,7 @@ class StatementLine(Base):
         Index("ix_statement_lines_parent", "bank_account_id", "parent_archive_id"),
         Index("ix_statement_lines_state", "state"),
         Index("ix_statement_lines_e2e", "end_to_end_id"),
+        Index("ix_statement_lines_order", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -474,6 +485,7 @@ class Flag(Base):
     __table_args__ = (
         UniqueConstraint("kind", "subject", name="uq_flags_kind_subject"),
         Index("ix_flags_open", "resolved_at"),
+        Index("ix_flags_subject", "subject"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -2,7 +2,9 @@
 
 Rules:
 - ``record()`` is called in the same database transaction as the change it records, so a
-  change and its audit entry are written together or not at all.
+  change and its audit entry are written together or not at all. ``record_each()`` appends many
+  entries at once (a letter to every client is a view of each): the same entries, hashes and
+  positions as that many ``record()`` calls, with one lock and one read of the chain's end.
 - Each entry has a ``position`` in the chain (1, 2, 3 …), given under the append lock (an
   advisory lock on PostgreSQL, the write lock on SQLite) as the last position + 1, so two
   sessions can never fork the chain and a rolled-back insert leaves no gap (row ids may have
@@ -59,7 +61,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -70,6 +72,7 @@ import ledger
 from valitystili.base.errors import ValidationError
 from valitystili.base.findings import Finding
 from valitystili.base.i18n import Message, _, ngettext
+from valitystili.store.chunks import insert_rows
 from valitystili.store.db import advisory_lock
 from valitystili.store.models import (
     AuditEntry,
@@ -148,38 +151,54 @@ def _lock(session: Session) -> None:
 def record(session: Session, actor: str, action: str, *, client_id: int | None = None,
            subject: str = "", detail: dict | None = None, at: datetime | None = None) -> str:
     """Append one entry (with the ledger transactions this unit posted); returns its hash."""
+    return record_each(session, actor, action, [(client_id, subject, detail)], at=at)[0]
+
+
+def record_each(session: Session, actor: str, action: str,
+                entries: Sequence[tuple[int | None, str, dict | None]], *,
+                at: datetime | None = None) -> list[str]:
+    """Append one entry for each ``(client_id, subject, detail)``, in order, exactly as
+    ``record`` would one after another (the first claims the ledger transactions this unit
+    posted), under one lock and one read of the chain's end; returns their hashes."""
     if action == COVERAGE_ACTION:
         raise ValueError(f"{COVERAGE_ACTION} entries are written by the migration only")
+    if not entries:
+        return []           # nothing to append, and nothing to claim the unit's postings for
     _lock(session)
     last = session.execute(
         select(AuditEntry.position, AuditEntry.hash).order_by(AuditEntry.position.desc()).limit(1)
     ).first()
     position, prev = (last.position + 1, last.hash) if last is not None else (1, GENESIS)
-    detail = dict(detail or {})
     posted = ledger.created.claim(session)
-    if posted:
-        if "transactions" in detail:
-            raise ValueError("detail key 'transactions' is the audit trail's own")
-        detail["transactions"] = {"count": len(posted), "first_id": posted[0][0],
-                                  "last_id": posted[-1][0],
-                                  "keys_digest": keys_digest(key for _kind, key in posted)}
-    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    personal_text = None
-    if client_id is not None:
-        detail, personal = split_personal(detail)
-        if personal:
-            personal_text = canonical({"salt": secrets.token_hex(16), "values": personal})
-            detail[PERSONAL_HASH] = _sha256(personal_text)
-    body = canonical(detail)
-    digest = _digest(prev, at, actor, action, client_id, subject, body)
-    session.add(AuditEntry(position=position, at=at, actor=actor, action=action,
-                           client_id=client_id, subject=subject, detail=body, prev_hash=prev,
-                           hash=digest))
-    if personal_text is not None:
-        session.add(AuditPersonal(entry_hash=digest, client_id=client_id,
-                                  personal=personal_text))
-    session.flush()
-    return digest
+    rows, personal_rows = [], []
+    for client_id, subject, given in entries:
+        detail = dict(given or {})
+        if posted:
+            if "transactions" in detail:
+                raise ValueError("detail key 'transactions' is the audit trail's own")
+            detail["transactions"] = {"count": len(posted), "first_id": posted[0][0],
+                                      "last_id": posted[-1][0],
+                                      "keys_digest": keys_digest(key for _kind, key in posted)}
+            posted = []
+        when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        personal_text = None
+        if client_id is not None:
+            detail, personal = split_personal(detail)
+            if personal:
+                personal_text = canonical({"salt": secrets.token_hex(16), "values": personal})
+                detail[PERSONAL_HASH] = _sha256(personal_text)
+        body = canonical(detail)
+        digest = _digest(prev, when, actor, action, client_id, subject, body)
+        rows.append({"position": position, "at": when, "actor": actor, "action": action,
+                     "client_id": client_id, "subject": subject, "detail": body,
+                     "prev_hash": prev, "hash": digest})
+        if personal_text is not None:
+            personal_rows.append({"entry_hash": digest, "client_id": client_id,
+                                  "personal": personal_text})
+        position, prev = position + 1, digest
+    insert_rows(session, AuditEntry.__table__, rows)
+    insert_rows(session, AuditPersonal.__table__, personal_rows)
+    return [row["hash"] for row in rows]
 
 
 def _sha256(text: str) -> str:
