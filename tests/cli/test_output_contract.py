@@ -55,6 +55,9 @@ LISTS = [
     ("fiona", ("report", "reviews", "--as-of", "1.5.2027"), tables.REPORT_REVIEWS),
     ("fiona", ("report", "batches", "--as-of", DAY, "--since", "1.11.2026"),
      tables.REPORT_BATCHES),
+    # Written into the test's folder (the demo fixture's working directory), again each time.
+    ("hannu", ("report", "statements", "--month", "2026-11", "--out", "kirjeet", "--force"),
+     tables.REPORT_STATEMENTS),
 ]
 #: Commands that print one record or sections: their tables fit too.
 RECORDS = [("hannu", ("client", "show", "1")), ("hannu", ("plan", "show", "1"))]
@@ -66,7 +69,9 @@ EMPTY_ON_THE_DEMO = {("income", "list", "--unmatched"), ("lease", "list", "1"),
 
 @pytest.fixture
 def demo(backend, tmp_path, monkeypatch) -> Cli:
-    """The demo's November with 20 clients, in the test's database."""
+    """The demo's November with 20 clients, in the test's database; the test's folder is the
+    working directory."""
+    monkeypatch.chdir(tmp_path)
     summary = run_demo(tmp_path / "demo", clients=20, url=backend.url)
     assert summary["reconcile"] == "clean"
     cli = Cli(backend, monkeypatch)
