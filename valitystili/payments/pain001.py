@@ -177,6 +177,7 @@ def build_pain001(
     xml = _DECLARATION + etree.tostring(
         document, encoding="UTF-8", xml_declaration=False, pretty_print=True
     )
+    del document            # one tree at a time: validating parses the bytes into another
     validate_pain001(xml, version)
     return xml
 
