@@ -37,7 +37,7 @@ from valitystili.people import clients
 from valitystili.plans import bills, kela
 from valitystili.store import db
 from valitystili.store.models import AuditEntry
-from valitystili.trust import access, audit, users
+from valitystili.trust import access, audit, audit_verify, users
 from valitystili.trust.auth import ACTOR_KEY, Actor
 
 HANNU = Actor("hannu", "handler")
@@ -219,7 +219,7 @@ def test_each_letter_is_one_audited_view_and_the_chain_holds(session_factory, co
         assert [e.position for e in entries] == list(
             range(before.position + 1, before.position + 1 + len(numbers)))
         assert [e.prev_hash for e in entries] == [before.hash, *(e.hash for e in entries[:-1])]
-        assert audit.verify(session) == []
+        assert audit_verify.verify(session) == []
 
 
 def test_the_refusals_of_a_month_of_letters(session_factory, county):

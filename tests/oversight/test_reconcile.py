@@ -16,7 +16,7 @@ from valitystili.base.errors import PermissionDenied, ValidationError
 from valitystili.base.findings import Finding
 from valitystili.oversight import reconcile
 from valitystili.store.models import AuditEntry, Flag, Statement
-from valitystili.trust import audit
+from valitystili.trust import audit_verify
 from valitystili.trust.auth import Actor
 
 FIONA = Actor("fiona", "finance")
@@ -276,7 +276,7 @@ def test_ledger_and_audit_verification_findings_are_reported(session_factory, no
     with session_factory() as session, session.begin():
         session.execute(text("UPDATE ledger_accounts SET balance_cents = balance_cents + 1 "
                              "WHERE code = 'suspense'"))
-        monkeypatch.setattr(audit, "verify", lambda s: [
+        monkeypatch.setattr(audit_verify, "verify", lambda s: [
             Finding("audit_chain", "entry 3", "its content was altered after it was written")])
         assert findings(session, date(2026, 11, 23), today=date(2026, 11, 23)) == [
             {"check": "balance_equation", "subject": "bank = clients + outgoing + suspense",

@@ -19,8 +19,14 @@ from valitystili.base.errors import Conflict
 from valitystili.oversight import handover
 from valitystili.people import lifecycle as people_lifecycle
 from valitystili.people import records, retention
-from valitystili.store.models import AuditPersonal, Flag, PaymentBatch, PaymentOrder, metadata
-from valitystili.trust import audit
+from valitystili.store.models import (
+    AuditPersonal,
+    Flag,
+    PaymentBatch,
+    PaymentOrder,
+    metadata,
+)
+from valitystili.trust import audit_verify
 
 W = scenario.world_actors()
 NAME = "Maija Meikäläinen"
@@ -92,7 +98,7 @@ def test_anonymise_keeps_the_books_and_the_chain_and_leaves_no_identity_code(
         assert texts_holding(session, CLIENT_IBAN) == []
         assert texts_holding(session, "Ouluun") == []
         assert texts_holding(session, "Pekka Puupää") != []      # the other client is kept
-        assert audit.verify(session) == []
+        assert audit_verify.verify(session) == []
     verified = cli("audit", "verify", user="aune")
     assert (verified.exit_code, verified.stdout) == (0, "(none)\n")
     assert "chain intact" in verified.stderr
@@ -146,7 +152,7 @@ def test_due_clients_after_the_retention_period(cli, session_factory, tmp_path):
     assert [(r["client"], r["anonymised"]) for r in done] == [(number, True)]
     with session_factory() as session:
         assert retention.due(session, W.admin, date(2040, 1, 1)) == []
-        assert audit.verify(session) == []
+        assert audit_verify.verify(session) == []
 
 
 def test_an_emptied_personal_part_of_a_client_not_anonymised_is_a_finding(
@@ -156,7 +162,7 @@ def test_an_emptied_personal_part_of_a_client_not_anonymised_is_a_finding(
         session.execute(text("UPDATE audit_personal SET personal = NULL WHERE client_id = :c"),
                         {"c": number})
     with session_factory() as session:
-        findings = {(f.check, f.detail) for f in audit.verify(session)}
+        findings = {(f.check, f.detail) for f in audit_verify.verify(session)}
     emptied = f"the entry's personal part was emptied, but client {number} was never anonymised"
     assert findings == {("audit_personal", emptied)}
 
@@ -169,7 +175,7 @@ def test_an_altered_personal_part_is_a_finding(cli, session_factory):
         session.execute(text("UPDATE audit_personal SET personal = replace(personal, "
                              "'Meikäläinen', 'Virtanen')"))
     with session_factory() as session:
-        findings = [(f.check, f.detail) for f in audit.verify(session)]
+        findings = [(f.check, f.detail) for f in audit_verify.verify(session)]
     assert findings == [("audit_personal",
                          "the entry's personal part was altered after it was written")]
 
@@ -225,7 +231,7 @@ def test_a_final_payout_to_an_estate_leaves_no_name_and_waits_for_the_bank(
         rent = session.execute(select(PaymentOrder).where(
             PaymentOrder.key == "order:rent:1:2026-11")).scalar_one()
         assert rent.creditor_name == "Vaasan Asunnot Oy"          # a payee is not the client's
-        assert audit.verify(session) == []
+        assert audit_verify.verify(session) == []
     verified = cli("ledger", "verify", user="fiona")
     assert (verified.exit_code, verified.stdout) == (0, "(none)\n")
 

@@ -23,7 +23,7 @@ from valitystili.base.errors import ValidationError
 from valitystili.oversight import checks
 from valitystili.statements.status_reports import import_status_report
 from valitystili.store.models import Flag, Obligation, PaymentBatch, PaymentOrder
-from valitystili.trust import audit
+from valitystili.trust import audit_verify
 from valitystili.trust.auth import Actor
 
 HANNU = Actor("hannu", "handler")
@@ -91,7 +91,7 @@ def state(factory, number: int) -> dict:
 def clean(factory) -> None:
     """The audit trail and the order checks find nothing after the report."""
     with factory() as session:
-        assert audit.verify(session) == []
+        assert audit_verify.verify(session) == []
         assert checks.check_payment_orders(session, None) == []
 
 

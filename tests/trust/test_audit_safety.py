@@ -16,17 +16,17 @@ from datetime import date, datetime, timezone
 
 import pytest
 from helpers.scenario import CLI_REVIEW, HETU, WORKED_EXAMPLE, cli_world, client, world
-from sqlalchemy import func, select, text
 from oversight.test_reconcile import november  # noqa: F401  (the fixture: Maija's 2.11.2026)
 from oversight.test_reconcile_daily_cycle import monday  # noqa: F401  (the fixture: the batch of 2.11.2026)
 from oversight.test_reports_world import BANK
+from sqlalchemy import func, select, text
 
 import ledger
 from valitystili.base.errors import PermissionDenied, ValidationError
 from valitystili.oversight import reconcile
 from valitystili.store import db, settings
 from valitystili.store.models import AuditEntry, AuditHead
-from valitystili.trust import audit, configuration
+from valitystili.trust import audit, audit_verify, configuration
 from valitystili.trust.auth import Actor
 
 FIONA = Actor("fiona", "finance")
@@ -70,7 +70,7 @@ def rewrite_whole_chain(session, position: int, detail: str) -> None:
         if entry.position == position:
             entry.detail = detail
         entry.prev_hash = prev
-        entry.hash = audit._digest(prev, entry.at, entry.actor, entry.action, entry.client_id,
+        entry.hash = audit.entry_digest(prev, entry.at, entry.actor, entry.action, entry.client_id,
                                    entry.subject, entry.detail)
         prev = entry.hash
     session.flush()
@@ -98,7 +98,7 @@ def chain_head(session) -> tuple[int, str]:
 
 
 def findings_of(session, *checks: str) -> list[tuple[str, str, str]]:
-    return [(f.check, f.subject, f.detail) for f in audit.verify(session)
+    return [(f.check, f.subject, f.detail) for f in audit_verify.verify(session)
             if not checks or f.check in checks]
 
 
@@ -225,9 +225,9 @@ def test_a_rewritten_and_rehashed_chain_is_found_by_the_kept_head(session, backe
     kept = audit.Head(position, digest)
     rewrite_whole_chain(session, 8, '{"rewritten":true}')     # a payee's entry
     assert findings_of(session) == []             # the chain alone cannot tell
-    assert [(f.check, f.subject) for f in audit.verify(session, kept)] == [
+    assert [(f.check, f.subject) for f in audit_verify.verify(session, kept)] == [
         ("audit_rewritten", f"position {position}")]
-    assert audit.verify(session, kept)[0].detail == (
+    assert audit_verify.verify(session, kept)[0].detail == (
         f"holds {chain_head(session)[1][:16]}…, not the head kept ({digest[:16]}…): the audit "
         "trail was rewound or rewritten")
 
@@ -277,7 +277,7 @@ def test_reconcile_finds_a_rewritten_chain_by_the_head_it_recorded(session_facto
     with session_factory() as session, session.begin():
         rewrite_whole_chain(session, 8, '{"rewritten":true}')     # a payee's entry
     with session_factory() as session, session.begin():
-        assert audit.verify(session) == []
+        assert audit_verify.verify(session) == []
         result = reconcile.reconcile(session, FIONA, date(2026, 11, 3))
         assert [(f.check, f.subject) for f in result.findings] == [
             ("audit_rewritten", f"position {recorded.position}")]
@@ -510,7 +510,7 @@ def test_upgrading_a_database_with_history_numbers_the_chain_and_starts_coverage
             assert coverage["before_coverage"] == {"ledger_transactions_through_id": 1}
             assert coverage["state"]["users"] == {"admin": {"role": "admin"},
                                                   "hannu": {"role": "handler"}}
-            checked = audit.verification(session)
+            checked = audit_verify.verification(session)
             assert (checked.findings, checked.entries, checked.before_coverage) == ([], 4, 1)
             # From here on the trail vouches for the rows as they were.
             session.execute(text("UPDATE users SET role = 'admin' WHERE name = 'hannu'"))
@@ -545,7 +545,7 @@ def _old_history(connection) -> None:
     at = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
     for entry_id, actor, action in ((1, "admin", "user.add"), (2, "admin", "bank.add"),
                                     (5, "fiona", "import")):
-        digest = audit._digest(prev, at, actor, action, None, "", "{}")
+        digest = audit.entry_digest(prev, at, actor, action, None, "", "{}")
         connection.execute(text(
             "INSERT INTO audit_log (id, at, actor, action, client_id, subject, detail, prev_hash, "
             "hash) VALUES (:id, :at, :actor, :action, NULL, '', '{}', :prev, :hash)"),
@@ -796,4 +796,4 @@ def test_entries_appended_together_are_those_appended_one_by_one(session, novemb
                                                                                False)
     assert json.loads(second.detail) == {"month": "2026-10"}
     assert audit.shown(session, [first])[first.hash]["name"] == "Maija Meikäläinen"
-    assert audit.verify(session) == []
+    assert audit_verify.verify(session) == []

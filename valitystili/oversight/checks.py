@@ -42,7 +42,7 @@ The checks, each a ``Finding.check`` name (details are English for handlers; mon
   covered (``batches.changes_after_approval``).
   Subject: the order key (the batch key for the last); ``amount_cents``: the order (batch).
 - ``ledger_<check>`` / ``audit_chain``, ``audit_coverage``, ``audit_state``: ``ledger.verify()``
-  and ``audit.verify()`` findings (the hash chain; ledger transactions no audited action
+  and ``audit_verify.verify()`` findings (the hash chain; ledger transactions no audited action
   posted; users, settings and batches changed behind the service's back).
 - ``audit_rewound`` / ``audit_rewritten``: the audit trail no longer holds the head (last
   position and hash) the previous reconcile recorded: it ends before it, or another entry is
@@ -81,7 +81,7 @@ from valitystili.store.models import (
     Statement,
     StatementLine,
 )
-from valitystili.trust import audit
+from valitystili.trust import audit, audit_verify
 
 
 @dataclass(frozen=True)
@@ -354,7 +354,7 @@ def _legs(legs: dict[str, int]) -> str:
 
 
 def check_integrity(session: Session, context: CheckContext) -> list[Finding]:
-    return [*from_ledger(ledger.verify(session), prefix="ledger_"), *audit.verify(session),
+    return [*from_ledger(ledger.verify(session), prefix="ledger_"), *audit_verify.verify(session),
             *audit.check_recorded_head(session)]
 
 

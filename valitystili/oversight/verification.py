@@ -26,7 +26,7 @@ import ledger
 from valitystili.base.findings import Finding, from_ledger
 from valitystili.base.i18n import _, ngettext
 from valitystili.base.money import format_count
-from valitystili.trust import audit
+from valitystili.trust import audit, audit_verify
 from valitystili.trust.auth import Actor
 
 #: The trail's check names, by the part of ``audit verify`` that reports them.
@@ -97,7 +97,7 @@ def verify_records(session: Session, actor: Actor,
                    expect_head: audit.Head | None = None) -> RecordsVerified:
     """The audit trail and the ledger's invariants (``audit verify``)."""
     actor.require("audit.read")
-    trail = audit.verification(session, expect_head)
+    trail = audit_verify.verification(session, expect_head)
     ledger_findings, ledger_checked = _ledger(session)
 
     def found(checks: tuple[str, ...]) -> int:
