@@ -1,4 +1,6 @@
-"""Bulk inserts (``store.chunks.insert_rows``) store exactly what an ``executemany`` stores."""
+"""Bulk writes (``store.chunks.insert_rows``, ``update_rows``) store exactly what an
+``executemany`` stores; on PostgreSQL both with ``COPY`` / ``UPDATE … FROM unnest`` (from
+``COPY_ROWS`` rows, set low here) and without."""
 
 from __future__ import annotations
 
@@ -34,8 +36,14 @@ def _stored(session, prefix: str) -> list[tuple]:
                                        .order_by(Flag.id)).scalars()]
 
 
-def test_insert_rows_stores_what_executemany_stores(session, monkeypatch):
+#: ``COPY_ROWS`` for a test: from two rows (PostgreSQL's bulk statements) or the default.
+BULK_FROM = pytest.mark.parametrize("copy_rows", [2, chunks.COPY_ROWS], ids=["bulk", "few"])
+
+
+@BULK_FROM
+def test_insert_rows_stores_what_executemany_stores(session, monkeypatch, copy_rows):
     monkeypatch.setattr(chunks, "INSERT_VALUES", 20)     # several statements of a few rows
+    monkeypatch.setattr(chunks, "COPY_ROWS", copy_rows)
     with session.begin():
         chunks.insert_rows(session, Flag.__table__, _flags(11, "bulk"))
         session.execute(Flag.__table__.insert(), _flags(11, "many"))
@@ -54,9 +62,12 @@ def test_insert_rows_of_nothing_writes_nothing(session):
     assert session.execute(select(Flag)).first() is None
 
 
-def test_the_draft_batch_guard_still_refuses_a_bulk_insert(session, monkeypatch):
-    """The guard that keeps orders out of an approved batch holds for multi-row inserts."""
+@BULK_FROM
+def test_the_draft_batch_guard_still_refuses_a_bulk_insert(session, monkeypatch, copy_rows):
+    """The guard that keeps orders out of an approved batch holds for multi-row inserts and
+    for ``COPY``."""
     monkeypatch.setattr(chunks, "INSERT_VALUES", 40)
+    monkeypatch.setattr(chunks, "COPY_ROWS", copy_rows)
     with session.begin():
         session.add(BankAccount(iban="FI7433010001222090", name="Kaupunki", bic="ESSEFIHX",
                                 ledger_code="bank:FI7433010001222090"))
@@ -76,3 +87,34 @@ def test_the_draft_batch_guard_still_refuses_a_bulk_insert(session, monkeypatch)
     with pytest.raises(DatabaseError, match="draft batch"), session.begin():
         chunks.insert_rows(session, PaymentOrder.__table__, orders)
     assert session.execute(select(PaymentOrder)).first() is None
+
+
+@BULK_FROM
+def test_update_rows_sets_the_given_columns_of_the_rows_with_the_given_keys(session, monkeypatch,
+                                                                           copy_rows):
+    monkeypatch.setattr(chunks, "COPY_ROWS", copy_rows)
+    with session.begin():
+        chunks.insert_rows(session, Flag.__table__, _flags(6, "row"))
+        ids = session.execute(select(Flag.id).order_by(Flag.id)).scalars().all()
+        chunks.update_rows(session, Flag.__table__, "id", [
+            {"id": ids[at], "amount_cents": cents, "last_seen": date(2027, 1, at + 1)}
+            for at, cents in ((1, 700), (2, None), (4, 900))])
+    assert [(subject, cents, last_seen) for subject, cents, _detail, _first, last_seen, *_rest
+            in _stored(session, "row")] == [
+        ("0", 0, date(2026, 12, 1)), ("1", 700, date(2027, 1, 2)), ("2", None, date(2027, 1, 3)),
+        ("3", None, date(2026, 12, 4)), ("4", 900, date(2027, 1, 5)), ("5", None, date(2026, 12, 6))]
+
+
+def test_update_rows_in_bulk_refuses_a_key_that_is_not_there(session, monkeypatch, backend):
+    """PostgreSQL's one statement for many rows checks that it updated every row given."""
+    if backend.name != "postgresql":
+        pytest.skip("the bulk update is PostgreSQL's")
+    monkeypatch.setattr(chunks, "COPY_ROWS", 2)
+    with session.begin():
+        chunks.insert_rows(session, Flag.__table__, _flags(2, "row"))
+        ids = session.execute(select(Flag.id).order_by(Flag.id)).scalars().all()
+    with pytest.raises(RuntimeError, match="^3 rows of flags to update, 2 updated$"), \
+            session.begin():
+        chunks.update_rows(session, Flag.__table__, "id", [
+            {"id": flag_id, "amount_cents": 1} for flag_id in (*ids, max(ids) + 1)])
+    assert [cents for _subject, cents, *_rest in _stored(session, "row")] == [0, None]
