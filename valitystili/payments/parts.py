@@ -8,7 +8,10 @@ Rules of this module:
 - Up to ``CLIENTS_PER_PART`` of them the day is one part, read without a list of its clients
   (``whole_day``). A day concerning more is cut into parts of ``CLIENTS_PER_PART`` clients in the
   order of their numbers, all in the run's one transaction; only the clients' balances, the
-  orders not yet debited and the payments asked for by hand are read once for all of them.
+  orders not yet debited and the payments asked for by hand are read once for all of them. A
+  part's rows are read by the range of numbers from its first client to its last
+  (``store.chunks``: one query, no list), the clients it does not concern left out by the
+  same conditions as in a day of one part.
 - **A part decides as the whole day would.** Everything the decision reads of a client is the
   client's own (its money, obligations, plans, incomes, orders and flags), so each client's
   part holds all of it: a client's payments asked for by hand go with the client's part, a
@@ -18,7 +21,7 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -41,7 +44,7 @@ class DayPart:
     """Clients of a day's run that are read, decided and stored together, with what the run
     read of all its clients before the parts."""
 
-    client_ids: Sequence[int] | None             # None: every client the day concerns
+    client_ids: range | None                     # numbers from the first to the last; None: all
     balances: dict[str, int]                     # their ledger balances, by account code
     pending: dict[int, int]                      # their orders not yet debited, by client
     manual: tuple = ()                           # their payments asked for by hand
@@ -66,13 +69,13 @@ def day_parts(session: Session, execution_on: date) -> Iterator[DayPart]:
     holding = [code for code, cents in whole.balances.items() if cents > 0 and code not in known]
     codes.update(select_in(session, select(Client.id, Client.ledger_code), Client.ledger_code,
                            holding))
-    for at, client_ids in enumerate(chunks(sorted(codes), CLIENTS_PER_PART)):
-        members = set(client_ids)
+    for at, members in enumerate(chunks(sorted(codes), CLIENTS_PER_PART)):
+        within = set(members)
         yield DayPart(
-            client_ids,
-            {codes[c]: whole.balances[codes[c]] for c in client_ids if codes[c] in whole.balances},
-            {c: whole.pending[c] for c in client_ids if c in whole.pending},
-            tuple(request for request in whole.manual if request.client_id in members
+            range(members[0], members[-1] + 1),
+            {codes[c]: whole.balances[codes[c]] for c in members if codes[c] in whole.balances},
+            {c: whole.pending[c] for c in members if c in whole.pending},
+            tuple(request for request in whole.manual if request.client_id in within
                   or (request.client_id is None and at == 0)))
 
 

@@ -214,8 +214,6 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar,
     generated = ensure_obligations(session, execution_on - timedelta(days=LOOKBACK_DAYS), horizon,
                                    calendar=calendar, client_ids=part.client_ids)
     clients = _day_clients(session, execution_on, part)
-    # A part reads the rows of its clients the day concerns; the whole day's part, all rows.
-    ids = None if part.client_ids is None else list(clients)
     obligations_of: dict[int, list] = defaultdict(list)
     for obligation in fetch_rows_of(session, select(
             Obligation.id, Obligation.key, Obligation.client_id, Obligation.kind,
@@ -223,7 +221,7 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar,
             Obligation.pay_on, Obligation.reference, Obligation.reference_kind,
             Obligation.message, Obligation.allow_partial).where(
             Obligation.status == "open", Obligation.pay_on <= horizon),
-            Obligation.client_id, ids):
+            Obligation.client_id, part.client_ids):
         obligations_of[obligation.client_id].append(obligation)
     # The versions ensure_obligations read (clients open or closed in the lookback), and those
     # of the clients closed before it that the day still pays out.
@@ -234,7 +232,7 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar,
     plans = {client_id: plan for client_id, v in versions.items()
              if (plan := in_force(v, execution_on)) is not None}
     paid_instalments, removed_instalments = _instalments_ordered(session, execution_on, horizon,
-                                                                 ids)
+                                                                 part.client_ids)
     return DayInputs(
         clients=clients,
         available={client_id: part.balances.get(client.ledger_code, 0)
@@ -244,14 +242,14 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar,
         earlier_orders=_earlier_orders(
             session, [o.id for rows in obligations_of.values() for o in rows]),
         plans=plans,
-        incomes=_incomes(session, versions, plans, execution_on, calendar, ids),
+        incomes=_incomes(session, versions, plans, execution_on, calendar, part.client_ids),
         paid_instalments={c: frozenset(days) for c, days in paid_instalments.items()},
         removed_instalments=dict(removed_instalments),
         payees={p.id: p for p in fetch_rows(session,
             select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic))},
         final_orders=dict(fetch_rows_of(
             session, select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == FINAL)
-            .group_by(PaymentOrder.client_id), PaymentOrder.client_id, ids)),
+            .group_by(PaymentOrder.client_id), PaymentOrder.client_id, part.client_ids)),
         obligations_created=generated["created"],
         manual=part.manual,
         payouts=payout_targets(session, [c for c, row in clients.items()
