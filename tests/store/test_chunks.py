@@ -1,6 +1,5 @@
-"""Bulk writes (``store.chunks.insert_rows``, ``update_rows``) store exactly what an
-``executemany`` stores; on PostgreSQL both with ``COPY`` / ``UPDATE … FROM unnest`` (from
-``COPY_ROWS`` rows, set low here) and without."""
+"""Bulk inserts (``store.chunks.insert_rows``) store exactly what an ``executemany`` stores; on
+PostgreSQL both with ``COPY`` (from ``COPY_ROWS`` rows, set low here) and without."""
 
 from __future__ import annotations
 
@@ -88,33 +87,3 @@ def test_the_draft_batch_guard_still_refuses_a_bulk_insert(session, monkeypatch,
         chunks.insert_rows(session, PaymentOrder.__table__, orders)
     assert session.execute(select(PaymentOrder)).first() is None
 
-
-@BULK_FROM
-def test_update_rows_sets_the_given_columns_of_the_rows_with_the_given_keys(session, monkeypatch,
-                                                                           copy_rows):
-    monkeypatch.setattr(chunks, "COPY_ROWS", copy_rows)
-    with session.begin():
-        chunks.insert_rows(session, Flag.__table__, _flags(6, "row"))
-        ids = session.execute(select(Flag.id).order_by(Flag.id)).scalars().all()
-        chunks.update_rows(session, Flag.__table__, "id", [
-            {"id": ids[at], "amount_cents": cents, "last_seen": date(2027, 1, at + 1)}
-            for at, cents in ((1, 700), (2, None), (4, 900))])
-    assert [(subject, cents, last_seen) for subject, cents, _detail, _first, last_seen, *_rest
-            in _stored(session, "row")] == [
-        ("0", 0, date(2026, 12, 1)), ("1", 700, date(2027, 1, 2)), ("2", None, date(2027, 1, 3)),
-        ("3", None, date(2026, 12, 4)), ("4", 900, date(2027, 1, 5)), ("5", None, date(2026, 12, 6))]
-
-
-def test_update_rows_in_bulk_refuses_a_key_that_is_not_there(session, monkeypatch, backend):
-    """PostgreSQL's one statement for many rows checks that it updated every row given."""
-    if backend.name != "postgresql":
-        pytest.skip("the bulk update is PostgreSQL's")
-    monkeypatch.setattr(chunks, "COPY_ROWS", 2)
-    with session.begin():
-        chunks.insert_rows(session, Flag.__table__, _flags(2, "row"))
-        ids = session.execute(select(Flag.id).order_by(Flag.id)).scalars().all()
-    with pytest.raises(RuntimeError, match="^3 rows of flags to update, 2 updated$"), \
-            session.begin():
-        chunks.update_rows(session, Flag.__table__, "id", [
-            {"id": flag_id, "amount_cents": 1} for flag_id in (*ids, max(ids) + 1)])
-    assert [cents for _subject, cents, *_rest in _stored(session, "row")] == [0, None]

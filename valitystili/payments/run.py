@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
@@ -36,13 +36,7 @@ from valitystili.people.periods import WAITING, payout_targets
 from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, unreceived
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations, last_day
 from valitystili.plans.versions import approved_versions, in_force
-from valitystili.store.chunks import (
-    fetch_rows,
-    fetch_rows_of,
-    insert_rows,
-    select_in,
-    update_rows,
-)
+from valitystili.store.chunks import fetch_rows, fetch_rows_of, insert_rows, select_in
 from valitystili.store.models import (
     BankAccount,
     Client,
@@ -416,7 +410,7 @@ def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execu
                 reference=obligation.reference, reference_kind=obligation.reference_kind,
                 message=None if obligation.reference else (obligation.message or obligation.key))
             total_paid = obligation.paid_cents + payment.amount_cents
-            paid.append({"id": obligation.id, "paid_cents": total_paid,
+            paid.append({"obligation_id": obligation.id, "paid": total_paid,
                          "status": "settled" if total_paid >= obligation.amount_cents else "open"})
         else:
             order.update(
@@ -442,7 +436,10 @@ def _store(session: Session, day: DayInputs, decided: DayDecision, orders: list[
     if orders:
         insert_rows(session, PaymentOrder.__table__, orders)
         manual.mark_ordered(session, decided.manual)
-    update_rows(session, Obligation.__table__, "id", paid)
+    if paid:
+        table = Obligation.__table__
+        session.execute(table.update().where(table.c.id == bindparam("obligation_id"))
+                        .values(paid_cents=bindparam("paid"), status=bindparam("status")), paid)
     # Flags: what the batch saw now replaces what it saw before for the clients it judged.
     judged = list(day.clients)
     raise_flags(session, decided.notices, run_on)
