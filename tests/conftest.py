@@ -111,6 +111,23 @@ def backend(request, tmp_path):
 
 
 @pytest.fixture
+def second_url(backend, tmp_path, request):
+    """A second empty database on the same backend (on PostgreSQL a second schema)."""
+    if backend.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    admin = request.getfixturevalue("pg_admin_engine")
+    schema = f"{backend.schema}_b"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
 def db_url(backend) -> str:
     return backend.url
 

@@ -8,9 +8,7 @@ figures this test guards are the ones the benchmark measures. It counts statemen
 
 from __future__ import annotations
 
-import pytest
-from conftest import pg_schema_url
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from bench.batch_bench import DAY, seed
 from tests.helpers.statements import Tx, camt054, ntry, write
@@ -63,23 +61,6 @@ def _day_of_work(url: str, tmp_path, months: int) -> tuple[int, int, dict, int]:
         return batch_statements, counter.count, result, imported.summaries[0].matched_reference
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def second_url(backend, tmp_path, request):
-    """A second empty database on the same backend (on PostgreSQL a second schema)."""
-    if backend.name == "sqlite":
-        yield f"sqlite:///{tmp_path / 'second.db'}"
-        return
-    admin = request.getfixturevalue("pg_admin_engine")
-    schema = f"{backend.schema}_b"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def test_the_batch_and_the_import_issue_as_many_statements_after_a_year(backend, tmp_path,

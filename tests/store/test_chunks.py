@@ -1,4 +1,5 @@
-"""Bulk inserts (``store.chunks.insert_rows``) store exactly what an ``executemany`` stores."""
+"""Bulk inserts (``store.chunks.insert_rows``) store exactly what an ``executemany`` stores; on
+PostgreSQL both with ``COPY`` (from ``COPY_ROWS`` rows, set low here) and without."""
 
 from __future__ import annotations
 
@@ -34,8 +35,14 @@ def _stored(session, prefix: str) -> list[tuple]:
                                        .order_by(Flag.id)).scalars()]
 
 
-def test_insert_rows_stores_what_executemany_stores(session, monkeypatch):
+#: ``COPY_ROWS`` for a test: from two rows (PostgreSQL's bulk statements) or the default.
+BULK_FROM = pytest.mark.parametrize("copy_rows", [2, chunks.COPY_ROWS], ids=["bulk", "few"])
+
+
+@BULK_FROM
+def test_insert_rows_stores_what_executemany_stores(session, monkeypatch, copy_rows):
     monkeypatch.setattr(chunks, "INSERT_VALUES", 20)     # several statements of a few rows
+    monkeypatch.setattr(chunks, "COPY_ROWS", copy_rows)
     with session.begin():
         chunks.insert_rows(session, Flag.__table__, _flags(11, "bulk"))
         session.execute(Flag.__table__.insert(), _flags(11, "many"))
@@ -54,9 +61,12 @@ def test_insert_rows_of_nothing_writes_nothing(session):
     assert session.execute(select(Flag)).first() is None
 
 
-def test_the_draft_batch_guard_still_refuses_a_bulk_insert(session, monkeypatch):
-    """The guard that keeps orders out of an approved batch holds for multi-row inserts."""
+@BULK_FROM
+def test_the_draft_batch_guard_still_refuses_a_bulk_insert(session, monkeypatch, copy_rows):
+    """The guard that keeps orders out of an approved batch holds for multi-row inserts and
+    for ``COPY``."""
     monkeypatch.setattr(chunks, "INSERT_VALUES", 40)
+    monkeypatch.setattr(chunks, "COPY_ROWS", copy_rows)
     with session.begin():
         session.add(BankAccount(iban="FI7433010001222090", name="Kaupunki", bic="ESSEFIHX",
                                 ledger_code="bank:FI7433010001222090"))
@@ -76,3 +86,4 @@ def test_the_draft_batch_guard_still_refuses_a_bulk_insert(session, monkeypatch)
     with pytest.raises(DatabaseError, match="draft batch"), session.begin():
         chunks.insert_rows(session, PaymentOrder.__table__, orders)
     assert session.execute(select(PaymentOrder)).first() is None
+

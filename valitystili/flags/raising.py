@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
 from valitystili.base.i18n import Message, _
-from valitystili.store.chunks import chunks
+from valitystili.store.chunks import chunks, member_of
 from valitystili.store.models import Client, Flag
 from valitystili.store.settings import free_text
 from valitystili.trust import access
@@ -97,7 +97,7 @@ def raise_flags(session: Session, flags: Iterable[FlagRaised], on: date) -> None
     for part in chunks(subjects):
         for row in session.execute(
                 select(FLAGS.c.id, FLAGS.c.kind, FLAGS.c.subject, FLAGS.c.resolved_at,
-                       FLAGS.c.last_seen).where(FLAGS.c.subject.in_(part))):
+                       FLAGS.c.last_seen).where(member_of(session, FLAGS.c.subject, part))):
             if (row.kind, row.subject) in wanted:
                 existing[(row.kind, row.subject)] = row
     refreshed, reopened, new = [], [], []
@@ -147,9 +147,11 @@ def resolve_flags(session: Session, kind: str, on: date, *, keep: Iterable[str] 
     query = select(FLAGS.c.id, FLAGS.c.subject, FLAGS.c.client_id).where(
         FLAGS.c.kind == kind, FLAGS.c.resolved_at.is_(None))
     if subjects is not None:
-        queries = [query.where(FLAGS.c.subject.in_(part)) for part in chunks(sorted(subjects))]
+        queries = [query.where(member_of(session, FLAGS.c.subject, part))
+                   for part in chunks(sorted(subjects))]
     elif client_ids is not None:
-        queries = [query.where(FLAGS.c.client_id.in_(part)) for part in chunks(sorted(client_ids))]
+        queries = [query.where(member_of(session, FLAGS.c.client_id, part))
+                   for part in chunks(sorted(client_ids))]
     else:
         queries = [query]
     ids = [row.id for q in queries for row in session.execute(q)
@@ -157,7 +159,8 @@ def resolve_flags(session: Session, kind: str, on: date, *, keep: Iterable[str] 
            and (subjects is None or row.subject in subjects)
            and (client_ids is None or row.client_id in client_ids)]
     for part in chunks(ids):
-        session.execute(update(FLAGS).where(FLAGS.c.id.in_(part)).values(resolved_at=on))
+        session.execute(update(FLAGS).where(member_of(session, FLAGS.c.id, part))
+                        .values(resolved_at=on))
     _expire_loaded(session, ids)
     return len(ids)
 

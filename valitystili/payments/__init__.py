@@ -8,6 +8,10 @@ Rules:
   A run that orders nothing opens no batch (its result's ``already_held`` says what the day's
   batches hold: "batch 3 already holds 2 payments (845,00 €)"), and a batch without payments
   cannot be approved.
+- **A part at a time.** A day that concerns more than ``parts.CLIENTS_PER_PART`` clients is
+  read, decided and stored a part of them at a time, all in the run's one transaction: a
+  national run's memory follows the part, and each client's decision is the one a run of all
+  clients at once makes (``parts``).
 - **Unusual dates are confirmed.** ``date_to_confirm`` says why an execution date needs the
   user's confirmation: in the past, or more than ``CONFIRM_AHEAD_BANKING_DAYS`` banking days
   ahead. The command line asks before a run (``--yes`` for scripts); ``export_batch`` refuses a
@@ -62,12 +66,13 @@ Rules:
   account — or to the guardian or estate named at closing, once a second handler approved it
   (``people.periods``; while it waits, nothing is paid out).
 - **Money moved by hand** (``manual``: ``pay``, ``income refund``) joins the next run as orders
-  before the day's own payments, created by the handler who asked for it; a refund is of no
-  client and approval debits ``suspense``.
+  before the day's own payments (in a run of several parts, before those of its client's
+  part), created by the handler who asked for it; a refund is of no client and approval debits
+  ``suspense``.
 
-The code: ``run`` (the day's run), ``decisions`` (approve, export), ``changes`` (remove,
-cancel), ``store`` (finding and locking a batch, its state, the views, the approval digests),
-``manual`` (payments asked for by hand).
+The code: ``run`` (the day's run), ``parts`` (its clients a part at a time), ``decisions``
+(approve, export), ``changes`` (remove, cancel), ``store`` (finding and locking a batch, its
+state, the views, the approval digests), ``manual`` (payments asked for by hand).
 """
 
 from valitystili.payments.approval import (

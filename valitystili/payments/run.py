@@ -6,6 +6,7 @@ See the package docstring (``valitystili.payments``) for the rules.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -14,7 +15,6 @@ from typing import Any
 from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
-import ledger
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound
@@ -31,11 +31,12 @@ from valitystili.payments.decision import (
     decide_client,
 )
 from valitystili.payments.pain001 import make_id
+from valitystili.payments.parts import DayPart, concerns, day_parts, whole_day
 from valitystili.people.periods import WAITING, payout_targets
 from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, unreceived
 from valitystili.plans.obligations import LOOKBACK_DAYS, ensure_obligations, last_day
 from valitystili.plans.versions import approved_versions, in_force
-from valitystili.store.chunks import fetch_rows, insert_rows, select_in
+from valitystili.store.chunks import fetch_rows, fetch_rows_of, insert_rows, select_in
 from valitystili.store.models import (
     BankAccount,
     Client,
@@ -65,7 +66,8 @@ def _bank_account(session: Session, iban: str | None) -> BankAccount:
 
 def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = False,
               iban: str | None = None, calendar: BankingCalendar = CALENDAR) -> dict:
-    """The day's batch: read (``load_day``), decide (``decide_day``, pure), then store.
+    """The day's batch: read (``load_day``), decide (``decide_day``, pure), then store — a part
+    of the clients at a time (``parts.day_parts``), all in the caller's one transaction.
 
     A dry run reads and decides the same way and stores nothing: the obligations the reading
     generates are rolled back with their savepoint, so no batch or order number is used up by
@@ -78,31 +80,23 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
     bank = _bank_account(session, iban)
     execution_on = calendar.on_or_after(run_on)
     closed_day = execution_on != run_on
-    dry_run = dry_run or closed_day
+    run = DayRun(actor, bank, run_on, execution_on, dry_run or closed_day)
     savepoint = session.begin_nested()
     try:
         # The day's open draft, locked before anything is read: an approval that got there
         # first has finished (the row is no longer a draft and a new batch is opened).
-        batch = None if dry_run else _locked_draft(session, bank, execution_on)
-        day = load_day(session, execution_on, calendar)
-        decided = decide_day(day, execution_on, calendar)
-        orders, paid = _orders_of(day, decided, batch.id if batch else None, execution_on, actor)
-        if not dry_run and batch is None and orders:
-            # A batch is opened only for something to pay: a run adding nothing leaves none.
-            batch = _new_batch(session, actor, bank, run_on, execution_on)
-            for order in orders:
-                order["batch_id"] = batch.id
-        if not dry_run:
-            _store(session, day, decided, orders, paid, run_on)
+        run.batch = None if run.dry_run else _locked_draft(session, bank, execution_on)
+        for part in day_parts(session, execution_on):
+            _run_part(session, run, part, calendar)
     except BaseException:
         if savepoint.is_active:
             savepoint.rollback()
         raise
-    result = _result(batch, run_on, execution_on, day, decided, orders, dry_run)
+    result = run.result()
     result["closed_day"] = closed_day
     # Nothing new: what the day's batches already hold ("batch 3 already holds 2 payments").
-    result["already_held"] = held_for_day(session, bank.id, execution_on) if not orders else ""
-    if dry_run:
+    result["already_held"] = held_for_day(session, bank.id, execution_on) if not run.orders else ""
+    if run.dry_run:
         savepoint.rollback()
         shown = {row["client"] for row in result["order_rows"] if row["client"] is not None}
         shown |= {notice["client_id"] for notice in result["notices"]}
@@ -114,6 +108,7 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
     savepoint.commit()
     detail = {"orders": result["orders"], "total_cents": result["total_cents"],
               "execution_on": execution_on.isoformat()}
+    batch = run.batch
     if batch is not None:
         detail["state"] = batch_state(session, batch)
     subject = batch.key if batch is not None else f"execution {execution_on.isoformat()}"
@@ -121,20 +116,57 @@ def run_batch(session: Session, actor: Actor, run_on: date, *, dry_run: bool = F
     return result
 
 
-def _result(batch: PaymentBatch | None, run_on: date, execution_on: date, day: "DayInputs",
-            decided: "DayDecision", orders: list[dict], dry_run: bool) -> dict:
-    totals: dict[str, int] = defaultdict(int)
-    for order in orders:
-        totals[order["kind"]] += order["amount_cents"]
-    return {
-        "batch": batch.id if batch else None, "batch_key": batch.key if batch else None,
-        "run_on": run_on, "execution_on": execution_on,
-        "orders": len(orders), "total_cents": sum(totals.values()),
-        "by_kind_cents": dict(sorted(totals.items())),
-        "obligations_created": day.obligations_created, "flags": len(decided.notices),
-        "dry_run": dry_run, "order_rows": [_planned_row(o) for o in orders],
-        "notices": [asdict(n) for n in decided.notices],
-    }
+def _run_part(session: Session, run: DayRun, part: DayPart,
+              calendar: BankingCalendar) -> None:
+    """Read, decide and (unless the run is dry) store one part of the day's clients. What was
+    read, and the part's order rows, are let go when it returns."""
+    day = load_day(session, run.execution_on, calendar, part)
+    decided = decide_day(day, run.execution_on, calendar)
+    orders, paid = _orders_of(day, decided, run.batch.id if run.batch else None,
+                              run.execution_on, run.actor)
+    if not run.dry_run and run.batch is None and orders:
+        # A batch is opened only for something to pay: a run adding nothing leaves none.
+        run.batch = _new_batch(session, run.actor, run.bank, run.run_on, run.execution_on)
+        for order in orders:
+            order["batch_id"] = run.batch.id
+    if not run.dry_run:
+        _store(session, day, decided, orders, paid, run.run_on)
+    run.add(day, decided, orders)
+
+
+class DayRun:
+    """One run of the day's batch while its parts go by: the batch it adds to (opened with its
+    first order) and what its result tells of every part."""
+
+    def __init__(self, actor: Actor, bank: BankAccount, run_on: date, execution_on: date,
+                 dry_run: bool) -> None:
+        self.actor, self.bank, self.run_on = actor, bank, run_on
+        self.execution_on, self.dry_run = execution_on, dry_run
+        self.batch: PaymentBatch | None = None
+        self.orders = 0
+        self.totals: dict[str, int] = defaultdict(int)
+        self.order_rows: list[dict] = []
+        self.notices: list[dict] = []
+        self.obligations_created = 0
+
+    def add(self, day: DayInputs, decided: DayDecision, orders: list[dict]) -> None:
+        self.orders += len(orders)
+        for order in orders:
+            self.totals[order["kind"]] += order["amount_cents"]
+        self.order_rows += map(_planned_row, orders)
+        self.notices += (asdict(n) for n in decided.notices)
+        self.obligations_created += day.obligations_created
+
+    def result(self) -> dict:
+        batch = self.batch
+        return {
+            "batch": batch.id if batch else None, "batch_key": batch.key if batch else None,
+            "run_on": self.run_on, "execution_on": self.execution_on,
+            "orders": self.orders, "total_cents": sum(self.totals.values()),
+            "by_kind_cents": dict(sorted(self.totals.items())),
+            "obligations_created": self.obligations_created, "flags": len(self.notices),
+            "dry_run": self.dry_run, "order_rows": self.order_rows, "notices": self.notices,
+        }
 
 
 @dataclass(frozen=True)
@@ -167,24 +199,23 @@ class DayDecision:
     manual: tuple = ()                           # the requests paid by hand (``manual``)
 
 
-def load_day(session: Session, execution_on: date, calendar: BankingCalendar) -> DayInputs:
-    """Read what the day's decisions need (generating the obligations that entered the horizon)."""
+def load_day(session: Session, execution_on: date, calendar: BankingCalendar,
+             part: DayPart | None = None) -> DayInputs:
+    """Read what the day's decisions need of the clients of ``part`` (default: all of them),
+    generating their obligations that entered the horizon."""
+    part = part or whole_day(session)
     horizon = execution_on + timedelta(days=HORIZON_DAYS)
     generated = ensure_obligations(session, execution_on - timedelta(days=LOOKBACK_DAYS), horizon,
-                                   calendar=calendar)
-    balances = {b.code: b.balance_cents for b in ledger.balances(session, prefix="client:")}
-    clients = _day_clients(session, execution_on, balances)
-    # int(): PostgreSQL's SUM of BIGINT is NUMERIC (a Decimal); money is integer cents.
-    pending = {client_id: int(cents) for client_id, cents in session.execute(
-        select(PaymentOrder.client_id, func.sum(PaymentOrder.amount_cents))
-        .where(PaymentOrder.status == "draft").group_by(PaymentOrder.client_id)).all()}
+                                   calendar=calendar, client_ids=part.client_ids)
+    clients = _day_clients(session, execution_on, part)
     obligations_of: dict[int, list] = defaultdict(list)
-    for obligation in fetch_rows(session, select(
+    for obligation in fetch_rows_of(session, select(
             Obligation.id, Obligation.key, Obligation.client_id, Obligation.kind,
             Obligation.payee_id, Obligation.amount_cents, Obligation.paid_cents, Obligation.due_on,
             Obligation.pay_on, Obligation.reference, Obligation.reference_kind,
             Obligation.message, Obligation.allow_partial).where(
-            Obligation.status == "open", Obligation.pay_on <= horizon)):
+            Obligation.status == "open", Obligation.pay_on <= horizon),
+            Obligation.client_id, part.client_ids):
         obligations_of[obligation.client_id].append(obligation)
     # The versions ensure_obligations read (clients open or closed in the lookback), and those
     # of the clients closed before it that the day still pays out.
@@ -194,26 +225,27 @@ def load_day(session: Session, execution_on: date, calendar: BankingCalendar) ->
                                                 if client_id not in generated["versions"]]))
     plans = {client_id: plan for client_id, v in versions.items()
              if (plan := in_force(v, execution_on)) is not None}
-    paid_instalments, removed_instalments = _instalments_ordered(session, execution_on, horizon)
+    paid_instalments, removed_instalments = _instalments_ordered(session, execution_on, horizon,
+                                                                 part.client_ids)
     return DayInputs(
         clients=clients,
-        available={client_id: balances.get(client.ledger_code, 0) - pending.get(client_id, 0)
-                   for client_id, client in clients.items()},
+        available={client_id: part.balances.get(client.ledger_code, 0)
+                   - part.pending.get(client_id, 0) for client_id, client in clients.items()},
         obligations={o[0]: o for rows in obligations_of.values() for o in rows},
         obligations_of={client_id: tuple(rows) for client_id, rows in obligations_of.items()},
         earlier_orders=_earlier_orders(
             session, [o.id for rows in obligations_of.values() for o in rows]),
         plans=plans,
-        incomes=_incomes(session, versions, plans, execution_on, calendar),
+        incomes=_incomes(session, versions, plans, execution_on, calendar, part.client_ids),
         paid_instalments={c: frozenset(days) for c, days in paid_instalments.items()},
         removed_instalments=dict(removed_instalments),
         payees={p.id: p for p in fetch_rows(session,
             select(Payee.id, Payee.payment_name, Payee.iban, Payee.bic))},
-        final_orders=dict(session.execute(
-            select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == FINAL)
-            .group_by(PaymentOrder.client_id)).all()),
+        final_orders=dict(fetch_rows_of(
+            session, select(PaymentOrder.client_id, func.count()).where(PaymentOrder.kind == FINAL)
+            .group_by(PaymentOrder.client_id), PaymentOrder.client_id, part.client_ids)),
         obligations_created=generated["created"],
-        manual=manual.pending(session),
+        manual=part.manual,
         payouts=payout_targets(session, [c for c, row in clients.items()
                                          if row.status == "closed"]))
 
@@ -223,14 +255,13 @@ CLIENT_COLUMNS = (Client.id, Client.payment_name, Client.iban, Client.bic, Clien
                   Client.final_payout, Client.ledger_code, Client.until_on, Client.closed_on)
 
 
-def _day_clients(session: Session, execution_on: date, balances: dict[str, int]) -> dict[int, Any]:
-    """The clients the day concerns: the open ones, those closed on E or later (their service
-    runs to the close date), and closed ones holding money (it is paid on to them)."""
-    clients = {c.id: c for c in fetch_rows(session, select(*CLIENT_COLUMNS).where(
-        (Client.status == "open") | (Client.final_payout.is_(True))
-        | (Client.closed_on >= execution_on)))}
+def _day_clients(session: Session, execution_on: date, part: DayPart) -> dict[int, Any]:
+    """The part's clients the day concerns: those ``concerns`` names, and closed ones holding
+    money (it is paid on to them)."""
+    clients = {c.id: c for c in fetch_rows_of(session, select(*CLIENT_COLUMNS).where(
+        concerns(execution_on)), Client.id, part.client_ids)}
     known = {client.ledger_code for client in clients.values()}
-    holding = [code for code, cents in balances.items() if cents > 0 and code not in known]
+    holding = [code for code, cents in part.balances.items() if cents > 0 and code not in known]
     for client in select_in(session, select(*CLIENT_COLUMNS), Client.ledger_code, holding):
         clients[client.id] = client
     return clients
@@ -296,16 +327,19 @@ def _earlier_orders(session: Session, obligation_ids: list[int]) -> dict[int, in
                           PaymentOrder.obligation_id, obligation_ids))
 
 
-def _instalments_ordered(session: Session, execution_on: date, horizon: date
+def _instalments_ordered(session: Session, execution_on: date, horizon: date,
+                         client_ids: Sequence[int] | None
                          ) -> tuple[dict[int, set[date]], dict[tuple[int, date], int]]:
-    """Instalment dates already ordered per client, and how often each (client, date) was
-    taken out (a removed instalment is planned again under a further key)."""
+    """Instalment dates already ordered per client (of ``client_ids``, or all), and how often
+    each (client, date) was taken out (a removed instalment is planned again under a further
+    key)."""
     ordered: dict[int, set[date]] = defaultdict(set)
     removed: dict[tuple[int, date], int] = defaultdict(int)
-    for client_id, on, status in session.execute(
-            select(PaymentOrder.client_id, PaymentOrder.instalment_on, PaymentOrder.status).where(
-                PaymentOrder.instalment_on.between(execution_on - timedelta(days=14),
-                                                   horizon))).all():
+    for client_id, on, status in fetch_rows_of(
+            session, select(PaymentOrder.client_id, PaymentOrder.instalment_on,
+                            PaymentOrder.status).where(
+                PaymentOrder.instalment_on.between(execution_on - timedelta(days=14), horizon)),
+            PaymentOrder.client_id, client_ids):
         if status == "cancelled":
             removed[client_id, on] += 1
         else:
@@ -328,7 +362,7 @@ def coming_incomes(incomes: tuple[tuple[date, int, str], ...], execution_on: dat
 
 
 def _incomes(session: Session, versions: dict[int, list], plans: dict[int, Any],
-             execution_on: date, calendar: BankingCalendar
+             execution_on: date, calendar: BankingCalendar, client_ids: Sequence[int] | None
              ) -> dict[int, tuple[tuple[date, int, str], ...]]:
     """(day it counts on, amount, kind) of each expected arrival not received by E, under the id
     of the client's plan in force on E, in date order (DESIGN §6, "Incomes that are late or never
@@ -341,7 +375,7 @@ def _incomes(session: Session, versions: dict[int, list], plans: dict[int, Any],
     banking days after its expected day."""
     waiting = unreceived(session, execution_on - timedelta(days=INCOME_LOOKBACK_DAYS),
                          execution_on + timedelta(days=HORIZON_DAYS), execution_on, calendar,
-                         closed_from=execution_on, versions=versions)
+                         closed_from=execution_on, versions=versions, client_ids=client_ids)
     coming: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
     for client_id, arrivals in waiting.items():
         plan = plans.get(client_id)

@@ -46,7 +46,7 @@ from valitystili.base.banking_calendar import (
 from valitystili.base.schedules import occurrences
 from valitystili.plans.versions import approved_versions, in_force
 from valitystili.store import settings
-from valitystili.store.chunks import fetch_rows, select_in
+from valitystili.store.chunks import fetch_rows_of, select_in
 from valitystili.store.models import BANK_ONLY, Client, PlanIncome, StatementLine
 
 # A benefit scheduled a few days after a date may arrive before it (fixed-day benefits move to
@@ -250,15 +250,18 @@ def income_receipts(session: Session, start: date, end: date, credits_until: dat
 
 def unreceived(session: Session, start: date, end: date, credits_until: date,
                calendar: BankingCalendar = CALENDAR, *, closed_from: date | None = None,
-               versions: dict[int, list] | None = None) -> dict[int, Sequence[Arrival]]:
+               versions: dict[int, list] | None = None,
+               client_ids: Sequence[int] | None = None) -> dict[int, Sequence[Arrival]]:
     """What ``income_receipts`` finds not received, by client: the same pairing, without a
     receipt made for each arrival (the daily batch asks for 10,000 clients at once).
     ``versions``: the clients' approved versions if the caller has read them already
-    (``versions.approved_versions``, for these clients or more)."""
+    (``versions.approved_versions``, for these clients or more); ``client_ids``: only these
+    clients (a client's pairing needs its own arrivals and credits alone)."""
     window_days = settings.get_int(session, "income_window_days")
     expected = arrivals_by_client(session, start, end, calendar, closed_from=closed_from,
-                                  versions=versions)
-    credits = client_credits(session, start - timedelta(days=window_days), credits_until)
+                                  versions=versions, client_ids=client_ids)
+    credits = client_credits(session, start - timedelta(days=window_days), credits_until,
+                             client_ids)
     found: dict[int, Sequence[Arrival]] = {}
     for client_id, items in expected.items():
         paired = pairing(items, credits.get(client_id, ()), window_days)
@@ -280,15 +283,17 @@ def expected_arrivals(session: Session, start: date, end: date,
 
 def arrivals_by_client(session: Session, start: date, end: date,
                        calendar: BankingCalendar = CALENDAR, *, closed_from: date | None = None,
-                       versions: dict[int, list] | None = None
+                       versions: dict[int, list] | None = None,
+                       client_ids: Sequence[int] | None = None
                        ) -> dict[int, Sequence[Arrival]]:
     """``expected_arrivals`` by client, without the client in each (clients without one left
-    out); a client with one plan version shares its arrivals with every client of the same
-    incomes."""
+    out; with ``client_ids``, of those clients only); a client with one plan version shares its
+    arrivals with every client of the same incomes."""
     served = Client.status == "open"
     if closed_from is not None:
         served = served | (Client.closed_on >= closed_from)
-    rows = fetch_rows(session, select(Client.id, Client.start_on, Client.closed_on).where(served))
+    rows = fetch_rows_of(session, select(Client.id, Client.start_on, Client.closed_on)
+                         .where(served), Client.id, client_ids)
     clients = {row.id: row.start_on for row in rows}
     last_days = {row.id: row.closed_on for row in rows if row.closed_on is not None}
     if versions is None:
@@ -379,17 +384,20 @@ _new = tuple.__new__
 _SUBJECT_ORDER = itemgetter(ARRIVAL, 0, SCHEDULED)
 
 
-def client_credits(session: Session, start: date, end: date) -> dict[int, list[ClientCredit]]:
-    """Each client's credits booked in [start, end] (one query for all clients)."""
+def client_credits(session: Session, start: date, end: date,
+                   client_ids: Sequence[int] | None = None) -> dict[int, list[ClientCredit]]:
+    """Each client's credits booked in [start, end] (one query for all clients, or for
+    ``client_ids`` one per chunk of them)."""
     credits: dict[int, list[ClientCredit]] = defaultdict(list)
-    for row in fetch_rows(session,
+    for row in fetch_rows_of(session,
             select(StatementLine.id, StatementLine.client_id, StatementLine.amount_cents,
                    StatementLine.booked_on)
             .where(StatementLine.client_id.is_not(None), StatementLine.amount_cents > 0,
                    StatementLine.order_id.is_(None), StatementLine.return_reason.is_(None),
                    StatementLine.state != BANK_ONLY,
                    StatementLine.booked_on.between(start, end))
-            .order_by(StatementLine.booked_on, StatementLine.id)):
+            .order_by(StatementLine.booked_on, StatementLine.id),
+            StatementLine.client_id, client_ids):
         credits[row[1]].append(_new(ClientCredit, row))
     return credits
 

@@ -35,18 +35,26 @@ Rules:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.plans.due import item_dues, obligation_days, schedule_dates
 from valitystili.plans.expected import income_arrivals
 from valitystili.plans.versions import approved_versions, in_force
-from valitystili.store.chunks import chunks, fetch_rows, member_of, select_in
+from valitystili.store.chunks import (
+    chunks,
+    fetch_rows_of,
+    insert_rows,
+    member_of,
+    scalars_in,
+    select_in,
+)
 from valitystili.store.models import (
     Bill,
     Client,
@@ -81,24 +89,30 @@ ITEM_COLUMNS = (PlanItem.id, PlanItem.plan_id, PlanItem.position, PlanItem.kind,
 
 
 def ensure_obligations(session: Session, start: date, end: date, *,
-                       calendar: BankingCalendar = CALENDAR) -> dict:
+                       calendar: BankingCalendar = CALENDAR,
+                       client_ids: Sequence[int] | None = None) -> dict:
     """Create (or update, while unpaid) the obligations with rule dates in [start, end]; the
     counts created, updated and cancelled, and under ``versions`` the approved versions of the
     clients it looked at (``versions.approved_versions``: the day's run reads them once).
+
+    The clients are those ``generating`` from ``start``; with ``client_ids``, only those of them
+    (a day's run over many clients does a part of them at a time: each client's obligations
+    depend on that client's plans, bills and shares alone).
 
     Only what can fall due is read in full: the items of the versions whose window holds a date
     of their schedule, the bills due in the window, and for their clients the incomes, Kela's
     shares and the service periods (``_items_in_windows``). On most days a day's window holds
     no item's date, and nothing but the clients and their versions is read."""
-    clients = {row.id: row for row in fetch_rows(session, select(
+    clients = {row.id: row for row in fetch_rows_of(session, select(
         Client.id, Client.start_on, Client.until_on, Client.status, Client.closed_on)
-        .where((Client.status == "open") | (Client.closed_on >= start)))}
+        .where(generating(start)), Client.id, client_ids)}
     plans = approved_versions(session, list(clients)) if clients else {}
     windows = _windows(clients, plans, start, end)
     items = _items_in_windows(session, windows)
-    bills = [bill for bill in session.execute(
-        select(Bill).where(Bill.due_on.between(start, end))).scalars()
-        if bill.client_id in clients]
+    due = select(Bill).where(Bill.due_on.between(start, end))
+    bills = [bill for bill in (session.execute(due).scalars() if client_ids is None
+                               else scalars_in(session, due, Bill.client_id, client_ids))
+             if bill.client_id in clients]
     concerned = {plan.client_id for versions in plans.values() for plan in versions
                  if plan.id in items} | {bill.client_id for bill in bills}
     plan_ids = [plan.id for client_id in concerned for plan in plans.get(client_id, ())]
@@ -112,6 +126,12 @@ def ensure_obligations(session: Session, start: date, end: date, *,
     cancelled = _cancel_superseded(session, plans, wanted, start)
     _record_generated(session, plans, clients, end)
     return {"created": created, "updated": updated, "cancelled": cancelled, "versions": plans}
+
+
+def generating(start: date) -> ColumnElement[bool]:
+    """The clients whose obligations a run from ``start`` generates: the open ones and those
+    closed on or after ``start`` (their service ran into the window)."""
+    return (Client.status == "open") | (Client.closed_on >= start)
 
 
 def _windows(clients: dict[int, object], plans: dict[int, list], start: date, end: date
@@ -341,8 +361,7 @@ def _store(session: Session, wanted: dict[str, dict]) -> tuple[int, int]:
                 != (status, *(row[name] for name in COMPARED_FIELDS))):
             changes.append({"obligation_id": current.id, "status": status,
                             **{name: row[name] for name in UPDATED_FIELDS}})
-    if new_rows:
-        session.execute(Obligation.__table__.insert(), new_rows)
+    insert_rows(session, Obligation.__table__, new_rows)
     if changes:
         table = Obligation.__table__
         session.execute(

@@ -452,6 +452,9 @@ class StatementLine(Base):
         Index("ix_statement_lines_state", "state"),
         Index("ix_statement_lines_e2e", "end_to_end_id"),
         Index("ix_statement_lines_order", "order_id"),
+        # A client's lines by day (migration 0018): the batch's credits, a part of its
+        # clients at a time; a client's letter and export.
+        Index("ix_statement_lines_client", "client_id", "booked_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
