@@ -32,8 +32,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import PG_URL, pg_schema_url
 from helpers import scenario
+from helpers.processes import Crowd, finish
 from helpers.statements import Tx, camt054, ntry, reference_of
-from payments.test_batch_races import Racer, finish
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -188,15 +188,15 @@ def test_a_backup_taken_during_an_import_restores_and_checks_clean(backend, sess
     notification = tmp_path / "big054.xml"
     total_cents = big_notification(notification, references)
     before = held(backend.url)
-    racer = Racer(backend, f"backup_{backend.schema or 'sqlite'}")
+    racer = Crowd(backend, tmp_path, "backup")
     with racer.gate():
-        importing = racer.start("fiona", "import", str(notification))
+        importing = racer.begin("fiona", "import", str(notification))
         if backend.name == "postgresql":
             racer.until_waiting(1, [importing])   # every row written, not yet committed
         else:
             until_writing(sqlite_file(backend), importing)
         during = copies.back_up("during.backup")
-    assert finish(importing)[0] == 0
+    assert finish("fiona", importing).code == 0
     after = copies.back_up("after.backup")
 
     everything = held(backend.url)
