@@ -26,7 +26,7 @@ from helpers.scenario import (
     world,
 )
 from oversight.test_reports_world import BANK, Money
-from payments.test_statement_counts import Statements, second_url  # noqa: F401 (a fixture)
+from payments.test_statement_counts import Statements
 from sqlalchemy import select
 
 from bench.batch_bench import seed
