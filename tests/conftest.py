@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -101,10 +103,17 @@ def backend(request, tmp_path):
         return
     admin = request.getfixturevalue("pg_admin_engine")
     schema = f"t_{uuid.uuid4().hex[:16]}"
+    with pg_schema(admin, schema):
+        yield Backend("postgresql", pg_schema_url(schema), schema, admin)
+
+
+@contextmanager
+def pg_schema(admin, schema: str) -> Iterator[None]:
+    """An empty PostgreSQL schema for the block, dropped with all it holds afterwards."""
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield Backend("postgresql", pg_schema_url(schema), schema, admin)
+        yield
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -116,15 +125,9 @@ def second_url(backend, tmp_path, request):
     if backend.name == "sqlite":
         yield f"sqlite:///{tmp_path / 'second.db'}"
         return
-    admin = request.getfixturevalue("pg_admin_engine")
     schema = f"{backend.schema}_b"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with pg_schema(request.getfixturevalue("pg_admin_engine"), schema):
         yield pg_schema_url(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture

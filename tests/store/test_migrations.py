@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from conftest import Backend
 from helpers.migrated import migrate
 from sqlalchemy import inspect, text
 
@@ -62,28 +63,17 @@ def schema_of(engine) -> dict:
             "revision": db.current_revision(engine)}
 
 
-def test_the_copy_other_tests_start_from_is_the_migrated_schema(engine, request, tmp_path):
+def test_the_copy_other_tests_start_from_is_the_migrated_schema(engine, backend, second_url):
     migrated = schema_of(engine)
     assert migrated["revision"] == db.head_revision()
-    copy = request.getfixturevalue("backend").__class__(**vars(request.getfixturevalue("backend")))
-    if copy.name == "sqlite":
-        copy.url, copy.migrated = f"sqlite:///{tmp_path / 'copy.db'}", False
-    else:
-        schema = f"{copy.schema}_copy"
-        with copy.admin_engine.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        copy.url, copy.schema, copy.migrated = copy.url.replace(copy.schema, schema), schema, False
+    copy = Backend(backend.name, second_url, backend.schema and f"{backend.schema}_b",
+                   backend.admin_engine)
+    migrate(copy)
+    copied = db.make_engine(copy.url)
     try:
-        migrate(copy)
-        copied = db.make_engine(copy.url)
-        try:
-            assert schema_of(copied) == migrated
-        finally:
-            copied.dispose()
+        assert schema_of(copied) == migrated
     finally:
-        if copy.name != "sqlite":
-            with copy.admin_engine.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{copy.schema}" CASCADE'))
+        copied.dispose()
 
 
 def test_migrations_match_the_models(engine):
