@@ -139,3 +139,25 @@ def test_finance_reconciles_the_same_day_and_refreshes_the_flags(cli, session_fa
     assert result.exit_code == 1
     assert open_flags(session_factory) == [("unmatched_income", "A-1")]   # arrears resolved
     assert trail(session_factory)[1] == 1                                 # the head recorded
+
+
+def test_an_open_flag_finding_is_shown_in_the_reader_s_language(cli, session_factory, suspense):
+    """``--fail-on``'s finding words the flag as ``flags`` does; JSON keeps the English."""
+    from valitystili.base.i18n import Message
+
+    with session_factory() as session, session.begin():
+        raise_flag(session, "arrears", "rent:1:2026-11", date(2026, 11, 3), client_id=1,
+                   amount_cents=52000, detail=Message(
+                       "{kind} due {day} unpaid, {days} days past due", kind="rent",
+                       day="2026-11-02", days=8))
+        raise_flag(session, "review_due", "plan:9", date(2026, 11, 3))
+    args = ("reconcile", "--as-of", "10.11.2026", "--check", "--fail-on", "arrears",
+            "--fail-on", "review_due")
+    found = json.loads(cli("--format", "json", *args, user="fiona").stdout)
+    assert [f["detail"] for f in found if f["check"] == "open_flag"] == [
+        "arrears client 1 rent:1:2026-11: rent due 2026-11-02 unpaid, 8 days past due",
+        "review_due plan:9"]
+    table = cli("--lang", "fi", "--wide", *args, user="fiona").stdout
+    assert ("arrears asiakas 1 rent:1:2026-11: rent, eräpäivä 2026-11-02, maksamatta; päiviä "
+            "eräpäivästä: 8") in table
+    assert "review_due plan:9" in table

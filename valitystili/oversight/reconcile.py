@@ -44,10 +44,10 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import CannotRun, ValidationError
 from valitystili.base.findings import Finding
-from valitystili.base.i18n import N_, _, ngettext
+from valitystili.base.i18n import N_, Message, _, ngettext
 from valitystili.flags import conditions
 from valitystili.flags.conditions import client_id_of
-from valitystili.flags.raising import KINDS, FlagRaised
+from valitystili.flags.raising import KINDS, FlagRaised, shown_detail
 from valitystili.oversight import checks
 from valitystili.store.models import AuditEntry, BankAccount, Flag, Statement
 from valitystili.trust import access, audit
@@ -173,13 +173,28 @@ def _open_flags(session: Session, kinds: Iterable[str]) -> list[tuple[Finding, i
         return []
     flags = session.execute(select(Flag).where(Flag.kind.in_(kinds), Flag.resolved_at.is_(None))
                             .order_by(Flag.id)).scalars()
-    found = []
-    for flag in flags:
-        client = f" client {flag.client_id}" if flag.client_id is not None else ""
-        detail = f"{flag.kind}{client} {flag.subject}" + (f": {flag.detail}" if flag.detail else "")
-        found.append((Finding("open_flag", f"flag {flag.id}", detail, flag.amount_cents),
-                      flag.client_id))
-    return found
+    return [(Finding("open_flag", f"flag {flag.id}", _open_flag_detail(flag), flag.amount_cents),
+             flag.client_id) for flag in flags]
+
+
+def _open_flag_detail(flag: Flag) -> Message:
+    """``arrears client 6 rent:6:2026-11: rent due …``: the flag's own detail shown in the
+    reader's language, as ``flags`` shows it (the English is the stored text)."""
+    values = {"kind": flag.kind, "subject": flag.subject}
+    if flag.client_id is not None:
+        values["client"] = flag.client_id
+    if flag.detail:
+        values["detail"] = shown_detail(flag)
+    return Message(OPEN_FLAG_DETAIL[("client" in values, "detail" in values)], **values)
+
+
+#: An open flag as a finding, by (has a client, has a detail).
+OPEN_FLAG_DETAIL = {
+    (True, True): N_("{kind} client {client} {subject}: {detail}"),
+    (True, False): N_("{kind} client {client} {subject}"),
+    (False, True): N_("{kind} {subject}: {detail}"),
+    (False, False): N_("{kind} {subject}"),
+}
 
 
 #: Why there is nothing to reconcile (``db check`` says the reason; ``reconcile`` stops with it).
