@@ -21,6 +21,7 @@ from helpers.statements import valid_hetu
 import ledger
 from valitystili import payments as batches
 from valitystili.base.errors import Conflict, ValidationError
+from valitystili.base.i18n import Message
 from valitystili.oversight import reconcile
 from valitystili.store import db
 from valitystili.store.models import (
@@ -309,6 +310,43 @@ def test_an_iban_changed_after_approval_stops_the_export_and_raises_a_flag(
     assert (exported["first_export"], exported["orders"], exported["total_cents"]) == (True, 2, 59500)
     assert scenario.LANDLORD_IBAN.encode() in out.read_bytes()
 
+
+
+def test_a_change_after_approval_is_told_in_finnish_and_kept_in_english(cli, session_factory,
+                                                                        out_dir):
+    """The refusal, its flag in `flags` and reconcile's finding in the reader's language; the
+    stored flag and the audit entry keep the English (the same for every reader)."""
+    approved_world(session_factory)
+    sql(session_factory, "UPDATE payment_orders SET creditor_iban = :iban WHERE kind = 'rent'",
+        iban=ATTACKER_IBAN)
+    refused = cli("--lang", "fi", "batch", "export", "1", "--out", str(out_dir / "maksut.xml"),
+                  user="fiona")
+    assert (refused.exit_code, refused.stderr) == (
+        2, "valitystili: error: maksuajoa 1 on muutettu hyväksynnän jälkeen: maksumääräys 1 "
+           "(order:rent:1:2026-11) poikkeaa hyväksytystä; mitään ei viety\n")
+    with session_factory() as session:
+        flag = session.execute(select(Flag).where(Flag.kind == "reconciliation_mismatch")).scalar_one()
+        assert flag.detail == ("batch 1 was changed after approval: order 1 (order:rent:1:2026-11) "
+                               "differs from what was approved; nothing was exported")
+        assert entries(session, "batch.export_refused") == [
+            {"problems": ["order 1 (order:rent:1:2026-11) differs from what was approved"]}]
+    shown = cli.ok("--lang", "fi", "--wide", "flags", user="hannu")
+    assert ("maksuajoa 1 on muutettu hyväksynnän jälkeen: maksumääräys 1 (order:rent:1:2026-11) "
+            "poikkeaa hyväksytystä; mitään ei viety") in shown
+    found = cli("--lang", "fi", "--wide", "reconcile", "--check", user="fiona").stdout
+    assert "maksumääräys 1 (order:rent:1:2026-11) poikkeaa hyväksytystä" in found
+
+
+def test_more_than_three_changes_are_counted_not_named():
+    from valitystili.payments.approval import ChangedAfterApproval
+
+    problems = [Message("order {order} ({key}) was never approved", order=n, key=f"k{n}")
+                for n in range(1, 6)]
+    error = ChangedAfterApproval(PaymentBatch(id=7, key="b7"), problems)
+    assert str(error) == ("batch 7 was changed after approval: order 1 (k1) was never approved; "
+                          "order 2 (k2) was never approved; order 3 (k3) was never approved; and 2 "
+                          "more; nothing was exported")
+    assert error.message == str(error)
 
 # --- taking orders out (issue 9 item 7) ----------------------------------------------------------
 

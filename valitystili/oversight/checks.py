@@ -339,7 +339,8 @@ def check_payment_orders(session: Session, context: CheckContext) -> list[Findin
             PaymentOrder.batch_id == batch.id, PaymentOrder.status != "cancelled")).scalars().all()
         problems = batches.changes_after_approval(batch, list(orders))
         if problems:
-            findings.append(Finding("batch_changed_after_approval", batch.key, "; ".join(problems),
+            findings.append(Finding("batch_changed_after_approval", batch.key,
+                                    Message.joined("; ", problems),
                                     sum(o.amount_cents for o in orders)))
     return findings
 

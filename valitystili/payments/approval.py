@@ -23,7 +23,7 @@ from valitystili.base.errors import (
     PermissionDenied,
     ValidationError,
 )
-from valitystili.base.i18n import _
+from valitystili.base.i18n import Message, _
 from valitystili.base.money import format_fi
 from valitystili.flags.raising import raise_flag
 from valitystili.payments.batches import (
@@ -52,13 +52,15 @@ NAMED_CHANGES = 3
 class ChangedAfterApproval(Conflict):
     """A batch's orders no longer give the digest stored at approval: export refused."""
 
-    def __init__(self, batch: PaymentBatch, problems: list[str]):
+    def __init__(self, batch: PaymentBatch, problems: list[Message]):
         self.batch_id, self.batch_key, self.problems = batch.id, batch.key, problems
-        named = "; ".join(problems[:NAMED_CHANGES])
-        more = (f"; and {len(problems) - NAMED_CHANGES} more" if len(problems) > NAMED_CHANGES
-                else "")
-        super().__init__(f"batch {batch.id} was changed after approval: {named}{more}; "
-                         "nothing was exported")
+        named = list(problems[:NAMED_CHANGES])
+        if len(problems) > NAMED_CHANGES:
+            named.append(Message("and {count} more", count=len(problems) - NAMED_CHANGES))
+        #: The refusal as kept in its flag (English, shown in the reader's language).
+        self.message = Message("batch {batch} was changed after approval: {changes}; nothing "
+                               "was exported", batch=batch.id, changes=Message.joined("; ", named))
+        super().__init__(self.message.shown())
 
 
 def approve_batch(session: Session, actor: Actor, batch_ref: str, *, today: date | None = None) -> dict:
@@ -227,6 +229,6 @@ def record_changed_after_approval(session: Session, actor: Actor, error: Changed
     Called in a unit of its own after the refused export's unit rolled back."""
     on = on or date.today()
     raise_flag(session, "reconciliation_mismatch",
-               f"batch_changed_after_approval:{error.batch_key}", on, detail=str(error))
+               f"batch_changed_after_approval:{error.batch_key}", on, detail=error.message)
     audit.record(session, actor.name, "batch.export_refused", subject=error.batch_key,
                  detail={"problems": error.problems})

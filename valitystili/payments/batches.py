@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import N_, _
+from valitystili.base.i18n import N_, Message, _
 from valitystili.base.money import format_fi
 from valitystili.store import settings
 from valitystili.store.db import advisory_lock
@@ -188,19 +188,21 @@ def batch_digest(orders: Iterable[PaymentOrder]) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def changes_after_approval(batch: PaymentBatch, orders: list[PaymentOrder]) -> list[str]:
+def changes_after_approval(batch: PaymentBatch, orders: list[PaymentOrder]) -> list[Message]:
     """How an approved batch's orders (those not cancelled) differ from what was approved."""
     if batch.approved_digest is not None and batch_digest(orders) == batch.approved_digest:
         return []
     problems = []
     for order in orders:
         if order.status == "draft" or order.approved_digest is None:
-            problems.append(f"order {order.id} ({order.key}) was never approved")
+            problems.append(Message("order {order} ({key}) was never approved",
+                                    order=order.id, key=order.key))
         elif order_digest(order) != order.approved_digest:
-            problems.append(f"order {order.id} ({order.key}) differs from what was approved")
+            problems.append(Message("order {order} ({key}) differs from what was approved",
+                                    order=order.id, key=order.key))
     if not problems:
-        problems.append("its orders do not add up to the approved digest "
-                        "(an order was taken out or its record rewritten)")
+        problems.append(Message("its orders do not add up to the approved digest "
+                                "(an order was taken out or its record rewritten)"))
     return problems
 
 
