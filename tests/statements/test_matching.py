@@ -326,6 +326,37 @@ def test_closed_client_is_credited_and_flagged(session, w, tmp_path):
     assert open_flags(session) == [("income_after_closing", "C1", maija, 3_000)]
 
 
+
+@pytest.mark.parametrize(("tx", "english", "finnish"), [
+    (lambda reference: Tx(reference=reference, payer="Kela"), "reference {reference}",
+     "viitenumero {reference}"),
+    (lambda reference: Tx(message=f"vuokra {reference}"), "reference {reference} in the message",
+     "viitenumero {reference} viestissä"),
+    (lambda reference: Tx(message=f"maksaja {HETU}"), "identity code in the message",
+     "henkilötunnus viestissä"),
+], ids=["reference", "reference in message", "identity code"])
+def test_why_a_closed_client_was_credited_is_told_in_the_reader_s_language(
+        session, w, tmp_path, tx, english, finnish):
+    from valitystili.base import i18n
+    from valitystili.flags.raising import shown_detail
+
+    maija = client(session, w)
+    clients.close_client(session, w.hannu, str(maija), closed_on=date(2026, 10, 31))
+    session.commit()
+    reference, _ = reference_of(session, maija)
+    imported(session, w, tmp_path, ntry("30.00", "C1", tx(reference)))
+    flag = session.execute(select(Flag).where(Flag.kind == "income_after_closing")).scalar_one()
+    assert flag.detail == (f"30,00\u00a0€ for closed client {maija} "
+                           f"({english.format(reference=reference)}) was credited to the client")
+    before = i18n.set_language("fi")
+    try:
+        assert shown_detail(flag).shown() == (
+            f"30,00\u00a0€ asiakkaalle {maija}, jonka palvelu on päättynyt "
+            f"({finnish.format(reference=reference)}), kirjattiin asiakkaalle")
+    finally:
+        i18n.set_language(before)
+
+
 def test_identity_codes_are_masked_in_the_income_list(session, w, tmp_path):
     imported(session, w, tmp_path, ntry("5.00", "H1", Tx(message="maksaja 131052-308T")))
     [row] = income.list_income(session, w.aune)

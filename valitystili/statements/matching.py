@@ -113,11 +113,29 @@ class Credit:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """The decision: which rule named which client, and in words why (or why nobody)."""
+    """The decision: which rule named which client, and in words why (or why nobody).
+
+    ``why`` is the reason as a message, or as its template and values when a client was found:
+    every matched line has one, few are read, so the message is made only when asked for."""
 
     rule: str
     client_id: int | None
-    reason: str
+    why: Message | tuple[str, dict]
+
+    @property
+    def reason(self) -> Message:
+        if isinstance(self.why, Message):
+            return self.why
+        template, values = self.why
+        return Message(template, **values)
+
+
+#: Why a rule named its client (``Match.reason``).
+BY_REFERENCE = N_("reference {reference}")
+BY_REFERENCE_IN_MESSAGE = N_("reference {reference} in the message")
+BY_HETU = N_("identity code in the message")
+BY_INCOME_AND_NAME = N_("expected income from {payer}, client's name in the message")
+BY_INCOME = N_("expected income from {payer}")
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -251,7 +269,7 @@ class Directory:
             else:
                 found = None
             if found is not None:
-                return Match(REFERENCE, found, f"reference {credit.reference}")
+                return Match(REFERENCE, found, (BY_REFERENCE, {"reference": credit.reference}))
             key, _problem = normalise_reference(credit.reference)
             if key is None:
                 notes.append(Message("reference {reference} is not valid",
@@ -259,7 +277,7 @@ class Directory:
             else:
                 client = self._lookup_reference(key)
                 if client is not None:
-                    return Match(REFERENCE, client, f"reference {credit.reference}")
+                    return Match(REFERENCE, client, (BY_REFERENCE, {"reference": credit.reference}))
                 notes.append(Message("reference {reference} is no client's",
                                      reference=credit.reference))
             return None
@@ -273,7 +291,7 @@ class Directory:
                 named.setdefault(client, token)
         if len(named) == 1:
             [(client, token)] = named.items()
-            return Match(REFERENCE, client, f"reference {token} in the message")
+            return Match(REFERENCE, client, (BY_REFERENCE_IN_MESSAGE, {"reference": token}))
         if len(named) > 1:
             return Match(NONE, None, Message("the message has references of clients {clients}",
                                              clients=_ids(named)))
@@ -282,7 +300,7 @@ class Directory:
     def _by_hetu_rule(self, credit: Credit, notes: list[str]) -> Match | None:
         clients = sorted({self._by_hetu[h] for h in hetus_in(credit.message) if h in self._by_hetu})
         if len(clients) == 1:
-            return Match(HETU, clients[0], "identity code in the message")
+            return Match(HETU, clients[0], (BY_HETU, {}))
         if len(clients) > 1:
             return Match(NONE, None, Message("the message has identity codes of clients "
                                              "{clients}", clients=_ids(clients)))
@@ -300,8 +318,7 @@ class Directory:
             chosen = {client for client in named if self._expects(incomes, client, credit)}
             if len(chosen) == 1:
                 [client] = chosen
-                return Match(EXPECTED_INCOME, client,
-                             f"expected income from {payer}, client's name in the message")
+                return Match(EXPECTED_INCOME, client, (BY_INCOME_AND_NAME, {"payer": payer}))
             if chosen:
                 return Match(NONE, None, Message(SEVERAL_EXPECTING, payer=payer,
                                                  clients=_ids(chosen)))
@@ -315,7 +332,7 @@ class Directory:
                                              named=_ids(named)))
         if len(candidates) == 1:
             [client] = candidates
-            return Match(EXPECTED_INCOME, client, f"expected income from {payer}")
+            return Match(EXPECTED_INCOME, client, (BY_INCOME, {"payer": payer}))
         return Match(NONE, None, Message(SEVERAL_EXPECTING, payer=payer,
                                          clients=_ids(candidates)))
 
