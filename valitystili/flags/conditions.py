@@ -65,7 +65,12 @@ from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
 from valitystili.base.i18n import N_, Message
 from valitystili.base.money import format_fi
 from valitystili.flags import closing, service_record
-from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
+from valitystili.flags.raising import (
+    FlagRaised,
+    arrears_detail,
+    raise_flags,
+    resolve_flags,
+)
 from valitystili.people.edits import next_review
 from valitystili.plans.expected import (  # noqa: F401 - expected_arrivals kept importable here
     INCOME_LOOKBACK_DAYS,
@@ -303,8 +308,7 @@ def _arrears_conditions(session: Session, on: date) -> list[FlagRaised]:
         found.append(FlagRaised(
             "arrears", obligation.key, obligation.client_id,
             obligation.amount_cents - obligation.paid_cents,
-            Message("{kind} due {day} unpaid, {days} days past due", kind=obligation.kind,
-                    day=obligation.due_on.isoformat(), days=days)))
+            arrears_detail(obligation.kind, obligation.due_on, days)))
     return found
 
 

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from valitystili.base.dates import format_fi_date
 from valitystili.base.errors import Conflict, NotFound, ValidationError
-from valitystili.base.i18n import Message, _
+from valitystili.base.i18n import N_, Message, _
+from valitystili.base.money import format_fi
 from valitystili.store.chunks import chunks, member_of
 from valitystili.store.models import Client, Flag
 from valitystili.store.settings import free_text
@@ -65,6 +66,27 @@ class FlagRaised:
     client_id: int | None = None
     amount_cents: int | None = None
     detail: str = ""             # a Message where a person reads it in their language
+
+
+#: An obligation's kind as a flag's detail names it (in English, the kind itself).
+OBLIGATION_WORDS = {"rent": N_("rent"), "electricity": N_("electricity"), "other": N_("other")}
+
+
+def _obligation_word(kind: str) -> Message | str:
+    return Message(OBLIGATION_WORDS[kind]) if kind in OBLIGATION_WORDS else kind
+
+
+def arrears_detail(kind: str, due_on: date, days: int) -> Message:
+    """An *arrears* flag's detail: ``rent due 2026-11-02 unpaid, 8 days past due``."""
+    return Message("{kind} due {day} unpaid, {days} days past due", kind=_obligation_word(kind),
+                   day=due_on.isoformat(), days=days)
+
+
+def short_detail(kind: str, due_on: date, short_cents: int, amount_cents: int) -> Message:
+    """An *insufficient_funds* flag's detail: ``rent due 2026-11-02: 50,00 € short of …``."""
+    return Message("{kind} due {day}: {short} short of {amount}", kind=_obligation_word(kind),
+                   day=due_on.isoformat(), short=format_fi(short_cents),
+                   amount=format_fi(amount_cents))
 
 
 def _detail(flag: FlagRaised) -> dict:

@@ -48,10 +48,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
-from valitystili.base.i18n import Message
-from valitystili.base.money import format_fi
 from valitystili.base.schedules import occurrences
-from valitystili.flags.raising import FlagRaised
+from valitystili.flags.raising import FlagRaised, arrears_detail, short_detail
 from valitystili.plans.due import rank
 
 #: Rent's place in the order of payment: while it is unpaid, nothing ranked after it is paid.
@@ -309,16 +307,14 @@ def _instalments(day: ClientDay, plan: Instalments, execution_on: date,
 
 def _insufficient(client_id: int, obligation: OpenObligation, short: int) -> FlagRaised:
     return FlagRaised("insufficient_funds", obligation.key, client_id, short,
-                      Message("{kind} due {day}: {short} short of {amount}", kind=obligation.kind,
-                              day=obligation.due_on.isoformat(), short=format_fi(short),
-                              amount=format_fi(obligation.amount_cents)))
+                      short_detail(obligation.kind, obligation.due_on, short,
+                                   obligation.amount_cents))
 
 
 def _arrears(client_id: int, obligation: OpenObligation, unpaid: int, execution_on: date) -> FlagRaised:
     days = (execution_on - obligation.due_on).days
     return FlagRaised("arrears", obligation.key, client_id, unpaid,
-                      Message("{kind} due {day} unpaid, {days} days past due",
-                              kind=obligation.kind, day=obligation.due_on.isoformat(), days=days))
+                      arrears_detail(obligation.kind, obligation.due_on, days))
 
 
 # --- running the decision forward ----------------------------------------------------------------
