@@ -32,6 +32,7 @@ from valitystili.oversight.letter_words import (
     month_words,
     reason_group,
 )
+from valitystili.store.models import ITEM_KINDS as BILL_KINDS
 
 if TYPE_CHECKING:
     from valitystili.oversight.letters import Letter, Line
@@ -41,7 +42,6 @@ NBSP = "\u00a0"
 TEXT_WIDTH = 78
 #: Where a row's explanations start in text: under its label.
 NOTE_INDENT = " " * 14
-BILL_KINDS = ("rent", "electricity", "other")
 _SENTENCE_RE = re.compile(r"(?<=[.!?]) (?=[A-ZÅÄÖ])")
 TO_CLIENT_KINDS = ("instalment", "final")
 

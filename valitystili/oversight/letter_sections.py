@@ -59,6 +59,7 @@ from valitystili.statements.bookings import entry_key, itemise_key
 from valitystili.statements.matching import payer_matches
 from valitystili.store.chunks import select_in
 from valitystili.store.models import (
+    ITEM_KINDS,
     BankAccount,
     Client,
     Obligation,
@@ -71,7 +72,8 @@ from valitystili.store.models import (
 #: Order statuses that paid (a returned order paid too, and its money came back).
 PAID_STATUSES = ("approved", "exported", "cleared")
 SHOWN_STATUSES = (*PAID_STATUSES, "returned")
-BILL_KINDS = ("rent", "electricity", "other")
+#: Orders that pay a bill: the kinds of a plan's items.
+BILL_KINDS = ITEM_KINDS
 TO_CLIENT_KINDS = ("instalment", "final")
 
 _PERIOD_RE = re.compile(r":(\d{4})-(\d{2})(?:-\d{2})?$")
