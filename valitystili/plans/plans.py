@@ -41,7 +41,7 @@ from valitystili.plans.check import direct_part_warnings, late_rent_warnings
 from valitystili.plans.due import paid_here
 from valitystili.plans.planfile import PLAN_TEMPLATE, ParsedPlan, parse_plan
 from valitystili.plans.versions import plan_in_force
-from valitystili.store.chunks import member_of, scalars_in
+from valitystili.store.chunks import insert_rows, member_of, scalars_in
 from valitystili.store.models import (
     Client,
     Payee,
@@ -114,16 +114,25 @@ def set_plans(session: Session, actor: Actor, texts: Sequence[PlanText], *,
             author=actor.name), parsed.plan, before))
     session.add_all(plan for plan, _parsed_plan, _before in stored)
     session.flush()
-    rows = [_rows(plan, parsed) for plan, parsed, _before in stored]
-    session.add_all(row for items, incomes in rows for row in (*items, *incomes))
-    session.flush()
+    insert_rows(session, PlanItem.__table__, [
+        {"plan_id": plan.id, "position": i.position, "kind": i.kind, "payee_id": i.payee_id,
+         "amount_cents": i.amount_cents, "bills": i.bills, "schedule": i.schedule,
+         "reference": i.reference, "reference_kind": i.reference_kind, "message": i.message,
+         "paid_by": i.paid_by, "allow_partial": i.allow_partial,
+         "paid_directly_cents": i.paid_directly_cents, "tag": i.tag}
+        for plan, parsed, _before in stored for i in parsed.items])
+    insert_rows(session, PlanIncome.__table__, [
+        {"plan_id": plan.id, "position": i.position, "source": i.source, "kind": i.kind,
+         "amount_cents": i.amount_cents, "schedule": i.schedule, "route": i.route,
+         "tolerance_cents": i.tolerance_cents, "tolerance_percent": i.tolerance_percent}
+        for plan, parsed, _before in stored for i in parsed.incomes])
     names = dict(session.execute(select(Payee.id, Payee.name)).all())
     earlier = _rows_of(session, [before for _plan, _parsed, before in stored if before])
     audit.record_each(session, actor.name, "plan.set", [
         (plan.client_id, f"plan:{plan.client_id}:{plan.version}",
          {"old": _summary(before, *earlier[before.id], names) if before else None,
-          "new": _summary(plan, *plan_rows, names)})
-        for (plan, _parsed, before), plan_rows in zip(stored, rows)])
+          "new": _summary(plan, parsed.items, parsed.incomes, names)})
+        for plan, parsed, before in stored])
     return [{"client": plan.client_id, "version": plan.version, "status": "draft",
              "effective_on": plan.effective_on, "review_on": parsed.review_on,
              "item_count": len(parsed.items), "income_count": len(parsed.incomes),
@@ -154,20 +163,6 @@ def _parsed(session: Session, client: Client, text: PlanText, today: date,
                                       end=format_fi_date(client.until_on)))
     return _Parsed(parse_plan(session, text.toml_text, effective_on=effective_on, today=today,
                               payee=payee), effective_on)
-
-
-def _rows(plan: Plan, parsed: ParsedPlan) -> tuple[list[PlanItem], list[PlanIncome]]:
-    """The stored version's item and income rows."""
-    return ([PlanItem(plan_id=plan.id, position=i.position, kind=i.kind, payee_id=i.payee_id,
-                      amount_cents=i.amount_cents, bills=i.bills, schedule=i.schedule,
-                      reference=i.reference, reference_kind=i.reference_kind,
-                      message=i.message, paid_by=i.paid_by, allow_partial=i.allow_partial,
-                      paid_directly_cents=i.paid_directly_cents, tag=i.tag)
-             for i in parsed.items],
-            [PlanIncome(plan_id=plan.id, position=i.position, source=i.source, kind=i.kind,
-                        amount_cents=i.amount_cents, schedule=i.schedule, route=i.route,
-                        tolerance_cents=i.tolerance_cents, tolerance_percent=i.tolerance_percent)
-             for i in parsed.incomes])
 
 
 def _once_each(clients: Sequence[Client]) -> None:
@@ -451,9 +446,9 @@ def _rows_of(session: Session, plans: Sequence[Plan]
     return rows
 
 
-def _summary(plan: Plan, items: Sequence[PlanItem], incomes: Sequence[PlanIncome],
-             names: dict[int, str]) -> dict:
-    """What the audit trail keeps of a version: enough to see what changed, no personal data."""
+def _summary(plan: Plan, items: Sequence, incomes: Sequence, names: dict[int, str]) -> dict:
+    """What the audit trail keeps of a version: enough to see what changed, no personal data.
+    ``items`` and ``incomes`` are its rows, stored or as parsed (the same fields)."""
     return {
         "version": plan.version,
         "effective_on": plan.effective_on,
