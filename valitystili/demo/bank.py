@@ -11,6 +11,7 @@ reads or writes the database.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,6 +20,8 @@ from lxml import etree
 
 NS053 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 NS054 = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
+#: How payment files are read: no entities resolved, nothing fetched from the network.
+_PARSING = {"resolve_entities": False, "no_network": True}
 PAIN_NS = ("urn:iso:std:iso:20022:tech:xsd:pain.001.001.09",
            "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03")
 
@@ -84,29 +87,37 @@ class SimulatedBank:
 
     def execute_pain001(self, xml: bytes, rejected_ibans: frozenset[str] = frozenset()) -> list[Debit]:
         """Book every transfer of a payment file on its execution date; transfers to a
-        rejected IBAN come back as returns two days later... on the same statement day here."""
+        rejected IBAN come back as returns two days later... on the same statement day here.
+
+        The file is read a transfer at a time, each let go of once booked."""
         debits = []
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+        _start, root = next(etree.iterparse(io.BytesIO(xml), events=("start",), **_PARSING))
         ns = root.nsmap.get(None)
         if ns not in PAIN_NS:
             raise ValueError("not a pain.001.001.09/.03 document")
-        q = lambda path: "/".join(f"p:{part}" for part in path.split("/"))
-        for block in root.iterfind(".//p:PmtInf", {"p": ns}):
-            when = block.findtext(q("ReqdExctnDt/Dt"), namespaces={"p": ns}) or \
-                block.findtext("p:ReqdExctnDt", namespaces={"p": ns})
-            on = date.fromisoformat(when)
-            for tx in block.iterfind("p:CdtTrfTxInf", {"p": ns}):
-                find = lambda path, tx=tx: tx.findtext(q(path), namespaces={"p": ns})
-                debit = Debit(
-                    amount_cents=int(Decimal(find("Amt/InstdAmt")) * 100),
-                    creditor=find("Cdtr/Nm"), creditor_iban=find("CdtrAcct/Id/IBAN"),
-                    end_to_end_id=find("PmtId/EndToEndId"),
-                    reference=find("RmtInf/Strd/CdtrRefInf/Ref"), message=find("RmtInf/Ustrd"))
-                self._day(on).debits.append(debit)
-                if debit.creditor_iban in rejected_ibans:
-                    self._day(on).returns.append(Return(debit.amount_cents, debit.end_to_end_id,
-                                                        "AC04", debit.creditor))
-                debits.append(debit)
+        p = {"p": ns}
+        on = None
+        for _end, element in etree.iterparse(io.BytesIO(xml), tag=(f"{{{ns}}}ReqdExctnDt",
+                                                                   f"{{{ns}}}CdtTrfTxInf"),
+                                             **_PARSING):
+            if element.tag.endswith("}ReqdExctnDt"):
+                on = date.fromisoformat(element.findtext("p:Dt", namespaces=p) or element.text)
+                continue
+            find = lambda path, tx=element: tx.findtext(
+                "/".join(f"p:{part}" for part in path.split("/")), namespaces=p)
+            debit = Debit(
+                amount_cents=int(Decimal(find("Amt/InstdAmt")) * 100),
+                creditor=find("Cdtr/Nm"), creditor_iban=find("CdtrAcct/Id/IBAN"),
+                end_to_end_id=find("PmtId/EndToEndId"),
+                reference=find("RmtInf/Strd/CdtrRefInf/Ref"), message=find("RmtInf/Ustrd"))
+            self._day(on).debits.append(debit)
+            if debit.creditor_iban in rejected_ibans:
+                self._day(on).returns.append(Return(debit.amount_cents, debit.end_to_end_id,
+                                                    "AC04", debit.creditor))
+            debits.append(debit)
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
         return debits
 
     # --- files ---------------------------------------------------------------------------
@@ -124,9 +135,7 @@ class SimulatedBank:
         x.sub(notification, "Id", f"NTF{on:%Y%m%d}")
         x.sub(notification, "CreDtTm", _stamp(on, 18))
         self._account(x, notification)
-        for entry in self._entries(on, day, itemised_only=True):
-            entry(x, notification)
-        return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        return x.document(document, notification, self._entries(on, day, itemised_only=True))
 
     def camt053(self, on: date) -> bytes:
         """The day's statement (sent the next morning), with opening and closing balances."""
@@ -149,9 +158,7 @@ class SimulatedBank:
         self._account(x, statement)
         _balance(x, statement, "OPBD", opening, on)
         _balance(x, statement, "CLBD", self.balance_cents, on)
-        for entry in entries:
-            entry(x, statement)
-        return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        return x.document(document, statement, entries)
 
     def _account(self, x: _Writer, parent) -> None:
         account = x.sub(parent, "Acct")
@@ -197,6 +204,27 @@ class _Writer:
     def __init__(self, ns: str):
         self.ns = ns
 
+    def document(self, document, container, entries) -> bytes:
+        """``document`` pretty-printed with each of ``entries`` (writers of one ``Ntry``) added
+        at the end of ``container``, the same bytes as the whole tree would print, but one
+        entry held at a time: a day of 20,000 payments is never a tree of 700,000 elements."""
+        frame = etree.tostring(document, xml_declaration=True, encoding="UTF-8",
+                               pretty_print=True)
+        end = frame.rindex(b"\n", 0, frame.rindex(b"</" + etree.QName(container).localname.encode()
+                                                  + b">")) + 1
+        level = sum(1 for _ in container.iterancestors()) + 1
+        declaration = f' xmlns="{self.ns}"'.encode()
+        parts = [frame[:end]]
+        for write in entries:
+            holder = self.root(etree.QName(container).localname)    # let go of as a whole
+            write(self, holder)
+            etree.indent(holder[0], space=INDENT, level=level)
+            parts += [INDENT.encode() * level, etree.tostring(
+                holder[0], encoding="UTF-8", with_tail=False).replace(declaration, b"", 1),
+                b"\n"]
+        parts.append(frame[end:])
+        return b"".join(parts)
+
     def root(self, tag: str):
         return etree.Element(f"{{{self.ns}}}{tag}", nsmap={None: self.ns})
 
@@ -212,6 +240,10 @@ class _Writer:
         for tag in outer:
             parent = self.sub(parent, tag)
         return self.sub(parent, last, text, **attrs)
+
+
+#: One level of the documents' indentation (lxml's pretty printing).
+INDENT = "  "
 
 
 def _header(x: _Writer, parent, message_id: str, created: str) -> None:
