@@ -248,20 +248,12 @@ class Opening:
     criterion_reason: str | None = None
 
 
-def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: str,
-                criterion: str, worker: str, start_on: date | None = None,
-                until_on: date | None = None, review_on: date | None = None,
-                language: str = "fi", exclusions: dict | None = None,
-                despite: str | None = None, today: date | None = None,
-                notes: list[str] | None = None, criterion_reason: str | None = None) -> dict:
-    """Open the service for a person; returns the client's card and ``warnings`` for the user.
-
-    When payment files will carry the name in another form, ``notes`` gets a line saying so.
-    """
-    return open_clients(session, actor, [Opening(
-        hetu=hetu, name=name, iban=iban, criterion=criterion, worker=worker, start_on=start_on,
-        until_on=until_on, review_on=review_on, language=language, exclusions=exclusions,
-        despite=despite, criterion_reason=criterion_reason)], today=today, notes=notes)[0]
+def open_client(session: Session, actor: Actor, *, today: date | None = None,
+                notes: list[str] | None = None, **fields) -> dict:
+    """Open the service for a person (``fields``: those of :class:`Opening`); returns the
+    client's card and ``warnings`` for the user. When payment files will carry the name in
+    another form, ``notes`` gets a line saying so."""
+    return open_clients(session, actor, [Opening(**fields)], today=today, notes=notes)[0]
 
 
 def open_clients(session: Session, actor: Actor, openings: Sequence[Opening], *,
