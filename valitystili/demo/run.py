@@ -50,6 +50,7 @@ from valitystili.demo.bank import Credit, SimulatedBank
 from valitystili.demo.data import LANDLORDS, UTILITIES, Person, iban, people, plan_toml
 from valitystili.plans.expected import income_arrivals
 from valitystili.store import db
+from valitystili.store.chunks import chunks
 from valitystili.store.models import Client, Flag, PaymentOrder
 from valitystili.trust import configuration, users
 from valitystili.trust.auth import Actor
@@ -62,6 +63,8 @@ HANDLER = Actor("hannu", "handler")
 APPROVER = Actor("hilla", "handler")
 FINANCE = Actor("fiona", "finance")
 AUDITOR = Actor("aune", "auditor")
+#: Clients opened, planned and approved in one call each while the demo sets up.
+SET_UP_PART = 1000
 CLOSED_ACCOUNT_EVERY = 97      # every 97th client's own account is closed: a returned payment
 # Kela's messages carry its decision number; the demo's handler knows whose decision it is, as a
 # handler does from the client's papers. The tool itself never relies on it.
@@ -198,24 +201,24 @@ def _set_up(factory, persons: list[Person], start: date) -> dict[str, int]:
             payees.add_payee(session, HANDLER, name=name, iban=iban(rng), kind=kind)
     numbers: dict[str, int] = {}
     with factory() as session, session.begin():
-        for person in persons:
-            opened = clients_service.open_client(
-                session, WORKER, hetu=person.hetu, name=person.name, iban=person.iban,
+        for part in chunks(persons, SET_UP_PART):
+            opened = clients_service.open_clients(session, WORKER, [clients_service.Opening(
+                hetu=person.hetu, name=person.name, iban=person.iban,
                 criterion=person.criterion, worker=WORKER.name, start_on=start,
                 criterion_reason=OTHER_WEIGHTY_REASON if person.criterion == "other_weighty"
                 else None,
                 review_on=start + relativedelta(months=6), language=person.language,
                 exclusions={"guardianship_need": False, "subsidy_against_will": False,
-                            "kela_pays_landlord": False},
-                today=start)
-            number = int(opened["client"])
-            numbers[person.hetu] = number
-            plans.set_plan(session, WORKER, str(number), plan_toml(person, start + relativedelta(months=6)),
-                           effective_on=start, today=start)
+                            "kela_pays_landlord": False}) for person in part], today=start)
+            numbers.update((person.hetu, int(card["client"])) for person, card in zip(part, opened))
+            plans.set_plans(session, WORKER, [plans.PlanText(
+                str(numbers[person.hetu]), plan_toml(person, start + relativedelta(months=6)),
+                effective_on=start) for person in part], today=start)
             # A plan whose income does not cover the rent is approved only with a reason.
-            plan_check.approve_plan(session, HANDLER, str(number), despite=(
-                "income short of the rent: paid in part, arrears agreed with the landlord"
-                if person.short_of_rent else None))
+            plan_check.approve_plans(session, HANDLER, [plans.Approval(
+                str(numbers[person.hetu]), despite=(
+                    "income short of the rent: paid in part, arrears agreed with the landlord"
+                    if person.short_of_rent else None)) for person in part])
     return numbers
 
 
@@ -281,14 +284,11 @@ def _assign_unmatched(factory, day: date) -> int:
 
     with factory() as session, session.begin():
         lines = income.list_income(session, HANDLER, unmatched=True)
-        count = 0
-        for line in lines:
-            found = re.search(r"PÄÄTÖS (\d+)", line.message or "")
-            if found:
-                income.assign_line(session, HANDLER, line.line,
-                                   str(int(found.group(1)) - DECISION_BASE), today=day)
-                count += 1
-    return count
+        found = [(line.line, re.search(r"PÄÄTÖS (\d+)", line.message or "")) for line in lines]
+        assigned = income.assign_lines(session, HANDLER, [
+            (line, str(int(decision.group(1)) - DECISION_BASE))
+            for line, decision in found if decision], today=day)
+    return len(assigned)
 
 
 def _write_letters(factory, folder: Path, end: date) -> int:

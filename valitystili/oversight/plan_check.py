@@ -34,6 +34,8 @@ arriving as expected, pays what the plan asks on time. Rules of this module:
     days, against the incomes scheduled in it.
   A month whose outgoings exceed its income but whose payments are all made (money held from
   the month before, a four-weekly benefit's thirteenth payment) adds up.
+- ``stored_plans_problems`` checks many stored versions (``plans.approve_plans``), reading
+  their rows once a call; ``stored_plan_problems`` is it for one.
 - ``plan set`` lists the lines as warnings, ``plan approve`` needs ``--despite REASON`` when
   there is one (``plans.plans.approve_plan`` records both) and ``plan show`` lists them. Each
   line is a ``base.i18n.Message``: English in JSON and in the audit trail, in the person's
@@ -77,6 +79,7 @@ from valitystili.plans.obligations import (
 )
 from valitystili.plans.versions import approved_versions
 from valitystili.store import settings
+from valitystili.store.chunks import select_in
 from valitystili.store.models import Client, Plan, PlanIncome, PlanItem
 from valitystili.trust.auth import Actor
 
@@ -230,24 +233,43 @@ def _late(obligation: OpenObligation, name: str, projected) -> Message | None:
 def stored_plan_problems(session: Session, plan: Plan,
                          calendar: BankingCalendar = CALENDAR) -> list[Message]:
     """``forward_problems`` of a stored version (a draft or an approved one)."""
-    client = session.get(Client, plan.client_id)
-    items = session.execute(select(*ITEM_COLUMNS).where(PlanItem.plan_id == plan.id)
-                            .order_by(PlanItem.position)).all()
-    incomes = session.execute(select(PlanIncome.kind, PlanIncome.amount_cents, PlanIncome.schedule)
-                              .where(PlanIncome.plan_id == plan.id)
-                              .order_by(PlanIncome.position)).all()
-    return forward_problems(plan, items, [tuple(row) for row in incomes],
-                            _period(session, client, plan, incomes, calendar),
-                            late_days=settings.get_int(session, "late_days"), calendar=calendar)
+    return stored_plans_problems(session, [plan], calendar)[0]
 
 
-def _period(session: Session, client: Client, plan: Plan, incomes: Sequence,
-            calendar: BankingCalendar) -> ServicePeriod:
-    """The service period the version is checked in (see the module rules)."""
-    others = [v for v in approved_versions(session, [client.id]).get(client.id, ())
-              if v.id != plan.id]
+def stored_plans_problems(session: Session, plans: Sequence[Plan],
+                          calendar: BankingCalendar = CALENDAR) -> list[list[Message]]:
+    """``forward_problems`` of each stored version; their rows, their clients' approved
+    versions and the settings are read once a call."""
+    ids = [plan.id for plan in plans]
+    items, incomes = defaultdict(list), defaultdict(list)
+    for row in select_in(session, select(*ITEM_COLUMNS).order_by(PlanItem.plan_id,
+                                                                 PlanItem.position),
+                         PlanItem.plan_id, ids):
+        items[row.plan_id].append(row)
+    for row in select_in(session, select(PlanIncome.plan_id, PlanIncome.kind,
+                                         PlanIncome.amount_cents, PlanIncome.schedule)
+                         .order_by(PlanIncome.plan_id, PlanIncome.position),
+                         PlanIncome.plan_id, ids):
+        incomes[row.plan_id].append((row.kind, row.amount_cents, row.schedule))
+    approved = approved_versions(session, sorted({plan.client_id for plan in plans}))
+    late_days = settings.get_int(session, "late_days")
+    found = []
+    for plan in plans:
+        client = session.get(Client, plan.client_id)
+        others = [v for v in approved.get(client.id, ()) if v.id != plan.id]
+        found.append(forward_problems(
+            plan, items[plan.id], incomes[plan.id],
+            _period(client, plan, incomes[plan.id], others), late_days=late_days,
+            calendar=calendar))
+    return found
+
+
+def _period(client: Client, plan: Plan, incomes: Sequence[tuple[str, int, str]],
+            others: Sequence) -> ServicePeriod:
+    """The service period the version is checked in (see the module rules); ``others`` are the
+    client's other approved versions."""
     begins_on = max([client.start_on, min([plan.effective_on, *(v.effective_on for v in others)])])
-    pairs = tuple(sorted((row.kind, row.schedule) for row in incomes))
+    pairs = tuple(sorted((kind, schedule) for kind, _cents, schedule in incomes))
     if plan.effective_on > begins_on:              # the service runs already: a later version
         return ServicePeriod(plan.effective_on, pairs, None, last_day(client))
     month = plan.first_period
@@ -285,8 +307,15 @@ def approve_plan(session: Session, actor: Actor, client: str | int, version: int
                  **options) -> dict:
     """``plans.approve_plan`` with this module's check: a plan that does not add up needs
     ``despite``."""
-    return plans.approve_plan(session, actor, client, version, check=stored_plan_problems,
+    return plans.approve_plan(session, actor, client, version, check=stored_plans_problems,
                               **options)
+
+
+def approve_plans(session: Session, actor: Actor, approvals: Sequence[plans.Approval],
+                  **options) -> list[dict]:
+    """``plans.approve_plans`` (many decisions in one call) with this module's check."""
+    return plans.approve_plans(session, actor, approvals, check=stored_plans_problems,
+                               **options)
 
 
 def show_plan(session: Session, actor: Actor, client: str | int, *,

@@ -30,6 +30,9 @@ Rules of this module:
 - Identity codes are shown masked (``131052-****``) unless asked for with ``show_hetu``, which
   needs ``client.hetu`` and is audited as ``client.view_hetu``. The audit trail never holds a
   code in clear.
+- ``open_clients`` opens many people in one call (a county moving its clients in): each is
+  checked, stored and audited as ``open_client`` does one (which is ``open_clients`` of one);
+  an identity code given twice is refused, and nothing is written unless all pass.
 - Every change is audited with old and new values; every view of a client's data (show, list,
   access log) is audited in the same transaction. Opening refused because the identity code
   already belongs to a client (:class:`HetuTaken`) names that client: the caller records it as
@@ -52,6 +55,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from dateutil.relativedelta import relativedelta
@@ -76,11 +81,12 @@ from valitystili.base.identifiers import (
     validate_rf,
 )
 from valitystili.base.money import format_fi
-from valitystili.base.text import payment_name
+from valitystili.base.text import free_text, payment_name
 from valitystili.people import periods
 from valitystili.people.payees import check_name, shown_payment_name
 from valitystili.store.models import CRITERIA, LANGUAGES, Client, Obligation, User
-from valitystili.store.settings import free_text
+from valitystili.store.chunks import scalars_in, select_in
+from valitystili.store.settings import get_int
 from valitystili.trust import access, audit
 from valitystili.trust.auth import Actor
 
@@ -156,28 +162,48 @@ def resolve_client(session: Session, text: str | int, *, for_update: bool = Fals
     ``for_update`` locks the row (PostgreSQL) so that two writers to one client's plans or bills
     take turns; SQLite's write transaction already serialises them.
     """
+    return resolve_clients(session, [text], for_update=for_update)[0]
+
+
+def resolve_clients(session: Session, texts: Sequence[str | int], *,
+                    for_update: bool = False) -> list[Client]:
+    """The clients ``texts`` name (as :func:`resolve_client`), in order: one query for each
+    kind of name (number, reference, RF reference) however many are named."""
+    named = [_named(text) for text in texts]
+    found: dict[tuple[str, object], Client] = {}
+    for key in dict.fromkeys(key for key, _value in named):
+        column = getattr(Client, key)
+        values = list(dict.fromkeys(value for k, value in named if k == key))
+        query = select(Client)
+        if for_update:
+            query = query.with_for_update()
+        rows = (session.execute(query.where(column == values[0])).scalars() if len(values) == 1
+                else scalars_in(session, query, column, values))
+        found.update(((key, getattr(client, key)), client) for client in rows)
+    result = []
+    for text, wanted in zip(texts, named):
+        client = found.get(wanted)
+        if client is None:
+            raise NotFound(_("unknown client {text}").format(text=str(text).strip()))
+        access.check(session, client)    # need to know: the unit's actor may see this client
+        result.append(client)
+    return result
+
+
+def _named(text: str | int) -> tuple[str, object]:
+    """(the column of ``clients`` that ``text`` gives, its value): see the module rules."""
     raw = str(text).strip()
     compact = _SPACES_RE.sub("", raw)
     if compact[:2].upper() == "RF":
-        condition = Client.rf_reference == validate_rf(compact)
-    elif _DIGITS_RE.fullmatch(compact):
+        return "rf_reference", validate_rf(compact)
+    if _DIGITS_RE.fullmatch(compact):
         if len(compact) <= _MAX_NUMBER_DIGITS:
-            condition = Client.id == int(compact)
-        else:
-            # Banks pad references with leading zeros; ours never start with one.
-            condition = Client.reference == validate_finnish_reference(compact).lstrip("0")
-    else:
-        # Someone may type an identity code here: it is never repeated whole (DESIGN §10).
-        raise NotFound(_("unknown client {text}: give the client number or its reference")
-                       .format(text=repr(mask_hetus(raw))))
-    query = select(Client).where(condition)
-    if for_update:
-        query = query.with_for_update()
-    client = session.execute(query).scalar_one_or_none()
-    if client is None:
-        raise NotFound(_("unknown client {text}").format(text=raw))
-    access.check(session, client)    # need to know: the unit's actor may see this client
-    return client
+            return "id", int(compact)
+        # Banks pad references with leading zeros; ours never start with one.
+        return "reference", validate_finnish_reference(compact).lstrip("0")
+    # Someone may type an identity code here: it is never repeated whole (DESIGN §10).
+    raise NotFound(_("unknown client {text}: give the client number or its reference")
+                   .format(text=repr(mask_hetus(raw))))
 
 
 # --- opening ------------------------------------------------------------------------------------
@@ -203,83 +229,144 @@ def record_hetu_taken(session: Session, actor: Actor, taken: HetuTaken) -> None:
                        subject=f"client:{taken.client_id}", detail={"hetu": taken.masked_hetu})
 
 
-def open_client(session: Session, actor: Actor, *, hetu: str, name: str, iban: str,
-                criterion: str, worker: str, start_on: date | None = None,
-                until_on: date | None = None, review_on: date | None = None,
-                language: str = "fi", exclusions: dict | None = None,
-                despite: str | None = None, today: date | None = None,
-                notes: list[str] | None = None, criterion_reason: str | None = None) -> dict:
-    """Open the service for a person; returns the client's card and ``warnings`` for the user.
+@dataclass(frozen=True)
+class Opening:
+    """One person's opening as :func:`open_client` takes it; :func:`open_clients` opens many
+    (a county moving its clients in)."""
 
-    When payment files will carry the name in another form, ``notes`` gets a line saying so.
-    """
+    hetu: str
+    name: str
+    iban: str
+    criterion: str
+    worker: str
+    start_on: date | None = None
+    until_on: date | None = None
+    review_on: date | None = None
+    language: str = "fi"
+    exclusions: dict | None = None
+    despite: str | None = None
+    criterion_reason: str | None = None
+
+
+def open_client(session: Session, actor: Actor, *, today: date | None = None,
+                notes: list[str] | None = None, **fields) -> dict:
+    """Open the service for a person (``fields``: those of :class:`Opening`); returns the
+    client's card and ``warnings`` for the user. When payment files will carry the name in
+    another form, ``notes`` gets a line saying so."""
+    return open_clients(session, actor, [Opening(**fields)], today=today, notes=notes)[0]
+
+
+def open_clients(session: Session, actor: Actor, openings: Sequence[Opening], *,
+                 today: date | None = None, notes: list[str] | None = None) -> list[dict]:
+    """Open the service for each person, in order, with the checks, rows and audit entries of
+    as many :func:`open_client` calls; the settings and the workers are read once a call and
+    the identity codes looked up together. Nothing is written unless every opening passes."""
     actor.require("client.open")
     today = today or date.today()
-    start_on = start_on or today
-    hetu = validate_hetu(hetu)
-    masked = mask_hetu(hetu)
-    name = check_name(name, "client name")
+    max_chars = get_int(session, "free_text_max_chars")
+    workers: set[str] = set()
+    checked = [_checked_opening(session, opening, today, max_chars, workers)
+               for opening in openings]
+    _refuse_taken(session, checked)
+
+    # The reference is made from the id, which exists only after the insert: write unique
+    # placeholders first, then the real values, all in this one transaction.
+    rows = []
+    for opening, payment, answers, _described in checked:
+        token = uuid.uuid4().hex
+        rows.append(Client(
+            hetu=opening.hetu, name=opening.name, payment_name=payment, iban=opening.iban,
+            bic=bic_for_iban(opening.iban), language=opening.language,
+            criterion=opening.criterion, criterion_reason=opening.criterion_reason,
+            worker=opening.worker, start_on=opening.start_on, until_on=opening.until_on,
+            review_on=opening.review_on, reference="x" + token[:19],
+            rf_reference="x" + token[:24], ledger_code="x:" + token, exclusions=answers,
+            status="open", created_by=actor.name))
+    session.add_all(rows)
+    session.flush()
+    for client in rows:
+        client.reference = client_reference(client.id)
+        client.rf_reference = rf_from_finnish(client.reference)
+        client.ledger_code = client_account(client.id)
+    session.flush()
+    for client in rows:
+        ledger.open_account(session, client.ledger_code, "liability", name=f"client {client.id}",
+                            no_negative=True)
+
+    cards = [_card(client) for client in rows]
+    audit.record_each(session, actor.name, "client.open", [
+        (client.id, f"client:{client.id}",
+         {"old": None, "new": card, "criterion_reason": client.criterion_reason})
+        for client, card in zip(rows, cards)])
+    results = []
+    for (opening, payment, answers, described), card in zip(checked, cards):
+        if payment != opening.name and notes is not None:
+            notes.append(_("payment files carry the client's name as {name}").format(
+                name=repr(payment)))
+        results.append({**card, "warnings": _opening_warnings(answers, described)})
+    return results
+
+
+def _checked_opening(session: Session, opening: Opening, today: date, max_chars: int,
+                     workers: set[str]) -> tuple[Opening, str, dict, str]:
+    """The opening with its values checked and cleaned, the name's payment form, the
+    exclusion answers and what applies described; ``workers`` holds the workers already
+    checked in this call."""
+    start_on = opening.start_on or today
+    hetu = validate_hetu(opening.hetu)
+    name = check_name(opening.name, "client name")
     payment = payment_name(name, "client name")
-    iban = validate_iban(iban)
+    iban = validate_iban(opening.iban)
+    criterion, language = opening.criterion, opening.language
     if criterion not in CRITERIA:
         raise ValidationError(_("criterion {criterion} is not one of {choices}").format(
             criterion=repr(criterion), choices=", ".join(CRITERIA)))
     if language not in LANGUAGES:
         raise ValidationError(_("language {language} is not one of {choices}").format(
             language=repr(language), choices=", ".join(LANGUAGES)))
-    _check_worker(session, worker)
-    _check_term(criterion, start_on, until_on)
-    criterion_reason = free_text(session, criterion_reason, "--criterion-reason", required=False)
+    if opening.worker not in workers:
+        _check_worker(session, opening.worker)
+        workers.add(opening.worker)
+    _check_term(criterion, start_on, opening.until_on)
+    criterion_reason = free_text(opening.criterion_reason, "--criterion-reason",
+                                      max_chars=max_chars, required=False)
     if criterion == "other_weighty" and criterion_reason is None:
         raise ValidationError(_("criterion other_weighty needs the reason (--criterion-reason), "
                                 "e.g. securing a debt-restructuring programme"))
-    _check_review(review_on, today)
-    answers, described = _checked_exclusions(session, hetu, start_on, exclusions, despite)
-
-    existing = session.execute(
-        select(Client.id, Client.status).where(Client.hetu == hetu)
-    ).first()
-    if existing is not None:
-        raise HetuTaken(_("henkilötunnus {hetu} already belongs to client {client} ({status})")
-                        .format(hetu=masked, client=existing.id, status=existing.status),
-                        existing.id, masked)
-
-    # The reference is made from the id, which exists only after the insert: write unique
-    # placeholders first, then the real values, all in this one transaction.
-    token = uuid.uuid4().hex
-    client = Client(hetu=hetu, name=name, payment_name=payment, iban=iban,
-                    bic=bic_for_iban(iban), language=language,
-                    criterion=criterion, criterion_reason=criterion_reason, worker=worker,
-                    start_on=start_on, until_on=until_on,
-                    review_on=review_on, reference="x" + token[:19], rf_reference="x" + token[:24],
-                    ledger_code="x:" + token, exclusions=answers, status="open",
-                    created_by=actor.name)
-    session.add(client)
-    session.flush()
-    client.reference = client_reference(client.id)
-    client.rf_reference = rf_from_finnish(client.reference)
-    client.ledger_code = client_account(client.id)
-    session.flush()
-    ledger.open_account(session, client.ledger_code, "liability", name=f"client {client.id}",
-                        no_negative=True)
-
-    card = _card(client)
-    audit.record(session, actor.name, "client.open", client_id=client.id,
-                 subject=f"client:{client.id}",
-                 detail={"old": None, "new": card, "criterion_reason": criterion_reason})
-    if payment != name and notes is not None:
-        notes.append(_("payment files carry the client's name as {name}").format(
-            name=repr(payment)))
-    return {**card, "warnings": _opening_warnings(answers, described)}
+    _check_review(opening.review_on, today)
+    answers, described = _checked_exclusions(hetu, start_on, opening.exclusions,
+                                             opening.despite, max_chars)
+    return (replace(opening, hetu=hetu, name=name, iban=iban, start_on=start_on,
+                    criterion_reason=criterion_reason), payment, answers, described)
 
 
-def _checked_exclusions(session: Session, hetu: str, start_on: date, exclusions: dict | None,
-                        despite: str | None) -> tuple[dict, str]:
+def _refuse_taken(session: Session, checked: Sequence[tuple[Opening, str, dict, str]]) -> None:
+    """Refuse an identity code given twice, and (:class:`HetuTaken`) the first one that
+    already belongs to a client."""
+    hetus = [opening.hetu for opening, *_rest in checked]
+    seen: set[str] = set()
+    for hetu in hetus:
+        if hetu in seen:
+            raise ValidationError(_("henkilötunnus {hetu} is given twice").format(
+                hetu=mask_hetu(hetu)))
+        seen.add(hetu)
+    existing = {row.hetu: row for row in select_in(
+        session, select(Client.hetu, Client.id, Client.status), Client.hetu, hetus)}
+    for hetu in hetus:
+        if hetu in existing:
+            row, masked = existing[hetu], mask_hetu(hetu)
+            raise HetuTaken(_("henkilötunnus {hetu} already belongs to client {client} "
+                              "({status})").format(hetu=masked, client=row.id,
+                                                   status=row.status), row.id, masked)
+
+
+def _checked_exclusions(hetu: str, start_on: date, exclusions: dict | None,
+                        despite: str | None, max_chars: int) -> tuple[dict, str]:
     """The exclusion answers with the ``--despite`` reason, and what applies described; an
     exclusion that applies without a reason is refused."""
     answers, age = _exclusion_answers(hetu, start_on, exclusions)
     applying = [key for key in EXCLUSIONS if answers[key] is True]
-    despite = free_text(session, despite, "--despite reason", required=False)
+    despite = free_text(despite, "--despite reason", max_chars=max_chars, required=False)
     described = _both(*(_describe(key, age, start_on) for key in applying))
     if applying and despite is None:
         raise ValidationError(

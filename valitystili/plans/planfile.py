@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -142,8 +143,12 @@ class ParsedPlan:
     first_period: str | None = None
 
 
-def parse_plan(session: Session, text: str, *, effective_on: date, today: date) -> ParsedPlan:
-    """Check a plan file and return its rows; raises ``ValidationError`` with one line."""
+def parse_plan(session: Session, text: str, *, effective_on: date, today: date,
+               payee: Callable[[Session, str | int], Payee] = resolve_payee) -> ParsedPlan:
+    """Check a plan file and return its rows; raises ``ValidationError`` with one line.
+
+    ``payee`` finds an item's payee (``resolve_payee``; a caller checking many plans passes one
+    that remembers what it found)."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -155,7 +160,7 @@ def parse_plan(session: Session, text: str, *, effective_on: date, today: date) 
     incomes = tuple(_income(table, n, _("plan: income {number}").format(number=n))
                     for n, table in enumerate(_tables(document, "income"), start=1))
     notes: list[str] = []
-    items = tuple(_item(session, table, n, _("plan: pay {number}").format(number=n), notes)
+    items = tuple(_item(session, table, n, _("plan: pay {number}").format(number=n), notes, payee)
                   for n, table in enumerate(_tables(document, "pay"), start=1))
     items = _tagged(items)
     monthly = monthly_income_cents(incomes, effective_on)
@@ -316,7 +321,7 @@ def _first_period(value: Any) -> str | None:
 
 
 def _item(session: Session, table: dict, position: int, where: str,
-          notes: list[str]) -> ParsedItem:
+          notes: list[str], resolve: Callable[[Session, str | int], Payee]) -> ParsedItem:
     _known_keys(table, PAY_KEYS, where)
     kind = _choice(table, "kind", ITEM_KINDS, where)
     payee_text = table.get("payee")
@@ -325,7 +330,7 @@ def _item(session: Session, table: dict, position: int, where: str,
     if isinstance(payee_text, bool) or not isinstance(payee_text, (str, int)):
         raise ValidationError(_("{where}: payee must be a payee's name or id").format(
             where=where))
-    payee: Payee = _wrapped(where, resolve_payee, session, payee_text)
+    payee: Payee = _wrapped(where, resolve, session, payee_text)
     bills = _flag(table, "bills", where)
     allow_partial = _partial(table, kind, where)
     paid_by = _choice(table, "paid_by", PAID_BY, where, default="account")

@@ -10,11 +10,13 @@ Rules of this module:
   line's own day (the day the money arrived), not the day a handler assigned it, so the
   client's balance and letter show the money when it came, never after the rent it paid.
   The line's ``unmatched_income`` flag resolves; money assigned to a closed client raises
-  ``income_after_closing``.
+  ``income_after_closing``. ``assign_lines`` assigns many lines in one call (a handler's
+  round), each posted and audited as ``assign_line`` does one (which is it of one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -30,11 +32,13 @@ from valitystili.base.money import format_fi
 from valitystili.flags.raising import FlagRaised, raise_flags, resolve_flags
 from valitystili.people import clients
 from valitystili.statements.bookings import assign_key
+from valitystili.store.chunks import member_of, scalars_in
 from valitystili.store.models import (
     ASSIGNED,
     BANK_ONLY,
     IN_SUSPENSE,
     BankAccount,
+    Flag,
     StatementLine,
 )
 from valitystili.trust import audit
@@ -127,6 +131,13 @@ def suspense_line(session: Session, line_id: int, verb: str, *,
     a line in the ``underway`` state is "already being <verb>"."""
     line = session.execute(select(StatementLine).where(StatementLine.id == line_id)
                            .with_for_update()).scalar_one_or_none()
+    return in_suspense(line, line_id, verb, underway=underway)
+
+
+def in_suspense(line: StatementLine | None, line_id: int, verb: str, *,
+                underway: str | None = None) -> StatementLine:
+    """``line`` (the row of ``line_id``, None: there is none) if it is in suspense; refused as
+    :func:`suspense_line` says otherwise."""
     if line is None:
         raise NotFound(_("no statement line {line}").format(line=line_id))
     if line.amount_cents <= 0:
@@ -147,10 +158,37 @@ def suspense_line(session: Session, line_id: int, verb: str, *,
 def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, *,
                 today: date | None = None) -> Assignment:
     """Move one unattributed incoming line from suspense to a client, at most once."""
+    return assign_lines(session, actor, [(line_id, client_text)], today=today)[0]
+
+
+def assign_lines(session: Session, actor: Actor, assignments: Sequence[tuple[int, str]], *,
+                 today: date | None = None) -> list[Assignment]:
+    """Move each ``(line id, client)`` as :func:`assign_line` does, in order, each posted and
+    audited on its own; the lines and the clients are read, and the lines' flags resolved,
+    once a call (a handler's round of the day's unmatched lines)."""
     actor.require("income.assign")
     today = today or date.today()
-    line = suspense_line(session, line_id, "assigned")
-    client = clients.resolve_client(session, client_text)
+    ids = [line_id for line_id, _client in assignments]
+    lines = {line.id: line for line in scalars_in(
+        session, select(StatementLine).with_for_update(), StatementLine.id, ids)}
+    found = clients.resolve_clients(session, [client for _line, client in assignments])
+    flagged = set(session.execute(select(Flag.subject).where(
+        Flag.kind == "unmatched_income", Flag.resolved_at.is_(None),
+        member_of(session, Flag.subject, [line.archive_id for line in lines.values()]))
+    ).scalars()) if lines else set()
+    done = []
+    for line_id, client in zip(ids, found):
+        line = in_suspense(lines.get(line_id), line_id, "assigned")
+        done.append(_assign(session, actor, line, client, today, line.archive_id in flagged))
+    resolve_flags(session, "unmatched_income", today,
+                  subjects=[lines[assignment.line].archive_id for assignment in done])
+    session.flush()
+    return done
+
+
+def _assign(session: Session, actor: Actor, line: StatementLine, client, today: date,
+            flagged: bool) -> Assignment:
+    """Post ``line`` to ``client`` (the ledger key makes it at most once) and audit it."""
     key = assign_key(line.id)
     posted = ledger.post(session, key, [(SUSPENSE, line.amount_cents),
                                         (client.ledger_code, -line.amount_cents)],
@@ -158,11 +196,10 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
                          description=f"line {line.id} ({line.archive_id}) assigned to client "
                                      f"{client.id}", actor=actor.name)
     if not posted.created:
-        raise Conflict(_("line {line} is already assigned ({key})").format(line=line_id,
+        raise Conflict(_("line {line} is already assigned ({key})").format(line=line.id,
                                                                             key=key))
     line.state = ASSIGNED
     line.client_id = client.id
-    resolved = resolve_flags(session, "unmatched_income", today, subjects=[line.archive_id])
     if client.status != "open":
         raise_flags(session, [FlagRaised(
             "income_after_closing", line.archive_id, client.id, line.amount_cents,
@@ -173,6 +210,5 @@ def assign_line(session: Session, actor: Actor, line_id: int, client_text: str, 
                  subject=f"line {line.id}", detail={
                      "archive_id": line.archive_id, "amount_cents": line.amount_cents,
                      "ledger_key": key})
-    session.flush()
     return Assignment(line=line.id, client=client.id, amount_cents=line.amount_cents,
-                      booked_on=line.booked_on, ledger_key=key, flag_resolved=bool(resolved))
+                      booked_on=line.booked_on, ledger_key=key, flag_resolved=flagged)
