@@ -19,6 +19,13 @@ Seeding 36 months takes far longer than the run. To compare two checkouts, seed 
     python -m bench.batch_bench --clients 10000 --db postgresql+psycopg://postgres@127.0.0.1/bench
     # cProfile of the timed run only, top 10 by own time printed to stderr
     python -m bench.batch_bench --clients 10000 --profile /tmp/batch.prof
+    # SQLite: the pages the timed run wrote, by table and index (a run without checkpoints,
+    # so its time is not the figure to quote)
+    python -m bench.batch_bench --measure sqlite:///COPY --pages
+
+Which b-trees a run writes is what grows with history: an index whose keys scatter the day's
+inserts (a client first, a hash) is written a page per client once each client's history is
+deeper than a page; one whose keys begin with the day is written a few pages at its end.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ import cProfile
 import json
 import pstats
 import resource
+import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -36,14 +45,14 @@ from datetime import date
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 import ledger
 from ledger.models import accounts
 from valitystili.base.banking_calendar import CALENDAR
 from valitystili.base.identifiers import client_reference, rf_from_finnish
 from valitystili.payments import run_batch
-from valitystili.payments.pain001 import make_id
+from valitystili.payments.pain001 import order_id
 from valitystili.store import db
 from valitystili.store.models import (
     BankAccount,
@@ -120,7 +129,6 @@ def seed(url: str, clients: int, months: int) -> None:
             for c in range(1, clients + 1)
             for p, kind, amount in ((1, "basic_social_assistance", 56000), (2, "housing_allowance", 38000))])
 
-    order_id = 0
     for m in range(months + 1):
         month = start + relativedelta(months=m)
         arrival = CALENDAR.on_or_after(month)
@@ -171,8 +179,7 @@ def seed(url: str, clients: int, months: int) -> None:
             s.execute(insert(Obligation), obligations)
             order_rows = []
             for key, c, kind, payee, amount, on, inst in orders:
-                order_id += 1
-                order_rows.append({"key": key, "end_to_end_id": make_id(key), "batch_id": batch.id,
+                order_rows.append({"key": key, "end_to_end_id": order_id(key, on), "batch_id": batch.id,
                                        "client_id": c, "kind": kind, "payee_id": payee,
                                        "creditor_name": "x", "creditor_iban": "FI2112345600000785",
                                        "amount_cents": amount, "reference": None, "message": "m",
@@ -186,12 +193,21 @@ def seed(url: str, clients: int, months: int) -> None:
     engine.dispose()
 
 
-def measure(url: str, profile: str | None = None) -> dict:
+def measure(url: str, profile: str | None = None, pages: bool = False) -> dict:
     engine = db.make_engine(url)
+    if pages:
+        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute(
+            "PRAGMA wal_autocheckpoint = 0"))
     factory = db.session_factory(engine)
     # The previous banking day's batch ran yesterday, as it does in steady state.
     with factory() as s, s.begin():
         run_batch(s, Actor("hannu", "handler"), CALENDAR.previous_banking_day(DAY))
+    keeper = None
+    if pages:
+        # A connection of its own empties the log and keeps it after the engine's close.
+        engine.dispose()
+        keeper = sqlite3.connect(engine.url.database, isolation_level=None)
+        keeper.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     profiler = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
     if profiler:
@@ -205,8 +221,28 @@ def measure(url: str, profile: str | None = None) -> dict:
         profiler.dump_stats(profile)
         pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(10)
     engine.dispose()
+    peak = peak_rss_mb()
+    written = pages_written(keeper, engine.url.database) if keeper else None
     return {"seconds": elapsed, "cpu_seconds": cpu, "orders": result["orders"],
-            "total_cents": result["total_cents"], "peak_rss_mb": peak_rss_mb()}
+            "total_cents": result["total_cents"], "peak_rss_mb": peak,
+            **({"pages": written} if written is not None else {})}
+
+
+def pages_written(connection: sqlite3.Connection, path: str) -> dict[str, int]:
+    """The pages in the SQLite file's write-ahead log (the run's own: it was emptied before the
+    run and no checkpoint ran since), counted by the table or index they belong to."""
+    wal = Path(path + "-wal").read_bytes()
+    (page_size,) = struct.unpack(">I", wal[8:12])
+    frame = 24 + page_size
+    numbers = {struct.unpack(">I", wal[at:at + 4])[0]
+               for at in range(32, len(wal) - frame + 1, frame)}
+    owner = dict(connection.execute("SELECT pageno, name FROM dbstat").fetchall())
+    connection.close()
+    counts: dict[str, int] = {}
+    for number in numbers:
+        name = owner.get(number, "?")
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def peak_rss_mb() -> float:
@@ -233,9 +269,12 @@ def main() -> None:
                         help="PostgreSQL database to work in (a schema of its own, dropped after)")
     parser.add_argument("--profile", metavar="FILE",
                         help="cProfile the timed run into FILE; top 10 by own time on stderr")
+    parser.add_argument("--pages", action="store_true",
+                        help="with --measure on SQLite: the pages the timed run wrote, by table "
+                             "and index (no checkpoint runs, so the time is not comparable)")
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.profile)))
+        print(json.dumps(measure(args.measure, args.profile, args.pages)))
         return
     if args.seed_only:
         seed(f"sqlite:///{args.seed_only}", args.clients, args.months)

@@ -16,7 +16,7 @@ import ledger
 from valitystili import payments as batches
 from valitystili.base.errors import Conflict
 from valitystili.oversight import plan_check
-from valitystili.payments.pain001 import make_id, validate_pain001
+from valitystili.payments.pain001 import make_id, order_id, validate_pain001
 from valitystili.plans import plans
 from valitystili.store.models import Obligation, PaymentBatch, PaymentOrder
 from valitystili.trust.auth import Actor
@@ -257,11 +257,40 @@ def test_export_is_valid_pain001_identical_on_re_export_and_marks_orders(session
     assert root.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns) == "595.00"
     assert root.findtext(".//p:ReqdExctnDt/p:Dt", namespaces=ns) == "2026-11-02"
     ids = root.xpath(".//p:EndToEndId/text()", namespaces=ns)
-    assert ids == [make_id(f"order:rent:{number}:2026-11"), make_id(f"order:inst:{number}:2026-11-02")]
+    assert ids == [order_id(f"order:rent:{number}:2026-11", date(2026, 11, 2)),
+                   order_id(f"order:inst:{number}:2026-11-02", date(2026, 11, 2))]
     assert "Maija Meikäläinen" in first.read_text("utf-8")
     with session_factory() as session:
         statuses = set(session.execute(select(PaymentOrder.status)).scalars())
         assert statuses == {"exported"}
+
+
+def test_the_file_carries_each_order_s_stored_id_old_shape_or_new(session_factory, setup,
+                                                                  tmp_path):
+    """An order stored before ids began with their day keeps its id: the bank's statement
+    names it by that id, and clearing and returns look orders up by the stored id."""
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2), approve=False)
+    rent_key = f"order:rent:{number}:2026-11"
+    with session_factory() as session, session.begin():
+        rent = session.execute(select(PaymentOrder).where(PaymentOrder.key == rent_key)
+                               ).scalar_one()
+        rent.end_to_end_id = make_id(rent_key)
+    with session_factory() as session, session.begin():
+        batches.approve_batch(session, HILLA, str(result["batch"]), today=date(2026, 11, 2))
+    with session_factory() as session, session.begin():
+        batches.export_batch(session, FIONA, str(result["batch"]), tmp_path / "a.xml",
+                             today=date(2026, 11, 2))
+        stored_ids = dict(session.execute(select(PaymentOrder.key, PaymentOrder.end_to_end_id)).all())
+    root = etree.fromstring((tmp_path / "a.xml").read_bytes())
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+    assert root.xpath(".//p:EndToEndId/text()", namespaces=ns) == [
+        make_id(rent_key), order_id(f"order:inst:{number}:2026-11-02", date(2026, 11, 2))]
+    assert stored_ids == {rent_key: make_id(rent_key),
+                          f"order:inst:{number}:2026-11-02": order_id(
+                              f"order:inst:{number}:2026-11-02", date(2026, 11, 2))}
 
 
 def test_draft_batches_cannot_be_exported(session_factory, setup, tmp_path):

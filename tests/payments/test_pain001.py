@@ -16,6 +16,7 @@ from valitystili.payments.pain001 import (
     Debtor,
     build_pain001,
     make_id,
+    order_id,
     validate_pain001,
 )
 
@@ -551,6 +552,54 @@ def test_make_id_keeps_a_prefix_within_35_characters():
 def test_make_id_refuses_an_empty_key_or_an_unsafe_prefix(key, prefix):
     with pytest.raises(ValidationError):
         make_id(key, prefix)
+
+
+def test_an_order_id_is_its_day_then_the_hash_of_its_key():
+    made = order_id("order:rent:1001:2026-11", date(2026, 11, 2))
+
+    assert ID.fullmatch(made) and len(made) == 35
+    assert made == "20261102" + make_id("order:rent:1001:2026-11")[:27]
+    assert made == order_id("order:rent:1001:2026-11", date(2026, 11, 2))
+    assert made != order_id("order:rent:1001:2026-12", date(2026, 11, 2))
+
+
+def test_a_day_s_order_ids_sort_after_the_day_before_s():
+    keys = [f"order:inst:{client}:2026-11-02" for client in range(1, 200)]
+
+    assert max(order_id(key, date(2026, 10, 30)) for key in keys) < min(
+        order_id(key, date(2026, 11, 2)) for key in keys)
+
+
+@given(st.text(min_size=1), st.text(min_size=1),
+       st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_an_order_id_is_never_an_id_of_the_old_shape(key, other, on):
+    # Orders stored before order_id keep make_id(key): base32 has no 0 or 1, every day has one.
+    assert order_id(key, on) != make_id(other)
+    assert set(order_id(key, on)[:8]) & {"0", "1"}
+
+
+def test_the_file_carries_the_ids_the_orders_were_stored_with(version):
+    new = replace(RENT, end_to_end_id=order_id(RENT.key, date(2026, 10, 30)))
+    old = replace(INSTALMENT, end_to_end_id=make_id(INSTALMENT.key))
+    doc = Doc(build(transfers=[new, old, ELECTRICITY], version=version), version)
+
+    assert doc.texts("PmtInf/CdtTrfTxInf/PmtId/EndToEndId") == [
+        order_id(RENT.key, date(2026, 10, 30)), make_id(INSTALMENT.key), make_id(ELECTRICITY.key)]
+    assert doc.texts("PmtInf/CdtTrfTxInf/PmtId/InstrId") == doc.texts(
+        "PmtInf/CdtTrfTxInf/PmtId/EndToEndId")
+
+
+@pytest.mark.parametrize("stored", ["", "VT_1", "Ä1", "X" * 36])
+def test_a_stored_id_that_no_bank_takes_is_refused(stored):
+    with pytest.raises(ValidationError, match="end-to-end id"):
+        build(transfers=[replace(RENT, end_to_end_id=stored)])
+
+
+def test_two_transfers_with_one_stored_id_are_refused():
+    same = order_id(RENT.key, date(2026, 11, 2))
+    with pytest.raises(ValidationError, match="gives an id already in the file"):
+        build(transfers=[replace(RENT, end_to_end_id=same),
+                         replace(INSTALMENT, end_to_end_id=same)])
 
 
 @given(st.lists(st.text(min_size=1), min_size=2, max_size=200, unique=True))

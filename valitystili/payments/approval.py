@@ -182,7 +182,8 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
         transfers=[CreditTransfer(
             key=o.key, execution_on=o.execution_on, amount_cents=o.amount_cents,
             creditor_name=o.creditor_name, creditor_iban=o.creditor_iban, creditor_bic=o.creditor_bic,
-            reference=o.reference, reference_kind=o.reference_kind, message=o.message)
+            reference=o.reference, reference_kind=o.reference_kind, message=o.message,
+            end_to_end_id=o.end_to_end_id)
             for o in orders])
     staged = files.stage(Path(out), xml, force=force)
     _publish_on_commit(session, staged)

@@ -46,6 +46,7 @@ from valitystili.base.identifiers import bic_for_iban, classify_reference, valid
 from valitystili.base.money import format_fi
 from valitystili.base.text import payment_name
 from valitystili.flags.raising import FlagRaised, resolve_flags
+from valitystili.payments.pain001 import order_id
 from valitystili.people.clients import require_open, resolve_client
 from valitystili.people.payees import check_name
 from valitystili.plans.planfile import check_message
@@ -253,9 +254,10 @@ def decide(waiting: Iterable[Pending], available: dict[int, int]
     return tuple(paid), taken, tuple(notices)
 
 
-def order_rows(paid: Iterable[Pending], common: dict, make_id) -> list[dict]:
+def order_rows(paid: Iterable[Pending], common: dict) -> list[dict]:
     """The day's order rows of the requests paid (``common``: the batch's shared columns)."""
-    return [dict(common, key=request.order_key, end_to_end_id=make_id(request.order_key),
+    return [dict(common, key=request.order_key,
+                 end_to_end_id=order_id(request.order_key, common["execution_on"]),
                  client_id=request.client_id, kind=ORDER_KINDS[request.kind],
                  creditor_name=request.creditor_payment_name,
                  creditor_iban=request.creditor_iban, creditor_bic=request.creditor_bic,
@@ -270,10 +272,10 @@ def mark_ordered(session: Session, paid: Iterable[Pending]) -> None:
     by_key = {request.order_key: request.id for request in paid}
     if not by_key:
         return
-    for order_id, key in session.execute(select(PaymentOrder.id, PaymentOrder.key).where(
+    for stored, key in session.execute(select(PaymentOrder.id, PaymentOrder.key).where(
             PaymentOrder.key.in_(list(by_key)))).all():
         session.execute(update(ManualPayment).where(ManualPayment.id == by_key[key])
-                        .values(status=ORDERED, order_id=order_id))
+                        .values(status=ORDERED, order_id=stored))
 
 
 def taken_out(session: Session, order: PaymentOrder) -> None:

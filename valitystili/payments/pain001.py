@@ -6,7 +6,9 @@ Rules this module keeps (BANKING.md "Payment files", DESIGN.md §6):
   ``BICFI``) and ``"03"`` (pain.001.001.03; ``ReqdExctnDt`` as a plain date, ``BIC``). Anything else
   is refused.
 - Ids are derived, never random: ``MsgId = make_id(message_key)``, ``PmtInfId =
-  make_id(message_key + ":" + execution date)``, ``InstrId = EndToEndId = make_id(order key)``.
+  make_id(message_key + ":" + execution date)``, ``InstrId = EndToEndId`` = the order's stored
+  id (``order_id(order key, its first execution day)``; orders stored before that rule keep
+  ``make_id(order key)``), or ``make_id(order key)`` for a transfer given without one.
   The same inputs therefore give byte-identical files, and a payment on the bank statement leads
   back to its order through its ``EndToEndId``.
 - One ``PmtInf`` per execution date, in date order; transfers keep the caller's order inside a
@@ -58,6 +60,7 @@ __all__ = [
     "VERSIONS",
     "build_pain001",
     "make_id",
+    "order_id",
     "validate_pain001",
 ]
 
@@ -71,7 +74,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024  # far above any batch we make; caps what is p
 
 # At least 20 base32 characters (100 bits) of the hash stay in every id, whatever the prefix.
 _MIN_DIGEST_CHARS = 20
-_ID_PREFIX = re.compile(r"[A-Za-z0-9-]*")
+_ID_CHARS = re.compile(r"[A-Za-z0-9-]*")
 
 # The intersection of the .03 BIC and the .09 BICFI patterns, so one check serves both versions.
 _BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
@@ -118,6 +121,8 @@ class CreditTransfer:
     reference: str | None = None  # already validated by the caller
     reference_kind: str | None = None  # "SCOR" (Finnish) or "ISO" (RF)
     message: str | None = None  # unstructured, <= 140 chars
+    # The order's stored end-to-end id; None: make_id(key).
+    end_to_end_id: str | None = None
 
 
 def make_id(key: str, prefix: str = "") -> str:
@@ -127,7 +132,7 @@ def make_id(key: str, prefix: str = "") -> str:
     """
     if not isinstance(key, str) or not key:
         raise ValidationError(_("an id needs a non-empty key"))
-    if not _ID_PREFIX.fullmatch(prefix) or len(prefix) > MAX_ID_CHARS - _MIN_DIGEST_CHARS:
+    if not _ID_CHARS.fullmatch(prefix) or len(prefix) > MAX_ID_CHARS - _MIN_DIGEST_CHARS:
         raise ValidationError(
             _("id prefix {prefix} must be at most {most} characters of A-Z, a-z, 0-9 and '-'")
             .format(prefix=repr(prefix), most=MAX_ID_CHARS - _MIN_DIGEST_CHARS)
@@ -137,6 +142,18 @@ def make_id(key: str, prefix: str = "") -> str:
     # Base32 turns each 5 bytes into 8 characters on their own, so the first 25 bytes give the
     # same first 40 characters as the whole digest (an id has at most 35).
     return prefix + base64.b32encode(digest[:25]).decode("ascii")[: MAX_ID_CHARS - len(prefix)]
+
+
+def order_id(key: str, on: date) -> str:
+    """The end-to-end id of a new order: the day it is first to be executed (``YYYYMMDD``), then
+    ``make_id`` of its key (27 base32 characters, 135 bits).
+
+    Starting with the day keeps a day's new ids together at the end of the unique index of
+    ids, where a hash alone would scatter them over every page of years of orders. Every such
+    id holds a ``0`` or ``1`` among its first eight characters (the month), which base32 never
+    has, so no order key's id of this shape equals an id stored before it (``make_id(key)``).
+    """
+    return make_id(key, prefix=f"{on:%Y%m%d}")
 
 
 def build_pain001(
@@ -301,13 +318,25 @@ def _refuse_duplicates(transfers: list[CreditTransfer]) -> None:
         if transfer.key in seen_keys:
             raise ValidationError(_("transfer key {key} appears twice in one file")
                                   .format(key=repr(transfer.key)))
-        end_to_end_id = make_id(transfer.key)
+        end_to_end_id = _end_to_end_id(transfer)
         # Different keys with one id would mean a broken hash; never send such a file.
         if end_to_end_id in seen_ids:
             raise ValidationError(_("transfer key {key} gives an id already in the file")
                                   .format(key=repr(transfer.key)))
         seen_keys.add(transfer.key)
         seen_ids.add(end_to_end_id)
+
+
+def _end_to_end_id(transfer: CreditTransfer) -> str:
+    """The transfer's ``EndToEndId`` (and ``InstrId``): the order's stored id, else derived."""
+    if transfer.end_to_end_id is None:
+        return make_id(transfer.key)
+    if (len(transfer.end_to_end_id) > MAX_ID_CHARS
+            or not _ID_CHARS.fullmatch(transfer.end_to_end_id) or not transfer.end_to_end_id):
+        raise ValidationError(
+            _("end-to-end id {id} of {key} must be 1-{most} characters of A-Z, a-z, 0-9 and '-'")
+            .format(id=repr(transfer.end_to_end_id), key=repr(transfer.key), most=MAX_ID_CHARS))
+    return transfer.end_to_end_id
 
 
 def _text(value: object, what: str, max_chars: int) -> str:
@@ -436,7 +465,7 @@ def _payment_information(
 
 
 def _transaction(E: _Maker, bic_tag: str, transfer: CreditTransfer) -> etree._Element:
-    transfer_id = make_id(transfer.key)
+    transfer_id = _end_to_end_id(transfer)
     creditor_agent = None
     if transfer.creditor_bic is not None:
         creditor_agent = E.CdtrAgt(E.FinInstnId(getattr(E, bic_tag)(transfer.creditor_bic)))

@@ -30,7 +30,7 @@ from valitystili.payments.decision import (
     OpenObligation,
     decide_client,
 )
-from valitystili.payments.pain001 import make_id
+from valitystili.payments.pain001 import order_id
 from valitystili.payments.parts import DayPart, concerns, day_parts, whole_day
 from valitystili.people.periods import WAITING, payout_targets
 from valitystili.plans.expected import INCOME_LOOKBACK_DAYS, unreceived
@@ -393,14 +393,14 @@ def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execu
     common = dict(batch_id=batch_id, execution_on=execution_on, status="draft",
                   obligation_id=None, payee_id=None, reference=None, reference_kind=None,
                   instalment_on=None, created_by=actor.name)
-    orders.extend(manual.order_rows(decided.manual, common, make_id))
+    orders.extend(manual.order_rows(decided.manual, common))
     for payment in decided.payments:
         client = day.clients[payment.client_id]
         key = payment.key
         if day.removed_instalments.get((client.id, payment.instalment_on)):
             key = f"{key}:{day.removed_instalments[client.id, payment.instalment_on]}"
-        order = dict(common, key=key, end_to_end_id=make_id(key), client_id=client.id,
-                     amount_cents=payment.amount_cents)
+        order = dict(common, key=key, end_to_end_id=order_id(key, execution_on),
+                     client_id=client.id, amount_cents=payment.amount_cents)
         if payment.obligation_id is not None:
             obligation = day.obligations[payment.obligation_id]
             payee = day.payees[obligation.payee_id]
@@ -424,7 +424,8 @@ def _orders_of(day: DayInputs, decided: DayDecision, batch_id: int | None, execu
         name, iban, bic = ((to.payment_name, to.iban, to.bic) if to is not None
                            else (client.payment_name, client.iban, client.bic))
         orders.append(dict(
-            common, key=key, end_to_end_id=make_id(key), client_id=client.id, kind="final",
+            common, key=key, end_to_end_id=order_id(key, execution_on), client_id=client.id,
+            kind="final",
             creditor_name=name, creditor_iban=iban, creditor_bic=bic,
             amount_cents=amount, message="Välitystili: loppumaksu"))
     return orders, paid

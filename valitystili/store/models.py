@@ -451,7 +451,14 @@ class StatementLine(Base):
         Index("ix_statement_lines_parent", "bank_account_id", "parent_archive_id"),
         Index("ix_statement_lines_state", "state"),
         Index("ix_statement_lines_e2e", "end_to_end_id"),
-        Index("ix_statement_lines_order", "order_id"),
+        # The lines of an order, and a client's lines by day (migration 0020): partial, so
+        # that the batch's credits (``order_id IS NULL``) are read by their days, never
+        # through every line of every year.
+        Index("ix_statement_lines_order", "order_id", sqlite_where=text("order_id IS NOT NULL"),
+              postgresql_where=text("order_id IS NOT NULL")),
+        Index("ix_statement_lines_client_day", "booked_on", "client_id",
+              sqlite_where=text("client_id IS NOT NULL"),
+              postgresql_where=text("client_id IS NOT NULL")),
         # A client's lines by day (migration 0018): the batch's credits, a part of its
         # clients at a time; a client's letter and export.
         Index("ix_statement_lines_client", "client_id", "booked_on"),
