@@ -1,7 +1,7 @@
 """The clients' bank lines by booking day, and the orders' lines without the lines of no order:
 the day's batch reads its credits without reading years of statements.
 
-Revision ID: 0020
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-30
 
@@ -18,7 +18,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
