@@ -222,6 +222,40 @@ def test_each_letter_is_one_audited_view_and_the_chain_holds(session_factory, co
         assert audit_verify.verify(session) == []
 
 
+def test_letters_given_a_part_at_a_time_are_the_same_letters_and_views(session_factory, county,
+                                                                       monkeypatch):
+    numbers = _with_letters(county)
+    with session_factory() as session, session.begin():
+        together = letters.client_statements(session, HANNU, numbers, 2026, 11, today=DATED)
+    monkeypatch.setattr(letters, "LETTERS_PER_PART", 3)
+    with session_factory() as session, session.begin():
+        before = audit.head(session)
+        given = letters.each_client_statement(session, HANNU, numbers, 2026, 11, today=DATED)
+        first = next(given)
+        # The first part's three views are recorded before its first letter is given.
+        assert audit.head(session).position == before.position + 3
+        in_parts = [first, *given]
+    assert [letter.as_dict() for letter in in_parts] == [letter.as_dict() for letter in together]
+    with session_factory() as session:
+        entries = session.execute(select(AuditEntry).where(
+            AuditEntry.position > before.position).order_by(AuditEntry.position)).scalars().all()
+        assert [(e.client_id, e.subject) for e in entries] == [
+            (n, "statement 2026-11") for n in numbers]
+        assert audit_verify.verify(session) == []
+
+
+def test_a_refused_client_stops_the_letters_before_the_first_part(session_factory, county,
+                                                                  monkeypatch):
+    monkeypatch.setattr(letters, "LETTERS_PER_PART", 2)
+    with session_factory() as session, session.begin():
+        before = audit.head(session)
+        given = letters.each_client_statement(
+            session, HANNU, [*_with_letters(county), county["gone"]], 2026, 11)
+        with pytest.raises(ValidationError, match=r"client \d+ was closed on 20\.10\.2026"):
+            next(given)
+        assert audit.head(session) == before
+
+
 def test_the_refusals_of_a_month_of_letters(session_factory, county):
     numbers = _with_letters(county)
     with session_factory() as session, session.begin():

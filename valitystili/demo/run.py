@@ -303,8 +303,8 @@ def _write_letters(factory, folder: Path, end: date) -> int:
                 select(Client.id, Client.closed_on).order_by(Client.id)).all():
             by_month[min(end, closed_on) if closed_on else end].append(number)
         for month, numbers in by_month.items():
-            for letter in letters.client_statements(session, HANDLER, numbers, month.year,
-                                                    month.month, output="demo", today=dated):
+            for letter in letters.each_client_statement(session, HANDLER, numbers, month.year,
+                                                        month.month, output="demo", today=dated):
                 for form in ("text", "html"):
                     (folder / letters.letter_name(letter.client, month.year, month.month,
                                                   form)).write_text(

@@ -5,9 +5,11 @@
 (``letter_render``) write a letter in Finnish, Swedish or English, in plain language
 (``letter_words``). Rules of this module:
 
-- **Read in bulk**: the letters of many clients are read together, each kind of row once per
-  chunk of clients (``store.chunks.CHUNK``), so the statements a month of letters costs do not
-  grow with the number of clients; one client's letter is the same reading for one client.
+- **Read in bulk, a part at a time**: the letters of many clients are read together, each kind
+  of row once per part of ``LETTERS_PER_PART`` clients, so the statements a month of letters
+  costs grow with the parts, not with the clients; one client's letter is the same reading for
+  one client. ``each_client_statement`` gives the letters a part at a time, so a county's
+  mailing holds one part in memory.
   What each section holds is ``letter_sections``'s (money received, rent and bills paid,
   payments to the client's own account, returned payments, Kela's part of a rent, unpaid
   bills, the sender).
@@ -27,15 +29,15 @@
   dated ``today``.
 - Dates are Finnish (``23.11.2026``) and money ``format_locale`` in every language.
 - Reading a client's letter is a view of their data and is audited: one entry per letter
-  (action ``view``, the client's id), all of a run's entries appended together
-  (``audit.record_each``).
+  (action ``view``, the client's id), a part's entries appended together
+  (``audit.record_each``) before its letters are given.
 - **Files**: a letter is written to ``letter-<client>-<YYYY-MM>.html`` (``.txt`` for the text);
   a month's letters are staged together and appear all or none (``files.stage_all``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -99,6 +101,10 @@ class Letter:
         return asdict(self)
 
 
+#: Clients whose letters are read together (each kind of row once) and held at once.
+LETTERS_PER_PART = 1_000
+
+
 def _month_bounds(year: int, month: int) -> tuple[date, date]:
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
@@ -125,6 +131,17 @@ def client_statements(session: Session, actor: Actor, clients: Sequence[int], ye
                       calendar: BankingCalendar = CALENDAR) -> list[Letter]:
     """The letter for a month of each client (by id), in the order given, each in ``language``
     or else the client's own (see the module rules); each letter is audited as a view."""
+    return list(each_client_statement(session, actor, clients, year, month, language=language,
+                                      output=output, today=today, calendar=calendar))
+
+
+def each_client_statement(session: Session, actor: Actor, clients: Sequence[int], year: int,
+                          month: int, *, language: str | None = None, output: str = "text",
+                          today: date | None = None,
+                          calendar: BankingCalendar = CALENDAR) -> Iterator[Letter]:
+    """:func:`client_statements` a part of the clients at a time: every client is checked
+    before the first letter; each part's letters are audited, then given, so that a month's
+    mailing holds one part in memory, not every letter of the county."""
     actor.require("report")
     first, last = _month_bounds(year, month)
     found = _readable(session, clients)
@@ -136,15 +153,14 @@ def client_statements(session: Session, actor: Actor, clients: Sequence[int], ye
                 f"no letter for {year:04d}-{month:02d} (the last one is for "
                 f"{client.closed_on:%Y-%m})")
     stored = {row["key"]: row["value"] for row in settings.all_settings(session)}   # one read
-    written = []
-    for part in chunks(found):
-        written += _letters(session, part, year, month, languages, stored,
-                            today or date.today(), calendar)
-    audit.record_each(session, actor.name, "view", [
-        (letter.client, f"statement {year:04d}-{month:02d}",
-         {"month": f"{year:04d}-{month:02d}", "language": letter.language, "output": output})
-        for letter in written])
-    return written
+    for part in chunks(found, LETTERS_PER_PART):
+        written = _letters(session, part, year, month, languages, stored, today or date.today(),
+                           calendar)
+        audit.record_each(session, actor.name, "view", [
+            (letter.client, f"statement {year:04d}-{month:02d}",
+             {"month": f"{year:04d}-{month:02d}", "language": letter.language, "output": output})
+            for letter in written])
+        yield from written
 
 
 def _readable(session: Session, ids: Sequence[int]) -> list[Client]:
@@ -232,13 +248,17 @@ def stage_statements(session: Session, actor: Actor, year: int, month: int, fold
                      force: bool = False) -> tuple[list[dict], files.StagedFiles]:
     """The month's letter of every client who has one, staged in ``folder`` (see the module
     rules): the ``{client, file}`` written, and the staged files to publish after the commit."""
-    letters = client_statements(session, actor, clients_with_letters(session, actor, year, month),
-                                year, month, language=language, output=form, today=today)
-    names = {letter.client: letter_name(letter.client, year, month, form) for letter in letters}
-    staged = files.stage_all(folder, ((names[letter.client], render(letter, form).encode("utf-8"))
-                                      for letter in letters), force=force)
-    return [{"client": letter.client, "file": str(Path(folder) / names[letter.client])}
-            for letter in letters], staged
+    names: list[tuple[int, str]] = []
+
+    def each_file() -> Iterator[tuple[str, bytes]]:
+        for letter in each_client_statement(
+                session, actor, clients_with_letters(session, actor, year, month), year, month,
+                language=language, output=form, today=today):
+            names.append((letter.client, letter_name(letter.client, year, month, form)))
+            yield names[-1][1], render(letter, form).encode("utf-8")
+
+    staged = files.stage_all(folder, each_file(), force=force)
+    return [{"client": client, "file": str(Path(folder) / name)} for client, name in names], staged
 
 
 def letter_path(out: Path, text: bool = False) -> tuple[Path, str]:
