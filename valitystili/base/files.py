@@ -25,8 +25,9 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from valitystili.base.errors import ValidationError
 from valitystili.base.i18n import N_, _
@@ -35,7 +36,7 @@ FILE_MODE = 0o600
 TEMPORARY_ATTEMPTS = 3
 #: The refusal of an existing target, said when staging and when publishing.
 EXISTS = N_("{path} already exists (use --force to replace it)")
-_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
           | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
@@ -94,6 +95,14 @@ class StagedFile:
 
 def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
     """Write ``data`` to a fresh temporary file next to ``out``; refuse a target we must not touch."""
+    return stage_written(out, lambda handle: handle.write(data), force=force)
+
+
+def stage_written(out: Path, write: Callable[[BinaryIO], object], *,
+                  force: bool = False) -> StagedFile:
+    """``stage`` of the data ``write`` writes into the temporary file, a stream open for reading
+    and writing (so a writer can check what it wrote), without the data ever being whole in
+    memory. Whatever ``write`` raises leaves nothing behind."""
     out = Path(out)
     folder = out.parent
     if out.is_symlink():
@@ -110,8 +119,8 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
             raise ValidationError(_(EXISTS).format(path=out))
     fd, temporary = _create_temporary(folder, out.name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        with os.fdopen(fd, "w+b") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:

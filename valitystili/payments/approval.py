@@ -38,7 +38,7 @@ from valitystili.payments.batches import (
     orders_in,
     serialise,
 )
-from valitystili.payments.pain001 import CreditTransfer, Debtor, build_pain001, make_id
+from valitystili.payments.pain001 import CreditTransfer, Debtor, make_id, write_pain001
 from valitystili.people.retention import order_description
 from valitystili.store import settings
 from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch
@@ -175,17 +175,17 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
     approved_at = batch.approved_at
     if approved_at.tzinfo is None:
         approved_at = approved_at.replace(tzinfo=timezone.utc)
-    xml = build_pain001(
-        message_key=batch.key, created_at=approved_at, debtor=debtor, version=version,
-        transfers=[CreditTransfer(
-            key=o.key, execution_on=o.execution_on, amount_cents=o.amount_cents,
-            creditor_name=o.creditor_name, creditor_iban=o.creditor_iban, creditor_bic=o.creditor_bic,
-            reference=o.reference, reference_kind=o.reference_kind, message=o.message,
-            end_to_end_id=o.end_to_end_id)
-            for o in orders])
-    staged = files.stage(Path(out), xml, force=force)
+    transfers = [CreditTransfer(
+        key=o.key, execution_on=o.execution_on, amount_cents=o.amount_cents,
+        creditor_name=o.creditor_name, creditor_iban=o.creditor_iban, creditor_bic=o.creditor_bic,
+        reference=o.reference, reference_kind=o.reference_kind, message=o.message,
+        end_to_end_id=o.end_to_end_id) for o in orders]
+    digests = []     # the file is written into the staged file, never whole in memory
+    staged = files.stage_written(Path(out), lambda handle: digests.append(write_pain001(
+        handle, message_key=batch.key, created_at=approved_at, debtor=debtor, version=version,
+        transfers=transfers)), force=force)
     _publish_on_commit(session, staged)
-    digest = hashlib.sha256(xml).hexdigest()
+    (digest,) = digests
     first = batch.status == "approved"
     # The ids the bank's status reports (pain.002) name the file and its one payment block by.
     batch.message_id = make_id(batch.key)
