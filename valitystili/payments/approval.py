@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 import ledger
@@ -35,15 +35,24 @@ from valitystili.payments.batches import (
     four_eyes,
     lock_batch,
     order_digest,
+    order_rows_in,
     orders_in,
     serialise,
 )
 from valitystili.payments.pain001 import CreditTransfer, Debtor, make_id, write_pain001
 from valitystili.people.retention import order_description
 from valitystili.store import settings
-from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch
+from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch, PaymentOrder
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
+
+#: What export reads of each order: what the file says of it, and what ``changes_after_approval``
+#: compares (its id, key and status, ``order_digest``'s payment content, the digest approved).
+EXPORTED = (PaymentOrder.id, PaymentOrder.key, PaymentOrder.status, PaymentOrder.client_id,
+            PaymentOrder.amount_cents, PaymentOrder.creditor_name, PaymentOrder.creditor_iban,
+            PaymentOrder.creditor_bic, PaymentOrder.reference, PaymentOrder.reference_kind,
+            PaymentOrder.message, PaymentOrder.execution_on, PaymentOrder.end_to_end_id,
+            PaymentOrder.approved_digest)
 
 #: How many changed orders an export refusal names (the flag and the audit entry list all).
 NAMED_CHANGES = 3
@@ -153,7 +162,7 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
                        .format(batch=batch.id, status=batch.status))
     version = version or settings.get(session, "pain_version")
     bank = session.get(BankAccount, batch.bank_account_id)
-    orders = orders_in(session, batch)
+    orders = order_rows_in(session, batch, *EXPORTED)
     if not orders:
         raise ValidationError(_("batch {batch} has no orders to export").format(batch=batch.id))
     problems = changes_after_approval(batch, orders)
@@ -194,9 +203,10 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
         batch.status = "exported"
         batch.exported_at = datetime.now(timezone.utc)
         batch.file_sha256 = digest
-        for order in orders:
-            if order.status == "approved":
-                order.status = "exported"
+        session.execute(update(PaymentOrder)
+                        .where(PaymentOrder.batch_id == batch.id,
+                               PaymentOrder.status == "approved")
+                        .values(status="exported"))
     session.flush()
     audit.record(session, actor.name, "batch.export", subject=batch.key,
                  detail={"file": staged.path.name, "sha256": digest, "version": version,
