@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from helpers import scenario
 from helpers.pain001_tree import build_tree_pain001
-from oversight.test_reports_world import Money
 from lxml import etree
+from oversight.test_reports_world import Money
 from sqlalchemy import func, select
 
 import ledger
@@ -342,11 +342,12 @@ def test_a_file_that_fails_the_schema_is_not_exported(session_factory, setup, tm
     monkeypatch.setattr(pain001, "_transaction", without_amount)
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(ValidationError, match=r"^pain\.001\.001\.09 schema: line 47: Element "
-                                              r"'CdtrAgt': This element is not expected\."):
-        with session_factory() as session, session.begin():
-            batches.export_batch(session, FIONA, str(result["batch"]), out / "a.xml",
-                                 today=date(2026, 11, 2))
+    refused = (r"^pain\.001\.001\.09 schema: line 47: Element 'CdtrAgt': This element is not "
+               r"expected\.")
+    with (pytest.raises(ValidationError, match=refused), session_factory() as session,
+          session.begin()):
+        batches.export_batch(session, FIONA, str(result["batch"]), out / "a.xml",
+                             today=date(2026, 11, 2))
 
     assert list(out.iterdir()) == []
     with session_factory() as session:

@@ -3,7 +3,6 @@ any input, and a schema check that reads the file as a stream yet refuses as bef
 
 import hashlib
 import io
-import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -11,7 +10,15 @@ import pytest
 from helpers.pain001_tree import build_tree_pain001
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_pain001 import CREATED_AT, DEBTOR, ELECTRICITY, INSTALMENT, MESSAGE_KEY, NOVEMBER, RENT
+from test_pain001 import (
+    CREATED_AT,
+    DEBTOR,
+    ELECTRICITY,
+    INSTALMENT,
+    MESSAGE_KEY,
+    NOVEMBER,
+    RENT,
+)
 
 from valitystili.base.errors import ValidationError
 from valitystili.payments import pain001

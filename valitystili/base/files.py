@@ -3,9 +3,11 @@
 Rules:
 
 - A file appears under its real name complete or not at all. ``stage`` writes the data to a
-  temporary file next to the target and fsyncs it; the caller commits its database work and only
-  then calls ``publish``, which renames the file into place and fsyncs the folder. On any error
-  before that the caller calls ``discard`` (or uses the staged file as a context manager).
+  temporary file next to the target and fsyncs it (``stage_written``: a writer writes into the
+  temporary file, for a file too large to hold in memory); the caller commits its database
+  work and only then calls ``publish``, which renames the file into place and fsyncs the
+  folder. On any error before that the caller calls ``discard`` (or uses the staged file as a
+  context manager).
 - An existing target is refused unless the user asked to replace it (``force``); a symlink at
   the target is always refused, and a target whose folder does not exist too. Errors name the
   file and its folder, never the temporary name (``cannot write maksut.xml: folder out does

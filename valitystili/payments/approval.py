@@ -5,7 +5,6 @@ See the package docstring (``valitystili.payments``) for the rules.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -42,7 +41,13 @@ from valitystili.payments.batches import (
 from valitystili.payments.pain001 import CreditTransfer, Debtor, make_id, write_pain001
 from valitystili.people.retention import order_description
 from valitystili.store import settings
-from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch, PaymentOrder
+from valitystili.store.models import (
+    AuditEntry,
+    BankAccount,
+    Client,
+    PaymentBatch,
+    PaymentOrder,
+)
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
 

@@ -28,6 +28,11 @@ Rules this module keeps (BANKING.md "Payment files", DESIGN.md §6):
 - The produced bytes are validated against the XSD shipped by ``sepaxml`` before they are returned;
   an invalid file is never returned. The XML itself is written here with lxml, not with sepaxml
   (which makes random ids, transliterates and cannot write structured references).
+- Bounded memory: ``write_pain001`` writes into a stream a transfer at a time (``xmlfile``; the
+  counts and sums of the headers are added up first) and checks the schema while reading the
+  stream back, dropping each transfer once read; neither the tree nor the bytes of the whole file
+  are ever held. The bytes are those of lxml pretty-printing the whole tree (two spaces a level,
+  the declaration in double quotes), as before; ``build_pain001`` is the same writer into memory.
 - Pure: no database, no clock, no randomness. Every refusal is a one-line ``ValidationError``.
 """
 
@@ -39,11 +44,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import BinaryIO
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
+from typing import BinaryIO
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -468,7 +473,7 @@ def _write_document(
     bic_tag = "BICFI" if version == "09" else "BIC"
     # The declaration is written by hand: lxml's uses single quotes, bank samples use double.
     out.write(_DECLARATION)
-    with etree.xmlfile(out, encoding="UTF-8") as xf:
+    with etree.xmlfile(out, encoding="UTF-8") as xf:  # noqa: SIM117 (the document nests in xf)
         with xf.element(f"{{{namespace}}}Document", nsmap={None: namespace}):
             xf.write("\n" + _INDENT)
             with xf.element(f"{{{namespace}}}CstmrCdtTrfInitn"):
@@ -484,7 +489,7 @@ def _write_document(
                         xf.write("\n" + _INDENT * 2)
                 xf.write("\n" + _INDENT)
             xf.write("\n")
-    out.write(b"\n")
+    out.write(b"\n")    # after the root, where xmlfile writes nothing
 
 
 def _write_at(xf, level: int, element: etree._Element) -> None:
