@@ -3,19 +3,22 @@ re-runs, concurrency, four-eyes, holidays, exports."""
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing as mp
 from datetime import date
 
 import pytest
 from helpers import scenario
-from oversight.test_reports_world import Money
+from helpers.pain001_tree import build_tree_pain001
 from lxml import etree
+from oversight.test_reports_world import Money
 from sqlalchemy import func, select
 
 import ledger
 from valitystili import payments as batches
-from valitystili.base.errors import Conflict
+from valitystili.base.errors import Conflict, ValidationError
 from valitystili.oversight import plan_check
+from valitystili.payments import approval, pain001
 from valitystili.payments.pain001 import make_id, order_id, validate_pain001
 from valitystili.plans import plans
 from valitystili.store.models import Obligation, PaymentBatch, PaymentOrder
@@ -291,6 +294,65 @@ def test_the_file_carries_each_order_s_stored_id_old_shape_or_new(session_factor
     assert stored_ids == {rent_key: make_id(rent_key),
                           f"order:inst:{number}:2026-11-02": order_id(
                               f"order:inst:{number}:2026-11-02", date(2026, 11, 2))}
+
+
+def test_the_exported_file_is_what_the_whole_tree_gave(session_factory, setup, tmp_path,
+                                                      monkeypatch):
+    """Written into the staged file a transfer at a time, published after the commit: the
+    file holds the bytes the tree builder makes of the same orders and debtor."""
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2))
+    given = []
+
+    def spy(out, **inputs):
+        given.append(inputs)
+        return pain001.write_pain001(out, **inputs)
+
+    monkeypatch.setattr(approval, "write_pain001", spy)
+    out = tmp_path / "out"
+    out.mkdir()
+    with session_factory() as session, session.begin():
+        exported = batches.export_batch(session, FIONA, str(result["batch"]), out / "a.xml",
+                                        today=date(2026, 11, 2))
+
+    (inputs,) = given
+    assert [t.key for t in inputs["transfers"]] == [f"order:rent:{number}:2026-11",
+                                                    f"order:inst:{number}:2026-11-02"]
+    written = (out / "a.xml").read_bytes()
+    assert written == build_tree_pain001(**inputs)
+    assert exported["sha256"] == hashlib.sha256(written).hexdigest()
+    assert [f.name for f in out.iterdir()] == ["a.xml"]
+
+
+def test_a_file_that_fails_the_schema_is_not_exported(session_factory, setup, tmp_path,
+                                                      monkeypatch):
+    number = setup
+    with session_factory() as session, session.begin():
+        receive(session, number, 94000, date(2026, 11, 2), "kela:1")
+    result = run_day(session_factory, date(2026, 11, 2))
+    made = pain001._transaction
+
+    def without_amount(E, bic_tag, transfer):
+        element = made(E, bic_tag, transfer)
+        element.remove(element.find("Amt"))
+        return element
+
+    monkeypatch.setattr(pain001, "_transaction", without_amount)
+    out = tmp_path / "out"
+    out.mkdir()
+    refused = (r"^pain\.001\.001\.09 schema: line 47: Element 'CdtrAgt': This element is not "
+               r"expected\.")
+    with (pytest.raises(ValidationError, match=refused), session_factory() as session,
+          session.begin()):
+        batches.export_batch(session, FIONA, str(result["batch"]), out / "a.xml",
+                             today=date(2026, 11, 2))
+
+    assert list(out.iterdir()) == []
+    with session_factory() as session:
+        assert session.get(PaymentBatch, result["batch"]).status == "approved"
+        assert set(session.execute(select(PaymentOrder.status)).scalars()) == {"approved"}
 
 
 def test_draft_batches_cannot_be_exported(session_factory, setup, tmp_path):

@@ -3,9 +3,11 @@
 Rules:
 
 - A file appears under its real name complete or not at all. ``stage`` writes the data to a
-  temporary file next to the target and fsyncs it; the caller commits its database work and only
-  then calls ``publish``, which renames the file into place and fsyncs the folder. On any error
-  before that the caller calls ``discard`` (or uses the staged file as a context manager).
+  temporary file next to the target and fsyncs it (``stage_written``: a writer writes into the
+  temporary file, for a file too large to hold in memory); the caller commits its database
+  work and only then calls ``publish``, which renames the file into place and fsyncs the
+  folder. On any error before that the caller calls ``discard`` (or uses the staged file as a
+  context manager).
 - An existing target is refused unless the user asked to replace it (``force``); a symlink at
   the target is always refused, and a target whose folder does not exist too. Errors name the
   file and its folder, never the temporary name (``cannot write maksut.xml: folder out does
@@ -25,8 +27,9 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from valitystili.base.errors import ValidationError
 from valitystili.base.i18n import N_, _
@@ -35,7 +38,7 @@ FILE_MODE = 0o600
 TEMPORARY_ATTEMPTS = 3
 #: The refusal of an existing target, said when staging and when publishing.
 EXISTS = N_("{path} already exists (use --force to replace it)")
-_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
           | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
@@ -94,6 +97,14 @@ class StagedFile:
 
 def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
     """Write ``data`` to a fresh temporary file next to ``out``; refuse a target we must not touch."""
+    return stage_written(out, lambda handle: handle.write(data), force=force)
+
+
+def stage_written(out: Path, write: Callable[[BinaryIO], object], *,
+                  force: bool = False) -> StagedFile:
+    """``stage`` of the data ``write`` writes into the temporary file, a stream open for reading
+    and writing (so a writer can check what it wrote), without the data ever being whole in
+    memory. Whatever ``write`` raises leaves nothing behind."""
     out = Path(out)
     folder = out.parent
     if out.is_symlink():
@@ -110,8 +121,8 @@ def stage(out: Path, data: bytes, *, force: bool = False) -> StagedFile:
             raise ValidationError(_(EXISTS).format(path=out))
     fd, temporary = _create_temporary(folder, out.name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        with os.fdopen(fd, "w+b") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:

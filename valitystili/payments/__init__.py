@@ -43,9 +43,10 @@ Rules:
   *reconciliation_mismatch* flag for it in a unit of its own, since the refused export's unit
   is rolled back. Removing an order from an approved batch recomputes the batch's digest.
 - ``export_batch`` writes the approved batch as a pain.001 file, validated against the ISO
-  schema, staged under a temporary name (``files.stage``) before the database commit and
-  published under its name when the caller's transaction commits (discarded when it rolls
-  back). An existing file is refused unless ``force``. Exporting again gives a byte-identical
+  schema, written a transfer at a time into a temporary file (``files.stage_written``,
+  ``pain001.write_pain001``; the orders are read as rows of their columns) before the database
+  commit and published under its name when the caller's transaction commits (discarded when it
+  rolls back). An existing file is refused unless ``force``. Exporting again gives a byte-identical
   file; exactly one export is the first.
 - **Taking out.** ``remove_order`` and ``cancel_batch`` work on a draft or approved batch, never
   an exported one (the bank has the file). An approved order's debit is reversed

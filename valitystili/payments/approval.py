@@ -5,12 +5,11 @@ See the package docstring (``valitystili.payments``) for the rules.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 import ledger
@@ -35,15 +34,30 @@ from valitystili.payments.batches import (
     four_eyes,
     lock_batch,
     order_digest,
+    order_rows_in,
     orders_in,
     serialise,
 )
-from valitystili.payments.pain001 import CreditTransfer, Debtor, build_pain001, make_id
+from valitystili.payments.pain001 import CreditTransfer, Debtor, make_id, write_pain001
 from valitystili.people.retention import order_description
 from valitystili.store import settings
-from valitystili.store.models import AuditEntry, BankAccount, Client, PaymentBatch
+from valitystili.store.models import (
+    AuditEntry,
+    BankAccount,
+    Client,
+    PaymentBatch,
+    PaymentOrder,
+)
 from valitystili.trust import audit
 from valitystili.trust.auth import Actor
+
+#: What export reads of each order: what the file says of it, and what ``changes_after_approval``
+#: compares (its id, key and status, ``order_digest``'s payment content, the digest approved).
+EXPORTED = (PaymentOrder.id, PaymentOrder.key, PaymentOrder.status, PaymentOrder.client_id,
+            PaymentOrder.amount_cents, PaymentOrder.creditor_name, PaymentOrder.creditor_iban,
+            PaymentOrder.creditor_bic, PaymentOrder.reference, PaymentOrder.reference_kind,
+            PaymentOrder.message, PaymentOrder.execution_on, PaymentOrder.end_to_end_id,
+            PaymentOrder.approved_digest)
 
 #: How many changed orders an export refusal names (the flag and the audit entry list all).
 NAMED_CHANGES = 3
@@ -155,7 +169,7 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
                        .format(batch=batch.id, status=batch.status))
     version = version or settings.get(session, "pain_version")
     bank = session.get(BankAccount, batch.bank_account_id)
-    orders = orders_in(session, batch)
+    orders = order_rows_in(session, batch, *EXPORTED)
     if not orders:
         raise ValidationError(_("batch {batch} has no orders to export").format(batch=batch.id))
     problems = changes_after_approval(batch, orders)
@@ -177,17 +191,17 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
     approved_at = batch.approved_at
     if approved_at.tzinfo is None:
         approved_at = approved_at.replace(tzinfo=timezone.utc)
-    xml = build_pain001(
-        message_key=batch.key, created_at=approved_at, debtor=debtor, version=version,
-        transfers=[CreditTransfer(
-            key=o.key, execution_on=o.execution_on, amount_cents=o.amount_cents,
-            creditor_name=o.creditor_name, creditor_iban=o.creditor_iban, creditor_bic=o.creditor_bic,
-            reference=o.reference, reference_kind=o.reference_kind, message=o.message,
-            end_to_end_id=o.end_to_end_id)
-            for o in orders])
-    staged = files.stage(Path(out), xml, force=force)
+    transfers = [CreditTransfer(
+        key=o.key, execution_on=o.execution_on, amount_cents=o.amount_cents,
+        creditor_name=o.creditor_name, creditor_iban=o.creditor_iban, creditor_bic=o.creditor_bic,
+        reference=o.reference, reference_kind=o.reference_kind, message=o.message,
+        end_to_end_id=o.end_to_end_id) for o in orders]
+    digests = []     # the file is written into the staged file, never whole in memory
+    staged = files.stage_written(Path(out), lambda handle: digests.append(write_pain001(
+        handle, message_key=batch.key, created_at=approved_at, debtor=debtor, version=version,
+        transfers=transfers)), force=force)
     _publish_on_commit(session, staged)
-    digest = hashlib.sha256(xml).hexdigest()
+    (digest,) = digests
     first = batch.status == "approved"
     # The ids the bank's status reports (pain.002) name the file and its one payment block by.
     batch.message_id = make_id(batch.key)
@@ -196,9 +210,10 @@ def export_batch(session: Session, actor: Actor, batch_ref: str, out: Path, *,
         batch.status = "exported"
         batch.exported_at = datetime.now(timezone.utc)
         batch.file_sha256 = digest
-        for order in orders:
-            if order.status == "approved":
-                order.status = "exported"
+        session.execute(update(PaymentOrder)
+                        .where(PaymentOrder.batch_id == batch.id,
+                               PaymentOrder.status == "approved")
+                        .values(status="exported"))
     session.flush()
     audit.record(session, actor.name, "batch.export", subject=batch.key,
                  detail={"file": staged.path.name, "sha256": digest, "version": version,

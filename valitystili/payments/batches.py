@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from valitystili.base.banking_calendar import CALENDAR, BankingCalendar
@@ -115,13 +115,22 @@ def lock_batch(session: Session, text_value: str) -> PaymentBatch:
 
 def orders_in(session: Session, batch: PaymentBatch, *statuses: str) -> list[PaymentOrder]:
     """The batch's orders (of these statuses; else all not cancelled), in export order."""
-    query = select(PaymentOrder).where(PaymentOrder.batch_id == batch.id)
+    return list(session.execute(_in_batch(select(PaymentOrder), batch, statuses)).scalars())
+
+
+def order_rows_in(session: Session, batch: PaymentBatch, *columns) -> list[Row]:
+    """``orders_in`` (all not cancelled) as rows of ``columns`` only, for reading: a row holds
+    what is read of an order in a fraction of the memory an order object takes."""
+    return list(session.execute(_in_batch(select(*columns), batch, ())))
+
+
+def _in_batch(query: Select, batch: PaymentBatch, statuses: tuple[str, ...]) -> Select:
+    query = query.where(PaymentOrder.batch_id == batch.id)
     if statuses:
         query = query.where(PaymentOrder.status.in_(statuses))
     else:
         query = query.where(PaymentOrder.status != "cancelled")
-    return list(session.execute(query.order_by(PaymentOrder.execution_on, PaymentOrder.id))
-                .scalars())
+    return query.order_by(PaymentOrder.execution_on, PaymentOrder.id)
 
 
 def batch_state(session: Session, batch: PaymentBatch) -> dict:

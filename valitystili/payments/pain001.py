@@ -28,6 +28,11 @@ Rules this module keeps (BANKING.md "Payment files", DESIGN.md §6):
 - The produced bytes are validated against the XSD shipped by ``sepaxml`` before they are returned;
   an invalid file is never returned. The XML itself is written here with lxml, not with sepaxml
   (which makes random ids, transliterates and cannot write structured references).
+- Bounded memory: ``write_pain001`` writes into a stream a transfer at a time (``xmlfile``; the
+  counts and sums of the headers are added up first) and checks the schema while reading the
+  stream back, dropping each transfer once read; neither the tree nor the bytes of the whole file
+  are ever held. The bytes are those of lxml pretty-printing the whole tree (two spaces a level,
+  the declaration in double quotes), as before; ``build_pain001`` is the same writer into memory.
 - Pure: no database, no clock, no randomness. Every refusal is a one-line ``ValidationError``.
 """
 
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -42,6 +48,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
+from typing import BinaryIO
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -62,6 +69,7 @@ __all__ = [
     "make_id",
     "order_id",
     "validate_pain001",
+    "write_pain001",
 ]
 
 VERSIONS = {"09": "pain.001.001.09", "03": "pain.001.001.03"}
@@ -89,10 +97,11 @@ _HETU_LIKE = re.compile(r"[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y]", re.IGNORECASE)
 
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
-# One parser for every document we read: no entities, no network, no DTD, no huge trees.
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-)
+# One set of options for every document we read: no entities, no network, no DTD, no huge trees.
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False,
+                   "huge_tree": False}
+_PARSER = etree.XMLParser(**_PARSER_OPTIONS)
+_DOCTYPE_REFUSED = N_("payment file has a DOCTYPE, which is not allowed")
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,29 @@ def build_pain001(
     version: str = "09",
 ) -> bytes:
     """The pain.001 file for ``transfers``, as UTF-8 bytes that have passed the ISO schema."""
+    out = io.BytesIO()
+    write_pain001(out, message_key=message_key, created_at=created_at, debtor=debtor,
+                  transfers=transfers, version=version)
+    return out.getvalue()
+
+
+def write_pain001(
+    out: BinaryIO,
+    *,
+    message_key: str,
+    created_at: datetime,
+    debtor: Debtor,
+    transfers: Sequence[CreditTransfer],
+    version: str = "09",
+) -> str:
+    """Write the pain.001 file for ``transfers`` into ``out``, validate what was written, and
+    return the file's SHA-256 (hex).
+
+    ``out`` is a seekable stream open for reading and writing (a temporary file, ``io.BytesIO``)
+    positioned at its start. A transfer's elements are made, written and dropped one transfer at
+    a time, and the schema is checked while the written file is read back, so neither step holds
+    the whole file. On a refusal ``out`` holds an invalid or partial file: the caller discards it.
+    """
     _schema(version)  # refuses an unknown version before anything else is looked at
     if not isinstance(message_key, str) or not message_key:
         raise ValidationError(_("a payment file needs a non-empty message key"))
@@ -180,45 +212,72 @@ def build_pain001(
     for transfer in checked:
         by_date.setdefault(transfer.execution_on, []).append(transfer)
 
-    E = _Maker(_namespace(version))
-    document = E.Document(
-        E.CstmrCdtTrfInitn(
-            _group_header(E, message_key, created_at, debtor, checked),
-            *(
-                _payment_information(E, version, message_key, debtor, on, by_date[on])
-                for on in sorted(by_date)
-            ),
-        )
-    )
-    # The declaration is written by hand: lxml's uses single quotes, bank samples use double.
-    xml = _DECLARATION + etree.tostring(
-        document, encoding="UTF-8", xml_declaration=False, pretty_print=True
-    )
-    del document            # one tree at a time: validating parses the bytes into another
-    validate_pain001(xml, version)
-    return xml
+    start = out.tell()
+    _write_document(out, version, message_key, created_at, debtor, checked, by_date)
+    out.seek(start)
+    validate_pain001(out, version)
+    out.seek(start)
+    return hashlib.file_digest(out, "sha256").hexdigest()
 
 
-def validate_pain001(xml: bytes, version: str = "09") -> None:
-    """Raise ``ValidationError`` naming the first problem unless ``xml`` is a valid pain.001."""
+def validate_pain001(xml: bytes | BinaryIO, version: str = "09") -> None:
+    """Raise ``ValidationError`` naming the first problem unless ``xml`` is a valid pain.001.
+
+    ``xml`` is the file's bytes or a seekable binary stream at the file's start. The schema is
+    checked while the file is parsed, and each transfer's elements are dropped once read, so a
+    valid file of any size is checked in little memory. The streaming check names no line, so a
+    file it refuses is read once more as a whole (``_refusal``) to say where and why, as a reader
+    needs; only an invalid file pays for that.
+    """
     schema = _schema(version)
-    if len(xml) > MAX_FILE_BYTES:
+    source = io.BytesIO(xml) if isinstance(xml, (bytes, bytearray)) else xml
+    start = source.tell()
+    if source.seek(0, io.SEEK_END) - start > MAX_FILE_BYTES:
         raise ValidationError(_("payment file is larger than {most} bytes")
                               .format(most=MAX_FILE_BYTES))
+    source.seek(start)
+    try:
+        _stream_valid(source, schema, _namespace(version))
+    except etree.XMLSyntaxError as streamed:
+        source.seek(start)
+        raise _refusal(source.read(), schema, version) or ValidationError(
+            _("{schema} schema: {error}").format(schema=VERSIONS[version], error=streamed)
+        ) from None
+
+
+def _stream_valid(source: BinaryIO, schema: etree.XMLSchema, namespace: str) -> None:
+    """Parse ``source`` against ``schema``, dropping each transfer once it is read; raise
+    ``XMLSyntaxError`` on any problem and ``ValidationError`` on a DOCTYPE."""
+    document, transfer = f"{{{namespace}}}Document", f"{{{namespace}}}CdtTrfTxInf"
+    events = etree.iterparse(source, events=("start", "end"), tag=(document, transfer),
+                             schema=schema, **_PARSER_OPTIONS)
+    for event, element in events:
+        if event == "start":
+            if element.tag == document and element.getroottree().docinfo.doctype:
+                raise ValidationError(_(_DOCTYPE_REFUSED))
+        elif element.tag == transfer:
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+
+
+def _refusal(xml: bytes, schema: etree.XMLSchema, version: str) -> ValidationError | None:
+    """The first problem of the whole file ``xml``, with its line; None if it has none."""
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise ValidationError(_("payment file is not well-formed XML: {error}")
-                              .format(error=error)) from None
+        return ValidationError(_("payment file is not well-formed XML: {error}")
+                               .format(error=error))
     # Entity tricks need a DTD; a payment file has no use for one.
     if root.getroottree().docinfo.doctype:
-        raise ValidationError(_("payment file has a DOCTYPE, which is not allowed"))
-    if not schema.validate(root):
-        first = schema.error_log[0]
-        # libxml2 spells every tag as {namespace}Tag; the bare tag is what a reader looks for.
-        message = first.message.replace(f"{{{_namespace(version)}}}", "")
-        raise ValidationError(_("{schema} schema: line {line}: {error}").format(
-            schema=VERSIONS[version], line=first.line, error=message))
+        return ValidationError(_(_DOCTYPE_REFUSED))
+    if schema.validate(root):
+        return None
+    first = schema.error_log[0]
+    # libxml2 spells every tag as {namespace}Tag; the bare tag is what a reader looks for.
+    message = first.message.replace(f"{{{_namespace(version)}}}", "")
+    return ValidationError(_("{schema} schema: line {line}: {error}").format(
+        schema=VERSIONS[version], line=first.line, error=message))
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -388,11 +447,63 @@ def _check_bic(value: object, what: str) -> None:
 # --- XML ----------------------------------------------------------------------------------------
 
 
-class _Maker:
-    """An lxml ``ElementMaker`` that skips ``None`` children, so optional parts read inline."""
+#: Pretty-printing's indentation: two spaces a level, as lxml's and the banks' samples have it.
+_INDENT = "  "
 
-    def __init__(self, namespace: str) -> None:
-        self._make = ElementMaker(namespace=namespace, nsmap={None: namespace})
+
+def _write_document(
+    out: BinaryIO,
+    version: str,
+    message_key: str,
+    created_at: datetime,
+    debtor: Debtor,
+    transfers: list[CreditTransfer],
+    by_date: dict[date, list[CreditTransfer]],
+) -> None:
+    """The file, written element by element: the bytes lxml's pretty-printing gives the whole
+    tree (``Document`` at level 0, a transfer's ``CdtTrfTxInf`` at level 3).
+
+    The outer elements are opened and closed by ``xmlfile``, which declares the namespace on
+    ``Document``. The elements written inside them are made without a namespace, so each is
+    written without a declaration of its own; in the file they are in ``Document``'s default
+    namespace, as the schema check of the written file confirms.
+    """
+    namespace = _namespace(version)
+    E = _Maker()
+    bic_tag = "BICFI" if version == "09" else "BIC"
+    # The declaration is written by hand: lxml's uses single quotes, bank samples use double.
+    out.write(_DECLARATION)
+    with etree.xmlfile(out, encoding="UTF-8") as xf:  # noqa: SIM117 (the document nests in xf)
+        with xf.element(f"{{{namespace}}}Document", nsmap={None: namespace}):
+            xf.write("\n" + _INDENT)
+            with xf.element(f"{{{namespace}}}CstmrCdtTrfInitn"):
+                _write_at(xf, 2, _group_header(E, message_key, created_at, debtor, transfers))
+                for on in sorted(by_date):
+                    xf.write("\n" + _INDENT * 2)
+                    with xf.element(f"{{{namespace}}}PmtInf"):
+                        for element in _payment_information(E, version, message_key, debtor, on,
+                                                            by_date[on]):
+                            _write_at(xf, 3, element)
+                        for transfer in by_date[on]:
+                            _write_at(xf, 3, _transaction(E, bic_tag, transfer))
+                        xf.write("\n" + _INDENT * 2)
+                xf.write("\n" + _INDENT)
+            xf.write("\n")
+    out.write(b"\n")    # after the root, where xmlfile writes nothing
+
+
+def _write_at(xf, level: int, element: etree._Element) -> None:
+    """Write ``element`` on a line of its own, indented as at ``level`` of the whole tree."""
+    etree.indent(element, space=_INDENT, level=level)
+    xf.write("\n" + _INDENT * level, element)
+
+
+class _Maker:
+    """An lxml ``ElementMaker`` (of elements without a namespace: see ``_write_document``) that
+    skips ``None`` children, so optional parts read inline."""
+
+    def __init__(self) -> None:
+        self._make = ElementMaker()
 
     def __getattr__(self, tag: str) -> Callable[..., etree._Element]:
         def make(*children: object, **attrib: str) -> etree._Element:
@@ -436,7 +547,8 @@ def _payment_information(
     debtor: Debtor,
     execution_on: date,
     transfers: list[CreditTransfer],
-) -> etree._Element:
+) -> list[etree._Element]:
+    """The elements of a ``PmtInf`` block before its transfers."""
     bic_tag = "BICFI" if version == "09" else "BIC"
     if version == "09":
         requested = E.ReqdExctnDt(E.Dt(execution_on.isoformat()))
@@ -447,7 +559,7 @@ def _payment_information(
     else:
         # The agreed way to say "the bank knows from the IBAN" in a mandatory agent element.
         debtor_agent = E.FinInstnId(E.Othr(E.Id("NOTPROVIDED")))
-    return E.PmtInf(
+    return [
         E.PmtInfId(make_id(f"{message_key}:{execution_on.isoformat()}")),
         E.PmtMtd("TRF"),
         # false: every payment is its own statement entry with our EndToEndId (exact clearing).
@@ -460,8 +572,7 @@ def _payment_information(
         E.DbtrAcct(E.Id(E.IBAN(debtor.iban)), E.Ccy("EUR")),
         E.DbtrAgt(debtor_agent),
         E.ChrgBr("SLEV"),
-        *(_transaction(E, bic_tag, t) for t in transfers),
-    )
+    ]
 
 
 def _transaction(E: _Maker, bic_tag: str, transfer: CreditTransfer) -> etree._Element:
